@@ -1,0 +1,11 @@
+//! ecsdeck: a terminal operations console for AWS ECS.
+//!
+//! Rooms (see `shared/design.md`): `model` (plain types, pure logic), `source`
+//! (simulator and AWS behind one interface), `store` (the UI task's state),
+//! `sanitize` (untrusted text → display text), `ui` (ratatui), `cli` and
+//! `status` (one-shot commands).
+
+pub mod model;
+pub mod sanitize;
+pub mod source;
+pub mod store;

@@ -1,0 +1,674 @@
+//! Plain domain types and pure logic. No I/O, no AWS SDK types, no ratatui.
+//!
+//! Field names follow ECS / CloudWatch / ELBv2 vocabulary (snake_case of the API
+//! fields) so that the review checks and the AWS conversion read naturally.
+
+pub mod az;
+pub mod health;
+pub mod timeline;
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use serde::{Deserialize, Serialize};
+
+pub use az::AzSpread;
+pub use health::ServiceHealth;
+pub use timeline::{TimelineEvent, TimelineKind};
+
+/// Milliseconds since the Unix epoch. Simulated or real, depending on the source.
+pub type EpochMs = i64;
+
+/// Everything the console knows about the fleet at one instant. Immutable once
+/// published: the UI, the status command, the review engine and runbook
+/// verification all read the same `Arc<FleetSnapshot>`.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct FleetSnapshot {
+    /// The source's clock when this snapshot was assembled.
+    pub at: EpochMs,
+    pub source: SourceInfo,
+    pub clusters: Vec<Cluster>,
+    /// All services of all clusters, ordered by (region, cluster, name).
+    pub services: Vec<Service>,
+    /// Task definitions by ARN (immutable per revision).
+    pub task_definitions: BTreeMap<String, Arc<TaskDefinition>>,
+    pub target_groups: Vec<TargetGroup>,
+    pub scalable_targets: Vec<ScalableTarget>,
+    pub scaling_activities: Vec<ScalingActivity>,
+    pub alarms: Vec<Alarm>,
+    pub log_groups: Vec<LogGroup>,
+    /// Metric series keyed by service key (`cluster/service`).
+    pub metrics: BTreeMap<String, ServiceMetrics>,
+    /// Per source kind: when it last succeeded and its last error.
+    pub freshness: BTreeMap<String, Freshness>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, PartialEq)]
+pub struct SourceInfo {
+    /// "demo" or "aws".
+    pub kind: String,
+    /// Scenario name (demo) or profile (aws).
+    pub label: String,
+    pub region: String,
+    /// Simulation speed factor (demo only).
+    pub speed: Option<f64>,
+    pub seed: Option<u64>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
+pub struct Freshness {
+    /// Source clock at the last successful refresh.
+    pub updated_at: Option<EpochMs>,
+    /// Last error, if the last refresh failed ("AccessDenied: ecs:DescribeTasks").
+    pub error: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Cluster {
+    pub name: String,
+    pub arn: String,
+    pub region: String,
+    pub status: String,
+    /// `settings[name=containerInsights].value`: "enabled" | "enhanced" | "disabled".
+    pub container_insights: String,
+    pub tags: BTreeMap<String, String>,
+    pub default_capacity_provider_strategy: Vec<CapacityProviderItem>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
+pub struct CapacityProviderItem {
+    pub capacity_provider: String,
+    pub base: i32,
+    pub weight: i32,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
+pub struct DeploymentCircuitBreaker {
+    pub enable: bool,
+    pub rollback: bool,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
+pub struct DeploymentAlarms {
+    pub alarm_names: Vec<String>,
+    pub enable: bool,
+    pub rollback: bool,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct DeploymentConfiguration {
+    pub minimum_healthy_percent: i32,
+    pub maximum_percent: i32,
+    pub deployment_circuit_breaker: Option<DeploymentCircuitBreaker>,
+    pub alarms: Option<DeploymentAlarms>,
+}
+
+impl Default for DeploymentConfiguration {
+    fn default() -> Self {
+        Self {
+            minimum_healthy_percent: 100,
+            maximum_percent: 200,
+            deployment_circuit_breaker: None,
+            alarms: None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
+pub struct LoadBalancerRef {
+    pub target_group_arn: String,
+    pub container_name: String,
+    pub container_port: i32,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
+pub struct NetworkConfiguration {
+    pub subnets: Vec<String>,
+    pub security_groups: Vec<String>,
+    /// "ENABLED" | "DISABLED".
+    pub assign_public_ip: String,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Subnet {
+    pub subnet_id: String,
+    pub availability_zone: String,
+    pub available_ip_address_count: i32,
+}
+
+/// The status of a deployment as ECS reports it.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, Hash)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum DeploymentStatus {
+    Primary,
+    Active,
+    Inactive,
+}
+
+impl DeploymentStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Primary => "PRIMARY",
+            Self::Active => "ACTIVE",
+            Self::Inactive => "INACTIVE",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, Hash)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum RolloutState {
+    InProgress,
+    Completed,
+    Failed,
+}
+
+impl RolloutState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::InProgress => "IN_PROGRESS",
+            Self::Completed => "COMPLETED",
+            Self::Failed => "FAILED",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Deployment {
+    /// `ecs-svc/1234567890123456789`.
+    pub id: String,
+    pub status: DeploymentStatus,
+    /// Task definition ARN.
+    pub task_definition: String,
+    pub desired_count: i32,
+    pub pending_count: i32,
+    pub running_count: i32,
+    pub failed_tasks: i32,
+    pub rollout_state: Option<RolloutState>,
+    pub rollout_state_reason: Option<String>,
+    pub created_at: EpochMs,
+    pub updated_at: EpochMs,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct ServiceEvent {
+    pub id: String,
+    pub created_at: EpochMs,
+    pub message: String,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Service {
+    pub region: String,
+    pub cluster: String,
+    pub name: String,
+    pub arn: String,
+    /// "ACTIVE" | "DRAINING" | "INACTIVE".
+    pub status: String,
+    pub desired_count: i32,
+    pub running_count: i32,
+    pub pending_count: i32,
+    /// "FARGATE" | "EC2" | "EXTERNAL" | "" when a capacity provider strategy is used.
+    pub launch_type: String,
+    pub capacity_provider_strategy: Vec<CapacityProviderItem>,
+    pub platform_version: Option<String>,
+    pub platform_family: Option<String>,
+    /// Task definition ARN of the service (the PRIMARY deployment's).
+    pub task_definition: String,
+    /// "ECS" | "CODE_DEPLOY" | "EXTERNAL".
+    pub deployment_controller: String,
+    pub deployment_configuration: DeploymentConfiguration,
+    pub deployments: Vec<Deployment>,
+    pub load_balancers: Vec<LoadBalancerRef>,
+    pub network_configuration: Option<NetworkConfiguration>,
+    pub health_check_grace_period_seconds: Option<i32>,
+    /// "ENABLED" | "DISABLED".
+    pub availability_zone_rebalancing: String,
+    pub enable_execute_command: bool,
+    /// "SERVICE" | "TASK_DEFINITION" | "NONE".
+    pub propagate_tags: String,
+    pub enable_ecs_managed_tags: bool,
+    pub tags: BTreeMap<String, String>,
+    pub created_at: EpochMs,
+    /// Newest first, as ECS returns them (bounded to 100).
+    pub events: Vec<ServiceEvent>,
+    /// Tasks of this service: running and recently stopped.
+    pub tasks: Vec<Task>,
+    /// Subnets the service places into, with their AZs (from EC2 DescribeSubnets).
+    pub subnets: Vec<Subnet>,
+}
+
+impl Service {
+    /// `cluster/name`: the key used across the model.
+    pub fn key(&self) -> String {
+        service_key(&self.cluster, &self.name)
+    }
+
+    pub fn primary_deployment(&self) -> Option<&Deployment> {
+        self.deployments
+            .iter()
+            .find(|d| d.status == DeploymentStatus::Primary)
+    }
+
+    /// Tasks whose lastStatus is RUNNING.
+    pub fn running_tasks(&self) -> impl Iterator<Item = &Task> {
+        self.tasks.iter().filter(|t| t.last_status == "RUNNING")
+    }
+
+    /// The service's Application Auto Scaling resource id: `service/<cluster>/<name>`.
+    pub fn scaling_resource_id(&self) -> String {
+        format!("service/{}/{}", self.cluster, self.name)
+    }
+}
+
+pub fn service_key(cluster: &str, name: &str) -> String {
+    format!("{cluster}/{name}")
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Container {
+    pub name: String,
+    pub last_status: String,
+    pub exit_code: Option<i32>,
+    pub reason: Option<String>,
+    pub health_status: String,
+    pub image: String,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Task {
+    pub arn: String,
+    /// The short id (last ARN segment).
+    pub id: String,
+    pub cluster: String,
+    /// `service:<name>` as ECS sets it for service tasks.
+    pub group: String,
+    pub task_definition: String,
+    /// PROVISIONING | PENDING | ACTIVATING | RUNNING | DEACTIVATING | STOPPING | DEPROVISIONING | STOPPED.
+    pub last_status: String,
+    pub desired_status: String,
+    /// HEALTHY | UNHEALTHY | UNKNOWN.
+    pub health_status: String,
+    /// None when the source cannot tell (e.g. moto): shown as "unknown AZ".
+    pub availability_zone: Option<String>,
+    pub subnet_id: Option<String>,
+    pub private_ip: Option<String>,
+    pub launch_type: String,
+    pub capacity_provider: Option<String>,
+    pub created_at: EpochMs,
+    pub started_at: Option<EpochMs>,
+    pub stopping_at: Option<EpochMs>,
+    pub stopped_at: Option<EpochMs>,
+    /// TaskFailedToStart | EssentialContainerExited | UserInitiated | ServiceSchedulerInitiated | SpotInterruption | TerminationNotice.
+    pub stop_code: Option<String>,
+    pub stopped_reason: Option<String>,
+    pub containers: Vec<Container>,
+    /// The deployment this task belongs to (`startedBy` for service tasks).
+    pub started_by: String,
+}
+
+impl Task {
+    pub fn is_running(&self) -> bool {
+        self.last_status == "RUNNING"
+    }
+    pub fn is_stopped(&self) -> bool {
+        self.last_status == "STOPPED"
+    }
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
+pub struct KeyValue {
+    pub name: String,
+    pub value: String,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
+pub struct SecretRef {
+    pub name: String,
+    pub value_from: String,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
+pub struct HealthCheck {
+    pub command: Vec<String>,
+    pub interval: i32,
+    pub timeout: i32,
+    pub retries: i32,
+    pub start_period: Option<i32>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
+pub struct LogConfiguration {
+    /// "awslogs" | "awsfirelens" | ...
+    pub log_driver: String,
+    pub options: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
+pub struct ContainerDefinition {
+    pub name: String,
+    pub image: String,
+    pub essential: bool,
+    pub cpu: Option<i32>,
+    pub memory: Option<i32>,
+    pub memory_reservation: Option<i32>,
+    pub port_mappings: Vec<i32>,
+    pub environment: Vec<KeyValue>,
+    pub secrets: Vec<SecretRef>,
+    pub health_check: Option<HealthCheck>,
+    pub log_configuration: Option<LogConfiguration>,
+    pub readonly_root_filesystem: Option<bool>,
+    pub user: Option<String>,
+    pub privileged: Option<bool>,
+    pub capabilities_add: Vec<String>,
+    pub stop_timeout: Option<i32>,
+}
+
+/// An IAM policy document attached to a role (inline or managed).
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
+pub struct RolePolicy {
+    pub name: String,
+    /// Set for managed policies (e.g. `arn:aws:iam::aws:policy/AdministratorAccess`).
+    pub policy_arn: Option<String>,
+    /// The policy document as JSON text.
+    pub document: String,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
+pub struct IamRole {
+    pub arn: String,
+    pub policies: Vec<RolePolicy>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
+pub struct TaskDefinition {
+    pub arn: String,
+    pub family: String,
+    pub revision: i32,
+    /// Task-level cpu, as ECS returns it: a string ("512").
+    pub cpu: Option<String>,
+    /// Task-level memory in MiB, as a string ("1024").
+    pub memory: Option<String>,
+    pub network_mode: String,
+    pub pid_mode: Option<String>,
+    pub requires_compatibilities: Vec<String>,
+    /// "X86_64" | "ARM64".
+    pub cpu_architecture: Option<String>,
+    /// "LINUX" | "WINDOWS_SERVER_2022_CORE" | ...
+    pub operating_system_family: Option<String>,
+    pub task_role_arn: Option<String>,
+    pub execution_role_arn: Option<String>,
+    /// The task role with its policy documents, when the source can read IAM.
+    pub task_role: Option<IamRole>,
+    pub container_definitions: Vec<ContainerDefinition>,
+    pub tags: BTreeMap<String, String>,
+    pub registered_at: EpochMs,
+}
+
+impl TaskDefinition {
+    /// `family:revision`.
+    pub fn family_revision(&self) -> String {
+        format!("{}:{}", self.family, self.revision)
+    }
+}
+
+/// `family:revision` from a task definition ARN (or the input when it is not an ARN).
+pub fn short_task_definition(arn: &str) -> &str {
+    arn.rsplit('/').next().unwrap_or(arn)
+}
+
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[serde(rename_all = "lowercase")]
+pub enum TargetState {
+    Initial,
+    Healthy,
+    Unhealthy,
+    Unused,
+    Draining,
+    Unavailable,
+}
+
+impl TargetState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Initial => "initial",
+            Self::Healthy => "healthy",
+            Self::Unhealthy => "unhealthy",
+            Self::Unused => "unused",
+            Self::Draining => "draining",
+            Self::Unavailable => "unavailable",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct TargetHealth {
+    /// Target id (an IP for awsvpc tasks).
+    pub id: String,
+    pub port: i32,
+    pub availability_zone: Option<String>,
+    pub state: TargetState,
+    pub reason: Option<String>,
+    pub description: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
+pub struct TargetGroup {
+    pub arn: String,
+    pub name: String,
+    pub load_balancer_arn: Option<String>,
+    /// AZs the load balancer is enabled in.
+    pub load_balancer_azs: Vec<String>,
+    pub deregistration_delay_seconds: i32,
+    pub targets: Vec<TargetHealth>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct TargetTrackingPolicy {
+    pub policy_name: String,
+    /// "ECSServiceAverageCPUUtilization" | "ECSServiceAverageMemoryUtilization" | "ALBRequestCountPerTarget".
+    pub predefined_metric_type: String,
+    pub target_value: f64,
+    pub scale_out_cooldown: i32,
+    pub scale_in_cooldown: i32,
+    pub disable_scale_in: bool,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct ScalableTarget {
+    /// `service/<cluster>/<service>`.
+    pub resource_id: String,
+    pub min_capacity: i32,
+    pub max_capacity: i32,
+    pub dynamic_scaling_in_suspended: bool,
+    pub dynamic_scaling_out_suspended: bool,
+    pub scheduled_scaling_suspended: bool,
+    pub policies: Vec<TargetTrackingPolicy>,
+    /// Names of scheduled actions (SUS-01).
+    pub scheduled_actions: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct ScalingActivity {
+    pub activity_id: String,
+    pub resource_id: String,
+    /// "Setting desired count to 6."
+    pub description: String,
+    /// "monitor alarm TargetTracking-... in state ALARM triggered policy cpu-tt"
+    pub cause: String,
+    /// "Successful" | "InProgress" | "Failed" | ...
+    pub status_code: String,
+    pub status_message: Option<String>,
+    pub start_time: EpochMs,
+    pub end_time: Option<EpochMs>,
+}
+
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum AlarmState {
+    Ok,
+    Alarm,
+    InsufficientData,
+}
+
+impl AlarmState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Ok => "OK",
+            Self::Alarm => "ALARM",
+            Self::InsufficientData => "INSUFFICIENT_DATA",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct AlarmHistoryItem {
+    pub timestamp: EpochMs,
+    pub old_state: AlarmState,
+    pub new_state: AlarmState,
+    /// "Alarm updated from OK to ALARM".
+    pub summary: String,
+    pub reason: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Alarm {
+    pub name: String,
+    pub arn: String,
+    pub namespace: String,
+    pub metric_name: String,
+    pub dimensions: BTreeMap<String, String>,
+    pub statistic: String,
+    pub period: i32,
+    /// "GreaterThanThreshold" | "GreaterThanOrEqualToThreshold" | "LessThanThreshold" | "LessThanOrEqualToThreshold".
+    pub comparison_operator: String,
+    pub threshold: f64,
+    pub evaluation_periods: i32,
+    pub datapoints_to_alarm: i32,
+    pub state: AlarmState,
+    pub state_reason: String,
+    pub state_updated_at: EpochMs,
+    pub actions_enabled: bool,
+    pub alarm_actions: Vec<String>,
+    /// Newest first.
+    pub history: Vec<AlarmHistoryItem>,
+    /// `cluster/service` this alarm concerns, when it can be told from its dimensions.
+    pub service_key: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
+pub struct LogGroup {
+    pub name: String,
+    /// None = never expire.
+    pub retention_in_days: Option<i32>,
+    pub kms_key_id: Option<String>,
+}
+
+/// One metric's datapoints at a fixed period, oldest first.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct MetricSeries {
+    pub period_seconds: i32,
+    /// Timestamp of the last datapoint.
+    pub end: EpochMs,
+    pub values: Vec<f64>,
+}
+
+impl MetricSeries {
+    pub fn last(&self) -> Option<f64> {
+        self.values.last().copied()
+    }
+}
+
+/// The metrics the console draws as sparklines for one service.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct ServiceMetrics {
+    /// AWS/ECS CPUUtilization, percent.
+    pub cpu: MetricSeries,
+    /// AWS/ECS MemoryUtilization, percent.
+    pub memory: MetricSeries,
+    /// AWS/ApplicationELB RequestCount per period.
+    pub requests: MetricSeries,
+    /// AWS/ApplicationELB HTTPCode_Target_5XX_Count per period.
+    pub http_5xx: MetricSeries,
+    /// AWS/ApplicationELB TargetResponseTime p99, milliseconds.
+    pub latency_p99_ms: MetricSeries,
+}
+
+/// One log event, already attributed to a service.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LogLine {
+    /// Monotonic id within the source (CloudWatch eventId where available).
+    pub id: u64,
+    pub timestamp: EpochMs,
+    /// `cluster/service`.
+    pub service_key: String,
+    pub log_group: String,
+    pub log_stream: String,
+    /// Raw message. Untrusted: sanitize before display.
+    pub message: String,
+}
+
+impl FleetSnapshot {
+    pub fn service(&self, key: &str) -> Option<&Service> {
+        self.services.iter().find(|s| s.key() == key)
+    }
+
+    pub fn task_definition(&self, arn: &str) -> Option<&TaskDefinition> {
+        self.task_definitions.get(arn).map(|a| a.as_ref())
+    }
+
+    pub fn scalable_target(&self, svc: &Service) -> Option<&ScalableTarget> {
+        let rid = svc.scaling_resource_id();
+        self.scalable_targets.iter().find(|t| t.resource_id == rid)
+    }
+
+    /// Newest first.
+    pub fn scaling_activities_for<'a>(
+        &'a self,
+        svc: &Service,
+    ) -> impl Iterator<Item = &'a ScalingActivity> + 'a {
+        let rid = svc.scaling_resource_id();
+        self.scaling_activities
+            .iter()
+            .filter(move |a| a.resource_id == rid)
+    }
+
+    pub fn alarms_for<'a>(&'a self, svc: &Service) -> impl Iterator<Item = &'a Alarm> + 'a {
+        let key = svc.key();
+        self.alarms
+            .iter()
+            .filter(move |a| a.service_key.as_deref() == Some(key.as_str()))
+    }
+
+    pub fn target_groups_for<'a>(
+        &'a self,
+        svc: &'a Service,
+    ) -> impl Iterator<Item = &'a TargetGroup> + 'a {
+        self.target_groups.iter().filter(move |tg| {
+            svc.load_balancers
+                .iter()
+                .any(|lb| lb.target_group_arn == tg.arn)
+        })
+    }
+
+    pub fn metrics_for(&self, svc: &Service) -> Option<&ServiceMetrics> {
+        self.metrics.get(&svc.key())
+    }
+
+    /// The AZs seen anywhere in the fleet (subnets, tasks, targets), sorted.
+    pub fn availability_zones(&self) -> Vec<String> {
+        let mut azs: Vec<String> = self
+            .services
+            .iter()
+            .flat_map(|s| {
+                s.subnets
+                    .iter()
+                    .map(|n| n.availability_zone.clone())
+                    .chain(s.tasks.iter().filter_map(|t| t.availability_zone.clone()))
+            })
+            .collect();
+        azs.sort();
+        azs.dedup();
+        azs
+    }
+}

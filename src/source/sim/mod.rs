@@ -1,0 +1,1 @@
+//! Deterministic ECS simulator (in progress).
