@@ -5,7 +5,11 @@
 //! `sanitize` (untrusted text → display text), `ui` (ratatui), `cli` and
 //! `status` (one-shot commands).
 
+pub mod cli;
+pub mod config;
 pub mod model;
 pub mod sanitize;
 pub mod source;
+pub mod status;
 pub mod store;
+pub mod ui;

@@ -1,1 +1,200 @@
-fn main() {}
+//! ecsdeck binary: parse the command line, pick the source, hand over to the
+//! console or to a one-shot command.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::Parser;
+
+use ecsdeck::cli::{Cli, Command, Format, GlobalOpts};
+use ecsdeck::config::Config;
+use ecsdeck::model::rows;
+use ecsdeck::source::sim::{Simulator, scenario::Scenario};
+use ecsdeck::source::{self, Update};
+use ecsdeck::status;
+use ecsdeck::ui::{self, app::App, theme::Theme};
+
+/// Platform directories, with `--data-dir` taking precedence.
+struct Dirs {
+    data: Option<PathBuf>,
+    config: Option<PathBuf>,
+}
+
+fn dirs(g: &GlobalOpts) -> Dirs {
+    let pd = directories::ProjectDirs::from("", "", "ecsdeck");
+    Dirs {
+        data: g
+            .data_dir
+            .clone()
+            .or_else(|| pd.as_ref().map(|p| p.data_dir().to_path_buf())),
+        config: pd.as_ref().map(|p| p.config_dir().to_path_buf()),
+    }
+}
+
+/// Tracing goes to `<data dir>/ecsdeck.log`, never to stdout/stderr.
+fn init_tracing(data: Option<&PathBuf>) {
+    let Some(dir) = data else { return };
+    if std::fs::create_dir_all(dir).is_err() {
+        return;
+    }
+    let Ok(file) = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(dir.join("ecsdeck.log"))
+    else {
+        return;
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_env("ECSDECK_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_ansi(false)
+        .with_writer(std::sync::Mutex::new(file))
+        .try_init();
+}
+
+fn fail(msg: impl std::fmt::Display) -> ExitCode {
+    eprintln!("ecsdeck: {msg}");
+    ExitCode::from(2)
+}
+
+/// Resolve `--scenario`: a built-in name or a path to a TOML file.
+fn load_scenario(name: &str) -> Result<Scenario, String> {
+    let looks_like_path = name.contains('/') || name.ends_with(".toml");
+    let res = if looks_like_path {
+        Scenario::from_file(std::path::Path::new(name))
+    } else {
+        Scenario::builtin(name)
+    };
+    res.map_err(|e| e.to_string())
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let g = &cli.global;
+    let dirs = dirs(g);
+    init_tracing(dirs.data.as_ref());
+
+    let config = match Config::load(
+        g.config.as_deref(),
+        dirs.config.as_ref().map(|d| d.join("config.toml")),
+    ) {
+        Ok(c) => c,
+        Err(e) => return fail(e),
+    };
+
+    if let Some(Command::Scenarios) = cli.command {
+        for n in Scenario::builtin_names() {
+            println!("{n}");
+        }
+        return ExitCode::SUCCESS;
+    }
+
+    // Which source: the demo when asked, or when no AWS credentials exist.
+    let demo = g.demo
+        || g.scenario.is_some()
+        || {
+            let present =
+                source::aws_credentials_present(g.profile.as_deref(), &|k| std::env::var(k).ok())
+                    || g.endpoint_url.is_some();
+            if !present {
+                eprintln!(
+                    "ecsdeck: no AWS credentials found (env, ~/.aws, --profile); opening the demo (use --demo to skip this check)"
+                );
+            }
+            !present
+        };
+    if !demo {
+        return fail(
+            "AWS credentials found, but this build has no AWS source yet; run with --demo for the simulator",
+        );
+    }
+
+    let scenario_name = g
+        .scenario
+        .clone()
+        .or(config.demo.scenario.clone())
+        .unwrap_or_else(|| "steady".into());
+    let scenario = match load_scenario(&scenario_name) {
+        Ok(s) => s,
+        Err(e) => return fail(e),
+    };
+    let seed = g.seed.or(config.demo.seed);
+    let speed = g.speed.or(config.demo.speed).unwrap_or(1.0);
+    if !(speed > 0.0 && speed <= 1000.0) {
+        return fail(format!("--speed {speed}: out of range (0 < speed ≤ 1000)"));
+    }
+
+    match cli.command {
+        Some(Command::Status(args)) => {
+            let mut sim = Simulator::new(scenario, seed);
+            if let Some(at) = args.at {
+                sim.run_until(at.as_millis() as i64);
+            }
+            let snap = sim.snapshot();
+            let rows = rows::build(&snap);
+            let rep = status::report(&snap, &rows);
+            match args.format {
+                Format::Json => match serde_json::to_string_pretty(&rep) {
+                    Ok(j) => println!("{j}"),
+                    Err(e) => return fail(e),
+                },
+                Format::Text => print!("{}", status::render_text(&rep)),
+            }
+            ExitCode::from(status::exit_code(&rows) as u8)
+        }
+        Some(Command::Scenarios) => unreachable!("handled above"),
+        Some(Command::Tui) | None => {
+            let theme_name = g
+                .theme
+                .clone()
+                .or(config.theme.clone())
+                .unwrap_or_else(|| "dark".into());
+            let themes_dir = dirs.config.as_ref().map(|d| d.join("themes"));
+            let theme = match Theme::load(&theme_name, themes_dir.as_deref()) {
+                Ok(t) => t,
+                Err(e) => return fail(e),
+            };
+            let no_color = std::env::var("NO_COLOR").ok();
+            let mut app = App::new(theme.honour_no_color(no_color.as_deref()));
+            app.no_color = no_color.is_some_and(|v| !v.is_empty());
+            app.themes_dir = themes_dir;
+            run_console(app, Simulator::new(scenario, seed), speed)
+        }
+    }
+}
+
+fn run_console(mut app: App, sim: Simulator, speed: f64) -> ExitCode {
+    let rt = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => return fail(e),
+    };
+    let exit = rt.block_on(async move {
+        let handle = ecsdeck::source::sim::spawn(sim, speed);
+        // The first frame shows data, not "connecting…".
+        app.apply(Update::Snapshot(handle.snapshots.borrow().clone()));
+        // ratatui::init installs a panic hook that restores the terminal first.
+        let mut terminal = ratatui::init();
+        let res = ui::run(&mut terminal, app, handle).await;
+        ratatui::restore();
+        res
+    });
+    rt.shutdown_timeout(std::time::Duration::from_millis(200));
+    match exit {
+        Ok(ui::Exit::Quit) | Ok(ui::Exit::InputClosed) => ExitCode::SUCCESS,
+        Ok(ui::Exit::Signal(sig)) => {
+            tracing::info!("exiting on {sig}");
+            // Conventional 128 + signal number.
+            ExitCode::from(match sig {
+                "SIGHUP" => 129,
+                "SIGINT" => 130,
+                _ => 143,
+            })
+        }
+        Err(e) => fail(format!("terminal error: {e}")),
+    }
+}

@@ -20,6 +20,10 @@ pub const WARNINGS_CAP: usize = 20;
 /// A log line as the console keeps it: sanitized once, at ingestion.
 #[derive(Debug, Clone)]
 pub struct StoredLine {
+    /// The store's own sequence number: contiguous, so a line's position in
+    /// the buffer is `seq - first_seq`.
+    pub seq: u64,
+    /// The source's id (CloudWatch eventId where available).
     pub id: u64,
     pub timestamp: i64,
     pub service_key: Arc<str>,
@@ -59,6 +63,7 @@ impl LogBuffer {
         let log_stream = self.intern(&line.log_stream);
         self.bytes += text.len();
         self.lines.push_back(StoredLine {
+            seq: self.ingested,
             id: line.id,
             timestamp: line.timestamp,
             service_key,
@@ -94,6 +99,18 @@ impl LogBuffer {
 
     pub fn get(&self, i: usize) -> Option<&StoredLine> {
         self.lines.get(i)
+    }
+
+    /// Sequence number of the oldest line kept.
+    pub fn first_seq(&self) -> Option<u64> {
+        self.lines.front().map(|l| l.seq)
+    }
+
+    /// Position of the line with sequence number `seq`, if still kept.
+    pub fn position_of(&self, seq: u64) -> Option<usize> {
+        let first = self.first_seq()?;
+        let pos = usize::try_from(seq.checked_sub(first)?).ok()?;
+        (pos < self.lines.len()).then_some(pos)
     }
 }
 
@@ -186,6 +203,12 @@ mod tests {
         assert_eq!(b.len(), LOG_LINES_CAP);
         assert_eq!(b.evicted, 10);
         assert_eq!(b.get(0).unwrap().id, 10);
+        assert_eq!(b.position_of(10), Some(0));
+        assert_eq!(b.position_of(9), None);
+        assert_eq!(
+            b.position_of(LOG_LINES_CAP as u64 + 9),
+            Some(LOG_LINES_CAP - 1)
+        );
         assert_eq!(b.bytes(), LOG_LINES_CAP);
     }
 }

@@ -37,6 +37,12 @@ impl ServiceHealth {
 ///   or unhealthy targets;
 /// - **steady**: otherwise (a service parked at desired 0 is steady).
 pub fn classify(snap: &FleetSnapshot, svc: &Service) -> ServiceHealth {
+    let in_alarm = snap.alarms_for(svc).any(|a| a.state == AlarmState::Alarm);
+    classify_with(snap, svc, in_alarm)
+}
+
+/// [`classify`] with the "any alarm of the service in ALARM" fact precomputed.
+pub fn classify_with(snap: &FleetSnapshot, svc: &Service, in_alarm: bool) -> ServiceHealth {
     if svc.deployments.iter().any(|d| {
         d.status != DeploymentStatus::Inactive && d.rollout_state == Some(RolloutState::Failed)
     }) {
@@ -45,7 +51,6 @@ pub fn classify(snap: &FleetSnapshot, svc: &Service) -> ServiceHealth {
     if svc.desired_count > 0 && svc.running_count == 0 {
         return ServiceHealth::Failed;
     }
-    let in_alarm = snap.alarms_for(svc).any(|a| a.state == AlarmState::Alarm);
     let deploying = svc.deployments.len() > 1
         || svc
             .primary_deployment()

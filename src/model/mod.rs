@@ -5,6 +5,7 @@
 
 pub mod az;
 pub mod health;
+pub mod rows;
 pub mod timeline;
 
 use std::collections::BTreeMap;

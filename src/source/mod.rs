@@ -44,3 +44,58 @@ pub struct SourceHandle {
     pub snapshots: watch::Receiver<Arc<FleetSnapshot>>,
     pub control: mpsc::Sender<Control>,
 }
+
+/// Whether the standard AWS credential chain has anything to work with:
+/// environment keys, a profile, web identity, container credentials, or a
+/// shared config/credentials file. (IMDS is not probed: that would cost a
+/// network timeout at start-up off EC2.)
+pub fn aws_credentials_present(
+    profile: Option<&str>,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> bool {
+    let set = |k: &str| env(k).is_some_and(|v| !v.is_empty());
+    if profile.is_some()
+        || set("AWS_ACCESS_KEY_ID")
+        || set("AWS_PROFILE")
+        || set("AWS_WEB_IDENTITY_TOKEN_FILE")
+        || set("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI")
+        || set("AWS_CONTAINER_CREDENTIALS_FULL_URI")
+    {
+        return true;
+    }
+    let home = env("HOME").unwrap_or_default();
+    let files = [
+        env("AWS_SHARED_CREDENTIALS_FILE").unwrap_or_else(|| format!("{home}/.aws/credentials")),
+        env("AWS_CONFIG_FILE").unwrap_or_else(|| format!("{home}/.aws/config")),
+    ];
+    files.iter().any(|f| {
+        std::fs::read_to_string(f).is_ok_and(|t| t.lines().any(|l| l.trim_start().starts_with('[')))
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn credentials_detection() {
+        let dir = tempfile::tempdir().unwrap();
+        let home = dir.path().display().to_string();
+        let none = |k: &str| (k == "HOME").then(|| home.clone());
+        assert!(!aws_credentials_present(None, &none));
+        assert!(aws_credentials_present(Some("prod"), &none));
+        let keys = |k: &str| match k {
+            "HOME" => Some(home.clone()),
+            "AWS_ACCESS_KEY_ID" => Some("AKIA".into()),
+            _ => None,
+        };
+        assert!(aws_credentials_present(None, &keys));
+        std::fs::create_dir_all(dir.path().join(".aws")).unwrap();
+        std::fs::write(
+            dir.path().join(".aws/config"),
+            "[default]\nregion = us-east-1\n",
+        )
+        .unwrap();
+        assert!(aws_credentials_present(None, &none));
+    }
+}

@@ -1,0 +1,128 @@
+//! Command-line definitions. Global options are accepted before or after a
+//! subcommand (`global = true`).
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "ecsdeck",
+    version,
+    about = "A terminal operations console for AWS ECS",
+    long_about = "A terminal operations console for AWS ECS: live service health per AZ, \
+                  alarms, scaling, metrics and logs. Without AWS credentials it opens the \
+                  built-in simulator (--demo)."
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalOpts,
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Clone, Args, Default)]
+pub struct GlobalOpts {
+    /// Use the built-in ECS simulator instead of AWS.
+    #[arg(long, global = true)]
+    pub demo: bool,
+    /// Simulator scenario: a built-in name (steady, az-outage, bad-deploy, scale-out,
+    /// seed-review) or a path to a scenario TOML file.
+    #[arg(long, global = true, value_name = "NAME|FILE")]
+    pub scenario: Option<String>,
+    /// Simulator RNG seed (default: the scenario's).
+    #[arg(long, global = true, value_name = "N")]
+    pub seed: Option<u64>,
+    /// Simulated seconds per real second in the console (demo only).
+    #[arg(long, global = true, value_name = "X")]
+    pub speed: Option<f64>,
+    /// AWS profile (shared config/credentials).
+    #[arg(long, global = true, env = "AWS_PROFILE")]
+    pub profile: Option<String>,
+    /// AWS region; repeatable to watch several regions at once.
+    #[arg(long, global = true)]
+    pub region: Vec<String>,
+    /// Custom AWS endpoint (e.g. a local emulator).
+    #[arg(long, global = true, env = "AWS_ENDPOINT_URL", value_name = "URL")]
+    pub endpoint_url: Option<String>,
+    /// Only these clusters (repeatable; default: all clusters of the region).
+    #[arg(long, global = true, value_name = "NAME")]
+    pub cluster: Vec<String>,
+    /// Allow mutating actions (each still asks for confirmation).
+    #[arg(long, global = true)]
+    pub write: bool,
+    /// Theme: dark, light, high-contrast, or a theme file in the config dir.
+    #[arg(long, global = true, value_name = "NAME")]
+    pub theme: Option<String>,
+    /// Config file (default: config.toml in the platform config dir).
+    #[arg(long, global = true, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Data directory for notes, journals and state (default: the platform data dir).
+    #[arg(long, global = true, value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Print a one-shot fleet summary and exit 0 (all steady), 1 (any degraded or failed) or 2 (error).
+    Status(StatusArgs),
+    /// Open the console (the default when no subcommand is given).
+    Tui,
+    /// List the built-in simulator scenarios.
+    Scenarios,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    #[default]
+    Text,
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub struct StatusArgs {
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+    /// Demo only: run the simulator to this simulated time first (e.g. 4m, 90s, 1h).
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    pub at: Option<std::time::Duration>,
+}
+
+pub fn parse_duration(s: &str) -> Result<std::time::Duration, String> {
+    humantime::parse_duration(s)
+        .map_err(|e| format!("invalid duration {s:?}: {e} (try 90s, 4m, 1h30m)"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn cli_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn globals_after_subcommand() {
+        let cli = Cli::try_parse_from([
+            "ecsdeck",
+            "status",
+            "--demo",
+            "--scenario",
+            "az-outage",
+            "--at",
+            "4m",
+            "--format",
+            "json",
+        ])
+        .unwrap();
+        assert!(cli.global.demo);
+        assert_eq!(cli.global.scenario.as_deref(), Some("az-outage"));
+        let Some(Command::Status(s)) = cli.command else {
+            panic!("not status")
+        };
+        assert_eq!(s.at, Some(std::time::Duration::from_secs(240)));
+        assert_eq!(s.format, Format::Json);
+    }
+}

@@ -1,0 +1,97 @@
+//! Per-service summary rows, computed once per snapshot (not per frame) and
+//! shared by the services table and `ecsdeck status`.
+
+use std::collections::HashMap;
+
+use serde::Serialize;
+
+use super::{AlarmState, AzSpread, FleetSnapshot, RolloutState, ServiceHealth, health};
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DeploymentSummary {
+    pub status: String,
+    pub rollout_state: Option<String>,
+    pub task_definition: String,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ServiceRow {
+    /// Index into `snapshot.services`.
+    pub index: usize,
+    pub key: String,
+    pub region: String,
+    pub cluster: String,
+    pub name: String,
+    pub health: ServiceHealth,
+    pub desired: i32,
+    pub running: i32,
+    pub pending: i32,
+    /// The PRIMARY deployment's rollout state.
+    pub rollout: Option<RolloutState>,
+    /// PRIMARY's `family:revision`.
+    pub task_definition: String,
+    pub spread: AzSpread,
+    pub alarms_in_alarm: Vec<String>,
+    pub deployments: Vec<DeploymentSummary>,
+    /// Failed tasks of the PRIMARY deployment.
+    pub failed_tasks: i32,
+}
+
+/// Build the rows for every service of the snapshot, in snapshot order.
+pub fn build(snap: &FleetSnapshot) -> Vec<ServiceRow> {
+    let mut alarms_by_service: HashMap<&str, Vec<String>> = HashMap::new();
+    for a in &snap.alarms {
+        if a.state == AlarmState::Alarm
+            && let Some(k) = a.service_key.as_deref()
+        {
+            alarms_by_service.entry(k).or_default().push(a.name.clone());
+        }
+    }
+    snap.services
+        .iter()
+        .enumerate()
+        .map(|(index, s)| {
+            let key = s.key();
+            let primary = s.primary_deployment();
+            ServiceRow {
+                index,
+                region: s.region.clone(),
+                cluster: s.cluster.clone(),
+                name: s.name.clone(),
+                health: health::classify_with(
+                    snap,
+                    s,
+                    alarms_by_service
+                        .get(key.as_str())
+                        .is_some_and(|v| !v.is_empty()),
+                ),
+                desired: s.desired_count,
+                running: s.running_count,
+                pending: s.pending_count,
+                rollout: primary.and_then(|d| d.rollout_state),
+                task_definition: primary
+                    .map(|d| super::short_task_definition(&d.task_definition).to_string())
+                    .unwrap_or_else(|| {
+                        super::short_task_definition(&s.task_definition).to_string()
+                    }),
+                spread: AzSpread::of(s),
+                alarms_in_alarm: alarms_by_service
+                    .get(key.as_str())
+                    .cloned()
+                    .unwrap_or_default(),
+                deployments: s
+                    .deployments
+                    .iter()
+                    .map(|d| DeploymentSummary {
+                        status: d.status.as_str().to_string(),
+                        rollout_state: d.rollout_state.map(|r| r.as_str().to_string()),
+                        task_definition: super::short_task_definition(&d.task_definition)
+                            .to_string(),
+                    })
+                    .collect(),
+                failed_tasks: primary.map_or(0, |d| d.failed_tasks),
+                key,
+            }
+        })
+        .collect()
+}

@@ -1,0 +1,328 @@
+//! The whole screen: status line, panes (a grid at 160x48, tabs at 80x24),
+//! footer / command line, help overlay. A pure function of `&App`.
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Flex, Layout, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Clear, Paragraph, Tabs};
+
+use crate::model::ServiceHealth;
+use crate::ui::app::{App, Input, Pane, View};
+use crate::ui::keymap::{self, BINDINGS, CONTEXTS};
+use crate::ui::panes::{self, detail, fleet, logs, safe, services};
+
+/// Below this size the panes collapse into tabs.
+pub const WIDE_MIN_WIDTH: u16 = 120;
+pub const WIDE_MIN_HEIGHT: u16 = 32;
+
+pub fn is_compact(area: Rect) -> bool {
+    area.width < WIDE_MIN_WIDTH || area.height < WIDE_MIN_HEIGHT
+}
+
+pub fn draw(f: &mut Frame, app: &App) {
+    let area = f.area();
+    f.render_widget(Block::default().style(app.theme.base()), area);
+    let [status, body, footer] = Layout::vertical([
+        Constraint::Length(1),
+        Constraint::Fill(1),
+        Constraint::Length(1),
+    ])
+    .areas(area);
+    render_status(f, status, app);
+    let compact = is_compact(area);
+    if compact {
+        render_tabs(f, body, app);
+    } else {
+        match app.view.clone() {
+            View::Fleet => render_fleet_grid(f, body, app),
+            View::Service(key) => render_service_grid(f, body, app, &key),
+        }
+    }
+    render_footer(f, footer, app);
+    if app.help {
+        render_help(f, area, app);
+    }
+}
+
+fn render_pane(f: &mut Frame, area: Rect, app: &App, pane: Pane, compact: bool) {
+    let focused = app.focused() == pane;
+    let key = match &app.view {
+        View::Service(k) => k.clone(),
+        View::Fleet => String::new(),
+    };
+    match pane {
+        Pane::Services => services::render(f, area, app, focused, compact),
+        Pane::Alarms => fleet::render_alarms(f, area, app, focused),
+        Pane::Timeline => fleet::render_timeline(f, area, app, focused),
+        Pane::Logs => logs::render(f, area, app, focused),
+        Pane::Rollout => detail::render_rollout(f, area, app, &key, focused),
+        Pane::Tasks => detail::render_tasks(f, area, app, &key, focused),
+        Pane::Metrics => detail::render_metrics(f, area, app, &key, focused),
+        Pane::SvcAlarms => detail::render_alarms(f, area, app, &key, focused),
+        Pane::Events => detail::render_events(f, area, app, &key, focused),
+    }
+}
+
+fn render_fleet_grid(f: &mut Frame, area: Rect, app: &App) {
+    let [table, middle, logs_area] = Layout::vertical([
+        Constraint::Percentage(45),
+        Constraint::Percentage(25),
+        Constraint::Fill(1),
+    ])
+    .areas(area);
+    let [alarms, timeline] =
+        Layout::horizontal([Constraint::Percentage(38), Constraint::Fill(1)]).areas(middle);
+    render_pane(f, table, app, Pane::Services, false);
+    render_pane(f, alarms, app, Pane::Alarms, false);
+    render_pane(f, timeline, app, Pane::Timeline, false);
+    render_pane(f, logs_area, app, Pane::Logs, false);
+}
+
+fn render_service_grid(f: &mut Frame, area: Rect, app: &App, key: &str) {
+    let [header, row1, row2, logs_area] = Layout::vertical([
+        Constraint::Length(2),
+        Constraint::Percentage(30),
+        Constraint::Percentage(34),
+        Constraint::Fill(1),
+    ])
+    .areas(area);
+    detail::render_header(f, header, app, key);
+    let [rollout, metrics] =
+        Layout::horizontal([Constraint::Percentage(55), Constraint::Fill(1)]).areas(row1);
+    let [tasks, alarms, events] = Layout::horizontal([
+        Constraint::Percentage(40),
+        Constraint::Percentage(30),
+        Constraint::Fill(1),
+    ])
+    .areas(row2);
+    render_pane(f, rollout, app, Pane::Rollout, false);
+    render_pane(f, metrics, app, Pane::Metrics, false);
+    render_pane(f, tasks, app, Pane::Tasks, false);
+    render_pane(f, alarms, app, Pane::SvcAlarms, false);
+    render_pane(f, events, app, Pane::Events, false);
+    render_pane(f, logs_area, app, Pane::Logs, false);
+}
+
+/// 80x24: a tab bar of the view's panes and the focused pane below it.
+fn render_tabs(f: &mut Frame, area: Rect, app: &App) {
+    let theme = &app.theme;
+    let panes = app.view.panes();
+    let (header_h, key) = match &app.view {
+        View::Service(k) => (1, Some(k.clone())),
+        View::Fleet => (0, None),
+    };
+    let [header, tabs_area, body] = Layout::vertical([
+        Constraint::Length(header_h),
+        Constraint::Length(1),
+        Constraint::Fill(1),
+    ])
+    .areas(area);
+    if let Some(k) = &key {
+        detail::render_header(f, header, app, k);
+    }
+    let titles: Vec<Line> = panes.iter().map(|p| Line::from(p.tab())).collect();
+    let tabs = Tabs::new(titles)
+        .select(app.focus.min(panes.len() - 1))
+        .style(theme.dim())
+        .highlight_style(theme.selected())
+        .divider("│");
+    f.render_widget(tabs, tabs_area);
+    render_pane(f, body, app, app.focused(), true);
+}
+
+fn render_status(f: &mut Frame, area: Rect, app: &App) {
+    let theme = &app.theme;
+    let snap = &app.store.snapshot;
+    let src = &snap.source;
+    let mut spans = vec![Span::styled(" ecsdeck ", theme.title())];
+    let sep = || Span::styled(" │ ", theme.dim());
+    if app.store.has_snapshot {
+        let mut source = format!("{} · {}", safe(&src.kind), safe(&src.label));
+        if let Some(seed) = src.seed {
+            source.push_str(&format!(" · seed {seed}"));
+        }
+        if !src.region.is_empty() {
+            source.push_str(&format!(" · {}", safe(&src.region)));
+        }
+        spans.push(Span::styled(source, theme.accent()));
+        spans.push(sep());
+        let clock = match src.speed {
+            Some(x) => format!("sim {} UTC ×{}", panes::hhmmss(snap.at), trim_float(x)),
+            None => format!("{} UTC", panes::hhmmss(snap.at)),
+        };
+        spans.push(Span::raw(clock));
+        spans.push(sep());
+        spans.extend(staleness_spans(app));
+        spans.push(sep());
+        spans.extend(health_counts(app));
+    } else {
+        spans.push(Span::styled("connecting…", theme.dim()));
+    }
+    if let Some(w) = app.store.warnings.back() {
+        spans.push(sep());
+        spans.push(Span::styled(format!("⚠ {w}"), theme.warn()));
+    }
+    f.render_widget(Paragraph::new(Line::from(spans)), area);
+}
+
+fn trim_float(x: f64) -> String {
+    if x == x.trunc() {
+        format!("{x:.0}")
+    } else {
+        format!("{x}")
+    }
+}
+
+/// `data 0s` for one source, or per source when there are several / errors.
+fn staleness_spans(app: &App) -> Vec<Span<'static>> {
+    let theme = &app.theme;
+    let snap = &app.store.snapshot;
+    let mut out = Vec::new();
+    let errors: Vec<_> = snap
+        .freshness
+        .iter()
+        .filter(|(_, f)| f.error.is_some())
+        .collect();
+    let age = panes::data_age_secs(app);
+    let style = if age > 30 || app.silent_secs > 5 {
+        theme.warn()
+    } else {
+        theme.dim()
+    };
+    out.push(Span::styled(format!("data {age}s"), style));
+    if app.silent_secs > 5 {
+        out.push(Span::styled(
+            format!(" (source silent {}s)", app.silent_secs),
+            theme.warn(),
+        ));
+    }
+    for (name, f) in errors.iter().take(2) {
+        out.push(Span::styled(
+            format!(
+                " {}: {}",
+                safe(name),
+                safe(f.error.as_deref().unwrap_or(""))
+            ),
+            theme.bad(),
+        ));
+    }
+    out
+}
+
+fn health_counts(app: &App) -> Vec<Span<'static>> {
+    let theme = &app.theme;
+    let count = |h: ServiceHealth| app.rows.iter().filter(|r| r.health == h).count();
+    let mut out = vec![Span::raw(format!("{} services ", app.rows.len()))];
+    for (h, style) in [
+        (ServiceHealth::Steady, theme.ok()),
+        (ServiceHealth::Deploying, theme.info()),
+        (ServiceHealth::Degraded, theme.warn()),
+        (ServiceHealth::Failed, theme.bad()),
+    ] {
+        let n = count(h);
+        if n > 0 {
+            out.push(Span::styled(format!("{n} {} ", h.as_str()), style));
+        }
+    }
+    out
+}
+
+fn render_footer(f: &mut Frame, area: Rect, app: &App) {
+    let theme = &app.theme;
+    let line = match &app.input {
+        Input::Command(t) => Line::from(vec![
+            Span::styled(":", theme.accent()),
+            Span::raw(t.clone()),
+            Span::styled("█", theme.accent()),
+            Span::styled(
+                "   Enter run · Esc cancel · svc alarms timeline logs theme NAME q",
+                theme.dim(),
+            ),
+        ]),
+        Input::Filter(t) => {
+            let hint = match app.filters.get(&app.focused()) {
+                Some(flt) if flt.literal => " (not a valid regex: matching literally)",
+                _ => "",
+            };
+            Line::from(vec![
+                Span::styled("/", theme.accent()),
+                Span::raw(t.clone()),
+                Span::styled("█", theme.accent()),
+                Span::styled(format!("{hint}   Enter keep · Esc clear"), theme.dim()),
+            ])
+        }
+        Input::Normal => {
+            let mut spans = Vec::new();
+            if let Some((msg, err)) = &app.message {
+                spans.push(Span::styled(
+                    format!("{msg}  "),
+                    if *err { theme.bad() } else { theme.info() },
+                ));
+            }
+            for (k, h) in keymap::footer(app.focused().context()) {
+                spans.push(Span::styled(format!(" {k}"), theme.accent()));
+                spans.push(Span::styled(format!(" {h} "), theme.dim()));
+            }
+            Line::from(spans)
+        }
+    };
+    f.render_widget(Paragraph::new(line), area);
+}
+
+fn render_help(f: &mut Frame, area: Rect, app: &App) {
+    let theme = &app.theme;
+    let w = area.width.saturating_sub(4).min(88);
+    let h = area.height.saturating_sub(2);
+    let [popup] = Layout::horizontal([Constraint::Length(w)])
+        .flex(Flex::Center)
+        .areas(area);
+    let [popup] = Layout::vertical([Constraint::Length(h)])
+        .flex(Flex::Center)
+        .areas(popup);
+    let mut lines = Vec::new();
+    for ctx in CONTEXTS {
+        lines.push(Line::from(Span::styled(ctx.title(), theme.header())));
+        for b in BINDINGS.iter().filter(|b| b.context == *ctx) {
+            lines.push(Line::from(vec![
+                Span::styled(format!("  {:<10}", b.label), theme.accent()),
+                Span::raw(b.help),
+            ]));
+        }
+        lines.push(Line::default());
+    }
+    lines.push(Line::from(Span::styled("Commands", theme.header())));
+    for (c, h) in [
+        (":svc", "services (fleet view)"),
+        (":alarms", "alarms pane"),
+        (":timeline", "fleet timeline"),
+        (":logs", "logs pane"),
+        (":theme NAME", "dark, light, high-contrast, or a theme file"),
+        (":speed X", "simulation speed (demo)"),
+        (
+            ":pause / :resume",
+            "stop or restart the simulated clock (demo)",
+        ),
+        (":q", "quit"),
+    ] {
+        lines.push(Line::from(vec![
+            Span::styled(format!("  {c:<18}"), theme.accent()),
+            Span::raw(h),
+        ]));
+    }
+    let total = lines.len();
+    let inner_h = h.saturating_sub(2) as usize;
+    let off = panes::clamp_scroll(app.help_scroll, total, inner_h);
+    f.render_widget(Clear, popup);
+    f.render_widget(
+        Paragraph::new(lines)
+            .scroll((off as u16, 0))
+            .style(theme.base())
+            .block(panes::block(
+                "Help — any key closes, j/k scroll",
+                None,
+                true,
+                theme,
+            )),
+        popup,
+    );
+}

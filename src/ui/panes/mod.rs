@@ -1,0 +1,126 @@
+//! One file per pane. Each `render` reads `&App` only; every string that came
+//! from a source goes through `sanitize` (see [`safe`]) before it is a `Span`.
+
+pub mod detail;
+pub mod fleet;
+pub mod logs;
+pub mod services;
+
+use std::borrow::Cow;
+
+use ratatui::layout::Rect;
+use ratatui::style::Style;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, BorderType, Borders};
+
+use crate::model::{EpochMs, ServiceHealth};
+use crate::sanitize::sanitize;
+use crate::ui::app::App;
+use crate::ui::theme::Theme;
+
+/// Untrusted text → display text. The one door from source data to spans.
+pub fn safe(s: &str) -> Cow<'_, str> {
+    sanitize(s)
+}
+
+/// A pane's frame: title, focus highlight, and an optional right-hand note
+/// (filter, counts, age).
+pub fn block<'a>(title: &'a str, note: Option<String>, focused: bool, theme: &Theme) -> Block<'a> {
+    let mut b = Block::default()
+        .borders(Borders::ALL)
+        .border_type(if focused {
+            BorderType::Thick
+        } else {
+            BorderType::Plain
+        })
+        .border_style(theme.border(focused))
+        .title(Span::styled(format!(" {title} "), theme.title()));
+    if let Some(n) = note {
+        b = b.title(Line::from(Span::styled(format!(" {n} "), theme.dim())).right_aligned());
+    }
+    b
+}
+
+/// `HH:MM:SS` (UTC) of an epoch-millisecond time.
+pub fn hhmmss(ms: EpochMs) -> String {
+    let secs = ms.div_euclid(1000).rem_euclid(86_400);
+    format!(
+        "{:02}:{:02}:{:02}",
+        secs / 3600,
+        (secs / 60) % 60,
+        secs % 60
+    )
+}
+
+/// A compact duration: `42s`, `3m`, `2h05m`, `3d`.
+pub fn short_duration(ms: i64) -> String {
+    let s = (ms / 1000).max(0);
+    match s {
+        0..=59 => format!("{s}s"),
+        60..=3599 => format!("{}m", s / 60),
+        3600..=86_399 => format!("{}h{:02}m", s / 3600, (s / 60) % 60),
+        _ => format!("{}d", s / 86_400),
+    }
+}
+
+/// Symbol + word for a service's health (never colour alone).
+pub fn health_badge(h: ServiceHealth, theme: &Theme) -> Span<'static> {
+    let (sym, style) = match h {
+        ServiceHealth::Steady => ("●", theme.ok()),
+        ServiceHealth::Deploying => ("◐", theme.info()),
+        ServiceHealth::Degraded => ("▲", theme.warn()),
+        ServiceHealth::Failed => ("✖", theme.bad()),
+    };
+    Span::styled(format!("{sym} {}", h.as_str()), style)
+}
+
+/// Style for an alarm state word.
+pub fn alarm_style(state: crate::model::AlarmState, theme: &Theme) -> Style {
+    match state {
+        crate::model::AlarmState::Alarm => theme.bad(),
+        crate::model::AlarmState::InsufficientData => theme.dim(),
+        crate::model::AlarmState::Ok => theme.ok(),
+    }
+}
+
+/// Age of the data for a service (or the whole fleet), in seconds: the
+/// source's clock minus the last successful refresh, plus any real time the
+/// source has been silent.
+pub fn data_age_secs(app: &App) -> u64 {
+    let snap = &app.store.snapshot;
+    let oldest = snap
+        .freshness
+        .values()
+        .filter_map(|f| f.updated_at)
+        .min()
+        .unwrap_or(snap.at);
+    ((snap.at - oldest).max(0) / 1000) as u64 + app.silent_secs
+}
+
+/// Clamp a scroll offset so that `len` items fill `height` rows without
+/// scrolling past the end.
+pub fn clamp_scroll(offset: usize, len: usize, height: usize) -> usize {
+    offset.min(len.saturating_sub(height))
+}
+
+/// The visible window of a selectable list: first index such that `selected`
+/// is on screen, remembering the previous offset so the list doesn't jump.
+pub fn list_offset(app: &App, pane: crate::ui::app::Pane, selected: usize, height: usize) -> usize {
+    let mut offsets = app.offsets.borrow_mut();
+    let prev = offsets.get(&pane).copied().unwrap_or(0);
+    let height = height.max(1);
+    let off = if selected < prev {
+        selected
+    } else if selected >= prev + height {
+        selected + 1 - height
+    } else {
+        prev
+    };
+    offsets.insert(pane, off);
+    off
+}
+
+/// Inner rectangle of a bordered block.
+pub fn inner(area: Rect) -> Rect {
+    Block::default().borders(Borders::ALL).inner(area)
+}
