@@ -51,6 +51,10 @@ pub async fn run(
             terminal.draw(|f| draw::draw(f, &app))?;
             last_draw = Instant::now();
             dirty = false;
+            // Test hook (debug builds only): prove the terminal survives a panic.
+            if cfg!(debug_assertions) && std::env::var_os("ECSDECK_TEST_PANIC").is_some() {
+                panic!("ECSDECK_TEST_PANIC: deliberate panic after the first frame");
+            }
         }
         let frame_wait = FRAME.saturating_sub(last_draw.elapsed());
         let mut effects = Vec::new();

@@ -1,0 +1,174 @@
+//! `ecsdeck status`: the JSON contract, determinism and exit codes, through the
+//! real binary.
+
+use std::process::Command;
+
+fn ecsdeck(args: &[&str]) -> std::process::Output {
+    let data = tempfile::tempdir().unwrap();
+    Command::new(env!("CARGO_BIN_EXE_ecsdeck"))
+        .args(args)
+        .arg("--data-dir")
+        .arg(data.path())
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("run ecsdeck")
+}
+
+fn json(args: &[&str]) -> (serde_json::Value, i32) {
+    let out = ecsdeck(args);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&out.stdout)));
+    (v, out.status.code().unwrap())
+}
+
+#[test]
+fn json_contract_fields() {
+    let (v, _) = json(&[
+        "status",
+        "--demo",
+        "--scenario",
+        "steady",
+        "--at",
+        "5m",
+        "--format",
+        "json",
+    ]);
+    let services = v["services"].as_array().expect("services[]");
+    assert!(services.len() >= 4, "a demo fleet has several services");
+    for s in services {
+        for field in [
+            "region",
+            "cluster",
+            "name",
+            "health",
+            "desired",
+            "running",
+            "pending",
+            "tasks_by_az",
+            "alarms_in_alarm",
+            "deployments",
+        ] {
+            assert!(s.get(field).is_some(), "missing .{field} in {s}");
+        }
+        let h = s["health"].as_str().unwrap();
+        assert!(
+            ["steady", "deploying", "degraded", "failed"].contains(&h),
+            "{h}"
+        );
+        assert!(s["tasks_by_az"].is_object());
+        for d in s["deployments"].as_array().unwrap() {
+            for field in ["status", "rollout_state", "task_definition"] {
+                assert!(d.get(field).is_some(), "missing deployments[].{field}");
+            }
+        }
+    }
+    let clusters: std::collections::BTreeSet<_> = services
+        .iter()
+        .map(|s| s["cluster"].as_str().unwrap())
+        .collect();
+    assert!(clusters.len() >= 2, "at least two clusters");
+}
+
+#[test]
+fn deterministic_for_scenario_seed_and_time() {
+    let args = [
+        "status",
+        "--demo",
+        "--scenario",
+        "az-outage",
+        "--at",
+        "4m",
+        "--format",
+        "json",
+    ];
+    let a = ecsdeck(&args);
+    let b = ecsdeck(&args);
+    assert_eq!(a.stdout, b.stdout);
+    let c = ecsdeck(&[
+        "status",
+        "--demo",
+        "--scenario",
+        "az-outage",
+        "--at",
+        "4m",
+        "--format",
+        "json",
+        "--seed",
+        "7",
+    ]);
+    assert_ne!(a.stdout, c.stdout, "the seed matters");
+}
+
+#[test]
+fn exit_codes_follow_health() {
+    let (v, code) = json(&[
+        "status",
+        "--demo",
+        "--scenario",
+        "steady",
+        "--at",
+        "5m",
+        "--format",
+        "json",
+    ]);
+    let unhealthy = v["services"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|s| matches!(s["health"].as_str(), Some("degraded" | "failed")));
+    assert_eq!(code, i32::from(unhealthy));
+    assert!(!unhealthy, "steady is steady at 5m: {v}");
+    let (v, code) = json(&[
+        "status",
+        "--demo",
+        "--scenario",
+        "az-outage",
+        "--at",
+        "4m",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(code, 1, "an AZ outage degrades services: {v}");
+    let out = ecsdeck(&["status", "--demo", "--scenario", "no-such-scenario"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no-such-scenario"));
+}
+
+#[test]
+fn malformed_scenario_names_file_and_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("broken.toml");
+    std::fs::write(
+        &path,
+        "[scenario]\nname = \"broken\"\nseed = \"not a number\"\n",
+    )
+    .unwrap();
+    let out = ecsdeck(&["status", "--demo", "--scenario", path.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("broken.toml") && err.contains(":3"), "{err}");
+    assert!(!err.contains("panicked"), "{err}");
+}
+
+#[test]
+fn text_format_is_sanitized_and_readable() {
+    let out = ecsdeck(&["status", "--demo", "--scenario", "bad-deploy", "--at", "6m"]);
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        text.starts_with("ecsdeck status · demo bad-deploy"),
+        "{text}"
+    );
+    assert!(text.contains("services:"));
+    assert!(!text.contains('\u{1b}'));
+}
+
+#[test]
+fn globals_work_after_the_subcommand_and_config_errors_name_the_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join("config.toml");
+    std::fs::write(&cfg, "theme = \"dark\"\n[demo]\nspeed = \"fast\"\n").unwrap();
+    let out = ecsdeck(&["status", "--demo", "--config", cfg.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("config.toml:3"), "{err}");
+}

@@ -1,0 +1,222 @@
+//! Screens as a user sees them: TestBackend + insta, from simulator scenarios
+//! at fixed simulated times, at 160x48 and 80x24.
+
+use ecsdeck::source::Update;
+use ecsdeck::source::sim::{Simulator, scenario::Scenario};
+use ecsdeck::ui::app::{App, Pane, View};
+use ecsdeck::ui::draw::draw;
+use ecsdeck::ui::theme::Theme;
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+
+/// Run `scenario` to `secs` simulated seconds, feeding the app every simulated
+/// second as the live console does (so the timeline is built the same way).
+fn app_at(scenario: &str, secs: i64) -> App {
+    let mut sim = Simulator::new(Scenario::builtin(scenario).expect("builtin scenario"), None);
+    let mut app = App::new(Theme::default_dark());
+    app.apply(Update::Snapshot(std::sync::Arc::new(sim.snapshot())));
+    for t in 1..=secs {
+        sim.run_until(t * 1000);
+        app.apply(Update::Snapshot(std::sync::Arc::new(sim.snapshot())));
+        app.apply(Update::Logs(sim.take_logs()));
+    }
+    app
+}
+
+fn screen(app: &App, w: u16, h: u16) -> String {
+    let mut term = Terminal::new(TestBackend::new(w, h)).unwrap();
+    term.draw(|f| draw(f, app)).unwrap();
+    term.backend().to_string()
+}
+
+fn key(app: &mut App, code: KeyCode) {
+    app.on_key(KeyEvent::new(code, KeyModifiers::NONE));
+}
+
+fn keys(app: &mut App, s: &str) {
+    for c in s.chars() {
+        key(app, KeyCode::Char(c));
+    }
+}
+
+fn select_service(app: &mut App, key_: &str) {
+    let pos = app
+        .visible_rows()
+        .iter()
+        .position(|r| r.key == key_)
+        .expect("service exists");
+    app.cursor.insert(Pane::Services, pos);
+}
+
+#[test]
+fn fleet_every_scenario_wide_and_compact() {
+    for (scenario, secs) in [
+        ("steady", 300),
+        ("az-outage", 360),
+        ("bad-deploy", 420),
+        ("scale-out", 1200),
+        ("seed-review", 120),
+    ] {
+        let app = app_at(scenario, secs);
+        insta::assert_snapshot!(format!("fleet_{scenario}_160x48"), screen(&app, 160, 48));
+        insta::assert_snapshot!(format!("fleet_{scenario}_80x24"), screen(&app, 80, 24));
+    }
+}
+
+#[test]
+fn service_detail_wide_and_every_tab_compact() {
+    let mut app = app_at("az-outage", 360);
+    let first = app.rows[0].key.clone();
+    select_service(&mut app, &first);
+    key(&mut app, KeyCode::Enter);
+    assert_eq!(app.view, View::Service(first));
+    insta::assert_snapshot!("detail_az_outage_160x48", screen(&app, 160, 48));
+    for (i, pane) in app.view.panes().iter().enumerate() {
+        insta::assert_snapshot!(
+            format!("detail_az_outage_80x24_{i}_{}", pane.tab()),
+            screen(&app, 80, 24)
+        );
+        key(&mut app, KeyCode::Tab);
+    }
+    key(&mut app, KeyCode::Esc);
+    assert_eq!(app.view, View::Fleet);
+}
+
+#[test]
+fn bad_deploy_detail_shows_breaker() {
+    let mut app = app_at("bad-deploy", 420);
+    let failing = app
+        .rows
+        .iter()
+        .find(|r| r.deployments.len() > 1 || r.rollout.is_some_and(|s| s.as_str() != "COMPLETED"))
+        .map(|r| r.key.clone())
+        .expect("a service mid-deployment or failed");
+    app.open_service(failing);
+    insta::assert_snapshot!("detail_bad_deploy_160x48", screen(&app, 160, 48));
+}
+
+#[test]
+fn help_overlay() {
+    let mut app = app_at("steady", 60);
+    key(&mut app, KeyCode::Char('?'));
+    assert!(app.help);
+    insta::assert_snapshot!("help_160x48", screen(&app, 160, 48));
+    insta::assert_snapshot!("help_80x24", screen(&app, 80, 24));
+    key(&mut app, KeyCode::Char('x'));
+    assert!(!app.help);
+}
+
+#[test]
+fn filter_and_command_line() {
+    let mut app = app_at("steady", 60);
+    key(&mut app, KeyCode::Char('/'));
+    keys(&mut app, "api");
+    insta::assert_snapshot!("services_filter_typing_160x48", screen(&app, 160, 48));
+    key(&mut app, KeyCode::Enter);
+    assert!(
+        app.visible_rows()
+            .iter()
+            .all(|r| r.key.to_lowercase().contains("api") || r.task_definition.contains("api"))
+    );
+    key(&mut app, KeyCode::Char(':'));
+    keys(&mut app, "nonsense");
+    key(&mut app, KeyCode::Enter);
+    insta::assert_snapshot!("command_unknown_80x24", screen(&app, 80, 24));
+    key(&mut app, KeyCode::Char(':'));
+    keys(&mut app, "alarms");
+    key(&mut app, KeyCode::Enter);
+    assert_eq!(app.focused(), Pane::Alarms);
+}
+
+#[test]
+fn logs_paused_filtered_wrapped() {
+    let mut app = app_at("bad-deploy", 300);
+    app.focus = 3; // Logs in the fleet view
+    assert_eq!(app.focused(), Pane::Logs);
+    insta::assert_snapshot!("logs_follow_160x48", screen(&app, 160, 48));
+    key(&mut app, KeyCode::PageUp);
+    assert!(!app.logs.follow);
+    insta::assert_snapshot!("logs_paused_160x48", screen(&app, 160, 48));
+    key(&mut app, KeyCode::Char('w'));
+    key(&mut app, KeyCode::Char('G'));
+    assert!(app.logs.follow);
+    key(&mut app, KeyCode::Char('/'));
+    keys(&mut app, "error|5\\d\\d");
+    key(&mut app, KeyCode::Enter);
+    insta::assert_snapshot!("logs_filtered_wrapped_80x24", screen(&app, 80, 24));
+}
+
+#[test]
+fn timeline_pane_compact() {
+    let mut app = app_at("az-outage", 600);
+    app.focus = 2;
+    assert_eq!(app.focused(), Pane::Timeline);
+    insta::assert_snapshot!("timeline_80x24", screen(&app, 80, 24));
+    key(&mut app, KeyCode::Char('e'));
+    insta::assert_snapshot!("timeline_trouble_only_80x24", screen(&app, 80, 24));
+}
+
+#[test]
+fn no_escape_sequence_reaches_the_screen() {
+    // Collect the simulator's hostile log lines and put only those on screen.
+    let mut sim = Simulator::new(Scenario::builtin("steady").unwrap(), None);
+    sim.run_until(900_000);
+    let hostile: Vec<_> = sim
+        .take_logs()
+        .into_iter()
+        .filter(|l| l.message.chars().any(|c| c.is_control() || c == '\u{fffd}'))
+        .collect();
+    assert!(
+        hostile.iter().any(|l| l.message.contains('\u{1b}')),
+        "the simulator sends escape sequences"
+    );
+    let mut app = App::new(Theme::default_dark());
+    app.apply(Update::Snapshot(std::sync::Arc::new(sim.snapshot())));
+    app.apply(Update::Logs(hostile));
+    app.focus = 3;
+    for wrap in [false, true] {
+        app.logs.wrap = wrap;
+        let mut term = Terminal::new(TestBackend::new(160, 48)).unwrap();
+        term.draw(|f| draw(f, &app)).unwrap();
+        for cell in term.backend().buffer().content() {
+            let sym = cell.symbol();
+            assert!(
+                !sym.chars().any(|c| c.is_control() || c == '\u{1b}'),
+                "control char {sym:?} on screen"
+            );
+        }
+    }
+}
+
+#[test]
+fn no_color_means_no_colour() {
+    let mut app = app_at("az-outage", 360);
+    app.theme = Theme::default_dark().honour_no_color(Some("1"));
+    let mut term = Terminal::new(TestBackend::new(160, 48)).unwrap();
+    term.draw(|f| draw(f, &app)).unwrap();
+    for cell in term.backend().buffer().content() {
+        assert_eq!(cell.fg, ratatui::style::Color::Reset);
+        assert_eq!(cell.bg, ratatui::style::Color::Reset);
+    }
+}
+
+#[test]
+fn themes_switch_live() {
+    let mut app = app_at("steady", 30);
+    for name in ["light", "high-contrast", "dark"] {
+        key(&mut app, KeyCode::Char(':'));
+        keys(&mut app, &format!("theme {name}"));
+        key(&mut app, KeyCode::Enter);
+        assert_eq!(app.theme.name, name);
+    }
+    key(&mut app, KeyCode::Char(':'));
+    keys(&mut app, "theme nope");
+    key(&mut app, KeyCode::Enter);
+    assert!(
+        app.message
+            .as_ref()
+            .is_some_and(|(m, err)| *err && m.contains("unknown theme"))
+    );
+    let _ = screen(&app, 80, 24);
+}
