@@ -151,7 +151,7 @@ fn open_drill_filter_quit() {
 #[test]
 fn compact_terminal_uses_tabs() {
     let t = Tmux::start("--demo --scenario steady", 80, 24, "");
-    let s = t.wait_for("Services│Alarms│Timeline│Logs");
+    let s = t.wait_for(" Services │ Alarms │ Timeline │ Logs");
     assert!(s.contains("D/R/P"), "{s}");
     t.keys(&["Tab"]);
     t.wait_for("in ALARM");

@@ -38,11 +38,16 @@ impl ServiceHealth {
 /// - **steady**: otherwise (a service parked at desired 0 is steady).
 pub fn classify(snap: &FleetSnapshot, svc: &Service) -> ServiceHealth {
     let in_alarm = snap.alarms_for(svc).any(|a| a.state == AlarmState::Alarm);
-    classify_with(snap, svc, in_alarm)
+    let unhealthy_targets = snap
+        .target_groups_for(svc)
+        .flat_map(|tg| tg.targets.iter())
+        .any(|t| t.state == super::TargetState::Unhealthy);
+    classify_with(svc, in_alarm, unhealthy_targets)
 }
 
-/// [`classify`] with the "any alarm of the service in ALARM" fact precomputed.
-pub fn classify_with(snap: &FleetSnapshot, svc: &Service, in_alarm: bool) -> ServiceHealth {
+/// [`classify`] with the facts that need fleet-wide lookups precomputed:
+/// any alarm of the service in ALARM, any of its targets unhealthy.
+pub fn classify_with(svc: &Service, in_alarm: bool, unhealthy_targets: bool) -> ServiceHealth {
     if svc.deployments.iter().any(|d| {
         d.status != DeploymentStatus::Inactive && d.rollout_state == Some(RolloutState::Failed)
     }) {
@@ -58,10 +63,6 @@ pub fn classify_with(snap: &FleetSnapshot, svc: &Service, in_alarm: bool) -> Ser
     if deploying && !in_alarm {
         return ServiceHealth::Deploying;
     }
-    let unhealthy_targets = snap
-        .target_groups_for(svc)
-        .flat_map(|tg| tg.targets.iter())
-        .any(|t| t.state == super::TargetState::Unhealthy);
     if svc.running_count < svc.desired_count || in_alarm || unhealthy_targets {
         return ServiceHealth::Degraded;
     }

@@ -47,6 +47,16 @@ pub fn build(snap: &FleetSnapshot) -> Vec<ServiceRow> {
             alarms_by_service.entry(k).or_default().push(a.name.clone());
         }
     }
+    let unhealthy_groups: std::collections::HashSet<&str> = snap
+        .target_groups
+        .iter()
+        .filter(|tg| {
+            tg.targets
+                .iter()
+                .any(|t| t.state == super::TargetState::Unhealthy)
+        })
+        .map(|tg| tg.arn.as_str())
+        .collect();
     snap.services
         .iter()
         .enumerate()
@@ -59,11 +69,13 @@ pub fn build(snap: &FleetSnapshot) -> Vec<ServiceRow> {
                 cluster: s.cluster.clone(),
                 name: s.name.clone(),
                 health: health::classify_with(
-                    snap,
                     s,
                     alarms_by_service
                         .get(key.as_str())
                         .is_some_and(|v| !v.is_empty()),
+                    s.load_balancers
+                        .iter()
+                        .any(|lb| unhealthy_groups.contains(lb.target_group_arn.as_str())),
                 ),
                 desired: s.desired_count,
                 running: s.running_count,

@@ -134,27 +134,34 @@ fn render_status(f: &mut Frame, area: Rect, app: &App) {
     let theme = &app.theme;
     let snap = &app.store.snapshot;
     let src = &snap.source;
-    let mut spans = vec![Span::styled(" ecsdeck ", theme.title())];
-    let sep = || Span::styled(" │ ", theme.dim());
+    let narrow = area.width < WIDE_MIN_WIDTH;
+    let mut spans = vec![Span::styled(
+        if narrow { "ecsdeck " } else { " ecsdeck " },
+        theme.title(),
+    )];
+    let sep = || Span::styled(if narrow { "│" } else { " │ " }, theme.dim());
     if app.store.has_snapshot {
-        let mut source = format!("{} · {}", safe(&src.kind), safe(&src.label));
-        if let Some(seed) = src.seed {
-            source.push_str(&format!(" · seed {seed}"));
-        }
-        if !src.region.is_empty() {
-            source.push_str(&format!(" · {}", safe(&src.region)));
+        let mut source = format!("{}:{}", safe(&src.kind), safe(&src.label));
+        if !narrow {
+            if let Some(seed) = src.seed {
+                source.push_str(&format!(" · seed {seed}"));
+            }
+            if !src.region.is_empty() {
+                source.push_str(&format!(" · {}", safe(&src.region)));
+            }
         }
         spans.push(Span::styled(source, theme.accent()));
         spans.push(sep());
-        let clock = match src.speed {
-            Some(x) => format!("sim {} UTC ×{}", panes::hhmmss(snap.at), trim_float(x)),
-            None => format!("{} UTC", panes::hhmmss(snap.at)),
+        let clock = match (src.speed, narrow) {
+            (Some(x), false) => format!("sim {} UTC ×{}", panes::hhmmss(snap.at), trim_float(x)),
+            (Some(x), true) => format!("{} ×{}", panes::hhmmss(snap.at), trim_float(x)),
+            (None, _) => format!("{} UTC", panes::hhmmss(snap.at)),
         };
         spans.push(Span::raw(clock));
         spans.push(sep());
-        spans.extend(staleness_spans(app));
+        spans.extend(staleness_spans(app, narrow));
         spans.push(sep());
-        spans.extend(health_counts(app));
+        spans.extend(health_counts(app, narrow));
     } else {
         spans.push(Span::styled("connecting…", theme.dim()));
     }
@@ -174,7 +181,7 @@ fn trim_float(x: f64) -> String {
 }
 
 /// `data 0s` for one source, or per source when there are several / errors.
-fn staleness_spans(app: &App) -> Vec<Span<'static>> {
+fn staleness_spans(app: &App, narrow: bool) -> Vec<Span<'static>> {
     let theme = &app.theme;
     let snap = &app.store.snapshot;
     let mut out = Vec::new();
@@ -189,12 +196,37 @@ fn staleness_spans(app: &App) -> Vec<Span<'static>> {
     } else {
         theme.dim()
     };
-    out.push(Span::styled(format!("data {age}s"), style));
+    out.push(Span::styled(
+        if narrow {
+            format!("{age}s")
+        } else {
+            format!("data {age}s")
+        },
+        style,
+    ));
     if app.silent_secs > 5 {
         out.push(Span::styled(
             format!(" (source silent {}s)", app.silent_secs),
             theme.warn(),
         ));
+    }
+    // Several sources (AWS pollers): the age of each, errors first.
+    if snap.freshness.len() > 1 && !narrow {
+        for (name, f) in &snap.freshness {
+            if f.error.is_some() {
+                continue;
+            }
+            let a = f
+                .updated_at
+                .map_or(u64::MAX, |u| ((snap.at - u).max(0) / 1000) as u64);
+            let st = if a > 30 { theme.warn() } else { theme.dim() };
+            let age = if a == u64::MAX {
+                "never".to_string()
+            } else {
+                format!("{a}s")
+            };
+            out.push(Span::styled(format!(" {} {age}", safe(name)), st));
+        }
     }
     for (name, f) in errors.iter().take(2) {
         out.push(Span::styled(
@@ -209,10 +241,14 @@ fn staleness_spans(app: &App) -> Vec<Span<'static>> {
     out
 }
 
-fn health_counts(app: &App) -> Vec<Span<'static>> {
+fn health_counts(app: &App, narrow: bool) -> Vec<Span<'static>> {
     let theme = &app.theme;
     let count = |h: ServiceHealth| app.rows.iter().filter(|r| r.health == h).count();
-    let mut out = vec![Span::raw(format!("{} services ", app.rows.len()))];
+    let mut out = vec![Span::raw(if narrow {
+        format!("{} svc ", app.rows.len())
+    } else {
+        format!("{} services ", app.rows.len())
+    })];
     for (h, style) in [
         (ServiceHealth::Steady, theme.ok()),
         (ServiceHealth::Deploying, theme.info()),
@@ -221,7 +257,12 @@ fn health_counts(app: &App) -> Vec<Span<'static>> {
     ] {
         let n = count(h);
         if n > 0 {
-            out.push(Span::styled(format!("{n} {} ", h.as_str()), style));
+            let word = if narrow {
+                panes::health_symbol(h)
+            } else {
+                h.as_str()
+            };
+            out.push(Span::styled(format!("{n} {word} "), style));
         }
     }
     out

@@ -408,6 +408,8 @@ struct MetricRow<'a> {
     unit: &'static str,
     series: &'a MetricSeries,
     scale: f64,
+    /// Fixed top of the scale (percentages), or None to fit the data.
+    max: Option<u64>,
 }
 
 pub fn render_metrics(f: &mut Frame, area: Rect, app: &App, key: &str, focused: bool) {
@@ -431,30 +433,35 @@ pub fn render_metrics(f: &mut Frame, area: Rect, app: &App, key: &str, focused: 
             unit: "%",
             series: &m.cpu,
             scale: 10.0,
+            max: Some(1000),
         },
         MetricRow {
             label: "Memory",
             unit: "%",
             series: &m.memory,
             scale: 10.0,
+            max: Some(1000),
         },
         MetricRow {
             label: "Requests",
             unit: "/min",
             series: &m.requests,
             scale: 1.0,
+            max: None,
         },
         MetricRow {
             label: "5XX",
             unit: "/min",
             series: &m.http_5xx,
             scale: 1.0,
+            max: None,
         },
         MetricRow {
             label: "p99",
             unit: "ms",
             series: &m.latency_p99_ms,
             scale: 1.0,
+            max: None,
         },
     ];
     let per = (inner_area.height / rows.len() as u16).clamp(1, 3);
@@ -488,12 +495,13 @@ pub fn render_metrics(f: &mut Frame, area: Rect, app: &App, key: &str, focused: 
             .map(|v| (v.max(0.0) * r.scale).round() as u64)
             .collect();
         let start = data.len().saturating_sub(spark_area.width as usize);
-        f.render_widget(
-            Sparkline::default()
-                .data(&data[start..])
-                .style(theme.spark()),
-            spark_area,
-        );
+        let mut spark = Sparkline::default()
+            .data(&data[start..])
+            .style(theme.spark());
+        if let Some(m) = r.max {
+            spark = spark.max(m);
+        }
+        f.render_widget(spark, spark_area);
     }
 }
 

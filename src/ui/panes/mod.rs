@@ -63,15 +63,25 @@ pub fn short_duration(ms: i64) -> String {
     }
 }
 
+/// The symbol that stands for a health state.
+pub fn health_symbol(h: ServiceHealth) -> &'static str {
+    match h {
+        ServiceHealth::Steady => "●",
+        ServiceHealth::Deploying => "◐",
+        ServiceHealth::Degraded => "▲",
+        ServiceHealth::Failed => "✖",
+    }
+}
+
 /// Symbol + word for a service's health (never colour alone).
 pub fn health_badge(h: ServiceHealth, theme: &Theme) -> Span<'static> {
-    let (sym, style) = match h {
-        ServiceHealth::Steady => ("●", theme.ok()),
-        ServiceHealth::Deploying => ("◐", theme.info()),
-        ServiceHealth::Degraded => ("▲", theme.warn()),
-        ServiceHealth::Failed => ("✖", theme.bad()),
+    let style = match h {
+        ServiceHealth::Steady => theme.ok(),
+        ServiceHealth::Deploying => theme.info(),
+        ServiceHealth::Degraded => theme.warn(),
+        ServiceHealth::Failed => theme.bad(),
     };
-    Span::styled(format!("{sym} {}", h.as_str()), style)
+    Span::styled(format!("{} {}", health_symbol(h), h.as_str()), style)
 }
 
 /// Style for an alarm state word.
