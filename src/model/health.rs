@@ -60,10 +60,12 @@ pub fn classify_with(svc: &Service, in_alarm: bool, unhealthy_targets: bool) -> 
         || svc
             .primary_deployment()
             .is_some_and(|d| d.rollout_state == Some(RolloutState::InProgress));
-    if deploying && !in_alarm {
+    // A rollout whose new tasks keep failing is not just "deploying".
+    let failing = svc.primary_deployment().is_some_and(|d| d.failed_tasks > 0);
+    if deploying && !in_alarm && !unhealthy_targets && !failing {
         return ServiceHealth::Deploying;
     }
-    if svc.running_count < svc.desired_count || in_alarm || unhealthy_targets {
+    if svc.running_count < svc.desired_count || in_alarm || unhealthy_targets || failing {
         return ServiceHealth::Degraded;
     }
     if deploying {

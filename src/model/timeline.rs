@@ -200,7 +200,10 @@ fn task_stops(prev: Option<&FleetSnapshot>, next: &FleetSnapshot, out: &mut Vec<
             let bad = !matches!(
                 t.stop_code.as_deref(),
                 Some("ServiceSchedulerInitiated") | Some("UserInitiated")
-            );
+            ) || t
+                .stopped_reason
+                .as_deref()
+                .is_some_and(|r| r.contains("failed"));
             out.push(TimelineEvent {
                 at: t.stopped_at.unwrap_or(next.at),
                 kind: TimelineKind::TaskStopped,

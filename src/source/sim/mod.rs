@@ -1,1 +1,200 @@
-//! Deterministic ECS simulator (in progress).
+//! Deterministic in-process ECS simulator: seeded RNG and its own clock
+//! (manual in tests, scaled real time in the console, instant for
+//! `status --at`). The same scenarios drive `--demo`, the screen snapshots
+//! and GameDay rehearsals.
+
+mod engine;
+mod logs;
+pub mod scenario;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::{mpsc, watch};
+
+use crate::model::{EpochMs, FleetSnapshot, LogLine};
+use crate::source::{Control, SourceHandle, UPDATE_CHANNEL_BOUND, Update};
+pub use engine::breaker_threshold;
+use engine::{Engine, TICK_MS};
+use scenario::Scenario;
+
+/// The simulator. Time advances only through [`Simulator::step`] /
+/// [`Simulator::run_until`], in fixed one-second ticks, so results don't
+/// depend on how the caller chunks time.
+pub struct Simulator {
+    engine: Engine,
+    /// Simulated ms not yet turned into a tick.
+    pending_ms: i64,
+}
+
+impl Simulator {
+    /// A simulator at the scenario's start; `seed` overrides the scenario's.
+    pub fn new(scenario: Scenario, seed: Option<u64>) -> Simulator {
+        Simulator {
+            engine: Engine::new(&scenario, seed),
+            pending_ms: 0,
+        }
+    }
+
+    /// The simulated clock, epoch ms.
+    pub fn now(&self) -> EpochMs {
+        self.engine.now()
+    }
+
+    /// Simulated ms since the scenario started.
+    pub fn elapsed_ms(&self) -> i64 {
+        self.engine.elapsed
+    }
+
+    /// Advance the clock by `dt_ms` (whole ticks run; the remainder carries).
+    pub fn step(&mut self, dt_ms: i64) {
+        self.pending_ms += dt_ms.max(0);
+        while self.pending_ms >= TICK_MS {
+            self.pending_ms -= TICK_MS;
+            self.engine.tick();
+        }
+    }
+
+    /// Run until `elapsed_ms` since the start (no-op if already past it).
+    pub fn run_until(&mut self, elapsed_ms: i64) {
+        let target = elapsed_ms - self.engine.elapsed - self.pending_ms;
+        if target > 0 {
+            self.step(target);
+        }
+    }
+
+    pub fn snapshot(&self) -> FleetSnapshot {
+        self.engine.snapshot()
+    }
+
+    /// Log lines produced since the last call, oldest first.
+    pub fn take_logs(&mut self) -> Vec<LogLine> {
+        std::mem::take(&mut self.engine.logs)
+    }
+
+    /// Shown in the status line.
+    pub fn set_speed_label(&mut self, speed: f64) {
+        self.engine.speed = Some(speed);
+    }
+
+    // ---- control API (what runbook actions call) ----
+
+    /// UpdateService desiredCount. Returns the old count.
+    pub fn set_desired_count(
+        &mut self,
+        cluster: &str,
+        service: &str,
+        n: i32,
+    ) -> Result<i32, String> {
+        self.engine.set_desired(&format!("{cluster}/{service}"), n)
+    }
+
+    /// RegisterScalableTarget min/max. Returns the old (min, max).
+    pub fn set_scalable_target(
+        &mut self,
+        resource_id: &str,
+        min: i32,
+        max: i32,
+    ) -> Result<(i32, i32), String> {
+        self.engine.set_scalable_target(resource_id, min, max)
+    }
+
+    /// StopTask.
+    pub fn stop_task(
+        &mut self,
+        cluster: &str,
+        service: &str,
+        task_id: &str,
+        reason: &str,
+    ) -> Result<(), String> {
+        let si = self
+            .engine
+            .service_index(&format!("{cluster}/{service}"))
+            .ok_or_else(|| format!("no service {cluster}/{service}"))?;
+        self.engine
+            .stop_task_by_id(si, task_id, reason, "UserInitiated")
+    }
+
+    /// Impair an AZ (for `duration_ms`, or until released).
+    pub fn impair_az(&mut self, az: &str, duration_ms: Option<i64>) {
+        self.engine.impair_az(az, duration_ms);
+    }
+
+    pub fn release_az(&mut self, az: &str) {
+        self.engine.release_az(az);
+    }
+
+    /// UpdateService taskDefinition (`family:revision`): a rolling deployment.
+    /// Returns the new deployment id.
+    pub fn deploy(
+        &mut self,
+        cluster: &str,
+        service: &str,
+        family_revision: &str,
+    ) -> Result<String, String> {
+        self.engine
+            .deploy(&format!("{cluster}/{service}"), family_revision)
+    }
+}
+
+/// Real-time step of the console's simulation loop.
+const REAL_STEP: Duration = Duration::from_millis(100);
+
+/// Run the simulator as a source: every 100 ms of real time it advances by
+/// 100 ms × speed, publishes each new simulated second's snapshot on the
+/// watch channel and as an `Update`, and sends the log lines.
+pub fn spawn(mut sim: Simulator, speed: f64) -> SourceHandle {
+    sim.set_speed_label(speed);
+    let (tx, updates) = mpsc::channel(UPDATE_CHANNEL_BOUND);
+    let first = Arc::new(sim.snapshot());
+    let (snap_tx, snapshots) = watch::channel(first);
+    let (control, mut control_rx) = mpsc::channel(16);
+    tokio::spawn(async move {
+        let mut speed = speed;
+        let mut paused = false;
+        let mut interval = tokio::time::interval(REAL_STEP);
+        interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mut carry = 0.0f64;
+        loop {
+            tokio::select! {
+                c = control_rx.recv() => match c {
+                    Some(Control::SetSpeed(x)) => {
+                        speed = x;
+                        sim.set_speed_label(x);
+                    }
+                    Some(Control::Pause(p)) => paused = p,
+                    Some(Control::Shutdown) | None => break,
+                },
+                _ = interval.tick() => {
+                    if paused {
+                        continue;
+                    }
+                    carry += REAL_STEP.as_millis() as f64 * speed;
+                    let dt = carry.floor() as i64;
+                    carry -= dt as f64;
+                    let before = sim.elapsed_ms() / 1000;
+                    sim.step(dt);
+                    let logs = sim.take_logs();
+                    if !logs.is_empty() && tx.send(Update::Logs(logs)).await.is_err() {
+                        break;
+                    }
+                    if sim.elapsed_ms() / 1000 != before {
+                        let snap = Arc::new(sim.snapshot());
+                        let _ = snap_tx.send(snap.clone());
+                        if tx.send(Update::Snapshot(snap)).await.is_err() {
+                            break;
+                        }
+                    }
+                }
+            }
+        }
+    });
+    SourceHandle {
+        updates,
+        snapshots,
+        control,
+    }
+}
+
+#[cfg(test)]
+mod tests;
