@@ -192,7 +192,7 @@ fn sighup_restores_the_terminal() {
 #[test]
 fn panic_restores_the_terminal() {
     // Debug builds only: ECSDECK_TEST_PANIC makes the console panic after its first frame.
-    let t = Tmux::start("--demo", 120, 40, "ECSDECK_TEST_PANIC=1");
+    let t = Tmux::start("--demo", 120, 40, "RUST_BACKTRACE=0 ECSDECK_TEST_PANIC=1");
     let s = t.wait_for("EXIT=");
     assert!(
         s.contains("panicked") || s.contains("ECSDECK_TEST_PANIC"),

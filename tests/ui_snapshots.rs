@@ -85,15 +85,20 @@ fn service_detail_wide_and_every_tab_compact() {
 
 #[test]
 fn bad_deploy_detail_shows_breaker() {
-    let mut app = app_at("bad-deploy", 420);
-    let failing = app
-        .rows
-        .iter()
-        .find(|r| r.deployments.len() > 1 || r.rollout.is_some_and(|s| s.as_str() != "COMPLETED"))
-        .map(|r| r.key.clone())
-        .expect("a service mid-deployment or failed");
-    app.open_service(failing);
+    // prod/api deploys a crashing revision at 1m; by 4m the breaker has
+    // tripped and the rollback is rolling.
+    let mut app = app_at("bad-deploy", 240);
+    let row = app.rows.iter().find(|r| r.key == "prod/api").unwrap();
+    assert_eq!(
+        row.health.as_str(),
+        "failed",
+        "a FAILED rollout shows as failed while rolling back"
+    );
+    app.open_service("prod/api".into());
     insta::assert_snapshot!("detail_bad_deploy_160x48", screen(&app, 160, 48));
+    // staging/api has no breaker: it keeps trying.
+    app.open_service("staging/api".into());
+    insta::assert_snapshot!("detail_bad_deploy_no_breaker_80x24", screen(&app, 80, 24));
 }
 
 #[test]
@@ -142,7 +147,7 @@ fn logs_paused_filtered_wrapped() {
     key(&mut app, KeyCode::Char('G'));
     assert!(app.logs.follow);
     key(&mut app, KeyCode::Char('/'));
-    keys(&mut app, "error|5\\d\\d");
+    keys(&mut app, "ERROR|FATAL");
     key(&mut app, KeyCode::Enter);
     insta::assert_snapshot!("logs_filtered_wrapped_80x24", screen(&app, 80, 24));
 }

@@ -76,7 +76,7 @@ fn deployments(prev: Option<&FleetSnapshot>, next: &FleetSnapshot, out: &mut Vec
                     at: d.created_at,
                     kind: super::TimelineKind::Deployment,
                     service_key: Some(key.clone()),
-                    summary: format!("{} started deployment {} of {td}", s.name, d.id),
+                    summary: format!("started deployment {} of {td}", d.id),
                     bad: false,
                 });
             }
@@ -92,7 +92,7 @@ fn deployments(prev: Option<&FleetSnapshot>, next: &FleetSnapshot, out: &mut Vec
                     at: d.updated_at,
                     kind: TimelineKind::Deployment,
                     service_key: Some(key.clone()),
-                    summary: format!("{} deployment {} of {td} COMPLETED", s.name, d.id),
+                    summary: format!("deployment {} of {td} COMPLETED", d.id),
                     bad: false,
                 }),
                 Some(RolloutState::Failed) => out.push(TimelineEvent {
@@ -100,8 +100,7 @@ fn deployments(prev: Option<&FleetSnapshot>, next: &FleetSnapshot, out: &mut Vec
                     kind: TimelineKind::Deployment,
                     service_key: Some(key.clone()),
                     summary: format!(
-                        "{} deployment {} of {td} FAILED: {}",
-                        s.name,
+                        "deployment {} of {td} FAILED: {}",
                         d.id,
                         d.rollout_state_reason
                             .as_deref()
@@ -133,7 +132,7 @@ fn scaling(prev: Option<&FleetSnapshot>, next: &FleetSnapshot, out: &mut Vec<Tim
             at: a.start_time,
             kind: TimelineKind::Scaling,
             service_key: svc,
-            summary: format!("{} {} ({})", a.resource_id, a.description, a.status_code),
+            summary: format!("{} ({})", a.description, a.status_code),
             bad: a.status_code == "Failed",
         });
     }
@@ -209,9 +208,8 @@ fn task_stops(prev: Option<&FleetSnapshot>, next: &FleetSnapshot, out: &mut Vec<
                 kind: TimelineKind::TaskStopped,
                 service_key: Some(s.key()),
                 summary: format!(
-                    "{} task {} stopped in {}: {}{exit}",
-                    s.name,
-                    t.id,
+                    "task {} stopped in {}: {}{exit}",
+                    t.id.get(..8).unwrap_or(&t.id),
                     t.availability_zone
                         .as_deref()
                         .unwrap_or(super::az::UNKNOWN_AZ),

@@ -64,9 +64,13 @@ fn render_pane(f: &mut Frame, area: Rect, app: &App, pane: Pane, compact: bool) 
 }
 
 fn render_fleet_grid(f: &mut Frame, area: Rect, app: &App) {
+    // The table takes what its rows need (up to 45 %); the rest goes to
+    // alarms/timeline and logs.
+    let rows = app.visible_rows().len().clamp(1, 1000) as u16 + 3;
+    let table_h = rows.min((area.height * 45 / 100).max(6));
     let [table, middle, logs_area] = Layout::vertical([
-        Constraint::Percentage(45),
-        Constraint::Percentage(25),
+        Constraint::Length(table_h),
+        Constraint::Percentage(30),
         Constraint::Fill(1),
     ])
     .areas(area);

@@ -1112,9 +1112,11 @@ impl Engine {
                 "STOPPING" => {
                     t.task.last_status = "DEPROVISIONING".into();
                     t.phase_until = now + 2_000;
+                    let started = t.task.started_at.is_some();
                     for c in &mut t.task.containers {
                         c.last_status = "STOPPED".into();
-                        if c.exit_code.is_none() {
+                        // Containers that never ran have no exit code.
+                        if c.exit_code.is_none() && started {
                             c.exit_code = Some(t.stop.as_ref().and_then(|s| s.2).unwrap_or(0));
                         }
                     }

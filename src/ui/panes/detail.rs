@@ -134,9 +134,10 @@ fn row_td_arn(svc: &Service) -> String {
 fn progress_bar(running: i32, desired: i32, width: usize) -> String {
     let desired = desired.max(0) as usize;
     let running = running.max(0) as usize;
+    // Nothing wanted (a drained or failed deployment): an empty bar.
     let filled = (running * width)
         .checked_div(desired)
-        .map_or(width, |f| f.min(width));
+        .map_or(0, |f| f.min(width));
     format!("{}{}", "█".repeat(filled), "░".repeat(width - filled))
 }
 
@@ -342,7 +343,7 @@ pub fn render_tasks(f: &mut Frame, area: Rect, app: &App, key: &str, focused: bo
             };
             lines.push(Line::from(vec![
                 Span::styled(format!("    {:.8} ", safe(&t.id)), theme.dim()),
-                Span::raw(format!("{:<12}", safe(&t.last_status))),
+                Span::raw(format!("{:<13}", safe(&t.last_status))),
                 Span::styled(format!("{:<10}", safe(&t.health_status)), hstyle),
                 Span::styled(
                     format!(

@@ -182,17 +182,15 @@ fn rollout_span(r: &ServiceRow, theme: &Theme, compact: bool) -> Span<'static> {
 }
 
 fn spread_span(r: &ServiceRow, theme: &Theme) -> Span<'static> {
-    let text = if r.spread.counts.is_empty() && r.spread.unknown == 0 {
-        "—".to_string()
+    if r.spread.counts.is_empty() && r.spread.unknown == 0 {
+        return Span::styled("—", theme.dim());
+    }
+    // Imbalance is marked with a symbol too, not by colour alone.
+    if r.spread.is_imbalanced() {
+        Span::styled(format!("{}!", r.spread.compact()), theme.warn())
     } else {
-        r.spread.compact()
-    };
-    let style = if r.spread.is_imbalanced() {
-        theme.warn()
-    } else {
-        theme.base()
-    };
-    Span::styled(text, style)
+        Span::styled(r.spread.compact(), theme.base())
+    }
 }
 
 fn alarms_cell(r: &ServiceRow, theme: &Theme) -> Line<'static> {
