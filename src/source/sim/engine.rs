@@ -70,6 +70,35 @@ pub(crate) struct SimService {
     pub last_scale_in: i64,
 }
 
+impl SimService {
+    /// The value an alarm on this service's `metric` reads from a sample.
+    fn alarm_value(&self, metric: &str, i: Option<usize>) -> Option<f64> {
+        let m = &self.metrics;
+        let at = |s: &MetricSeries| match i {
+            Some(i) => s.values.get(i).copied(),
+            None => s.last(),
+        };
+        match metric {
+            "CPUUtilization" => at(&m.cpu),
+            "MemoryUtilization" => at(&m.memory),
+            "RequestCount" => at(&m.requests),
+            "HTTPCode_Target_5XX_Count" => at(&m.http_5xx),
+            "TargetResponseTime" => at(&m.latency_p99_ms).map(|v| v / 1000.0),
+            "UnHealthyHostCount" => Some(self.unhealthy_hosts),
+            "RunningTaskCount" => Some(self.svc.running_count as f64),
+            _ => None,
+        }
+        .filter(|v| v.is_finite())
+    }
+
+    /// Datapoints for an alarm from the back-filled metric history.
+    fn alarm_backfill(&self, a: &Alarm) -> VecDeque<Option<f64>> {
+        (0..self.metrics.cpu.values.len())
+            .map(|i| self.alarm_value(&a.metric_name, Some(i)))
+            .collect()
+    }
+}
+
 #[derive(Debug, Clone)]
 pub(crate) struct SimAlarm {
     pub alarm: Alarm,
@@ -605,6 +634,7 @@ impl Engine {
     /// desired count, running and healthy, with an hour of metric history.
     fn warm_start(&mut self) {
         let now = self.now();
+        debug_assert_eq!(now, self.start);
         for si in 0..self.services.len() {
             let desired = self.services[si].svc.desired_count;
             let dep = self.services[si].svc.deployments[0].id.clone();
@@ -634,6 +664,7 @@ impl Engine {
                 self.services[si].tasks.push(t);
             }
         }
+        self.refresh_counts();
         for _ in 0..METRIC_POINTS {
             self.elapsed -= MINUTE_MS;
         }
@@ -644,6 +675,16 @@ impl Engine {
         }
         for s in &mut self.services {
             s.failures_this_minute = 0;
+        }
+        // Alarms start in the state the back-filled hour puts them in, with
+        // no history (they have been in it since before the clock started).
+        for a in &mut self.alarms {
+            a.points = self.services[a.service].alarm_backfill(&a.alarm);
+        }
+        self.evaluate_alarms();
+        for a in &mut self.alarms {
+            a.alarm.history.clear();
+            a.alarm.state_updated_at = now - 3_600_000;
         }
         self.refresh_counts();
     }
@@ -1743,19 +1784,7 @@ impl Engine {
         }
         // Alarm datapoints from the same samples.
         for a in &mut self.alarms {
-            let s = &self.services[a.service];
-            let m = &s.metrics;
-            let v = match a.alarm.metric_name.as_str() {
-                "CPUUtilization" => m.cpu.last(),
-                "MemoryUtilization" => m.memory.last(),
-                "RequestCount" => m.requests.last(),
-                "HTTPCode_Target_5XX_Count" => m.http_5xx.last(),
-                "TargetResponseTime" => m.latency_p99_ms.last().map(|v| v / 1000.0),
-                "UnHealthyHostCount" => Some(s.unhealthy_hosts),
-                "RunningTaskCount" => Some(s.svc.running_count as f64),
-                _ => None,
-            }
-            .filter(|v| v.is_finite());
+            let v = self.services[a.service].alarm_value(&a.alarm.metric_name, None);
             a.points.push_back(v);
             while a.points.len() > 60 {
                 a.points.pop_front();
