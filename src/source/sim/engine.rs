@@ -1153,12 +1153,18 @@ impl Engine {
                 "STOPPING" => {
                     t.task.last_status = "DEPROVISIONING".into();
                     t.phase_until = now + 2_000;
+                    // Containers that never ran, or whose host went away, have
+                    // no exit code; a graceful stop exits 0.
+                    let graceful = matches!(
+                        t.task.stop_code.as_deref(),
+                        Some("ServiceSchedulerInitiated") | Some("UserInitiated")
+                    );
+                    let exit = t.stop.as_ref().and_then(|s| s.2).or(graceful.then_some(0));
                     let started = t.task.started_at.is_some();
                     for c in &mut t.task.containers {
                         c.last_status = "STOPPED".into();
-                        // Containers that never ran have no exit code.
                         if c.exit_code.is_none() && started {
-                            c.exit_code = Some(t.stop.as_ref().and_then(|s| s.2).unwrap_or(0));
+                            c.exit_code = exit;
                         }
                     }
                 }
