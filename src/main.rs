@@ -132,7 +132,10 @@ fn main() -> ExitCode {
                 sim.run_until(at.as_millis() as i64);
             }
             let snap = sim.snapshot();
-            let rows = rows::build(&snap);
+            let mut rows = rows::build(&snap);
+            if !g.cluster.is_empty() {
+                rows.retain(|r| g.cluster.contains(&r.cluster));
+            }
             let rep = status::report(&snap, &rows);
             match args.format {
                 Format::Json => match serde_json::to_string_pretty(&rep) {
@@ -159,6 +162,7 @@ fn main() -> ExitCode {
             let mut app = App::new(theme.honour_no_color(no_color.as_deref()));
             app.no_color = no_color.is_some_and(|v| !v.is_empty());
             app.themes_dir = themes_dir;
+            app.clusters = g.cluster.clone();
             run_console(app, Simulator::new(scenario, seed), speed)
         }
     }

@@ -172,3 +172,19 @@ fn globals_work_after_the_subcommand_and_config_errors_name_the_line() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("config.toml:3"), "{err}");
 }
+
+#[test]
+fn cluster_option_limits_the_fleet() {
+    let (v, _) = json(&[
+        "status",
+        "--demo",
+        "--cluster",
+        "staging",
+        "--format",
+        "json",
+    ]);
+    let services = v["services"].as_array().unwrap();
+    assert!(!services.is_empty());
+    assert!(services.iter().all(|s| s["cluster"] == "staging"), "{v}");
+    assert_eq!(v["summary"]["services"], services.len());
+}

@@ -225,3 +225,34 @@ fn themes_switch_live() {
     );
     let _ = screen(&app, 80, 24);
 }
+
+#[test]
+fn pause_is_shown_and_sent_to_the_source() {
+    let mut app = app_at("steady", 10);
+    key(&mut app, KeyCode::Char(':'));
+    keys(&mut app, "pause");
+    let effects = app.on_key(KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE));
+    assert_eq!(
+        effects,
+        vec![ecsdeck::ui::app::Effect::Control(
+            ecsdeck::source::Control::Pause(true)
+        )]
+    );
+    assert!(
+        screen(&app, 160, 48)
+            .lines()
+            .next()
+            .unwrap()
+            .contains("PAUSED")
+    );
+    key(&mut app, KeyCode::Char(':'));
+    keys(&mut app, "resume");
+    key(&mut app, KeyCode::Enter);
+    assert!(
+        !screen(&app, 160, 48)
+            .lines()
+            .next()
+            .unwrap()
+            .contains("PAUSED")
+    );
+}

@@ -201,6 +201,10 @@ pub struct App {
     pub page: usize,
     /// Scroll offsets of list panes, kept by the renderer so lists don't jump.
     pub offsets: std::cell::RefCell<HashMap<Pane, usize>>,
+    /// Only these clusters (`--cluster`); empty = all.
+    pub clusters: Vec<String>,
+    /// The user paused the source (`:pause`): silence is expected.
+    pub paused: bool,
 }
 
 impl App {
@@ -225,6 +229,8 @@ impl App {
             no_color: false,
             page: 10,
             offsets: Default::default(),
+            clusters: Vec::new(),
+            paused: false,
         }
     }
 
@@ -243,6 +249,9 @@ impl App {
             Update::Snapshot(s) => {
                 self.store.apply_snapshot(s);
                 self.rows = rows::build(&self.store.snapshot);
+                if !self.clusters.is_empty() {
+                    self.rows.retain(|r| self.clusters.contains(&r.cluster));
+                }
             }
             Update::Logs(lines) => self.store.apply_logs(lines),
             Update::Warning(w) => self.store.warn(w),
@@ -513,8 +522,18 @@ impl App {
                 }
                 _ => self.message = Some(("usage: :speed X (0 < X ≤ 1000)".into(), true)),
             },
-            "pause" => return vec![Effect::Control(Control::Pause(true))],
-            "resume" => return vec![Effect::Control(Control::Pause(false))],
+            "pause" => {
+                self.paused = true;
+                self.message = Some((
+                    "paused: the source sends nothing until :resume".into(),
+                    false,
+                ));
+                return vec![Effect::Control(Control::Pause(true))];
+            }
+            "resume" => {
+                self.paused = false;
+                return vec![Effect::Control(Control::Pause(false))];
+            }
             other => {
                 self.message = Some((
                     format!(

@@ -162,6 +162,9 @@ fn render_status(f: &mut Frame, area: Rect, app: &App) {
             (None, _) => format!("{} UTC", panes::hhmmss(snap.at)),
         };
         spans.push(Span::raw(clock));
+        if app.paused {
+            spans.push(Span::styled(" PAUSED", theme.warn()));
+        }
         spans.push(sep());
         spans.extend(staleness_spans(app, narrow));
         spans.push(sep());

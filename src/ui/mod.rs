@@ -92,7 +92,7 @@ pub async fn run(
             },
             _ = tick.tick() => {
                 let silent = last_update.elapsed().as_secs();
-                let shown = if silent >= 3 { silent } else { 0 };
+                let shown = if silent >= 3 && !app.paused { silent } else { 0 };
                 if shown != app.silent_secs {
                     app.silent_secs = shown;
                     dirty = true;
@@ -103,6 +103,10 @@ pub async fn run(
         for e in effects {
             match e {
                 Effect::Control(c) => {
+                    if c == Control::Pause(false) {
+                        // Silence is counted from the resume, not the pause.
+                        last_update = Instant::now();
+                    }
                     let _ = source.control.try_send(c);
                 }
             }
