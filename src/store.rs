@@ -2,6 +2,7 @@
 //! buffers for the timeline and the logs. Only the UI task owns it; sources
 //! send owned updates (see `source`).
 
+use std::borrow::Cow;
 use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
 
@@ -41,10 +42,22 @@ pub struct LogBuffer {
     /// Lines evicted because of the caps.
     pub evicted: u64,
     interned: HashMap<String, Arc<str>>,
+    last_service: Option<Arc<str>>,
+    last_stream: Option<Arc<str>>,
 }
 
 impl LogBuffer {
     fn intern(&mut self, s: &str) -> Arc<str> {
+        // Consecutive lines mostly share their service and stream: compare
+        // with the last two names before hashing.
+        for last in [&self.last_service, &self.last_stream]
+            .into_iter()
+            .flatten()
+        {
+            if &**last == s {
+                return last.clone();
+            }
+        }
         if let Some(a) = self.interned.get(s) {
             return a.clone();
         }
@@ -58,9 +71,15 @@ impl LogBuffer {
     }
 
     pub fn push(&mut self, line: LogLine) {
-        let text = sanitize(&line.message).into_owned();
+        // Clean text (the common case) is moved in, not copied.
+        let text = match sanitize(&line.message) {
+            Cow::Borrowed(_) => line.message,
+            Cow::Owned(clean) => clean,
+        };
         let service_key = self.intern(&line.service_key);
+        self.last_service = Some(service_key.clone());
         let log_stream = self.intern(&line.log_stream);
+        self.last_stream = Some(log_stream.clone());
         self.bytes += text.len();
         self.lines.push_back(StoredLine {
             seq: self.ingested,

@@ -27,7 +27,12 @@ impl AzSpread {
         let mut unknown = 0;
         for t in svc.running_tasks() {
             match &t.availability_zone {
-                Some(az) => *counts.entry(az.clone()).or_default() += 1,
+                Some(az) => match counts.get_mut(az) {
+                    Some(n) => *n += 1,
+                    None => {
+                        counts.insert(az.clone(), 1);
+                    }
+                },
                 None => unknown += 1,
             }
         }
