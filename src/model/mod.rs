@@ -315,6 +315,24 @@ impl Task {
     pub fn is_stopped(&self) -> bool {
         self.last_status == "STOPPED"
     }
+
+    /// Stopped for a reason an operator should look at: anything but a
+    /// scheduler or user stop, and any stop whose reason says something failed
+    /// (ELB health checks).
+    pub fn stopped_abnormally(&self) -> bool {
+        !matches!(
+            self.stop_code.as_deref(),
+            Some("ServiceSchedulerInitiated") | Some("UserInitiated")
+        ) || self
+            .stopped_reason
+            .as_deref()
+            .is_some_and(|r| r.contains("failed"))
+    }
+
+    /// The first container exit code, if any container exited.
+    pub fn exit_code(&self) -> Option<i32> {
+        self.containers.iter().find_map(|c| c.exit_code)
+    }
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]

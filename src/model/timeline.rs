@@ -191,18 +191,10 @@ fn task_stops(prev: Option<&FleetSnapshot>, next: &FleetSnapshot, out: &mut Vec<
                 continue;
             }
             let exit = t
-                .containers
-                .iter()
-                .find_map(|c| c.exit_code)
+                .exit_code()
                 .map(|c| format!(" exit {c}"))
                 .unwrap_or_default();
-            let bad = !matches!(
-                t.stop_code.as_deref(),
-                Some("ServiceSchedulerInitiated") | Some("UserInitiated")
-            ) || t
-                .stopped_reason
-                .as_deref()
-                .is_some_and(|r| r.contains("failed"));
+            let bad = t.stopped_abnormally();
             out.push(TimelineEvent {
                 at: t.stopped_at.unwrap_or(next.at),
                 kind: TimelineKind::TaskStopped,

@@ -429,24 +429,22 @@ impl App {
                     vec![]
                 }
             }
-            KeyCode::Backspace => {
-                if text.pop().is_none() {
-                    self.input = Input::Normal;
-                    return vec![];
-                }
-                if !command {
-                    self.set_filter(&text);
-                }
-                self.input = if command {
-                    Input::Command(text)
-                } else {
-                    Input::Filter(text)
-                };
+            KeyCode::Backspace if text.is_empty() => {
+                self.input = Input::Normal;
                 vec![]
             }
-            KeyCode::Char(c) if !key.modifiers.contains(KeyModifiers::CONTROL) => {
-                if text.chars().count() < 200 {
-                    text.push(c);
+            KeyCode::Backspace | KeyCode::Char(_) => {
+                match key.code {
+                    KeyCode::Char(c)
+                        if !key.modifiers.contains(KeyModifiers::CONTROL)
+                            && text.chars().count() < 200 =>
+                    {
+                        text.push(c)
+                    }
+                    KeyCode::Backspace => {
+                        text.pop();
+                    }
+                    _ => {}
                 }
                 if !command {
                     self.set_filter(&text);

@@ -1351,27 +1351,8 @@ impl Engine {
             let healthy_budget = healthy.saturating_sub(min_healthy);
             let n = unhealthy_old.min(wanted)
                 + (wanted.saturating_sub(unhealthy_old)).min(healthy_budget);
-            let mut stopped = Vec::new();
-            for (_, id) in old.into_iter().take(n) {
-                let reason = format!("Scaling activity initiated by (deployment {})", primary.id);
-                let _ = self.stop_task_by_id(si, &id, &reason, "ServiceSchedulerInitiated");
-                stopped.push(id);
-            }
-            if !stopped.is_empty() {
-                let name = self.services[si].svc.name.clone();
-                let list = stopped
-                    .iter()
-                    .map(|id| format!("(task {id})"))
-                    .collect::<Vec<_>>()
-                    .join(" ");
-                self.service_event(
-                    si,
-                    format!(
-                        "(service {name}) has stopped {} running tasks: {list}.",
-                        stopped.len()
-                    ),
-                );
-            }
+            let ids: Vec<String> = old.into_iter().take(n).map(|(_, id)| id).collect();
+            self.scheduler_stop(si, &ids, &primary.id);
         }
 
         // 3. Scale in: more primary tasks than desired. An AZ-rebalancing
@@ -1403,29 +1384,12 @@ impl Engine {
                 _ => self.services[si].rebalance_task = None,
             }
         } else if primary_active > desired {
-            let mut stopped = Vec::new();
             for _ in desired..primary_active {
                 let Some((id, _)) = self.most_loaded_task(si, None) else {
                     break;
                 };
-                let reason = format!("Scaling activity initiated by (deployment {})", primary.id);
-                let _ = self.stop_task_by_id(si, &id, &reason, "ServiceSchedulerInitiated");
-                stopped.push(id);
-            }
-            if !stopped.is_empty() {
-                let name = self.services[si].svc.name.clone();
-                let list = stopped
-                    .iter()
-                    .map(|id| format!("(task {id})"))
-                    .collect::<Vec<_>>()
-                    .join(" ");
-                self.service_event(
-                    si,
-                    format!(
-                        "(service {name}) has stopped {} running tasks: {list}.",
-                        stopped.len()
-                    ),
-                );
+                // One at a time, so the next pick sees the new AZ counts.
+                self.scheduler_stop(si, std::slice::from_ref(&id), &primary.id);
             }
         }
 
@@ -1506,6 +1470,30 @@ impl Engine {
 
         // 6. AZ rebalancing once things are steady.
         self.rebalance(si, steady);
+    }
+
+    /// Stop tasks on the scheduler's behalf and say so in the service events.
+    fn scheduler_stop(&mut self, si: usize, ids: &[String], deployment: &str) {
+        if ids.is_empty() {
+            return;
+        }
+        let reason = format!("Scaling activity initiated by (deployment {deployment})");
+        for id in ids {
+            let _ = self.stop_task_by_id(si, id, &reason, "ServiceSchedulerInitiated");
+        }
+        let name = self.services[si].svc.name.clone();
+        let list = ids
+            .iter()
+            .map(|id| format!("(task {id})"))
+            .collect::<Vec<_>>()
+            .join(" ");
+        self.service_event(
+            si,
+            format!(
+                "(service {name}) has stopped {} running tasks: {list}.",
+                ids.len()
+            ),
+        );
     }
 
     /// ECS AZ rebalancing: when steady and the spread is off by more than

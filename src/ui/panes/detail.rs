@@ -370,15 +370,10 @@ pub fn render_tasks(f: &mut Frame, area: Rect, app: &App, key: &str, focused: bo
         )));
         for t in stopped.iter().take(12) {
             let exit = t
-                .containers
-                .iter()
-                .find_map(|c| c.exit_code)
+                .exit_code()
                 .map(|c| format!(" exit {c}"))
                 .unwrap_or_default();
-            let bad = !matches!(
-                t.stop_code.as_deref(),
-                Some("ServiceSchedulerInitiated") | Some("UserInitiated")
-            );
+            let bad = t.stopped_abnormally();
             lines.push(Line::from(vec![
                 Span::styled(
                     format!(
