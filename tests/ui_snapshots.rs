@@ -256,3 +256,32 @@ fn pause_is_shown_and_sent_to_the_source() {
             .contains("PAUSED")
     );
 }
+
+#[test]
+fn any_terminal_size_renders_without_panic() {
+    let mut app = app_at("bad-deploy", 200);
+    for view in 0..2 {
+        if view == 1 {
+            app.open_service("prod/api".into());
+        }
+        for help in [false, true] {
+            app.help = help;
+            for focus in 0..app.view.panes().len() {
+                app.focus = focus;
+                for (w, h) in [
+                    (1, 1),
+                    (2, 3),
+                    (10, 4),
+                    (20, 6),
+                    (40, 10),
+                    (79, 23),
+                    (119, 31),
+                    (120, 32),
+                    (300, 100),
+                ] {
+                    let _ = screen(&app, w, h);
+                }
+            }
+        }
+    }
+}
