@@ -66,6 +66,9 @@ pub struct GlobalOpts {
 pub enum Command {
     /// Print a one-shot fleet summary and exit 0 (all steady), 1 (any degraded or failed) or 2 (error).
     Status(StatusArgs),
+    /// Review the fleet against the Well-Architected checks; exit 0 when nothing
+    /// is at or above --fail-on, 1 otherwise, 2 on error.
+    Review(ReviewArgs),
     /// Open the console (the default when no subcommand is given).
     Tui,
     /// List the built-in simulator scenarios.
@@ -84,6 +87,37 @@ pub struct StatusArgs {
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
     /// Demo only: run the simulator to this simulated time first (e.g. 4m, 90s, 1h).
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    pub at: Option<std::time::Duration>,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, ValueEnum)]
+pub enum ReviewFormat {
+    #[default]
+    Md,
+    Json,
+    Sarif,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FailOn {
+    Critical,
+    High,
+    Medium,
+    Low,
+}
+
+#[derive(Debug, Args)]
+pub struct ReviewArgs {
+    #[arg(long, value_enum, default_value_t = ReviewFormat::Md)]
+    pub format: ReviewFormat,
+    /// Exit 1 when a finding at or above this severity exists.
+    #[arg(long, value_enum, default_value_t = FailOn::High)]
+    pub fail_on: FailOn,
+    /// Write the report here instead of standard output.
+    #[arg(long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Demo only: run the simulator to this simulated time first.
     #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
     pub at: Option<std::time::Duration>,
 }

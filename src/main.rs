@@ -6,7 +6,7 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
-use ecsdeck::cli::{Cli, Command, Format, GlobalOpts};
+use ecsdeck::cli::{Cli, Command, FailOn, Format, GlobalOpts, ReviewFormat};
 use ecsdeck::config::Config;
 use ecsdeck::model::rows;
 use ecsdeck::source::sim::{Simulator, scenario::Scenario};
@@ -145,6 +145,46 @@ fn main() -> ExitCode {
                 Format::Text => print!("{}", status::render_text(&rep)),
             }
             ExitCode::from(status::exit_code(&rows) as u8)
+        }
+        Some(Command::Review(args)) => {
+            let mut sim = Simulator::new(scenario, seed);
+            if let Some(at) = args.at {
+                sim.run_until(at.as_millis() as i64);
+            }
+            let mut snap = sim.snapshot();
+            if !g.cluster.is_empty() {
+                snap.services.retain(|s| g.cluster.contains(&s.cluster));
+            }
+            let review =
+                ecsdeck::review::evaluate(&snap, &ecsdeck::review::ReviewConfig::default());
+            let text = match args.format {
+                ReviewFormat::Md => ecsdeck::review::report::markdown(&review, &snap),
+                ReviewFormat::Json => {
+                    serde_json::to_string_pretty(&ecsdeck::review::report::json(&review, &snap))
+                        .unwrap_or_default()
+                        + "\n"
+                }
+                ReviewFormat::Sarif => {
+                    serde_json::to_string_pretty(&ecsdeck::review::report::sarif(&review))
+                        .unwrap_or_default()
+                        + "\n"
+                }
+            };
+            match &args.output {
+                Some(path) => {
+                    if let Err(e) = std::fs::write(path, text) {
+                        return fail(format!("{}: {e}", path.display()));
+                    }
+                }
+                None => print!("{text}"),
+            }
+            let threshold = match args.fail_on {
+                FailOn::Critical => ecsdeck::review::Severity::Critical,
+                FailOn::High => ecsdeck::review::Severity::High,
+                FailOn::Medium => ecsdeck::review::Severity::Medium,
+                FailOn::Low => ecsdeck::review::Severity::Low,
+            };
+            ExitCode::from(u8::from(review.fails_at(threshold)))
         }
         Some(Command::Scenarios) => unreachable!("handled above"),
         Some(Command::Tui) | None => {

@@ -188,3 +188,74 @@ fn cluster_option_limits_the_fleet() {
     assert!(services.iter().all(|s| s["cluster"] == "staging"), "{v}");
     assert_eq!(v["summary"]["services"], services.len());
 }
+
+#[test]
+fn review_report_formats_and_exit_codes() {
+    let (v, code) = json(&[
+        "review",
+        "--demo",
+        "--scenario",
+        "seed-review",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(code, 1, "seed-review has high findings");
+    let ids: std::collections::BTreeSet<_> = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["service"] == "checkout")
+        .map(|f| f["id"].as_str().unwrap().to_string())
+        .collect();
+    assert!(
+        ids.is_empty(),
+        "no false positives on the well-architected service: {ids:?}"
+    );
+    // Only critical counts: SEC-02 is critical, so still 1.
+    let out = ecsdeck(&[
+        "review",
+        "--demo",
+        "--scenario",
+        "seed-review",
+        "--fail-on",
+        "critical",
+        "--format",
+        "sarif",
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    let sarif: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(sarif["version"], "2.1.0");
+    // The prod/checkout cluster alone passes at any threshold.
+    let out = ecsdeck(&[
+        "review",
+        "--demo",
+        "--scenario",
+        "seed-review",
+        "--cluster",
+        "prod",
+        "--fail-on",
+        "low",
+    ]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("review.md");
+    let out = ecsdeck(&[
+        "review",
+        "--demo",
+        "--scenario",
+        "seed-review",
+        "--output",
+        path.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(out.stdout.is_empty());
+    let md = std::fs::read_to_string(&path).unwrap();
+    assert!(md.starts_with("# ECS Well-Architected review"));
+    let bad = ecsdeck(&["review", "--demo", "--fail-on", "sometimes"]);
+    assert_eq!(bad.status.code(), Some(2));
+}

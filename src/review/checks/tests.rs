@@ -1,0 +1,367 @@
+//! Checks: what fires and what doesn't, on the seed-review scenario and on
+//! hand-made edge cases from the catalogue.
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+
+use super::*;
+use crate::model::*;
+use crate::review::{ReviewConfig, evaluate};
+use crate::source::sim::{Simulator, scenario::Scenario};
+
+fn seed_review() -> FleetSnapshot {
+    let mut sim = Simulator::new(Scenario::builtin("seed-review").unwrap(), None);
+    sim.run_until(120_000);
+    sim.snapshot()
+}
+
+fn ids_for(snap: &FleetSnapshot, key: &str) -> BTreeSet<&'static str> {
+    let r = evaluate(snap, &ReviewConfig::default());
+    r.findings
+        .iter()
+        .filter(|f| format!("{}/{}", f.cluster, f.service.as_deref().unwrap_or("")) == key)
+        .map(|f| f.id)
+        .collect()
+}
+
+#[test]
+fn seed_review_finds_what_the_seeds_found() {
+    let snap = seed_review();
+    let mono = ids_for(&snap, "legacy/monolith");
+    for id in [
+        "PERF-01", // 2048 cpu / 256 MiB
+        "REL-10",  // no autoscaling
+        "REL-01",  // no circuit breaker / rollback
+        "REL-03",  // rolling 50/200 with desired 2
+        "OPS-06",  // no alarms
+        "SEC-02",  // plaintext secrets
+        "SEC-06",  // wildcard task role
+        "OPS-03",  // log group without retention
+        "COST-04", // missing cost tags
+        "REL-09",  // no container health check
+        "REL-15",  // :latest
+    ] {
+        assert!(mono.contains(id), "monolith should raise {id}: {mono:?}");
+    }
+    let reports = ids_for(&snap, "legacy/reports");
+    assert!(reports.contains("REL-05"), "single AZ: {reports:?}");
+    assert!(reports.contains("SEC-01"), "public IP: {reports:?}");
+    assert!(
+        reports.contains("REL-01"),
+        "breaker without rollback: {reports:?}"
+    );
+    let checkout = ids_for(&snap, "prod/checkout");
+    assert!(
+        checkout.is_empty(),
+        "the well-architected service raises nothing: {checkout:?}"
+    );
+}
+
+#[test]
+fn secret_values_never_reach_the_evidence() {
+    let r = evaluate(&seed_review(), &ReviewConfig::default());
+    let sec02: Vec<_> = r.findings.iter().filter(|f| f.id == "SEC-02").collect();
+    assert!(!sec02.is_empty());
+    for f in sec02 {
+        assert_eq!(f.severity, Severity::Critical);
+        let ev = f.evidence.join(" ");
+        for secret in [
+            "hunter2",
+            "wJalrXUtnFEMI",
+            "sk_live",
+            "AKIAIOSFODNN7EXAMPLE",
+            "dev-secret-change-me",
+        ] {
+            assert!(!ev.contains(secret), "evidence leaks {secret}: {ev}");
+        }
+        assert!(
+            ev.contains("DB_PASSWORD") || ev.contains("SECRET_KEY"),
+            "{ev}"
+        );
+    }
+}
+
+#[test]
+fn not_evaluated_checks_say_why() {
+    let r = evaluate(&seed_review(), &ReviewConfig::default());
+    let ids: Vec<_> = r.not_evaluated.iter().map(|n| n.id).collect();
+    assert_eq!(ids, ["OPS-08", "SEC-07", "SEC-08", "SEC-09"]);
+    assert!(
+        r.not_evaluated
+            .iter()
+            .all(|n| n.reason.starts_with("needs"))
+    );
+    assert_eq!(CHECKS.len(), 44, "every catalogue check is registered");
+}
+
+fn base() -> (FleetSnapshot, Service) {
+    let td = TaskDefinition {
+        arn: "arn:aws:ecs:us-east-1:1:task-definition/app:2".into(),
+        family: "app".into(),
+        revision: 2,
+        cpu: Some("512".into()),
+        memory: Some("1024".into()),
+        network_mode: "awsvpc".into(),
+        operating_system_family: Some("LINUX".into()),
+        cpu_architecture: Some("ARM64".into()),
+        container_definitions: vec![ContainerDefinition {
+            name: "app".into(),
+            image: "repo/app:1.2.3".into(),
+            essential: true,
+            ..Default::default()
+        }],
+        ..Default::default()
+    };
+    let old = TaskDefinition {
+        arn: "arn:aws:ecs:us-east-1:1:task-definition/app:1".into(),
+        cpu: Some("2048".into()),
+        memory: Some("256".into()),
+        ..td.clone()
+    };
+    let svc = Service {
+        cluster: "c".into(),
+        name: "s".into(),
+        arn: "arn:aws:ecs:us-east-1:1:service/c/s".into(),
+        launch_type: String::new(),
+        capacity_provider_strategy: vec![CapacityProviderItem {
+            capacity_provider: "FARGATE_SPOT".into(),
+            base: 0,
+            weight: 1,
+        }],
+        // The service field says app:1; the PRIMARY deployment runs app:2.
+        task_definition: old.arn.clone(),
+        deployments: vec![Deployment {
+            id: "ecs-svc/1".into(),
+            status: DeploymentStatus::Primary,
+            task_definition: td.arn.clone(),
+            desired_count: 2,
+            pending_count: 0,
+            running_count: 2,
+            failed_tasks: 0,
+            rollout_state: Some(RolloutState::Completed),
+            rollout_state_reason: None,
+            created_at: 0,
+            updated_at: 0,
+        }],
+        desired_count: 2,
+        running_count: 2,
+        platform_version: Some("LATEST".into()),
+        ..Default::default()
+    };
+    let snap = FleetSnapshot {
+        clusters: vec![Cluster {
+            name: "c".into(),
+            ..Default::default()
+        }],
+        task_definitions: [
+            (td.arn.clone(), Arc::new(td)),
+            (old.arn.clone(), Arc::new(old)),
+        ]
+        .into_iter()
+        .collect(),
+        ..Default::default()
+    };
+    (snap, svc)
+}
+
+fn run(check: &str, snap: &FleetSnapshot, svc: &Service) -> Vec<Hit> {
+    let cfg = ReviewConfig::default();
+    let ctx = crate::review::ctx_for(snap, &cfg, svc);
+    let c = CHECKS.iter().find(|c| c.id == check).unwrap();
+    match c.kind {
+        Kind::Service(f) => f(&ctx),
+        Kind::NotEvaluated(_) => vec![],
+    }
+}
+
+#[test]
+fn perf01_reads_the_primary_deployment_and_capacity_provider_fargate() {
+    let (mut snap, svc) = base();
+    snap.services = vec![svc.clone()];
+    assert!(
+        run("PERF-01", &snap, &svc).is_empty(),
+        "app:2 (512/1024) is valid; app:1 would not be"
+    );
+    // cpu/memory are strings: unparsable ones are a finding, not a panic.
+    let td = Arc::make_mut(
+        snap.task_definitions
+            .get_mut("arn:aws:ecs:us-east-1:1:task-definition/app:2")
+            .unwrap(),
+    );
+    td.cpu = Some("0.5 vCPU".into());
+    let hits = run("PERF-01", &snap, &svc);
+    assert_eq!(hits.len(), 1);
+    assert!(hits[0].evidence[0].contains("not numbers"));
+    // EC2 services are out of scope for the Fargate size table.
+    let mut ec2 = svc.clone();
+    ec2.capacity_provider_strategy.clear();
+    ec2.launch_type = "EC2".into();
+    assert!(run("PERF-01", &snap, &ec2).is_empty());
+    // Cluster default strategy counts when the service sets neither.
+    let mut dflt = svc.clone();
+    dflt.capacity_provider_strategy.clear();
+    snap.clusters[0].default_capacity_provider_strategy = vec![CapacityProviderItem {
+        capacity_provider: "FARGATE".into(),
+        base: 1,
+        weight: 1,
+    }];
+    assert_eq!(run("PERF-01", &snap, &dflt).len(), 1);
+}
+
+#[test]
+fn wildcard_policies_in_every_shape() {
+    let cases = [
+        (
+            r#"{"Statement":{"Effect":"Allow","Action":"*","Resource":"*"}}"#,
+            vec!["*"],
+        ),
+        (
+            r#"{"Statement":[{"Effect":"Allow","Action":["s3:GetObject","s3:*"],"Resource":["*"]}]}"#,
+            vec!["s3:*"],
+        ),
+        (
+            r#"{"Statement":[{"Effect":"Allow","Action":"s3:*","Resource":"arn:aws:s3:::b/*"}]}"#,
+            vec![],
+        ),
+        (
+            r#"{"Statement":[{"Effect":"Allow","Action":"*","Resource":"*","Condition":{"StringEquals":{"aws:SourceVpc":"vpc-1"}}}]}"#,
+            vec![],
+        ),
+        (
+            r#"{"Statement":[{"Effect":"Deny","Action":"*","Resource":"*"}]}"#,
+            vec![],
+        ),
+    ];
+    for (doc, want) in cases {
+        assert_eq!(wildcard_statements(doc).unwrap(), want, "{doc}");
+    }
+    assert!(wildcard_statements("not json").is_err());
+}
+
+#[test]
+fn sec06_managed_policies_and_shared_roles() {
+    let (mut snap, svc) = base();
+    let td = Arc::make_mut(
+        snap.task_definitions
+            .get_mut("arn:aws:ecs:us-east-1:1:task-definition/app:2")
+            .unwrap(),
+    );
+    td.task_role_arn = Some("arn:aws:iam::1:role/r".into());
+    td.execution_role_arn = Some("arn:aws:iam::1:role/r".into());
+    td.task_role = Some(IamRole {
+        arn: "arn:aws:iam::1:role/r".into(),
+        policies: vec![RolePolicy {
+            name: "admin".into(),
+            policy_arn: Some("arn:aws:iam::aws:policy/AdministratorAccess".into()),
+            document: String::new(),
+        }],
+    });
+    let hits = run("SEC-06", &snap, &svc);
+    let ev = hits[0].evidence.join(" | ");
+    assert!(
+        ev.contains("taskRoleArn == executionRoleArn") && ev.contains("AdministratorAccess"),
+        "{ev}"
+    );
+}
+
+#[test]
+fn images_tags_and_digests() {
+    for (img, pinned) in [
+        ("repo/app:1.2.3", true),
+        ("repo/app@sha256:abc", true),
+        ("repo/app:latest", false),
+        ("repo/app", false),
+        ("registry:5000/app", false),
+        ("registry:5000/app:2", true),
+    ] {
+        assert_eq!(image_is_pinned(img), pinned, "{img}");
+    }
+}
+
+#[test]
+fn live_checks_follow_the_fleet() {
+    // REL-06 appears in the AZ outage and clears after rebalancing; REL-12 in
+    // the bad deploy while the breaker's FAILED deployment is visible.
+    let cfg = ReviewConfig::default();
+    let mut sim = Simulator::new(Scenario::builtin("az-outage").unwrap(), None);
+    let has = |snap: &FleetSnapshot, id: &str, key: &str| {
+        evaluate(snap, &cfg).findings.iter().any(|f| {
+            f.id == id && format!("{}/{}", f.cluster, f.service.as_deref().unwrap_or("")) == key
+        })
+    };
+    assert!(!has(&sim.snapshot(), "REL-06", "prod/api"));
+    sim.run_until(8 * 60_000);
+    assert!(
+        has(&sim.snapshot(), "REL-06", "prod/api"),
+        "a:0 b:3 c:3 during the outage"
+    );
+    sim.run_until(25 * 60_000);
+    assert!(
+        !has(&sim.snapshot(), "REL-06", "prod/api"),
+        "rebalanced after release"
+    );
+    let mut sim = Simulator::new(Scenario::builtin("bad-deploy").unwrap(), None);
+    sim.run_until(4 * 60_000);
+    assert!(
+        has(&sim.snapshot(), "REL-12", "prod/api"),
+        "breaker tripped"
+    );
+    sim.run_until(15 * 60_000);
+    assert!(!has(&sim.snapshot(), "REL-12", "prod/api"), "rolled back");
+    assert!(
+        has(&sim.snapshot(), "REL-13", "staging/api"),
+        "keeps failing to start"
+    );
+}
+
+#[test]
+fn fail_on_thresholds_and_scores() {
+    let r = evaluate(&seed_review(), &ReviewConfig::default());
+    assert!(r.fails_at(Severity::Critical));
+    assert!(r.fails_at(Severity::Low));
+    let clean = crate::review::Review::default();
+    assert!(!clean.fails_at(Severity::Low));
+    assert!(clean.scores().values().all(|s| *s == 100));
+    assert!(r.scores()[&crate::review::Pillar::Sec] < 100);
+}
+
+#[test]
+fn sarif_and_json_shapes() {
+    let snap = seed_review();
+    let r = evaluate(&snap, &ReviewConfig::default());
+    let s = crate::review::report::sarif(&r);
+    assert_eq!(s["version"], "2.1.0");
+    let rules = s["runs"][0]["tool"]["driver"]["rules"].as_array().unwrap();
+    assert_eq!(rules.len(), 44);
+    for res in s["runs"][0]["results"].as_array().unwrap() {
+        let idx = res["ruleIndex"].as_u64().unwrap() as usize;
+        assert_eq!(rules[idx]["id"], res["ruleId"]);
+        assert!(["error", "warning", "note"].contains(&res["level"].as_str().unwrap()));
+    }
+    let j = crate::review::report::json(&r, &snap);
+    for f in j["findings"].as_array().unwrap() {
+        for k in [
+            "id",
+            "severity",
+            "pillar",
+            "cluster",
+            "service",
+            "evidence",
+            "remediation",
+        ] {
+            assert!(f.get(k).is_some(), "findings[].{k}");
+        }
+        assert!(["critical", "high", "medium", "low"].contains(&f["severity"].as_str().unwrap()));
+    }
+    assert!(
+        j["not_evaluated"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|n| n.get("reason").is_some())
+    );
+    assert!(j["suppressed"].is_array());
+    let md = crate::review::report::markdown(&r, &snap);
+    assert!(md.contains("## Executive summary") && md.contains("## Priority action plan"));
+    assert!(!md.contains("hunter2"));
+}

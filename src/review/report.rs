@@ -1,0 +1,194 @@
+//! A review as Markdown (for people), JSON (for machines) and SARIF 2.1.0
+//! (for code-scanning UIs).
+
+use std::fmt::Write as _;
+
+use serde_json::{Value, json};
+
+use super::{CHECKS, Pillar, Review, Severity};
+use crate::model::FleetSnapshot;
+use crate::sanitize::sanitize;
+
+fn clean(s: &str) -> String {
+    sanitize(s).into_owned()
+}
+
+/// JSON contract: `findings[]` (only checks that fired) with `.id`,
+/// `.severity`, `.pillar`, `.pillars`, `.title`, `.cluster`, `.service`,
+/// `.resource`, `.evidence`, `.remediation`, `.fix`, `.doc_url`;
+/// `not_evaluated[]` with `.id`, `.title`, `.reason`; `suppressed[]`;
+/// `summary` with counts and pillar scores.
+pub fn json(review: &Review, snap: &FleetSnapshot) -> Value {
+    let counts = review.counts();
+    let scores = review.scores();
+    let by_sev = |s: Severity| review.findings.iter().filter(|f| f.severity == s).count();
+    json!({
+        "source": { "kind": snap.source.kind, "label": snap.source.label, "region": snap.source.region },
+        "at": crate::status::rfc3339(snap.at),
+        "summary": {
+            "services": snap.services.len(),
+            "findings": review.findings.len(),
+            "critical": by_sev(Severity::Critical),
+            "high": by_sev(Severity::High),
+            "medium": by_sev(Severity::Medium),
+            "low": by_sev(Severity::Low),
+            "pillars": Pillar::ALL.iter().map(|p| (p.code().to_string(), json!({
+                "score": scores.get(p).copied().unwrap_or(100),
+                "findings": counts.get(p).map_or(0, |m| m.values().sum::<usize>()),
+            }))).collect::<serde_json::Map<String, Value>>(),
+        },
+        "findings": review.findings,
+        "not_evaluated": review.not_evaluated,
+        "suppressed": Vec::<Value>::new(),
+    })
+}
+
+/// A Markdown review in the spirit of the seed reviews.
+pub fn markdown(review: &Review, snap: &FleetSnapshot) -> String {
+    let mut o = String::new();
+    let scores = review.scores();
+    let counts = review.counts();
+    let _ = writeln!(o, "# ECS Well-Architected review\n");
+    let _ = writeln!(
+        o,
+        "**Source:** {} `{}` ({}) · **At:** {} · **Services:** {}\n",
+        clean(&snap.source.kind),
+        clean(&snap.source.label),
+        clean(&snap.source.region),
+        crate::status::rfc3339(snap.at),
+        snap.services.len()
+    );
+    let _ = writeln!(o, "## Executive summary\n");
+    let sev = |s: Severity| review.findings.iter().filter(|f| f.severity == s).count();
+    let _ = writeln!(
+        o,
+        "{} findings: **{} critical**, **{} high**, {} medium, {} low. {} checks could not be evaluated from this source.\n",
+        review.findings.len(),
+        sev(Severity::Critical),
+        sev(Severity::High),
+        sev(Severity::Medium),
+        sev(Severity::Low),
+        review.not_evaluated.len()
+    );
+    let _ = writeln!(
+        o,
+        "| Pillar | Score | Critical | High | Medium | Low |\n|---|---:|---:|---:|---:|---:|"
+    );
+    for p in Pillar::ALL {
+        let c = |s: Severity| counts.get(&p).and_then(|m| m.get(&s)).copied().unwrap_or(0);
+        let _ = writeln!(
+            o,
+            "| {} | {}/100 | {} | {} | {} | {} |",
+            p.name(),
+            scores.get(&p).copied().unwrap_or(100),
+            c(Severity::Critical),
+            c(Severity::High),
+            c(Severity::Medium),
+            c(Severity::Low)
+        );
+    }
+    let _ = writeln!(
+        o,
+        "\nScores are computed: 100 − (25 × critical + 10 × high + 4 × medium + 1 × low), at least 0.\n"
+    );
+
+    let _ = writeln!(o, "## Priority action plan\n");
+    if review.findings.is_empty() {
+        let _ = writeln!(o, "Nothing to do: no check fired.\n");
+    }
+    for (i, f) in review.findings.iter().enumerate() {
+        let _ = writeln!(
+            o,
+            "{}. **{}** [{}] {} — `{}/{}`: {}",
+            i + 1,
+            f.severity.as_str().to_uppercase(),
+            f.id,
+            f.title,
+            clean(&f.cluster),
+            clean(f.service.as_deref().unwrap_or("-")),
+            f.remediation
+        );
+    }
+    for p in Pillar::ALL {
+        let fs: Vec<_> = review.findings.iter().filter(|f| f.pillar == p).collect();
+        if fs.is_empty() {
+            continue;
+        }
+        let _ = writeln!(o, "\n## {}\n", p.name());
+        for f in fs {
+            let _ = writeln!(
+                o,
+                "### {} {} — {}/{} ({})\n",
+                f.id,
+                f.title,
+                clean(&f.cluster),
+                clean(f.service.as_deref().unwrap_or("-")),
+                f.severity.as_str()
+            );
+            let _ = writeln!(o, "- Resource: `{}`", clean(&f.resource));
+            for e in &f.evidence {
+                let _ = writeln!(o, "- Evidence: {}", clean(e));
+            }
+            let _ = writeln!(o, "- Remediation: {}", f.remediation);
+            let _ = writeln!(o, "- Fix: `{}`", clean(&f.fix));
+            let _ = writeln!(o, "- Docs: {}\n", f.doc_url);
+        }
+    }
+    if !review.not_evaluated.is_empty() {
+        let _ = writeln!(o, "\n## Not evaluated\n");
+        for n in &review.not_evaluated {
+            let _ = writeln!(o, "- {} {}: {}", n.id, n.title, n.reason);
+        }
+    }
+    o
+}
+
+/// SARIF 2.1.0: one rule per check, one result per finding.
+pub fn sarif(review: &Review) -> Value {
+    let rules: Vec<Value> = CHECKS
+        .iter()
+        .map(|c| {
+            json!({
+                "id": c.id,
+                "name": c.title.replace(|ch: char| !ch.is_ascii_alphanumeric(), ""),
+                "shortDescription": { "text": c.title },
+                "help": { "text": c.remediation },
+                "helpUri": c.doc_url,
+                "properties": { "tags": c.pillars.iter().map(|p| p.code()).collect::<Vec<_>>() },
+            })
+        })
+        .collect();
+    let results: Vec<Value> = review
+        .findings
+        .iter()
+        .map(|f| {
+            let level = match f.severity {
+                Severity::Critical | Severity::High => "error",
+                Severity::Medium => "warning",
+                Severity::Low => "note",
+            };
+            json!({
+                "ruleId": f.id,
+                "ruleIndex": CHECKS.iter().position(|c| c.id == f.id).unwrap_or(0),
+                "level": level,
+                "message": { "text": format!("{} on {}/{}: {}", f.title, clean(&f.cluster), clean(f.service.as_deref().unwrap_or("-")), f.evidence.iter().map(|e| clean(e)).collect::<Vec<_>>().join("; ")) },
+                "locations": [{
+                    "logicalLocations": [{ "fullyQualifiedName": clean(&f.resource), "kind": "resource" }]
+                }],
+                "properties": { "severity": f.severity.as_str(), "cluster": clean(&f.cluster), "service": f.service.as_deref().map(clean) },
+            })
+        })
+        .collect();
+    json!({
+        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
+        "version": "2.1.0",
+        "runs": [{
+            "tool": { "driver": {
+                "name": "ecsdeck",
+                "version": env!("CARGO_PKG_VERSION"),
+                "rules": rules,
+            }},
+            "results": results,
+        }],
+    })
+}
