@@ -285,3 +285,34 @@ fn any_terminal_size_renders_without_panic() {
         }
     }
 }
+
+#[test]
+fn findings_view_and_badges() {
+    let mut app = app_at("seed-review", 120);
+    key(&mut app, KeyCode::Char(':'));
+    keys(&mut app, "findings");
+    key(&mut app, KeyCode::Enter);
+    assert_eq!(app.view, View::Findings);
+    insta::assert_snapshot!("findings_160x48", screen(&app, 160, 48));
+    insta::assert_snapshot!("findings_80x24", screen(&app, 80, 24));
+    // Filter to the critical ones, open the first one's service.
+    key(&mut app, KeyCode::Char('/'));
+    keys(&mut app, "critical");
+    key(&mut app, KeyCode::Enter);
+    assert!(app.visible_findings().iter().all(|f| f.id == "SEC-02"));
+    key(&mut app, KeyCode::Esc); // clears the filter
+    key(&mut app, KeyCode::Enter);
+    assert!(matches!(app.view, View::Service(_)));
+    let svc_pane = app
+        .view
+        .panes()
+        .iter()
+        .position(|p| *p == Pane::SvcFindings)
+        .unwrap();
+    app.focus = svc_pane;
+    insta::assert_snapshot!("detail_findings_80x24", screen(&app, 80, 24));
+    // The well-architected service shows no finding.
+    app.open_service("prod/checkout".into());
+    app.focus = svc_pane;
+    assert!(screen(&app, 80, 24).contains("no finding: every evaluated check passes"));
+}

@@ -693,10 +693,8 @@ fn sec02(c: &Ctx) -> Vec<Hit> {
             if named || (SECRET_NAME.is_match(&kv.name) && !kv.value.is_empty()) {
                 // Never the value: a report must not leak the secret it found.
                 ev.push(format!(
-                    "container {} environment {} is set in plaintext ({} chars)",
-                    d.name,
-                    kv.name,
-                    kv.value.chars().count()
+                    "container {} environment {} is set in plaintext (value withheld)",
+                    d.name, kv.name
                 ));
             }
         }

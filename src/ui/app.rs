@@ -10,6 +10,7 @@ use regex::{Regex, RegexBuilder};
 
 use crate::model::TimelineEvent;
 use crate::model::rows::{self, ServiceRow};
+use crate::review::{self, Finding, Review, ReviewConfig};
 use crate::source::{Control, Update};
 use crate::store::{Store, StoredLine};
 use crate::ui::keymap::{self, Action, Context};
@@ -22,6 +23,8 @@ pub enum View {
     Fleet,
     /// One service in detail, by key (`cluster/service`).
     Service(String),
+    /// Review findings across the fleet, by pillar and severity.
+    Findings,
 }
 
 /// A pane: one rectangle of the screen (or one tab at 80x24).
@@ -36,6 +39,8 @@ pub enum Pane {
     Metrics,
     SvcAlarms,
     Events,
+    Findings,
+    SvcFindings,
 }
 
 impl Pane {
@@ -50,6 +55,8 @@ impl Pane {
             Pane::Metrics => "Metrics",
             Pane::SvcAlarms => "Alarms",
             Pane::Events => "Events",
+            Pane::Findings => "Findings",
+            Pane::SvcFindings => "Findings",
         }
     }
 
@@ -65,12 +72,14 @@ impl Pane {
             Pane::Metrics => "Metrics",
             Pane::SvcAlarms => "Alarms",
             Pane::Events => "Events",
+            Pane::Findings => "Findings",
+            Pane::SvcFindings => "Findings",
         }
     }
 
     pub fn context(self) -> Context {
         match self {
-            Pane::Services | Pane::Alarms => Context::Table,
+            Pane::Services | Pane::Alarms | Pane::Findings => Context::Table,
             Pane::Timeline => Context::Timeline,
             Pane::Logs => Context::Logs,
             _ => Context::Scroll,
@@ -87,9 +96,11 @@ impl View {
                 Pane::Tasks,
                 Pane::Metrics,
                 Pane::SvcAlarms,
+                Pane::SvcFindings,
                 Pane::Events,
                 Pane::Logs,
             ],
+            View::Findings => &[Pane::Findings],
         }
     }
 }
@@ -205,6 +216,11 @@ pub struct App {
     pub clusters: Vec<String>,
     /// The user paused the source (`:pause`): silence is expected.
     pub paused: bool,
+    /// Review findings of the latest snapshot.
+    pub review: Review,
+    pub review_config: ReviewConfig,
+    /// Per service key: the worst severity and the number of findings.
+    pub badges: HashMap<String, (review::Severity, usize)>,
 }
 
 impl App {
@@ -231,6 +247,9 @@ impl App {
             offsets: Default::default(),
             clusters: Vec::new(),
             paused: false,
+            review: Review::default(),
+            review_config: ReviewConfig::default(),
+            badges: HashMap::new(),
         }
     }
 
@@ -251,6 +270,18 @@ impl App {
                 self.rows = rows::build(&self.store.snapshot);
                 if !self.clusters.is_empty() {
                     self.rows.retain(|r| self.clusters.contains(&r.cluster));
+                }
+                self.review = review::evaluate(&self.store.snapshot, &self.review_config);
+                if !self.clusters.is_empty() {
+                    self.review
+                        .findings
+                        .retain(|f| self.clusters.contains(&f.cluster));
+                }
+                self.badges.clear();
+                for f in &self.review.findings {
+                    let b = self.badges.entry(finding_key(f)).or_insert((f.severity, 0));
+                    b.0 = b.0.min(f.severity);
+                    b.1 += 1;
                 }
             }
             Update::Logs(lines) => self.store.apply_logs(lines),
@@ -289,7 +320,7 @@ impl App {
     pub fn current_service_key(&self) -> Option<String> {
         match &self.view {
             View::Service(k) => Some(k.clone()),
-            View::Fleet => self.selected_row().map(|r| r.key.clone()),
+            _ => self.selected_row().map(|r| r.key.clone()),
         }
     }
 
@@ -320,12 +351,36 @@ impl App {
         idx
     }
 
+    /// Findings for the findings pane (fleet) or the open service, filtered.
+    pub fn visible_findings(&self) -> Vec<&Finding> {
+        let f = self.filters.get(&Pane::Findings);
+        let scope = match &self.view {
+            View::Service(k) => Some(k.as_str()),
+            _ => None,
+        };
+        self.review
+            .findings
+            .iter()
+            .filter(|x| scope.is_none_or(|k| finding_key(x) == k))
+            .filter(|x| {
+                f.is_none_or(|f| {
+                    f.is_match(x.id)
+                        || f.is_match(x.title)
+                        || f.is_match(x.severity.as_str())
+                        || f.is_match(x.pillar.code())
+                        || f.is_match(&finding_key(x))
+                        || x.evidence.iter().any(|e| f.is_match(e))
+                })
+            })
+            .collect()
+    }
+
     /// Timeline events, newest first, filtered (and scoped to the open service).
     pub fn visible_timeline(&self) -> Vec<&TimelineEvent> {
         let f = self.filters.get(&Pane::Timeline);
         let scope = match &self.view {
             View::Service(k) => Some(k.as_str()),
-            View::Fleet => None,
+            _ => None,
         };
         self.store
             .timeline
@@ -341,8 +396,8 @@ impl App {
     pub fn log_scope(&self) -> Option<String> {
         match &self.view {
             View::Service(k) => Some(k.clone()),
-            View::Fleet if self.logs.all_services => None,
-            View::Fleet => self.selected_row().map(|r| r.key.clone()),
+            _ if self.logs.all_services => None,
+            _ => self.selected_row().map(|r| r.key.clone()),
         }
     }
 
@@ -486,6 +541,10 @@ impl App {
             "svc" | "services" | "s" => self.show_fleet(Pane::Services),
             "alarms" | "alarm" | "a" => self.show_fleet(Pane::Alarms),
             "timeline" | "tl" | "t" => self.show_fleet(Pane::Timeline),
+            "findings" | "review" | "f" => {
+                self.view = View::Findings;
+                self.focus = 0;
+            }
             "logs" | "log" | "l" => {
                 let panes = self.view.panes();
                 self.focus = panes.iter().position(|p| *p == Pane::Logs).unwrap_or(0);
@@ -535,7 +594,7 @@ impl App {
             other => {
                 self.message = Some((
                     format!(
-                        "unknown command :{other} (try :svc :alarms :timeline :logs :theme NAME :q)"
+                        "unknown command :{other} (try :svc :alarms :timeline :logs :findings :theme NAME :q)"
                     ),
                     true,
                 ))
@@ -558,6 +617,7 @@ impl App {
             Pane::Services => self.visible_rows().len(),
             Pane::Alarms => self.visible_alarms().len(),
             Pane::Timeline => self.visible_timeline().len(),
+            Pane::Findings => self.visible_findings().len(),
             // Scrolling panes clamp at draw time.
             _ => usize::MAX,
         }
@@ -620,7 +680,7 @@ impl App {
             Action::Back => {
                 if self.filters.remove(&pane).is_some() {
                     // First Esc clears the focused pane's filter.
-                } else if let View::Service(_) = self.view {
+                } else if self.view != View::Fleet {
                     self.view = View::Fleet;
                     self.focus = 0;
                 }
@@ -659,6 +719,10 @@ impl App {
                 .visible_timeline()
                 .get(self.cursor(pane))
                 .and_then(|e| e.service_key.clone()),
+            Pane::Findings => self
+                .visible_findings()
+                .get(self.cursor(pane))
+                .map(|f| finding_key(f)),
             _ => None,
         };
         if let Some(key) = key {
@@ -764,5 +828,13 @@ impl App {
             ),
             false,
         ));
+    }
+}
+
+/// `cluster/service` of a finding (the cluster alone for cluster-level ones).
+pub fn finding_key(f: &Finding) -> String {
+    match &f.service {
+        Some(s) => format!("{}/{s}", f.cluster),
+        None => f.cluster.clone(),
     }
 }

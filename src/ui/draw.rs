@@ -9,7 +9,7 @@ use ratatui::widgets::{Block, Clear, Paragraph, Tabs};
 use crate::model::ServiceHealth;
 use crate::ui::app::{App, Input, Pane, View};
 use crate::ui::keymap::{self, BINDINGS, CONTEXTS};
-use crate::ui::panes::{self, detail, fleet, logs, safe, services};
+use crate::ui::panes::{self, detail, findings, fleet, logs, safe, services};
 
 /// Below this size the panes collapse into tabs.
 pub const WIDE_MIN_WIDTH: u16 = 120;
@@ -36,6 +36,7 @@ pub fn draw(f: &mut Frame, app: &App) {
         match app.view.clone() {
             View::Fleet => render_fleet_grid(f, body, app),
             View::Service(key) => render_service_grid(f, body, app, &key),
+            View::Findings => render_pane(f, body, app, Pane::Findings, false),
         }
     }
     render_footer(f, footer, app);
@@ -48,7 +49,7 @@ fn render_pane(f: &mut Frame, area: Rect, app: &App, pane: Pane, compact: bool) 
     let focused = app.focused() == pane;
     let key = match &app.view {
         View::Service(k) => k.clone(),
-        View::Fleet => String::new(),
+        _ => String::new(),
     };
     match pane {
         Pane::Services => services::render(f, area, app, focused, compact),
@@ -60,6 +61,8 @@ fn render_pane(f: &mut Frame, area: Rect, app: &App, pane: Pane, compact: bool) 
         Pane::Metrics => detail::render_metrics(f, area, app, &key, focused),
         Pane::SvcAlarms => detail::render_alarms(f, area, app, &key, focused),
         Pane::Events => detail::render_events(f, area, app, &key, focused),
+        Pane::Findings => findings::render_fleet(f, area, app, focused),
+        Pane::SvcFindings => findings::render_service(f, area, app, focused),
     }
 }
 
@@ -93,16 +96,19 @@ fn render_service_grid(f: &mut Frame, area: Rect, app: &App, key: &str) {
     detail::render_header(f, header, app, key);
     let [rollout, metrics] =
         Layout::horizontal([Constraint::Percentage(55), Constraint::Fill(1)]).areas(row1);
-    let [tasks, alarms, events] = Layout::horizontal([
+    let [tasks, alarms, findings_area] = Layout::horizontal([
         Constraint::Percentage(40),
         Constraint::Percentage(30),
         Constraint::Fill(1),
     ])
     .areas(row2);
+    let [events, logs_area] =
+        Layout::horizontal([Constraint::Percentage(35), Constraint::Fill(1)]).areas(logs_area);
     render_pane(f, rollout, app, Pane::Rollout, false);
     render_pane(f, metrics, app, Pane::Metrics, false);
     render_pane(f, tasks, app, Pane::Tasks, false);
     render_pane(f, alarms, app, Pane::SvcAlarms, false);
+    render_pane(f, findings_area, app, Pane::SvcFindings, false);
     render_pane(f, events, app, Pane::Events, false);
     render_pane(f, logs_area, app, Pane::Logs, false);
 }
@@ -113,7 +119,7 @@ fn render_tabs(f: &mut Frame, area: Rect, app: &App) {
     let panes = app.view.panes();
     let (header_h, key) = match &app.view {
         View::Service(k) => (1, Some(k.clone())),
-        View::Fleet => (0, None),
+        _ => (0, None),
     };
     let [header, tabs_area, body] = Layout::vertical([
         Constraint::Length(header_h),
@@ -283,7 +289,7 @@ fn render_footer(f: &mut Frame, area: Rect, app: &App) {
             Span::raw(t.clone()),
             Span::styled("█", theme.accent()),
             Span::styled(
-                "   Enter run · Esc cancel · svc alarms timeline logs theme NAME q",
+                "   Enter run · Esc cancel · svc alarms timeline logs findings theme NAME q",
                 theme.dim(),
             ),
         ]),
@@ -344,6 +350,7 @@ fn render_help(f: &mut Frame, area: Rect, app: &App) {
         (":alarms", "alarms pane"),
         (":timeline", "fleet timeline"),
         (":logs", "logs pane"),
+        (":findings", "review findings by pillar and severity"),
         (":theme NAME", "dark, light, high-contrast, or a theme file"),
         (":speed X", "simulation speed (demo)"),
         (

@@ -2,6 +2,7 @@
 //! from a source goes through `sanitize` (see [`safe`]) before it is a `Span`.
 
 pub mod detail;
+pub mod findings;
 pub mod fleet;
 pub mod logs;
 pub mod services;

@@ -9,6 +9,7 @@ use super::{block, data_age_secs, health_badge, inner, list_offset, safe};
 use crate::model::RolloutState;
 use crate::model::rows::ServiceRow;
 use crate::ui::app::{App, Pane};
+use crate::ui::panes::findings::{letter, severity_style};
 use crate::ui::theme::Theme;
 
 pub fn render(f: &mut Frame, area: Rect, app: &App, focused: bool, compact: bool) {
@@ -54,7 +55,7 @@ pub fn render(f: &mut Frame, area: Rect, app: &App, focused: bool, compact: bool
     let multi_region = app.rows.iter().any(|r| r.region != app.rows[0].region);
 
     let header_cells: Vec<&str> = if compact {
-        vec!["HEALTH", "SERVICE", "D/R/P", "ROLLOUT", "AZ", "ALM"]
+        vec!["HEALTH", "SERVICE", "D/R/P", "ROLLOUT", "AZ", "ALM", "FIND"]
     } else {
         let mut h = vec![
             "HEALTH",
@@ -84,10 +85,11 @@ pub fn render(f: &mut Frame, area: Rect, app: &App, focused: bool, compact: bool
         .skip(offset)
         .take(height)
         .map(|(i, r)| {
+            let badge = badge_span(app, r, compact);
             let row = if compact {
-                compact_row(r, theme)
+                compact_row(r, theme, badge)
             } else {
-                wide_row(r, theme, age, multi_region)
+                wide_row(r, theme, age, multi_region, badge)
             };
             if i == selected {
                 row.style(theme.selected())
@@ -105,6 +107,7 @@ pub fn render(f: &mut Frame, area: Rect, app: &App, focused: bool, compact: bool
             Constraint::Length(11),
             Constraint::Length(13),
             Constraint::Length(3),
+            Constraint::Length(5),
         ]
     } else {
         let mut w = vec![
@@ -116,6 +119,7 @@ pub fn render(f: &mut Frame, area: Rect, app: &App, focused: bool, compact: bool
             Constraint::Length(20),
             Constraint::Length(16),
             Constraint::Fill(1),
+            Constraint::Length(9),
             Constraint::Length(4),
         ];
         if multi_region {
@@ -207,7 +211,28 @@ fn alarms_cell(r: &ServiceRow, theme: &Theme) -> Line<'static> {
     }
 }
 
-fn wide_row(r: &ServiceRow, theme: &Theme, age: u64, multi_region: bool) -> Row<'static> {
+/// Worst severity (a letter, never colour alone) and how many findings.
+fn badge_span(app: &App, r: &ServiceRow, compact: bool) -> Span<'static> {
+    match app.badges.get(&r.key) {
+        None => Span::styled("—", app.theme.dim()),
+        Some((sev, n)) => {
+            let text = if compact {
+                format!("{}{n}", letter(*sev))
+            } else {
+                format!("{} {n}", sev.as_str())
+            };
+            Span::styled(text, severity_style(*sev, &app.theme))
+        }
+    }
+}
+
+fn wide_row(
+    r: &ServiceRow,
+    theme: &Theme,
+    age: u64,
+    multi_region: bool,
+    badge: Span<'static>,
+) -> Row<'static> {
     let mut cells = vec![
         Cell::from(health_badge(r.health, theme)),
         Cell::from(safe(&r.cluster).into_owned()),
@@ -217,6 +242,7 @@ fn wide_row(r: &ServiceRow, theme: &Theme, age: u64, multi_region: bool) -> Row<
         Cell::from(safe(&r.task_definition).into_owned()),
         Cell::from(spread_span(r, theme)),
         Cell::from(alarms_cell(r, theme)),
+        Cell::from(badge),
         Cell::from(Span::styled(
             format!("{age}s"),
             if age > 30 { theme.warn() } else { theme.dim() },
@@ -228,7 +254,7 @@ fn wide_row(r: &ServiceRow, theme: &Theme, age: u64, multi_region: bool) -> Row<
     Row::new(cells)
 }
 
-fn compact_row(r: &ServiceRow, theme: &Theme) -> Row<'static> {
+fn compact_row(r: &ServiceRow, theme: &Theme, badge: Span<'static>) -> Row<'static> {
     let alarms = match r.alarms_in_alarm.len() {
         0 => Span::styled("—", theme.dim()),
         n => Span::styled(format!("⚠{n}"), theme.bad()),
@@ -240,5 +266,6 @@ fn compact_row(r: &ServiceRow, theme: &Theme) -> Row<'static> {
         Cell::from(rollout_span(r, theme, true)),
         Cell::from(spread_span(r, theme)),
         Cell::from(alarms),
+        Cell::from(badge),
     ])
 }
