@@ -134,5 +134,26 @@ fn simulate(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, render, snapshot_ingest, logs, simulate);
+fn review(c: &mut Criterion) {
+    let (_app, sim) = large_app();
+    let snap = sim.snapshot();
+    let cfg = ecsdeck::review::ReviewConfig::default();
+    c.bench_function("review_all_checks_1000svc", |b| {
+        b.iter(|| ecsdeck::review::evaluate(black_box(&snap), &cfg))
+    });
+    // Incremental: one service of 1,000 changed since the last snapshot.
+    let mut cache = ecsdeck::review::ReviewCache::default();
+    cache.update(&snap, &cfg);
+    let mut changed = snap.clone();
+    let mut flip = false;
+    c.bench_function("review_incremental_1_of_1000svc", |b| {
+        b.iter(|| {
+            flip = !flip;
+            changed.services[500].desired_count = if flip { 11 } else { 10 };
+            cache.update(black_box(&changed), &cfg).findings.len()
+        })
+    });
+}
+
+criterion_group!(benches, render, snapshot_ingest, logs, simulate, review);
 criterion_main!(benches);

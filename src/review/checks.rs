@@ -124,7 +124,7 @@ fn rel04(c: &Ctx) -> Vec<Hit> {
     if !c.is_prod() {
         return vec![];
     }
-    let min = c.snap.scalable_target(c.svc).map(|t| t.min_capacity);
+    let min = c.scalable.map(|t| t.min_capacity);
     let mut ev = vec![];
     if c.svc.desired_count < 2 {
         ev.push(format!(
@@ -237,7 +237,7 @@ fn rel08(c: &Ctx) -> Vec<Hit> {
                 .max()
         })
         .unwrap_or(30);
-    for tg in c.snap.target_groups_for(c.svc) {
+    for tg in &c.target_groups {
         if tg.deregistration_delay_seconds > stop_timeout.max(30) * 4 {
             ev.push(format!(
                 "{} deregistration_delay.timeout_seconds={} vs container stopTimeout={stop_timeout}s",
@@ -275,7 +275,7 @@ fn rel10(c: &Ctx) -> Vec<Hit> {
     let fix = format!(
         "aws application-autoscaling register-scalable-target --service-namespace ecs --resource-id {rid} --scalable-dimension ecs:service:DesiredCount --min-capacity 2 --max-capacity 10"
     );
-    let ev = match c.snap.scalable_target(c.svc) {
+    let ev = match c.scalable {
         None => vec![format!("no scalable target for {rid}")],
         Some(t) => {
             let mut ev = vec![];
@@ -298,7 +298,7 @@ fn rel10(c: &Ctx) -> Vec<Hit> {
 }
 
 fn rel11(c: &Ctx) -> Vec<Hit> {
-    let Some(t) = c.snap.scalable_target(c.svc) else {
+    let Some(t) = c.scalable else {
         return vec![];
     };
     let fix = format!(
@@ -407,8 +407,8 @@ fn rel13(c: &Ctx) -> Vec<Hit> {
 }
 
 fn rel14(c: &Ctx) -> Vec<Hit> {
-    c.snap
-        .target_groups_for(c.svc)
+    c.target_groups
+        .iter()
         .filter(|tg| tg.load_balancer_arn.is_some() && tg.load_balancer_azs.len() < 2)
         .flat_map(|tg| {
             hit(
@@ -478,13 +478,7 @@ fn rel16(c: &Ctx) -> Vec<Hit> {
 fn ops01(c: &Ctx) -> Vec<Hit> {
     let Some(cl) = c.cluster else { return vec![] };
     // Once per cluster: on the first service of the cluster.
-    if c.snap
-        .services
-        .iter()
-        .find(|s| s.cluster == cl.name)
-        .map(|s| &s.name)
-        != Some(&c.svc.name)
-    {
+    if !c.first_in_cluster {
         return vec![];
     }
     let (sev, v) = match cl.container_insights.as_str() {
@@ -544,7 +538,7 @@ fn log_groups<'a>(c: &'a Ctx) -> Vec<&'a str> {
 fn ops03(c: &Ctx) -> Vec<Hit> {
     let mut out = vec![];
     for g in log_groups(c) {
-        let Some(lg) = c.snap.log_groups.iter().find(|l| l.name == g) else {
+        let Some(lg) = c.log_groups.get(g) else {
             continue;
         };
         let ev = match lg.retention_in_days {
@@ -585,7 +579,7 @@ fn ops04(c: &Ctx) -> Vec<Hit> {
 }
 
 fn alarms_on<'a>(c: &'a Ctx) -> Vec<&'a crate::model::Alarm> {
-    c.snap.alarms_for(c.svc).collect()
+    c.alarms.clone()
 }
 
 fn ops05(c: &Ctx) -> Vec<Hit> {
@@ -987,7 +981,7 @@ fn p95(values: &[f64]) -> Option<f64> {
 }
 
 fn perf02(c: &Ctx) -> Vec<Hit> {
-    let Some(m) = c.snap.metrics_for(c.svc) else {
+    let Some(m) = c.metrics else {
         return vec![];
     };
     let mut ev = vec![];
@@ -1019,7 +1013,7 @@ fn perf02(c: &Ctx) -> Vec<Hit> {
 }
 
 fn perf03(c: &Ctx) -> Vec<Hit> {
-    let Some(t) = c.snap.scalable_target(c.svc) else {
+    let Some(t) = c.scalable else {
         return vec![];
     };
     let mut ev = vec![];
@@ -1059,7 +1053,7 @@ fn perf03(c: &Ctx) -> Vec<Hit> {
 // ---------------------------------------------------------------- COST / SUS
 
 fn cost01(c: &Ctx) -> Vec<Hit> {
-    let Some(m) = c.snap.metrics_for(c.svc) else {
+    let Some(m) = c.metrics else {
         return vec![];
     };
     let (Some(cpu), max_mem) = (
@@ -1206,7 +1200,7 @@ fn sus01(c: &Ctx) -> Vec<Hit> {
 }
 
 fn sus02(c: &Ctx) -> Vec<Hit> {
-    let Some(m) = c.snap.metrics_for(c.svc) else {
+    let Some(m) = c.metrics else {
         return vec![];
     };
     if c.svc.running_count == 0 || m.cpu.values.len() < 10 || m.requests.values.is_empty() {

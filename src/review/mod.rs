@@ -13,7 +13,12 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use crate::model::{Cluster, FleetSnapshot, Service, TaskDefinition};
+use std::collections::HashMap;
+
+use crate::model::{
+    Alarm, Cluster, FleetSnapshot, LogGroup, ScalableTarget, Service, ServiceMetrics, TargetGroup,
+    TaskDefinition,
+};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -150,7 +155,8 @@ impl Default for ReviewConfig {
     }
 }
 
-/// What a check function sees for one service.
+/// What a check function sees for one service: the service and everything
+/// about it, looked up once (the checks never scan the fleet).
 pub struct Ctx<'a> {
     pub snap: &'a FleetSnapshot,
     pub cfg: &'a ReviewConfig,
@@ -158,6 +164,58 @@ pub struct Ctx<'a> {
     pub cluster: Option<&'a Cluster>,
     /// The PRIMARY deployment's task definition.
     pub td: Option<&'a TaskDefinition>,
+    pub alarms: Vec<&'a Alarm>,
+    pub target_groups: Vec<&'a TargetGroup>,
+    pub scalable: Option<&'a ScalableTarget>,
+    pub metrics: Option<&'a ServiceMetrics>,
+    pub log_groups: &'a HashMap<&'a str, &'a LogGroup>,
+    /// The first service of its cluster (cluster-level checks report once).
+    pub first_in_cluster: bool,
+}
+
+/// Fleet-wide lookups built once per evaluation.
+pub struct Index<'a> {
+    alarms: HashMap<&'a str, Vec<&'a Alarm>>,
+    target_groups: HashMap<&'a str, &'a TargetGroup>,
+    scalable: HashMap<&'a str, &'a ScalableTarget>,
+    log_groups: HashMap<&'a str, &'a LogGroup>,
+    clusters: HashMap<&'a str, &'a Cluster>,
+    first_in_cluster: HashMap<&'a str, usize>,
+}
+
+impl<'a> Index<'a> {
+    pub fn new(snap: &'a FleetSnapshot) -> Index<'a> {
+        let mut alarms: HashMap<&str, Vec<&Alarm>> = HashMap::new();
+        for a in &snap.alarms {
+            if let Some(k) = a.service_key.as_deref() {
+                alarms.entry(k).or_default().push(a);
+            }
+        }
+        let mut first_in_cluster = HashMap::new();
+        for (i, s) in snap.services.iter().enumerate() {
+            first_in_cluster.entry(s.cluster.as_str()).or_insert(i);
+        }
+        Index {
+            alarms,
+            target_groups: snap
+                .target_groups
+                .iter()
+                .map(|t| (t.arn.as_str(), t))
+                .collect(),
+            scalable: snap
+                .scalable_targets
+                .iter()
+                .map(|t| (t.resource_id.as_str(), t))
+                .collect(),
+            log_groups: snap
+                .log_groups
+                .iter()
+                .map(|l| (l.name.as_str(), l))
+                .collect(),
+            clusters: snap.clusters.iter().map(|c| (c.name.as_str(), c)).collect(),
+            first_in_cluster,
+        }
+    }
 }
 
 impl Ctx<'_> {
@@ -299,47 +357,111 @@ impl Review {
 
 /// Run every check over every service of the snapshot.
 pub fn evaluate(snap: &FleetSnapshot, cfg: &ReviewConfig) -> Review {
+    let index = Index::new(snap);
     let mut findings = Vec::new();
-    let mut not_evaluated = Vec::new();
-    for check in CHECKS {
-        match check.kind {
-            Kind::NotEvaluated(reason) => not_evaluated.push(NotEvaluated {
-                id: check.id,
-                title: check.title,
-                reason: reason.to_string(),
-            }),
-            Kind::Service(f) => {
-                for svc in &snap.services {
-                    let ctx = ctx_for(snap, cfg, svc);
-                    for hit in f(&ctx) {
-                        findings.push(finding(check, svc, hit));
-                    }
-                }
-            }
-        }
+    for (i, svc) in snap.services.iter().enumerate() {
+        findings.extend(evaluate_service(snap, cfg, &index, i, svc));
     }
-    findings.sort_by(|a, b| (a.severity, a.id, &a.resource).cmp(&(b.severity, b.id, &b.resource)));
+    sort(&mut findings);
     Review {
         findings,
-        not_evaluated,
+        not_evaluated: not_evaluated(),
     }
 }
 
-pub(crate) fn ctx_for<'a>(
+/// The checks this build cannot evaluate, with the reason.
+pub fn not_evaluated() -> Vec<NotEvaluated> {
+    CHECKS
+        .iter()
+        .filter_map(|c| match c.kind {
+            Kind::NotEvaluated(reason) => Some(NotEvaluated {
+                id: c.id,
+                title: c.title,
+                reason: reason.to_string(),
+            }),
+            Kind::Service(_) => None,
+        })
+        .collect()
+}
+
+/// Every check on one service (the unit of incremental re-evaluation).
+pub fn evaluate_service(
+    snap: &FleetSnapshot,
+    cfg: &ReviewConfig,
+    index: &Index,
+    position: usize,
+    svc: &Service,
+) -> Vec<Finding> {
+    let ctx = ctx_with(snap, cfg, index, position, svc);
+    let mut out = Vec::new();
+    for check in CHECKS {
+        if let Kind::Service(f) = check.kind {
+            out.extend(f(&ctx).into_iter().map(|hit| finding(check, svc, hit)));
+        }
+    }
+    out
+}
+
+fn order(a: &Finding, b: &Finding) -> std::cmp::Ordering {
+    (a.severity, a.id, &a.resource).cmp(&(b.severity, b.id, &b.resource))
+}
+
+pub(crate) fn sort(findings: &mut [Finding]) {
+    findings.sort_by(order);
+}
+
+fn merge_sorted(a: Vec<Finding>, b: Vec<Finding>) -> Vec<Finding> {
+    let mut out = Vec::with_capacity(a.len() + b.len());
+    let mut a = a.into_iter().peekable();
+    let mut b = b.into_iter().peekable();
+    loop {
+        let take_a = match (a.peek(), b.peek()) {
+            (Some(x), Some(y)) => order(x, y) != std::cmp::Ordering::Greater,
+            (Some(_), None) => true,
+            (None, Some(_)) => false,
+            (None, None) => break,
+        };
+        out.extend(if take_a { a.next() } else { b.next() });
+    }
+    out
+}
+
+pub(crate) fn ctx_with<'a>(
     snap: &'a FleetSnapshot,
     cfg: &'a ReviewConfig,
+    index: &'a Index<'a>,
+    position: usize,
     svc: &'a Service,
 ) -> Ctx<'a> {
     let td_arn = svc
         .primary_deployment()
         .map(|d| d.task_definition.as_str())
         .unwrap_or(svc.task_definition.as_str());
+    let key = svc.key();
     Ctx {
         snap,
         cfg,
         svc,
-        cluster: snap.clusters.iter().find(|c| c.name == svc.cluster),
+        cluster: index.clusters.get(svc.cluster.as_str()).copied(),
         td: snap.task_definition(td_arn),
+        alarms: index.alarms.get(key.as_str()).cloned().unwrap_or_default(),
+        target_groups: svc
+            .load_balancers
+            .iter()
+            .filter_map(|lb| {
+                index
+                    .target_groups
+                    .get(lb.target_group_arn.as_str())
+                    .copied()
+            })
+            .collect(),
+        scalable: index
+            .scalable
+            .get(svc.scaling_resource_id().as_str())
+            .copied(),
+        metrics: snap.metrics.get(&key),
+        log_groups: &index.log_groups,
+        first_in_cluster: index.first_in_cluster.get(svc.cluster.as_str()) == Some(&position),
     }
 }
 
@@ -358,4 +480,166 @@ fn finding(check: &Check, svc: &Service, hit: Hit) -> Finding {
         fix: hit.fix,
         doc_url: check.doc_url,
     }
+}
+
+/// The inputs of one service's checks, kept to tell whether they changed.
+#[derive(Clone, PartialEq)]
+struct Inputs {
+    service: Service,
+    td: Option<std::sync::Arc<TaskDefinition>>,
+    cluster: Option<Cluster>,
+    alarms: Vec<Alarm>,
+    target_groups: Vec<TargetGroup>,
+    scalable: Option<ScalableTarget>,
+    metrics: Option<ServiceMetrics>,
+    log_groups: Vec<LogGroup>,
+    first_in_cluster: bool,
+}
+
+/// Incremental evaluation: only services whose inputs changed since the last
+/// snapshot are re-checked; the review is patched in place.
+#[derive(Default)]
+pub struct ReviewCache {
+    inputs: HashMap<String, Inputs>,
+    review: Review,
+    /// Services re-evaluated by the last [`ReviewCache::update`].
+    pub last_evaluated: usize,
+}
+
+impl ReviewCache {
+    /// The review as of the last update.
+    pub fn review(&self) -> &Review {
+        &self.review
+    }
+
+    pub fn update(&mut self, snap: &FleetSnapshot, cfg: &ReviewConfig) -> &Review {
+        let index = Index::new(snap);
+        let mut changed: Vec<String> = Vec::new();
+        let mut added: Vec<Finding> = Vec::new();
+        let mut seen = std::collections::HashSet::new();
+        for (i, svc) in snap.services.iter().enumerate() {
+            let key = svc.key();
+            let ctx = ctx_with(snap, cfg, &index, i, svc);
+            let td_arn = svc
+                .primary_deployment()
+                .map(|d| d.task_definition.as_str())
+                .unwrap_or(&svc.task_definition);
+            let same = self
+                .inputs
+                .get(&key)
+                .is_some_and(|old| unchanged(old, &ctx, snap, td_arn));
+            if !same {
+                added.extend(evaluate_service(snap, cfg, &index, i, svc));
+                self.inputs
+                    .insert(key.clone(), Inputs::of(&ctx, snap, td_arn));
+                changed.push(key.clone());
+            }
+            seen.insert(key);
+        }
+        let gone: Vec<String> = self
+            .inputs
+            .keys()
+            .filter(|k| !seen.contains(*k))
+            .cloned()
+            .collect();
+        for k in &gone {
+            self.inputs.remove(k);
+        }
+        self.last_evaluated = changed.len();
+        if !changed.is_empty() || !gone.is_empty() {
+            let drop: std::collections::HashSet<(&str, &str)> = changed
+                .iter()
+                .chain(&gone)
+                .filter_map(|k| k.split_once('/'))
+                .collect();
+            let mut kept = std::mem::take(&mut self.review.findings);
+            kept.retain(|f| {
+                !drop.contains(&(f.cluster.as_str(), f.service.as_deref().unwrap_or("")))
+            });
+            // Both sides are sorted: merge instead of sorting everything again.
+            sort(&mut added);
+            self.review.findings = merge_sorted(kept, added);
+        }
+        if self.review.not_evaluated.is_empty() {
+            self.review.not_evaluated = not_evaluated();
+        }
+        &self.review
+    }
+}
+
+impl Inputs {
+    fn of(ctx: &Ctx, snap: &FleetSnapshot, td_arn: &str) -> Inputs {
+        Inputs {
+            service: ctx.svc.clone(),
+            td: snap.task_definitions.get(td_arn).cloned(),
+            cluster: ctx.cluster.cloned(),
+            alarms: ctx.alarms.iter().map(|a| (*a).clone()).collect(),
+            target_groups: ctx.target_groups.iter().map(|t| (*t).clone()).collect(),
+            scalable: ctx.scalable.cloned(),
+            metrics: ctx.metrics.cloned(),
+            log_groups: service_log_groups(ctx).into_iter().cloned().collect(),
+            first_in_cluster: ctx.first_in_cluster,
+        }
+    }
+}
+
+fn service_log_groups<'a>(ctx: &Ctx<'a>) -> Vec<&'a LogGroup> {
+    ctx.td.map_or_else(Vec::new, |t| {
+        t.container_definitions
+            .iter()
+            .filter_map(|d| d.log_configuration.as_ref()?.options.get("awslogs-group"))
+            .filter_map(|g| ctx.log_groups.get(g.as_str()).copied())
+            .collect()
+    })
+}
+
+/// Metric series equal, treating NaN gaps as equal to themselves.
+fn same_metrics(a: Option<&ServiceMetrics>, b: Option<&ServiceMetrics>) -> bool {
+    let series = |x: &crate::model::MetricSeries, y: &crate::model::MetricSeries| {
+        x.end == y.end
+            && x.period_seconds == y.period_seconds
+            && x.values.len() == y.values.len()
+            && x.values
+                .iter()
+                .zip(&y.values)
+                .all(|(p, q)| p.to_bits() == q.to_bits())
+    };
+    match (a, b) {
+        (Some(a), Some(b)) => {
+            series(&a.cpu, &b.cpu)
+                && series(&a.memory, &b.memory)
+                && series(&a.requests, &b.requests)
+                && series(&a.http_5xx, &b.http_5xx)
+                && series(&a.latency_p99_ms, &b.latency_p99_ms)
+        }
+        (None, None) => true,
+        _ => false,
+    }
+}
+
+/// Compare a service's recorded inputs with the current ones without
+/// cloning the current ones.
+fn unchanged(old: &Inputs, ctx: &Ctx, snap: &FleetSnapshot, td_arn: &str) -> bool {
+    old.first_in_cluster == ctx.first_in_cluster
+        && old.service == *ctx.svc
+        && match (&old.td, snap.task_definitions.get(td_arn)) {
+            (Some(a), Some(b)) => std::sync::Arc::ptr_eq(a, b) || a == b,
+            (None, None) => true,
+            _ => false,
+        }
+        && old.cluster.as_ref() == ctx.cluster
+        && old.scalable.as_ref() == ctx.scalable
+        && same_metrics(old.metrics.as_ref(), ctx.metrics)
+        && old.alarms.len() == ctx.alarms.len()
+        && old.alarms.iter().zip(&ctx.alarms).all(|(a, b)| a == *b)
+        && old.target_groups.len() == ctx.target_groups.len()
+        && old
+            .target_groups
+            .iter()
+            .zip(&ctx.target_groups)
+            .all(|(a, b)| a == *b)
+        && {
+            let now = service_log_groups(ctx);
+            old.log_groups.len() == now.len() && old.log_groups.iter().zip(now).all(|(a, b)| a == b)
+        }
 }

@@ -10,7 +10,7 @@ use regex::{Regex, RegexBuilder};
 
 use crate::model::TimelineEvent;
 use crate::model::rows::{self, ServiceRow};
-use crate::review::{self, Finding, Review, ReviewConfig};
+use crate::review::{self, Finding, Review, ReviewCache, ReviewConfig};
 use crate::source::{Control, Update};
 use crate::store::{Store, StoredLine};
 use crate::ui::keymap::{self, Action, Context};
@@ -217,7 +217,7 @@ pub struct App {
     /// The user paused the source (`:pause`): silence is expected.
     pub paused: bool,
     /// Review findings of the latest snapshot.
-    pub review: Review,
+    pub review_cache: ReviewCache,
     pub review_config: ReviewConfig,
     /// Per service key: the worst severity and the number of findings.
     pub badges: HashMap<String, (review::Severity, usize)>,
@@ -247,7 +247,7 @@ impl App {
             offsets: Default::default(),
             clusters: Vec::new(),
             paused: false,
-            review: Review::default(),
+            review_cache: ReviewCache::default(),
             review_config: ReviewConfig::default(),
             badges: HashMap::new(),
         }
@@ -266,19 +266,22 @@ impl App {
     pub fn apply(&mut self, update: Update) {
         match update {
             Update::Snapshot(s) => {
+                // `--cluster`: the rest of the fleet is not there at all.
+                let s = if self.clusters.is_empty() {
+                    s
+                } else {
+                    let mut only = (*s).clone();
+                    only.services.retain(|x| self.clusters.contains(&x.cluster));
+                    only.clusters.retain(|x| self.clusters.contains(&x.name));
+                    Arc::new(only)
+                };
                 self.store.apply_snapshot(s);
                 self.rows = rows::build(&self.store.snapshot);
-                if !self.clusters.is_empty() {
-                    self.rows.retain(|r| self.clusters.contains(&r.cluster));
-                }
-                self.review = review::evaluate(&self.store.snapshot, &self.review_config);
-                if !self.clusters.is_empty() {
-                    self.review
-                        .findings
-                        .retain(|f| self.clusters.contains(&f.cluster));
-                }
+                // Only services whose inputs changed are re-checked.
+                self.review_cache
+                    .update(&self.store.snapshot, &self.review_config);
                 self.badges.clear();
-                for f in &self.review.findings {
+                for f in &self.review_cache.review().findings {
                     let b = self.badges.entry(finding_key(f)).or_insert((f.severity, 0));
                     b.0 = b.0.min(f.severity);
                     b.1 += 1;
@@ -351,6 +354,11 @@ impl App {
         idx
     }
 
+    /// Review findings of the latest snapshot.
+    pub fn review(&self) -> &Review {
+        self.review_cache.review()
+    }
+
     /// Findings for the findings pane (fleet) or the open service, filtered.
     pub fn visible_findings(&self) -> Vec<&Finding> {
         let f = self.filters.get(&Pane::Findings);
@@ -358,7 +366,7 @@ impl App {
             View::Service(k) => Some(k.as_str()),
             _ => None,
         };
-        self.review
+        self.review()
             .findings
             .iter()
             .filter(|x| scope.is_none_or(|k| finding_key(x) == k))

@@ -166,7 +166,8 @@ fn base() -> (FleetSnapshot, Service) {
 
 fn run(check: &str, snap: &FleetSnapshot, svc: &Service) -> Vec<Hit> {
     let cfg = ReviewConfig::default();
-    let ctx = crate::review::ctx_for(snap, &cfg, svc);
+    let index = crate::review::Index::new(snap);
+    let ctx = crate::review::ctx_with(snap, &cfg, &index, 0, svc);
     let c = CHECKS.iter().find(|c| c.id == check).unwrap();
     match c.kind {
         Kind::Service(f) => f(&ctx),
@@ -364,4 +365,36 @@ fn sarif_and_json_shapes() {
     let md = crate::review::report::markdown(&r, &snap);
     assert!(md.contains("## Executive summary") && md.contains("## Priority action plan"));
     assert!(!md.contains("hunter2"));
+}
+
+#[test]
+fn the_cache_re_evaluates_only_what_changed() {
+    let cfg = ReviewConfig::default();
+    let mut sim = Simulator::new(Scenario::builtin("az-outage").unwrap(), None);
+    sim.run_until(30_000);
+    let mut cache = crate::review::ReviewCache::default();
+    let first = cache.update(&sim.snapshot(), &cfg).clone();
+    assert_eq!(cache.last_evaluated, 5, "everything the first time");
+    assert_eq!(first, evaluate(&sim.snapshot(), &cfg));
+    let again = cache.update(&sim.snapshot(), &cfg).clone();
+    assert_eq!(cache.last_evaluated, 0, "nothing changed");
+    assert_eq!(again, first);
+    // One service changes: one re-evaluation, same result as a full run.
+    let mut snap = sim.snapshot();
+    snap.services[1]
+        .deployment_configuration
+        .deployment_circuit_breaker = None;
+    let inc = cache.update(&snap, &cfg).clone();
+    assert_eq!(cache.last_evaluated, 1);
+    assert_eq!(inc, evaluate(&snap, &cfg));
+    // The fleet moves (AZ outage): results still equal a full evaluation.
+    for t in [4, 8, 20] {
+        sim.run_until(t * 60_000);
+        let snap = sim.snapshot();
+        assert_eq!(
+            *cache.update(&snap, &cfg),
+            evaluate(&snap, &cfg),
+            "at {t} min"
+        );
+    }
 }

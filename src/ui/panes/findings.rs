@@ -52,7 +52,7 @@ pub fn render_fleet(f: &mut Frame, area: Rect, app: &App, focused: bool) {
             format!(
                 "{} · {} not evaluated",
                 findings.len(),
-                app.review.not_evaluated.len()
+                app.review().not_evaluated.len()
             ),
         )),
         focused,
@@ -62,8 +62,8 @@ pub fn render_fleet(f: &mut Frame, area: Rect, app: &App, focused: bool) {
     f.render_widget(b, area);
     let [summary, list] =
         Layout::vertical([Constraint::Length(8), Constraint::Fill(1)]).areas(body);
-    let counts = app.review.counts();
-    let scores = app.review.scores();
+    let counts = app.review().counts();
+    let scores = app.review().scores();
     let mut lines = vec![Line::from(Span::styled(
         format!(
             "{:<24}{:>6}  {:>4} {:>4} {:>4} {:>4}",
@@ -95,7 +95,7 @@ pub fn render_fleet(f: &mut Frame, area: Rect, app: &App, focused: bool) {
     }
     f.render_widget(Paragraph::new(lines), summary);
     if findings.is_empty() {
-        let msg = if app.review.findings.is_empty() {
+        let msg = if app.review().findings.is_empty() {
             "no check fired"
         } else {
             "no finding matches the filter"
