@@ -120,6 +120,9 @@ pub struct ReviewArgs {
     /// Demo only: run the simulator to this simulated time first.
     #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
     pub at: Option<std::time::Duration>,
+    /// Suppressions file (default: [review].suppressions, or suppressions.toml in the config dir).
+    #[arg(long, value_name = "FILE")]
+    pub suppressions: Option<PathBuf>,
 }
 
 pub fn parse_duration(s: &str) -> Result<std::time::Duration, String> {

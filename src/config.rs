@@ -6,6 +6,11 @@
 //! scenario = "steady"     # default scenario for --demo
 //! speed = 1.0             # simulated seconds per real second
 //! seed = 42
+//! [review]
+//! environment_tag = "Environment"   # decides prod vs non-prod checks
+//! prod_values = ["prod", "production"]
+//! required_tags = ["Owner", "Environment", "CostCenter", "Application"]
+//! suppressions = "/path/to/suppressions.toml"
 //! ```
 
 use std::path::{Path, PathBuf};
@@ -18,6 +23,35 @@ pub struct Config {
     pub theme: Option<String>,
     #[serde(default)]
     pub demo: DemoConfig,
+    #[serde(default)]
+    pub review: ReviewSection,
+}
+
+/// `[review]`: what the checks treat as prod, which tags are required, and
+/// where accepted findings (suppressions) are listed.
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct ReviewSection {
+    pub environment_tag: Option<String>,
+    pub prod_values: Option<Vec<String>>,
+    pub required_tags: Option<Vec<String>>,
+    pub min_log_retention_days: Option<i32>,
+    /// Suppressions file (default: suppressions.toml in the config dir).
+    pub suppressions: Option<std::path::PathBuf>,
+}
+
+impl ReviewSection {
+    pub fn to_review_config(&self) -> crate::review::ReviewConfig {
+        let d = crate::review::ReviewConfig::default();
+        crate::review::ReviewConfig {
+            environment_tag: self.environment_tag.clone().unwrap_or(d.environment_tag),
+            prod_values: self.prod_values.clone().unwrap_or(d.prod_values),
+            required_tags: self.required_tags.clone().unwrap_or(d.required_tags),
+            min_log_retention_days: self
+                .min_log_retention_days
+                .unwrap_or(d.min_log_retention_days),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Default, Deserialize, PartialEq)]
@@ -116,6 +150,20 @@ mod tests {
             let e = Config::parse(text, "c.toml").unwrap_err().to_string();
             assert!(e.starts_with(want), "{text:?}: {e}");
         }
+    }
+
+    #[test]
+    fn review_section() {
+        let c = Config::parse(
+            "[review]\nenvironment_tag = \"Stage\"\nprod_values = [\"live\"]\n",
+            "c.toml",
+        )
+        .unwrap();
+        let r = c.review.to_review_config();
+        assert_eq!(r.environment_tag, "Stage");
+        assert_eq!(r.prod_values, ["live"]);
+        assert_eq!(r.required_tags.len(), 4, "defaults where unset");
+        assert!(Config::parse("[review]\nenvironment = 1\n", "c.toml").is_err());
     }
 
     #[test]

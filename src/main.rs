@@ -69,6 +69,28 @@ fn load_scenario(name: &str) -> Result<Scenario, String> {
     res.map_err(|e| e.to_string())
 }
 
+/// Suppressions from `--suppressions`, `[review].suppressions`, or
+/// `<config dir>/suppressions.toml` (optional).
+fn load_suppressions(
+    explicit: Option<&std::path::Path>,
+    config: &Config,
+    config_dir: Option<&std::path::Path>,
+) -> Result<Vec<ecsdeck::review::suppress::Suppression>, String> {
+    let (path, must_exist) = match explicit.or(config.review.suppressions.as_deref()) {
+        Some(p) => (p.to_path_buf(), true),
+        None => match config_dir {
+            Some(d) => (d.join("suppressions.toml"), false),
+            None => return Ok(vec![]),
+        },
+    };
+    match std::fs::read_to_string(&path) {
+        Ok(text) => ecsdeck::review::suppress::parse(&text, &path.display().to_string())
+            .map_err(|e| e.to_string()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound && !must_exist => Ok(vec![]),
+        Err(e) => Err(format!("{}: {e}", path.display())),
+    }
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let g = &cli.global;
@@ -155,8 +177,19 @@ fn main() -> ExitCode {
             if !g.cluster.is_empty() {
                 snap.services.retain(|s| g.cluster.contains(&s.cluster));
             }
-            let review =
-                ecsdeck::review::evaluate(&snap, &ecsdeck::review::ReviewConfig::default());
+            let sups = match load_suppressions(
+                args.suppressions.as_deref(),
+                &config,
+                dirs.config.as_deref(),
+            ) {
+                Ok(s) => s,
+                Err(e) => return fail(e),
+            };
+            let review = ecsdeck::review::suppress::apply(
+                ecsdeck::review::evaluate(&snap, &config.review.to_review_config()),
+                &sups,
+                snap.at,
+            );
             let text = match args.format {
                 ReviewFormat::Md => ecsdeck::review::report::markdown(&review, &snap),
                 ReviewFormat::Json => {
@@ -203,6 +236,11 @@ fn main() -> ExitCode {
             app.no_color = no_color.is_some_and(|v| !v.is_empty());
             app.themes_dir = themes_dir;
             app.clusters = g.cluster.clone();
+            app.review_config = config.review.to_review_config();
+            app.suppressions = match load_suppressions(None, &config, dirs.config.as_deref()) {
+                Ok(s) => s,
+                Err(e) => return fail(e),
+            };
             run_console(app, Simulator::new(scenario, seed), speed)
         }
     }

@@ -259,3 +259,50 @@ fn review_report_formats_and_exit_codes() {
     let bad = ecsdeck(&["review", "--demo", "--fail-on", "sometimes"]);
     assert_eq!(bad.status.code(), Some(2));
 }
+
+#[test]
+fn suppressions_hide_until_they_expire() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("suppressions.toml");
+    // The simulated clock is 2026-11-23: one suppression active, one expired.
+    std::fs::write(
+        &path,
+        "[[suppress]]\nid = \"REL-07\"\nresource = \"legacy/*\"\nreason = \"decommissioning\"\nexpires = \"2026-12-31\"\n\n\
+         [[suppress]]\nid = \"SEC-04\"\nresource = \"legacy/monolith\"\nreason = \"vendor image\"\nexpires = \"2026-10-01\"\n",
+    )
+    .unwrap();
+    let (v, _) = json(&[
+        "review",
+        "--demo",
+        "--scenario",
+        "seed-review",
+        "--format",
+        "json",
+        "--suppressions",
+        path.to_str().unwrap(),
+    ]);
+    let findings = v["findings"].as_array().unwrap();
+    assert!(
+        !findings.iter().any(|f| f["id"] == "REL-07"),
+        "active suppression hides REL-07"
+    );
+    let sup = v["suppressed"].as_array().unwrap();
+    assert!(
+        sup.iter()
+            .any(|f| f["id"] == "REL-07" && f["suppression"]["reason"] == "decommissioning")
+    );
+    let sec04 = findings
+        .iter()
+        .find(|f| f["id"] == "SEC-04" && f["service"] == "monolith")
+        .expect("expired: fires again");
+    assert!(
+        sec04["evidence"]
+            .to_string()
+            .contains("suppression expired 2026-10-01"),
+        "{sec04}"
+    );
+    std::fs::write(&path, "[[suppress]]\nid = \"NOPE-1\"\nresource = \"*\"\nreason = \"x\"\nexpires = \"2026-12-31\"\n").unwrap();
+    let out = ecsdeck(&["review", "--demo", "--suppressions", path.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("suppressions.toml:2"));
+}

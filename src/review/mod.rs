@@ -8,6 +8,7 @@
 mod checks;
 pub mod fargate;
 pub mod report;
+pub mod suppress;
 
 use std::collections::BTreeMap;
 
@@ -302,6 +303,8 @@ pub struct Review {
     /// Sorted by severity, then id, then resource.
     pub findings: Vec<Finding>,
     pub not_evaluated: Vec<NotEvaluated>,
+    /// Findings an active suppression accepted.
+    pub suppressed: Vec<(Finding, suppress::Suppression)>,
 }
 
 impl Review {
@@ -366,6 +369,7 @@ pub fn evaluate(snap: &FleetSnapshot, cfg: &ReviewConfig) -> Review {
     Review {
         findings,
         not_evaluated: not_evaluated(),
+        suppressed: vec![],
     }
 }
 

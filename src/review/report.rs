@@ -39,7 +39,11 @@ pub fn json(review: &Review, snap: &FleetSnapshot) -> Value {
         },
         "findings": review.findings,
         "not_evaluated": review.not_evaluated,
-        "suppressed": Vec::<Value>::new(),
+        "suppressed": review.suppressed.iter().map(|(f, s)| {
+            let mut v = serde_json::to_value(f).unwrap_or(Value::Null);
+            v["suppression"] = json!({ "reason": s.reason, "expires": s.expires, "resource": s.resource });
+            v
+        }).collect::<Vec<_>>(),
     })
 }
 
@@ -132,6 +136,21 @@ pub fn markdown(review: &Review, snap: &FleetSnapshot) -> String {
             let _ = writeln!(o, "- Remediation: {}", f.remediation);
             let _ = writeln!(o, "- Fix: `{}`", clean(&f.fix));
             let _ = writeln!(o, "- Docs: {}\n", f.doc_url);
+        }
+    }
+    if !review.suppressed.is_empty() {
+        let _ = writeln!(o, "\n## Suppressed\n");
+        for (f, s) in &review.suppressed {
+            let _ = writeln!(
+                o,
+                "- {} {} — {}/{}: {} (until {})",
+                f.id,
+                f.title,
+                clean(&f.cluster),
+                clean(f.service.as_deref().unwrap_or("-")),
+                clean(&s.reason),
+                s.expires
+            );
         }
     }
     if !review.not_evaluated.is_empty() {

@@ -219,6 +219,8 @@ pub struct App {
     /// Review findings of the latest snapshot.
     pub review_cache: ReviewCache,
     pub review_config: ReviewConfig,
+    /// Accepted findings: hidden while their suppression is active.
+    pub suppressions: Vec<review::suppress::Suppression>,
     /// Per service key: the worst severity and the number of findings.
     pub badges: HashMap<String, (review::Severity, usize)>,
 }
@@ -249,6 +251,7 @@ impl App {
             paused: false,
             review_cache: ReviewCache::default(),
             review_config: ReviewConfig::default(),
+            suppressions: Vec::new(),
             badges: HashMap::new(),
         }
     }
@@ -281,7 +284,10 @@ impl App {
                 self.review_cache
                     .update(&self.store.snapshot, &self.review_config);
                 self.badges.clear();
-                for f in &self.review_cache.review().findings {
+                let now = self.store.snapshot.at;
+                for f in self.review_cache.review().findings.iter().filter(|f| {
+                    review::suppress::suppression_for(&self.suppressions, f, now).is_none()
+                }) {
                     let b = self.badges.entry(finding_key(f)).or_insert((f.severity, 0));
                     b.0 = b.0.min(f.severity);
                     b.1 += 1;
@@ -370,6 +376,10 @@ impl App {
             .findings
             .iter()
             .filter(|x| scope.is_none_or(|k| finding_key(x) == k))
+            .filter(|x| {
+                review::suppress::suppression_for(&self.suppressions, x, self.store.snapshot.at)
+                    .is_none()
+            })
             .filter(|x| {
                 f.is_none_or(|f| {
                     f.is_match(x.id)
