@@ -66,6 +66,7 @@ pub fn render(f: &mut Frame, area: Rect, app: &App, focused: bool, compact: bool
             "TASK DEF",
             "TASKS PER AZ",
             "ALARMS",
+            "FINDINGS",
             "AGE",
         ];
         if multi_region {
