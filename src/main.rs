@@ -247,6 +247,10 @@ fn main() -> ExitCode {
 }
 
 fn run_console(mut app: App, sim: Simulator, speed: f64) -> ExitCode {
+    // A readable panic report, printed after ratatui's hook has restored the terminal.
+    let _ = color_eyre::config::HookBuilder::default()
+        .display_env_section(false)
+        .install();
     let rt = match tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
