@@ -316,3 +316,50 @@ fn findings_view_and_badges() {
     app.focus = svc_pane;
     assert!(screen(&app, 80, 24).contains("no finding: every evaluated check passes"));
 }
+
+#[test]
+fn log_scope_and_stream_keys() {
+    let mut app = app_at("steady", 30);
+    app.focus = 3;
+    assert_eq!(app.focused(), Pane::Logs);
+    assert_eq!(app.log_scope(), None, "all services by default");
+    key(&mut app, KeyCode::Char('a'));
+    let selected = app.selected_row().unwrap().key.clone();
+    assert_eq!(
+        app.log_scope(),
+        Some(selected.clone()),
+        "a: the selected service"
+    );
+    assert!(
+        app.log_window(50)
+            .iter()
+            .all(|l| *l.service_key == *selected)
+    );
+    key(&mut app, KeyCode::Char('s'));
+    let stream = app.logs.stream.clone().expect("s picks the first stream");
+    assert!(app.log_window(50).iter().all(|l| l.log_stream == stream));
+    assert!(screen(&app, 160, 48).contains(&*stream));
+    // Cycling past the last stream comes back to all streams.
+    for _ in 0..100 {
+        key(&mut app, KeyCode::Char('s'));
+        if app.logs.stream.is_none() {
+            break;
+        }
+    }
+    assert!(app.logs.stream.is_none());
+    // Paused, new lines don't move the view.
+    key(&mut app, KeyCode::Char('f'));
+    assert!(!app.logs.follow);
+    let before: Vec<u64> = app.log_window(10).iter().map(|l| l.seq).collect();
+    let mut sim = Simulator::new(Scenario::builtin("steady").unwrap(), None);
+    sim.run_until(60_000);
+    app.apply(Update::Logs(sim.take_logs()));
+    let after: Vec<u64> = app.log_window(10).iter().map(|l| l.seq).collect();
+    assert_eq!(before, after);
+    key(&mut app, KeyCode::Char('G'));
+    assert!(app.logs.follow);
+    assert_ne!(
+        app.log_window(10).iter().map(|l| l.seq).collect::<Vec<_>>(),
+        before
+    );
+}
