@@ -54,7 +54,7 @@ pub fn aws_credentials_present(
     env: &dyn Fn(&str) -> Option<String>,
 ) -> bool {
     let set = |k: &str| env(k).is_some_and(|v| !v.is_empty());
-    if profile.is_some()
+    if profile.is_some_and(|p| !p.is_empty())
         || set("AWS_ACCESS_KEY_ID")
         || set("AWS_PROFILE")
         || set("AWS_WEB_IDENTITY_TOKEN_FILE")
@@ -84,6 +84,7 @@ mod tests {
         let none = |k: &str| (k == "HOME").then(|| home.clone());
         assert!(!aws_credentials_present(None, &none));
         assert!(aws_credentials_present(Some("prod"), &none));
+        assert!(!aws_credentials_present(Some(""), &none), "AWS_PROFILE= (empty) is no profile");
         let keys = |k: &str| match k {
             "HOME" => Some(home.clone()),
             "AWS_ACCESS_KEY_ID" => Some("AKIA".into()),
