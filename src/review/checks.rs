@@ -13,6 +13,14 @@ use crate::model::{AzSpread, DeploymentStatus, RolloutState, short_task_definiti
 
 const DOC: &str = "https://docs.aws.amazon.com/AmazonECS/latest/developerguide/";
 
+/// A hit when there is evidence, nothing otherwise.
+fn hit_if(severity: Severity, resource: &str, evidence: Vec<String>, fix: String) -> Vec<Hit> {
+    if evidence.is_empty() {
+        return vec![];
+    }
+    hit(severity, resource, evidence, fix)
+}
+
 fn hit(severity: Severity, resource: &str, evidence: Vec<String>, fix: String) -> Vec<Hit> {
     vec![Hit {
         severity,
@@ -135,10 +143,7 @@ fn rel04(c: &Ctx) -> Vec<Hit> {
     if let Some(m) = min.filter(|m| *m < 2) {
         ev.push(format!("scalable target MinCapacity={m}"));
     }
-    if ev.is_empty() {
-        return vec![];
-    }
-    hit(High, &c.svc.arn, ev, svc_fix(c, "--desired-count 3"))
+    hit_if(High, &c.svc.arn, ev, svc_fix(c, "--desired-count 3"))
 }
 
 fn rel05(c: &Ctx) -> Vec<Hit> {
@@ -245,10 +250,7 @@ fn rel08(c: &Ctx) -> Vec<Hit> {
             ));
         }
     }
-    if ev.is_empty() {
-        return vec![];
-    }
-    hit(
+    hit_if(
         Medium,
         &c.svc.arn,
         ev,
@@ -291,10 +293,7 @@ fn rel10(c: &Ctx) -> Vec<Hit> {
             ev
         }
     };
-    if ev.is_empty() {
-        return vec![];
-    }
-    hit(Medium, &c.svc.arn, ev, fix)
+    hit_if(Medium, &c.svc.arn, ev, fix)
 }
 
 fn rel11(c: &Ctx) -> Vec<Hit> {
@@ -367,10 +366,7 @@ fn rel12(c: &Ctx) -> Vec<Hit> {
             c.svc.running_count, c.svc.desired_count
         ));
     }
-    if ev.is_empty() {
-        return vec![];
-    }
-    hit(High, &c.svc.arn, ev, "open the rollback runbook: ecsdeck runbook run rollback --param cluster=… --param service=…".into())
+    hit_if(High, &c.svc.arn, ev, "open the rollback runbook: ecsdeck runbook run rollback --param cluster=… --param service=…".into())
 }
 
 fn rel13(c: &Ctx) -> Vec<Hit> {
@@ -433,10 +429,7 @@ fn rel15(c: &Ctx) -> Vec<Hit> {
         .filter(|d| !image_is_pinned(&d.image))
         .map(|d| format!("container {} image {}", d.name, d.image))
         .collect();
-    if ev.is_empty() {
-        return vec![];
-    }
-    hit(Medium, &td.arn, ev, "pin a version tag or @sha256 digest and register a new revision; set the ECR repository to IMMUTABLE".into())
+    hit_if(Medium, &td.arn, ev, "pin a version tag or @sha256 digest and register a new revision; set the ECR repository to IMMUTABLE".into())
 }
 
 /// A tag other than `latest`, or a digest.
@@ -509,10 +502,7 @@ fn ops02(c: &Ctx) -> Vec<Hit> {
         })
         .map(|d| format!("container {} has no logConfiguration.logDriver", d.name))
         .collect();
-    if ev.is_empty() {
-        return vec![];
-    }
-    hit(High, &td.arn, ev, "set logConfiguration {logDriver: awslogs, options: {awslogs-group, awslogs-region, awslogs-stream-prefix}}".into())
+    hit_if(High, &td.arn, ev, "set logConfiguration {logDriver: awslogs, options: {awslogs-group, awslogs-region, awslogs-stream-prefix}}".into())
 }
 
 fn log_groups<'a>(c: &'a Ctx) -> Vec<&'a str> {
@@ -572,10 +562,7 @@ fn ops04(c: &Ctx) -> Vec<Hit> {
         })
         .map(|d| format!("container {} awslogs mode=blocking", d.name))
         .collect();
-    if ev.is_empty() {
-        return vec![];
-    }
-    hit(Low, &td.arn, ev, "set logConfiguration.options mode=non-blocking and max-buffer-size=25m (or keep blocking on purpose for audit logs)".into())
+    hit_if(Low, &td.arn, ev, "set logConfiguration.options mode=non-blocking and max-buffer-size=25m (or keep blocking on purpose for audit logs)".into())
 }
 
 fn alarms_on<'a>(c: &'a Ctx) -> Vec<&'a crate::model::Alarm> {
@@ -693,10 +680,7 @@ fn sec02(c: &Ctx) -> Vec<Hit> {
             }
         }
     }
-    if ev.is_empty() {
-        return vec![];
-    }
-    hit(Critical, &td.arn, ev, "move them to containerDefinitions[].secrets[].valueFrom (Secrets Manager / SSM ARN) and rotate what was exposed".into())
+    hit_if(Critical, &td.arn, ev, "move them to containerDefinitions[].secrets[].valueFrom (Secrets Manager / SSM ARN) and rotate what was exposed".into())
 }
 
 fn sec03(c: &Ctx) -> Vec<Hit> {
@@ -716,10 +700,7 @@ fn sec03(c: &Ctx) -> Vec<Hit> {
             )
         })
         .collect();
-    if ev.is_empty() {
-        return vec![];
-    }
-    hit(
+    hit_if(
         High,
         &td.arn,
         ev,
@@ -746,10 +727,7 @@ fn sec04(c: &Ctx) -> Vec<Hit> {
             )
         })
         .collect();
-    if ev.is_empty() {
-        return vec![];
-    }
-    hit(
+    hit_if(
         Medium,
         &td.arn,
         ev,
@@ -777,10 +755,7 @@ fn sec05(c: &Ctx) -> Vec<Hit> {
             ));
         }
     }
-    if ev.is_empty() {
-        return vec![];
-    }
-    hit(
+    hit_if(
         High,
         &td.arn,
         ev,
@@ -860,10 +835,7 @@ fn sec06(c: &Ctx) -> Vec<Hit> {
             }
         }
     }
-    if ev.is_empty() {
-        return vec![];
-    }
-    hit(High, td.task_role_arn.as_deref().unwrap_or(&td.arn), ev, "scope actions to resource ARNs (IAM Access Analyzer policy generation) and separate task and execution roles".into())
+    hit_if(High, td.task_role_arn.as_deref().unwrap_or(&td.arn), ev, "scope actions to resource ARNs (IAM Access Analyzer policy generation) and separate task and execution roles".into())
 }
 
 fn sec10(c: &Ctx) -> Vec<Hit> {
@@ -1001,10 +973,7 @@ fn perf02(c: &Ctx) -> Vec<Hit> {
     if max_mem > 90.0 {
         ev.push(format!("max MemoryUtilization {max_mem:.0}%"));
     }
-    if ev.is_empty() {
-        return vec![];
-    }
-    hit(
+    hit_if(
         High,
         &c.svc.arn,
         ev,
@@ -1035,10 +1004,7 @@ fn perf03(c: &Ctx) -> Vec<Hit> {
             "{free} free IPs in the service's subnets < {headroom} tasks of scaling headroom"
         ));
     }
-    if ev.is_empty() {
-        return vec![];
-    }
-    hit(
+    hit_if(
         Medium,
         &c.svc.arn,
         ev,
@@ -1159,10 +1125,7 @@ fn cost04(c: &Ctx) -> Vec<Hit> {
     if !c.svc.enable_ecs_managed_tags {
         ev.push("enableECSManagedTags=false".into());
     }
-    if ev.is_empty() {
-        return vec![];
-    }
-    hit(
+    hit_if(
         Low,
         &c.svc.arn,
         ev,

@@ -84,7 +84,10 @@ mod tests {
         let none = |k: &str| (k == "HOME").then(|| home.clone());
         assert!(!aws_credentials_present(None, &none));
         assert!(aws_credentials_present(Some("prod"), &none));
-        assert!(!aws_credentials_present(Some(""), &none), "AWS_PROFILE= (empty) is no profile");
+        assert!(
+            !aws_credentials_present(Some(""), &none),
+            "AWS_PROFILE= (empty) is no profile"
+        );
         let keys = |k: &str| match k {
             "HOME" => Some(home.clone()),
             "AWS_ACCESS_KEY_ID" => Some("AKIA".into()),

@@ -1889,22 +1889,12 @@ impl Engine {
             let wanted = ((running * metric / p.target_value).ceil() as i32)
                 .clamp(target.min_capacity, target.max_capacity);
             let alarm_id = format!("{:08x}-{:04x}", si * 7919 + 13, ti);
-            if s.high_streak >= 3
+            let direction = if s.high_streak >= 3
                 && wanted > desired
                 && now - s.last_scale_out >= p.scale_out_cooldown as i64 * 1000
             {
                 s.last_scale_out = now;
-                s.high_streak = 0;
-                let key = s.svc.key();
-                let _ = self.set_desired(&key, wanted);
-                self.record_activity(
-                    si,
-                    wanted,
-                    format!(
-                        "monitor alarm TargetTracking-{}-AlarmHigh-{alarm_id} in state ALARM triggered policy {}",
-                        target.resource_id, p.policy_name
-                    ),
-                );
+                "High"
             } else if s.low_streak >= 15
                 && !p.disable_scale_in
                 && wanted < desired
@@ -1912,18 +1902,22 @@ impl Engine {
                 && now - s.last_scale_out >= p.scale_in_cooldown as i64 * 1000
             {
                 s.last_scale_in = now;
-                s.low_streak = 0;
-                let key = s.svc.key();
-                let _ = self.set_desired(&key, wanted);
-                self.record_activity(
-                    si,
-                    wanted,
-                    format!(
-                        "monitor alarm TargetTracking-{}-AlarmLow-{alarm_id} in state ALARM triggered policy {}",
-                        target.resource_id, p.policy_name
-                    ),
-                );
-            }
+                "Low"
+            } else {
+                continue;
+            };
+            s.high_streak = 0;
+            s.low_streak = 0;
+            let key = s.svc.key();
+            let _ = self.set_desired(&key, wanted);
+            self.record_activity(
+                si,
+                wanted,
+                format!(
+                    "monitor alarm TargetTracking-{}-Alarm{direction}-{alarm_id} in state ALARM triggered policy {}",
+                    target.resource_id, p.policy_name
+                ),
+            );
         }
     }
 
