@@ -19,21 +19,46 @@ pub fn sanitize(s: &str) -> Cow<'_, str> {
 
 /// Sanitize and cap at `max_chars` characters.
 pub fn sanitize_max(s: &str, max_chars: usize) -> Cow<'_, str> {
+    let bytes = s.as_bytes();
     // Fast path: printable ASCII only, short enough.
-    if s.len() <= max_chars && s.bytes().all(|b| (0x20..0x7f).contains(&b)) {
+    if s.len() <= max_chars && bytes.iter().all(|b| (0x20..0x7f).contains(b)) {
         return Cow::Borrowed(s);
     }
     let mut out = String::with_capacity(s.len().min(max_chars + 32));
-    let mut chars = s.chars().peekable();
     let mut kept = 0usize;
-    let mut total = 0usize;
-    while let Some(c) = chars.next() {
+    let mut cut = 0usize;
+    let mut i = 0usize;
+    while i < bytes.len() {
+        // Copy a run of printable ASCII in one go.
+        let start = i;
+        while i < bytes.len() && (0x20..0x7f).contains(&bytes[i]) {
+            i += 1;
+        }
+        if i > start {
+            let take = (i - start).min(max_chars - kept);
+            out.push_str(&s[start..start + take]);
+            kept += take;
+            cut += i - start - take;
+        }
+        if kept >= max_chars {
+            // Past the cap: only count what is left (escape bytes included).
+            cut += s[i..].chars().count();
+            break;
+        }
+        let Some(c) = s[i..].chars().next() else {
+            break;
+        };
+        i += c.len_utf8();
+        let rest = &s[i..];
         match c {
-            '\u{1b}' => skip_escape(&mut chars),
+            '\u{1b}' => i += skip_escape(rest),
             // C1 CSI / OSC / DCS / SOS / PM / APC introducers.
-            '\u{9b}' => skip_csi(&mut chars),
-            '\u{9d}' | '\u{90}' | '\u{98}' | '\u{9e}' | '\u{9f}' => skip_string(&mut chars),
-            '\t' => push(&mut out, ' ', &mut kept, &mut total, max_chars),
+            '\u{9b}' => i += skip_csi(rest),
+            '\u{9d}' | '\u{90}' | '\u{98}' | '\u{9e}' | '\u{9f}' => i += skip_string(rest),
+            '\t' => {
+                out.push(' ');
+                kept += 1;
+            }
             c if c.is_control() => {}
             // Bidi embeddings/overrides/isolates and marks that reorder text.
             '\u{202a}'..='\u{202e}'
@@ -41,69 +66,72 @@ pub fn sanitize_max(s: &str, max_chars: usize) -> Cow<'_, str> {
             | '\u{200e}'
             | '\u{200f}'
             | '\u{061c}' => {}
-            c => push(&mut out, c, &mut kept, &mut total, max_chars),
+            c => {
+                out.push(c);
+                kept += 1;
+            }
         }
     }
-    if total > kept {
-        out.push_str(&format!(" …[+{} chars]", total - kept));
+    if cut > 0 {
+        out.push_str(&format!(" …[+{cut} chars]"));
     }
     Cow::Owned(out)
 }
 
-#[inline]
-fn push(out: &mut String, c: char, kept: &mut usize, total: &mut usize, max: usize) {
-    *total += 1;
-    if *kept < max {
-        out.push(c);
-        *kept += 1;
-    }
-}
-
-fn skip_escape(chars: &mut std::iter::Peekable<std::str::Chars<'_>>) {
+/// After ESC: how many bytes of `rest` belong to the sequence.
+fn skip_escape(rest: &str) -> usize {
+    let mut chars = rest.chars();
     match chars.next() {
-        Some('[') => skip_csi(chars),
-        Some(']') | Some('P') | Some('X') | Some('^') | Some('_') => skip_string(chars),
+        Some('[') => 1 + skip_csi(&rest[1..]),
+        Some(c @ (']' | 'P' | 'X' | '^' | '_')) => c.len_utf8() + skip_string(&rest[1..]),
         // nF sequences: intermediates 0x20–0x2F then one final byte.
         Some(c) if ('\u{20}'..='\u{2f}').contains(&c) => {
-            while let Some(&n) = chars.peek() {
-                chars.next();
-                if !('\u{20}'..='\u{2f}').contains(&n) {
+            let mut n = 1;
+            for c in chars {
+                n += c.len_utf8();
+                if !('\u{20}'..='\u{2f}').contains(&c) {
                     break;
                 }
             }
+            n
         }
         // Two-byte sequences (ESC 7, ESC c, ESC =, …): the byte is dropped.
-        _ => {}
+        Some(c) => c.len_utf8(),
+        None => 0,
     }
 }
 
 /// CSI: parameters and intermediates, then a final byte 0x40–0x7E.
-fn skip_csi(chars: &mut std::iter::Peekable<std::str::Chars<'_>>) {
-    for c in chars.by_ref() {
-        if ('\u{40}'..='\u{7e}').contains(&c) {
-            return;
-        }
-        if !('\u{20}'..='\u{3f}').contains(&c) {
-            // Malformed: stop at anything that cannot be part of a CSI.
-            return;
+fn skip_csi(rest: &str) -> usize {
+    let mut n = 0;
+    for c in rest.chars() {
+        n += c.len_utf8();
+        if ('\u{40}'..='\u{7e}').contains(&c) || !('\u{20}'..='\u{3f}').contains(&c) {
+            // The final byte, or something that cannot be part of a CSI.
+            return n;
         }
     }
+    n
 }
 
-/// OSC/DCS/SOS/PM/APC: up to BEL, ST (ESC \) or C1 ST.
-fn skip_string(chars: &mut std::iter::Peekable<std::str::Chars<'_>>) {
+/// OSC/DCS/SOS/PM/APC: up to BEL, ST (ESC \\) or C1 ST.
+fn skip_string(rest: &str) -> usize {
+    let mut n = 0;
+    let mut chars = rest.chars().peekable();
     while let Some(c) = chars.next() {
+        n += c.len_utf8();
         match c {
-            '\u{07}' | '\u{9c}' => return,
+            '\u{07}' | '\u{9c}' => return n,
             '\u{1b}' => {
                 if chars.peek() == Some(&'\\') {
-                    chars.next();
+                    n += 1;
                 }
-                return;
+                return n;
             }
             _ => {}
         }
     }
+    n
 }
 
 /// True when `s` would pass through [`sanitize`] unchanged.
@@ -152,6 +180,45 @@ mod tests {
             assert!(
                 !out.chars().any(|c| c.is_control() || c == '\u{1b}'),
                 "{b:#x}: {out:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn caps_count_what_was_cut() {
+        let e = "é".repeat(MAX_DISPLAY_CHARS + 5);
+        assert_eq!(
+            sanitize(&e),
+            format!("{} …[+5 chars]", "é".repeat(MAX_DISPLAY_CHARS))
+        );
+        let mixed = format!(
+            "{}\u{1b}[31m{}",
+            "a".repeat(10),
+            "b".repeat(MAX_DISPLAY_CHARS)
+        );
+        let out = sanitize(&mixed);
+        assert!(out.starts_with(&format!("{}{}", "a".repeat(10), "b".repeat(10))));
+        assert!(out.ends_with(" …[+10 chars]"), "{}", &out[out.len() - 20..]);
+    }
+
+    #[test]
+    fn random_input_never_leaks_controls_or_panics() {
+        use rand::{Rng, SeedableRng};
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(7);
+        let alphabet: Vec<char> =
+            "ab \u{1b}[]P\\;0123456789m\u{7}\u{9b}\u{9c}\u{9d}\u{202e}é日\t\r\n"
+                .chars()
+                .collect();
+        for _ in 0..20_000 {
+            let len = rng.random_range(0..64);
+            let s: String = (0..len)
+                .map(|_| alphabet[rng.random_range(0..alphabet.len())])
+                .collect();
+            let out = sanitize_max(&s, 16);
+            assert!(
+                !out.chars()
+                    .any(|c| c.is_control() || ('\u{202a}'..='\u{202e}').contains(&c)),
+                "{s:?} -> {out:?}"
             );
         }
     }

@@ -375,7 +375,7 @@ impl App {
         self.review()
             .findings
             .iter()
-            .filter(|x| scope.is_none_or(|k| finding_key(x) == k))
+            .filter(|x| scope.is_none_or(|k| finding_is_for(x, k)))
             .filter(|x| {
                 review::suppress::suppression_for(&self.suppressions, x, self.store.snapshot.at)
                     .is_none()
@@ -846,6 +846,15 @@ impl App {
             ),
             false,
         ));
+    }
+}
+
+/// Whether a finding concerns `cluster/service` (no allocation: this runs
+/// over every finding of the fleet for each frame of the service view).
+pub fn finding_is_for(f: &Finding, key: &str) -> bool {
+    match (key.split_once('/'), &f.service) {
+        (Some((c, s)), Some(fs)) => f.cluster == c && fs == s,
+        _ => false,
     }
 }
 
