@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every ecsdeck test from a fresh clone: formatting, lints, unit and
-# snapshot tests, the status CLI tests, the tmux end-to-end tests, and one
-# smoke pass of each benchmark. Installs what it needs (tmux) when missing.
+# snapshot tests, the status CLI tests, the tmux end-to-end tests, the AWS
+# source against moto, and one smoke pass of each benchmark. Installs what it
+# needs (tmux; moto into .venv) when missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -13,6 +14,15 @@ if ! command -v tmux >/dev/null 2>&1; then
     sudo apt-get update -qq && sudo apt-get install -y -qq tmux >/dev/null
   fi
 fi
+
+# moto (a real AWS API emulator) for the AWS source tests, in a local venv.
+if [ ! -x .venv/bin/moto_server ]; then
+  echo "== installing moto into .venv"
+  python3 -m venv .venv
+  .venv/bin/pip install -q "moto[server]"
+fi
+export ECSDECK_MOTO_SERVER="$PWD/.venv/bin/moto_server"
+export ECSDECK_REQUIRE_MOTO=1
 
 export CARGO_TERM_COLOR=never
 # Snapshots never update themselves here: a changed screen fails the run.

@@ -8,7 +8,9 @@ use clap::Parser;
 
 use ecsdeck::cli::{Cli, Command, FailOn, Format, GlobalOpts, ReviewFormat};
 use ecsdeck::config::Config;
+use ecsdeck::model::FleetSnapshot;
 use ecsdeck::model::rows;
+use ecsdeck::source::aws::{AwsOptions, AwsSource};
 use ecsdeck::source::sim::{Simulator, scenario::Scenario};
 use ecsdeck::source::{self, Update};
 use ecsdeck::status;
@@ -126,34 +128,46 @@ fn main() -> ExitCode {
             }
             !present
         };
-    if !demo {
-        return fail(
-            "AWS credentials found, but this build has no AWS source yet; run with --demo for the simulator",
-        );
-    }
-
-    let scenario_name = g
-        .scenario
-        .clone()
-        .or(config.demo.scenario.clone())
-        .unwrap_or_else(|| "steady".into());
-    let scenario = match load_scenario(&scenario_name) {
-        Ok(s) => s,
-        Err(e) => return fail(e),
+    let origin = if demo {
+        let scenario_name = g
+            .scenario
+            .clone()
+            .or(config.demo.scenario.clone())
+            .unwrap_or_else(|| "steady".into());
+        let scenario = match load_scenario(&scenario_name) {
+            Ok(s) => s,
+            Err(e) => return fail(e),
+        };
+        let speed = g.speed.or(config.demo.speed).unwrap_or(1.0);
+        if !(speed > 0.0 && speed <= 1000.0) {
+            return fail(format!("--speed {speed}: out of range (0 < speed ≤ 1000)"));
+        }
+        Origin::Demo {
+            scenario: Box::new(scenario),
+            seed: g.seed.or(config.demo.seed),
+            speed,
+        }
+    } else {
+        if g.region.len() > 1 {
+            eprintln!(
+                "ecsdeck: several --region values are not read yet; using {}",
+                g.region[0]
+            );
+        }
+        Origin::Aws(AwsOptions {
+            profile: g.profile.clone().filter(|p| !p.is_empty()),
+            region: g.region.first().cloned(),
+            endpoint_url: g.endpoint_url.clone(),
+            clusters: g.cluster.clone(),
+        })
     };
-    let seed = g.seed.or(config.demo.seed);
-    let speed = g.speed.or(config.demo.speed).unwrap_or(1.0);
-    if !(speed > 0.0 && speed <= 1000.0) {
-        return fail(format!("--speed {speed}: out of range (0 < speed ≤ 1000)"));
-    }
 
     match cli.command {
         Some(Command::Status(args)) => {
-            let mut sim = Simulator::new(scenario, seed);
-            if let Some(at) = args.at {
-                sim.run_until(at.as_millis() as i64);
-            }
-            let snap = sim.snapshot();
+            let snap = match snapshot_once(origin, args.at) {
+                Ok(s) => s,
+                Err(e) => return fail(e),
+            };
             let mut rows = rows::build(&snap);
             if !g.cluster.is_empty() {
                 rows.retain(|r| g.cluster.contains(&r.cluster));
@@ -169,11 +183,10 @@ fn main() -> ExitCode {
             ExitCode::from(status::exit_code(&rows) as u8)
         }
         Some(Command::Review(args)) => {
-            let mut sim = Simulator::new(scenario, seed);
-            if let Some(at) = args.at {
-                sim.run_until(at.as_millis() as i64);
-            }
-            let mut snap = sim.snapshot();
+            let mut snap = match snapshot_once(origin, args.at) {
+                Ok(s) => s,
+                Err(e) => return fail(e),
+            };
             if !g.cluster.is_empty() {
                 snap.services.retain(|s| g.cluster.contains(&s.cluster));
             }
@@ -241,12 +254,55 @@ fn main() -> ExitCode {
                 Ok(s) => s,
                 Err(e) => return fail(e),
             };
-            run_console(app, Simulator::new(scenario, seed), speed)
+            run_console(app, origin)
         }
     }
 }
 
-fn run_console(mut app: App, sim: Simulator, speed: f64) -> ExitCode {
+/// Where the fleet comes from.
+enum Origin {
+    Demo {
+        scenario: Box<Scenario>,
+        seed: Option<u64>,
+        speed: f64,
+    },
+    Aws(AwsOptions),
+}
+
+/// One snapshot for `status` and `review`: the simulator run to `at`, or one
+/// full AWS refresh (an error with no data at all is exit 2).
+fn snapshot_once(origin: Origin, at: Option<std::time::Duration>) -> Result<FleetSnapshot, String> {
+    match origin {
+        Origin::Demo { scenario, seed, .. } => {
+            let mut sim = Simulator::new(*scenario, seed);
+            if let Some(at) = at {
+                sim.run_until(at.as_millis() as i64);
+            }
+            Ok(sim.snapshot())
+        }
+        Origin::Aws(opts) => {
+            if at.is_some() {
+                return Err("--at only applies to --demo".into());
+            }
+            let rt = tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(2)
+                .enable_all()
+                .build()
+                .map_err(|e| e.to_string())?;
+            let snap = rt.block_on(async { AwsSource::connect(opts).await.fetch().await });
+            match snap.freshness.values().find_map(|f| f.error.clone()) {
+                Some(e) if snap.services.is_empty() => Err(e),
+                Some(e) => {
+                    eprintln!("ecsdeck: partial data: {e}");
+                    Ok(snap)
+                }
+                None => Ok(snap),
+            }
+        }
+    }
+}
+
+fn run_console(mut app: App, origin: Origin) -> ExitCode {
     // A readable panic report, printed after ratatui's hook has restored the terminal.
     let _ = color_eyre::config::HookBuilder::default()
         .display_env_section(false)
@@ -260,9 +316,23 @@ fn run_console(mut app: App, sim: Simulator, speed: f64) -> ExitCode {
         Err(e) => return fail(e),
     };
     let exit = rt.block_on(async move {
-        let handle = ecsdeck::source::sim::spawn(sim, speed);
-        // The first frame shows data, not "connecting…".
-        app.apply(Update::Snapshot(handle.snapshots.borrow().clone()));
+        let handle = match origin {
+            Origin::Demo {
+                scenario,
+                seed,
+                speed,
+            } => ecsdeck::source::sim::spawn(Simulator::new(*scenario, seed), speed),
+            Origin::Aws(opts) => {
+                let src = AwsSource::connect(opts).await;
+                ecsdeck::source::aws::spawn(src, std::time::Duration::from_secs(15))
+            }
+        };
+        // The first frame shows data, not "connecting…" (the simulator has
+        // it at once; AWS shows "connecting…" until its first refresh).
+        let first = handle.snapshots.borrow().clone();
+        if !first.source.kind.is_empty() {
+            app.apply(Update::Snapshot(first));
+        }
         // ratatui::init installs a panic hook that restores the terminal first.
         let mut terminal = ratatui::init();
         let res = ui::run(&mut terminal, app, handle).await;

@@ -5,6 +5,7 @@
 //! publishes the latest snapshot on a `watch` channel (what runbook
 //! verification reads), and takes [`Control`] messages back.
 
+pub mod aws;
 pub mod sim;
 
 use std::sync::Arc;
