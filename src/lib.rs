@@ -9,6 +9,7 @@ pub mod cli;
 pub mod config;
 pub mod model;
 pub mod review;
+pub mod runbook;
 pub mod sanitize;
 pub mod source;
 pub mod status;

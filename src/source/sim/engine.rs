@@ -269,8 +269,12 @@ impl Engine {
             .iter()
             .map(|c| Cluster {
                 name: c.name.clone(),
-                arn: format!("arn:aws:ecs:{region}:{account}:cluster/{}", c.name),
-                region: region.clone(),
+                arn: format!(
+                    "arn:aws:ecs:{}:{account}:cluster/{}",
+                    c.region.as_deref().unwrap_or(&region),
+                    c.name
+                ),
+                region: c.region.clone().unwrap_or_else(|| region.clone()),
                 status: "ACTIVE".into(),
                 container_insights: c.container_insights.clone(),
                 tags: c.tags.clone(),
@@ -396,12 +400,17 @@ impl Engine {
                 "ecs-svc/{:019}",
                 rng.next_u64() % 10_000_000_000_000_000_000
             );
+            let svc_region = clusters
+                .iter()
+                .find(|c| c.name == cluster)
+                .map(|c| c.region.clone())
+                .unwrap_or_else(|| region.clone());
             let svc = Service {
-                region: region.clone(),
+                region: svc_region.clone(),
                 cluster: cluster.clone(),
                 name: s.name.clone(),
                 arn: format!(
-                    "arn:aws:ecs:{region}:{account}:service/{cluster}/{}",
+                    "arn:aws:ecs:{svc_region}:{account}:service/{cluster}/{}",
                     s.name
                 ),
                 status: "ACTIVE".into(),
@@ -742,7 +751,7 @@ impl Engine {
             s.next_ip % 250 + 4
         );
         let behaviour = s.behaviour_by_td.get(td).copied().unwrap_or_default();
-        let region = &self.region;
+        let region = &s.svc.region;
         let account = &self.account;
         let cluster = s.svc.cluster.clone();
         let image = self

@@ -30,6 +30,10 @@ const BUILTIN: &[(&str, &str)] = &[
         "seed-review",
         include_str!("../../../assets/scenarios/seed-review.toml"),
     ),
+    (
+        "dr-pilot-light",
+        include_str!("../../../assets/scenarios/dr-pilot-light.toml"),
+    ),
 ];
 
 #[derive(Debug, thiserror::Error, PartialEq)]
@@ -116,6 +120,10 @@ pub struct ClusterSpec {
     pub tags: BTreeMap<String, String>,
     #[serde(default)]
     pub default_capacity_providers: Vec<CapacityProviderSpec>,
+    /// The cluster's region (default: the scenario's): a DR scenario puts
+    /// its standby cluster in a second region.
+    #[serde(default)]
+    pub region: Option<String>,
 }
 
 fn enabled() -> String {
@@ -436,6 +444,7 @@ impl Scenario {
             "bad-deploy",
             "scale-out",
             "seed-review",
+            "dr-pilot-light",
         ]
     }
 
@@ -842,7 +851,20 @@ desired = 2
         for n in Scenario::builtin_names() {
             let s = Scenario::builtin(n).unwrap_or_else(|e| panic!("{e}"));
             assert!(s.clusters.len() >= 2, "{n}: at least two clusters");
-            assert_eq!(s.scenario.azs.len(), 3, "{n}: three AZs");
+            let regions: std::collections::BTreeSet<_> = s
+                .clusters
+                .iter()
+                .map(|c| {
+                    c.region
+                        .clone()
+                        .unwrap_or_else(|| s.scenario.region.clone())
+                })
+                .collect();
+            assert_eq!(
+                s.scenario.azs.len(),
+                3 * regions.len(),
+                "{n}: three AZs per region"
+            );
         }
         assert!(Scenario::parse(BASE, "base.toml").is_ok());
     }

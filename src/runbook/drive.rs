@@ -1,0 +1,317 @@
+//! Headless driving: a [`Backend`] (the simulator in virtual time, or AWS in
+//! real time) and a loop that answers the runner from an answers file or
+//! `--yes`.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use serde::Deserialize;
+use serde_json::json;
+
+use super::cond::{ServiceRef, find_service};
+use super::engine::{CallOutput, Need, PlannedCall, Runner, Summary};
+use crate::model::{DeploymentStatus, EpochMs, FleetSnapshot, short_task_definition};
+use crate::source::sim::Simulator;
+
+/// Where a headless run reads the fleet and makes its calls.
+pub trait Backend {
+    /// The source clock.
+    fn now(&self) -> EpochMs;
+    /// The fleet now (a backend may reuse a recent read).
+    fn snapshot(&mut self) -> Arc<FleetSnapshot>;
+    /// Let time pass until `t` (virtual on the simulator, a sleep on AWS).
+    fn advance_to(&mut self, t: EpochMs);
+    /// Perform one call.
+    fn call(&mut self, c: &PlannedCall) -> Result<CallOutput, String>;
+}
+
+/// The last known-good task definition of a service: the task definition of
+/// the deployment that is not PRIMARY (during or right after a deployment),
+/// else the newest earlier revision of the same family that is known.
+pub fn previous_task_definition(
+    snap: &FleetSnapshot,
+    r: &ServiceRef,
+) -> Result<serde_json::Value, String> {
+    let svc = find_service(snap, r)
+        .ok_or_else(|| format!("service {}/{} not found", r.cluster, r.service))?;
+    let current = svc.task_definition.clone();
+    let from_deployments = svc
+        .deployments
+        .iter()
+        .filter(|d| d.status != DeploymentStatus::Primary && d.task_definition != current)
+        .max_by_key(|d| d.created_at)
+        .map(|d| d.task_definition.clone());
+    let cur_td = snap.task_definition(&current);
+    let from_family = cur_td.and_then(|cur| {
+        snap.task_definitions
+            .values()
+            .filter(|t| t.family == cur.family && t.revision < cur.revision)
+            .max_by_key(|t| t.revision)
+            .map(|t| t.arn.clone())
+    });
+    let good = from_deployments.or(from_family).ok_or_else(|| {
+        format!(
+            "no earlier revision of {} is known (pass the revision by hand)",
+            short_task_definition(&current)
+        )
+    })?;
+    let images: Vec<String> = snap
+        .task_definition(&good)
+        .map(|t| {
+            t.container_definitions
+                .iter()
+                .map(|c| c.image.clone())
+                .collect()
+        })
+        .unwrap_or_default();
+    Ok(json!({
+        "taskDefinition": good,
+        "familyRevision": short_task_definition(&good),
+        "current": current,
+        "images": images,
+    }))
+}
+
+/// The simulator as a backend: time is virtual, so a 15-minute GameDay takes
+/// as long as simulating it does.
+pub struct SimBackend {
+    pub sim: Simulator,
+    cached: Option<(EpochMs, Arc<FleetSnapshot>)>,
+    calls: u64,
+}
+
+impl SimBackend {
+    pub fn new(sim: Simulator) -> SimBackend {
+        SimBackend {
+            sim,
+            cached: None,
+            calls: 0,
+        }
+    }
+}
+
+impl Backend for SimBackend {
+    fn now(&self) -> EpochMs {
+        self.sim.now()
+    }
+
+    fn snapshot(&mut self) -> Arc<FleetSnapshot> {
+        let now = self.sim.now();
+        match &self.cached {
+            Some((t, s)) if *t == now => s.clone(),
+            _ => {
+                let s = Arc::new(self.sim.snapshot());
+                self.cached = Some((now, s.clone()));
+                s
+            }
+        }
+    }
+
+    fn advance_to(&mut self, t: EpochMs) {
+        let now = self.sim.now();
+        // At least one tick, so that a wait always moves the clock.
+        self.sim.step((t - now).max(1000));
+        let _ = self.sim.take_logs();
+    }
+
+    fn call(&mut self, c: &PlannedCall) -> Result<CallOutput, String> {
+        self.calls += 1;
+        self.cached = None;
+        let rid = || vec![format!("sim-{:08x}", self.calls)];
+        let sim = &mut self.sim;
+        let detail = match c {
+            PlannedCall::Scale { target, to, .. } => {
+                let old = sim.set_desired_count(&target.cluster, &target.service, *to)?;
+                json!({"old": old})
+            }
+            PlannedCall::SetCapacity {
+                resource_id, to, ..
+            } => {
+                let old = sim.set_scalable_target(resource_id, to.0, to.1)?;
+                json!({"old": [old.0, old.1]})
+            }
+            PlannedCall::UpdateService { target, to, .. } => {
+                let id = sim.deploy(&target.cluster, &target.service, short_task_definition(to))?;
+                json!({"deployment": id})
+            }
+            PlannedCall::ForceNewDeployment { target } => {
+                let snap = sim.snapshot();
+                let r = target.as_ref();
+                let td = find_service(&snap, &r)
+                    .map(|s| s.task_definition.clone())
+                    .ok_or("service not found")?;
+                let id =
+                    sim.deploy(&target.cluster, &target.service, short_task_definition(&td))?;
+                json!({"deployment": id})
+            }
+            PlannedCall::StopDeployment {
+                target,
+                rollback_to,
+                ..
+            } => {
+                // The simulator has no StopServiceDeployment: a rollback is a
+                // new deployment of the previous task definition, as ECS does.
+                let td = rollback_to
+                    .as_deref()
+                    .ok_or("no previous deployment to roll back to")?;
+                let id = sim.deploy(&target.cluster, &target.service, short_task_definition(td))?;
+                json!({"deployment": id, "rolled_back_to": td})
+            }
+            PlannedCall::StopTasks {
+                target,
+                az,
+                task_ids,
+                reason,
+                impair_ms,
+            } => {
+                let mut stopped = vec![];
+                for id in task_ids {
+                    sim.stop_task(&target.cluster, &target.service, id, reason)?;
+                    stopped.push(id.clone());
+                }
+                if let (Some(az), Some(ms)) = (az, impair_ms) {
+                    sim.impair_az(az, Some(*ms));
+                }
+                json!({"stopped": stopped})
+            }
+            PlannedCall::ReleaseAz { az, .. } => {
+                sim.release_az(az);
+                json!({"released": az})
+            }
+            PlannedCall::ResolveRevision { target, .. } => {
+                let snap = sim.snapshot();
+                return previous_task_definition(&snap, &target.as_ref()).map(|d| CallOutput {
+                    request_ids: vec![],
+                    detail: d,
+                });
+            }
+        };
+        Ok(CallOutput {
+            request_ids: rid(),
+            detail,
+        })
+    }
+}
+
+/// Checkpoint answers by step id (`--answers FILE`).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Answers {
+    /// The arm phrase, typed.
+    pub arm_phrase: Option<String>,
+    /// Operator name recorded in the journal.
+    pub operator: Option<String>,
+    #[serde(default)]
+    pub steps: BTreeMap<String, StepAnswer>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StepAnswer {
+    pub choice: Option<String>,
+    #[serde(default)]
+    pub note: String,
+    #[serde(default)]
+    pub approved_by: Vec<String>,
+    /// Confirmation of a mutating step (default: not confirmed).
+    pub confirm: Option<bool>,
+}
+
+impl Answers {
+    pub fn parse(text: &str, file: &str) -> Result<Answers, String> {
+        toml::from_str(text).map_err(|e| {
+            let line = e
+                .span()
+                .map(|s| text[..s.start.min(text.len())].matches('\n').count() + 1)
+                .unwrap_or(0);
+            format!("{file}:{line}: {}", e.message())
+        })
+    }
+}
+
+/// Drive `runner` to the end. `on_event` sees every new journal event (for
+/// progress output). Errors: a checkpoint with no answer and no `--yes`.
+pub fn run_headless(
+    runner: &mut Runner,
+    backend: &mut dyn Backend,
+    answers: &Answers,
+    yes: bool,
+    on_event: &mut dyn FnMut(&super::journal::Event),
+) -> Result<Summary, String> {
+    let mut seen = runner.journal.events.len();
+    let mut flush = |runner: &Runner, seen: &mut usize| {
+        for e in &runner.journal.events[*seen..] {
+            on_event(e);
+        }
+        *seen = runner.journal.events.len();
+    };
+    let mut last_failed: Option<String> = None;
+    loop {
+        let snap = backend.snapshot();
+        let now = backend.now();
+        let need = runner.poll(now, &snap);
+        flush(runner, &mut seen);
+        match need {
+            Need::Finished(s) => return Ok(s),
+            Need::Wait { until } => backend.advance_to(until),
+            Need::Call(c) => {
+                let res = backend.call(&c);
+                runner.call_done(backend.now(), res);
+            }
+            Need::Arm { phrase } => {
+                let (typed, auto) = match (&answers.arm_phrase, yes) {
+                    (Some(p), _) => (p.clone(), false),
+                    (None, true) => (phrase.clone(), true),
+                    (None, false) => {
+                        runner.operator_abort(
+                            now,
+                            "no arm phrase given (answers file `arm_phrase`, or --yes)",
+                        );
+                        continue;
+                    }
+                };
+                if let Err(e) = runner.arm(now, &typed, auto) {
+                    runner.operator_abort(now, &e);
+                }
+            }
+            Need::Confirm { step, .. } => {
+                let a = answers.steps.get(&step).and_then(|a| a.confirm);
+                match (a, yes) {
+                    (Some(c), _) => runner.confirm(now, c, false),
+                    (None, true) => runner.confirm(now, true, true),
+                    (None, false) => runner.confirm(now, false, false),
+                }
+            }
+            Need::Checkpoint(ask) => {
+                let a = answers.steps.get(&ask.step);
+                let res = match (a.and_then(|a| a.choice.clone()), yes, ask.prose) {
+                    (Some(choice), _, _) => {
+                        let a = a.cloned().unwrap_or_default();
+                        runner.answer(now, &choice, &a.note, &a.approved_by, false)
+                    }
+                    (None, true, _) | (None, _, true) => {
+                        let note = a.map(|a| a.note.clone()).unwrap_or_default();
+                        let auto = !ask.prose;
+                        runner.answer(now, &ask.choices[0], &note, &[], auto)
+                    }
+                    (None, false, false) => Err(format!(
+                        "checkpoint {:?} has no answer: add [steps.{}] choice = \"…\" to the answers file, or pass --yes",
+                        ask.step, ask.step
+                    )),
+                };
+                if let Err(e) = res {
+                    if last_failed.as_deref() == Some(ask.step.as_str()) {
+                        // Already aborting and asked again (a cleanup checkpoint):
+                        // take the first choice so that cleanup completes.
+                        runner
+                            .answer(now, &ask.choices[0], "", &[], true)
+                            .map_err(|e| format!("checkpoint {}: {e}", ask.step))?;
+                    } else {
+                        runner.operator_abort(now, &format!("checkpoint {}: {e}", ask.step));
+                        last_failed = Some(ask.step.clone());
+                    }
+                }
+            }
+        }
+    }
+}

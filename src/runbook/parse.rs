@@ -1,0 +1,678 @@
+//! `*.runbook.md` → [`Runbook`], with errors that name file, line and key.
+//!
+//! The Markdown is read with pulldown-cmark (front matter as a `+++` metadata
+//! block, steps as `##` headings with `{#id}` attributes, blocks as fenced code
+//! with an `action`/`verify`/`checkpoint` info string); block bodies and the
+//! front matter are TOML.
+
+use std::collections::BTreeSet;
+use std::fmt;
+use std::ops::Range;
+
+use pulldown_cmark::{
+    CodeBlockKind, Event, HeadingLevel, MetadataBlockKind, Options, Parser, Tag, TagEnd,
+};
+
+use super::{
+    Action, Block, COMMON_KEYS, Checkpoint, Common, Condition, Flow, FrontMatter, Op, ParamType,
+    Runbook, Step, Verify, VerifyRaw,
+};
+use crate::runbook::{cond, vars};
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ParseError {
+    pub file: String,
+    /// 1-based; 0 when the problem is not on one line.
+    pub line: usize,
+    pub key: Option<String>,
+    pub message: String,
+}
+
+impl fmt::Display for ParseError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.file)?;
+        if self.line > 0 {
+            write!(f, ":{}", self.line)?;
+        }
+        match &self.key {
+            Some(k) => write!(f, ": `{k}`: {}", self.message),
+            None => write!(f, ": {}", self.message),
+        }
+    }
+}
+
+impl std::error::Error for ParseError {}
+
+/// Byte offset → 1-based line.
+struct Lines {
+    starts: Vec<usize>,
+}
+
+impl Lines {
+    fn new(text: &str) -> Lines {
+        let mut starts = vec![0];
+        starts.extend(text.match_indices('\n').map(|(i, _)| i + 1));
+        Lines { starts }
+    }
+    fn line(&self, offset: usize) -> usize {
+        match self.starts.binary_search(&offset) {
+            Ok(i) => i + 1,
+            Err(i) => i,
+        }
+    }
+}
+
+struct Ctx<'a> {
+    file: &'a str,
+}
+
+impl Ctx<'_> {
+    fn err(&self, line: usize, key: Option<&str>, message: impl Into<String>) -> ParseError {
+        ParseError {
+            file: self.file.to_string(),
+            line,
+            key: key.map(str::to_string),
+            message: message.into(),
+        }
+    }
+}
+
+/// The line (1-based, within `body`) where `key = …` first appears, if any.
+fn key_line(body: &str, key: &str) -> Option<usize> {
+    body.lines().position(|l| {
+        let t = l.trim_start().trim_start_matches('{').trim_start();
+        t.strip_prefix(key)
+            .is_some_and(|rest| rest.trim_start().starts_with('='))
+            || l.contains(&format!("{key} ="))
+            || l.trim() == format!("[{key}]")
+            || l.trim() == format!("[[{key}]]")
+    })
+}
+
+/// Pull the backquoted field name out of a serde message ("unknown field `x`").
+fn field_in(msg: &str) -> Option<String> {
+    let start = msg.find('`')? + 1;
+    let end = start + msg[start..].find('`')?;
+    Some(msg[start..end].to_string())
+}
+
+/// A TOML error at `first_line` (the line of the block's first body line).
+fn toml_err(ctx: &Ctx, e: &toml::de::Error, body: &str, first_line: usize) -> ParseError {
+    let msg = e.message().to_string();
+    let key = field_in(&msg);
+    let rel = e
+        .span()
+        .map(|s| Lines::new(body).line(s.start))
+        .or_else(|| {
+            key.as_deref()
+                .and_then(|k| key_line(body, k).map(|l| l + 1))
+        })
+        .unwrap_or(1);
+    ctx.err(first_line + rel - 1, key.as_deref(), msg)
+}
+
+/// Parse one runbook. `file` names it in errors.
+pub fn parse(text: &str, file: &str) -> Result<Runbook, ParseError> {
+    let ctx = Ctx { file };
+    let lines = Lines::new(text);
+    if !text.starts_with("+++") {
+        return Err(ctx.err(
+            1,
+            None,
+            "a runbook starts with TOML front matter between `+++` lines",
+        ));
+    }
+    let opts =
+        Options::ENABLE_HEADING_ATTRIBUTES | Options::ENABLE_PLUSES_DELIMITED_METADATA_BLOCKS;
+    let events: Vec<(Event, Range<usize>)> =
+        Parser::new_ext(text, opts).into_offset_iter().collect();
+
+    // Front matter.
+    let mut meta: Option<(String, usize)> = None;
+    let mut meta_end = 0;
+    let mut i = 0;
+    while i < events.len() {
+        if let (Event::Start(Tag::MetadataBlock(MetadataBlockKind::PlusesStyle)), r) = &events[i] {
+            let mut body = String::new();
+            let mut j = i + 1;
+            while j < events.len() {
+                match &events[j].0 {
+                    Event::Text(t) => body.push_str(t),
+                    Event::End(TagEnd::MetadataBlock(_)) => break,
+                    _ => {}
+                }
+                j += 1;
+            }
+            meta = Some((body, lines.line(r.start) + 1));
+            meta_end = r.end;
+            i = j;
+            break;
+        }
+        i += 1;
+    }
+    let Some((meta_text, meta_line)) = meta else {
+        return Err(ctx.err(
+            1,
+            None,
+            "front matter is not closed: end it with a `+++` line",
+        ));
+    };
+    let meta: FrontMatter =
+        toml::from_str(&meta_text).map_err(|e| toml_err(&ctx, &e, &meta_text, meta_line))?;
+
+    // Steps: `##` headings; everything before the first is the intro.
+    struct Raw {
+        title: String,
+        id: Option<String>,
+        line: usize,
+        body_start: usize,
+        body_end: usize,
+        blocks: Vec<(String, String, usize, Range<usize>)>,
+    }
+    let mut raws: Vec<Raw> = vec![];
+    let mut intro_end = text.len();
+    let mut in_heading: Option<(HeadingLevel, usize)> = None;
+    let mut heading_text = String::new();
+    let mut heading_id: Option<String> = None;
+    let mut code: Option<(String, usize, usize)> = None;
+    let mut code_text = String::new();
+    for (ev, r) in events.iter().skip(i + 1) {
+        match ev {
+            Event::Start(Tag::Heading { level, id, .. }) => {
+                in_heading = Some((*level, r.start));
+                heading_text.clear();
+                heading_id = id.as_ref().map(|s| s.to_string());
+            }
+            Event::End(TagEnd::Heading(level)) => {
+                let Some((_, start)) = in_heading.take() else {
+                    continue;
+                };
+                if *level == HeadingLevel::H2 {
+                    if raws.is_empty() {
+                        intro_end = start;
+                    }
+                    if let Some(prev) = raws.last_mut() {
+                        prev.body_end = start;
+                    }
+                    raws.push(Raw {
+                        title: heading_text.trim().to_string(),
+                        id: heading_id.take(),
+                        line: lines.line(start),
+                        body_start: r.end,
+                        body_end: text.len(),
+                        blocks: vec![],
+                    });
+                }
+            }
+            Event::Start(Tag::CodeBlock(CodeBlockKind::Fenced(info))) => {
+                let lang = info.split_whitespace().next().unwrap_or("").to_string();
+                code = Some((lang, lines.line(r.start) + 1, r.start));
+                code_text.clear();
+            }
+            Event::End(TagEnd::CodeBlock) => {
+                if let Some((lang, line, start)) = code.take()
+                    && matches!(lang.as_str(), "action" | "verify" | "checkpoint")
+                {
+                    match raws.last_mut() {
+                        Some(raw) => raw.blocks.push((
+                            lang,
+                            std::mem::take(&mut code_text),
+                            line,
+                            start..r.end,
+                        )),
+                        None => {
+                            return Err(ctx.err(
+                                line - 1,
+                                None,
+                                format!("a `{lang}` block before the first `## step` heading"),
+                            ));
+                        }
+                    }
+                }
+            }
+            Event::Text(t) | Event::Code(t) => {
+                if in_heading.is_some() {
+                    heading_text.push_str(t);
+                } else if code.is_some() {
+                    code_text.push_str(t);
+                }
+            }
+            _ => {}
+        }
+    }
+    let intro = text
+        .get(meta_end..intro_end.max(meta_end))
+        .unwrap_or("")
+        .trim()
+        .to_string();
+
+    let mut steps = Vec::with_capacity(raws.len());
+    let mut seen = BTreeSet::new();
+    for raw in raws {
+        if raw.blocks.len() > 1 {
+            return Err(ctx.err(
+                raw.blocks[1].2 - 1,
+                None,
+                format!(
+                    "step {:?} has more than one action/verify/checkpoint block (one per step)",
+                    raw.title
+                ),
+            ));
+        }
+        let id = raw.id.unwrap_or_else(|| slug(&raw.title));
+        if id.is_empty() {
+            return Err(ctx.err(raw.line, None, "a step needs a title or an {#id}"));
+        }
+        if !seen.insert(id.clone()) {
+            return Err(ctx.err(raw.line, None, format!("duplicate step id {id:?}")));
+        }
+        let (block, body) = match raw.blocks.into_iter().next() {
+            None => (
+                Block::Prose,
+                text[raw.body_start..raw.body_end].trim().to_string(),
+            ),
+            Some((lang, code, line, range)) => {
+                let mut body = String::new();
+                body.push_str(text[raw.body_start..range.start].trim());
+                let after = text[range.end..raw.body_end].trim();
+                if !after.is_empty() {
+                    body.push_str("\n\n");
+                    body.push_str(after);
+                }
+                (
+                    parse_block(&ctx, &lang, &code, line)?,
+                    body.trim().to_string(),
+                )
+            }
+        };
+        steps.push(Step {
+            id,
+            title: raw.title,
+            body,
+            line: raw.line,
+            block,
+        });
+    }
+    let rb = Runbook {
+        meta,
+        intro,
+        steps,
+        origin: file.to_string(),
+    };
+    validate(&ctx, &rb, &meta_text, meta_line)?;
+    Ok(rb)
+}
+
+/// GitHub-style heading slug.
+fn slug(title: &str) -> String {
+    let mut s = String::new();
+    for c in title.chars() {
+        if c.is_alphanumeric() {
+            s.extend(c.to_lowercase());
+        } else if (c == ' ' || c == '-' || c == '_') && !s.ends_with('-') {
+            s.push('-');
+        }
+    }
+    s.trim_matches('-').to_string()
+}
+
+fn parse_block(ctx: &Ctx, lang: &str, body: &str, line: usize) -> Result<Block, ParseError> {
+    let mut table: toml::Table = toml::from_str(body).map_err(|e| toml_err(ctx, &e, body, line))?;
+    let mut common = toml::Table::new();
+    for k in COMMON_KEYS {
+        if let Some(v) = table.remove(*k) {
+            common.insert(k.to_string(), v);
+        }
+    }
+    let at = |key: Option<&str>| {
+        key.and_then(|k| key_line(body, k))
+            .map(|l| line + l)
+            .unwrap_or(line)
+    };
+    let common: Common = common.try_into().map_err(|e: toml::de::Error| {
+        let msg = e.message().to_string();
+        let key = field_in(&msg).or_else(|| {
+            COMMON_KEYS
+                .iter()
+                .find(|k| msg.contains(*k))
+                .map(|k| k.to_string())
+        });
+        ctx.err(at(key.as_deref()), key.as_deref(), msg)
+    })?;
+    let de_err = |e: toml::de::Error| {
+        let msg = e.message().to_string();
+        let mut key = field_in(&msg);
+        // "unknown variant `x`": name the key whose value is x.
+        if msg.starts_with("unknown variant")
+            && let Some(v) = &key
+            && let Some(l) = body.lines().find(|l| l.contains(&format!("\"{v}\"")))
+            && let Some((k, _)) = l.split_once('=')
+        {
+            key = Some(k.trim().to_string());
+        }
+        ctx.err(at(key.as_deref()), key.as_deref(), msg)
+    };
+    let block = match lang {
+        "action" => {
+            let mut a: Action = table.try_into().map_err(de_err)?;
+            a.common = common;
+            check_action(ctx, &a, &at)?;
+            Block::Action(Box::new(a))
+        }
+        "verify" => {
+            let raw: VerifyRaw = table.try_into().map_err(de_err)?;
+            let mut all = raw.all;
+            if let Some(source) = raw.source {
+                let Some(op) = raw.op else {
+                    return Err(ctx.err(at(Some("source")), Some("op"), "a condition needs `op`"));
+                };
+                all.insert(
+                    0,
+                    Condition {
+                        source,
+                        select: raw.select,
+                        filters: raw.filters,
+                        agg: raw.agg,
+                        op,
+                        value: raw.value,
+                        value_from: raw.value_from,
+                        name: raw.name,
+                        include_history: raw.include_history,
+                        cluster: raw.cluster,
+                        service: raw.service,
+                        region: raw.region,
+                    },
+                );
+            } else if raw.op.is_some() || raw.select.is_some() {
+                return Err(ctx.err(
+                    at(Some("op")),
+                    Some("source"),
+                    "a condition needs `source` (ecs.service, ecs.tasks, elbv2.targets, cloudwatch.alarm, autoscaling.target, ec2.service_subnets)",
+                ));
+            }
+            if all.is_empty() {
+                return Err(ctx.err(
+                    line,
+                    None,
+                    "a verify block needs a condition (`source` … or `[[all]]`)",
+                ));
+            }
+            for c in &all {
+                cond::check_condition(c)
+                    .map_err(|(key, msg)| ctx.err(at(Some(key)), Some(key), msg))?;
+            }
+            for (k, v) in [("hold", &raw.hold), ("interval", &raw.interval)] {
+                check_duration(ctx, k, v.as_deref(), at(Some(k)))?;
+            }
+            Block::Verify(Verify {
+                common,
+                hold: raw.hold,
+                interval: raw.interval,
+                all,
+            })
+        }
+        "checkpoint" => {
+            let mut c: Checkpoint = table.try_into().map_err(de_err)?;
+            c.common = common;
+            if c.choices.is_empty() {
+                return Err(ctx.err(at(Some("choices")), Some("choices"), "at least one choice"));
+            }
+            for ch in &c.choices {
+                if !matches!(ch.as_str(), "continue" | "end") {
+                    Flow::parse(ch).map_err(|m| {
+                        ctx.err(
+                            at(Some("choices")),
+                            Some("choices"),
+                            format!("{m} (or \"end\")"),
+                        )
+                    })?;
+                }
+            }
+            Block::Checkpoint(c)
+        }
+        _ => unreachable!("only action/verify/checkpoint blocks are parsed"),
+    };
+    let c = match &block {
+        Block::Action(a) => &a.common,
+        Block::Verify(v) => &v.common,
+        Block::Checkpoint(c) => &c.common,
+        Block::Prose => unreachable!(),
+    };
+    check_duration(ctx, "timeout", c.timeout.as_deref(), at(Some("timeout")))?;
+    if let Some(w) = &c.when {
+        cond::check_op(&w.op).map_err(|m| ctx.err(at(Some("when")), Some("when"), m))?;
+    }
+    Ok(block)
+}
+
+/// A literal duration must parse; one with `${…}` is checked when the run starts.
+fn check_duration(ctx: &Ctx, key: &str, v: Option<&str>, line: usize) -> Result<(), ParseError> {
+    match v {
+        Some(s) if !s.contains("${") => humantime::parse_duration(s).map(|_| ()).map_err(|e| {
+            ctx.err(
+                line,
+                Some(key),
+                format!("{s:?} is not a duration: {e} (try 30s, 5m, 1h)"),
+            )
+        }),
+        _ => Ok(()),
+    }
+}
+
+fn check_action(
+    ctx: &Ctx,
+    a: &Action,
+    at: &dyn Fn(Option<&str>) -> usize,
+) -> Result<(), ParseError> {
+    let need = |key: &'static str, present: bool| {
+        if present {
+            Ok(())
+        } else {
+            Err(ctx.err(
+                at(Some("op")),
+                Some(key),
+                format!("`{}` needs `{key}`", a.op.name()),
+            ))
+        }
+    };
+    match a.op {
+        Op::Snapshot | Op::ResolveRevision => need("save_as", a.save_as.is_some())?,
+        Op::EcsScale => need("desired", a.desired.is_some())?,
+        Op::SetCapacity => need(
+            "min",
+            a.min.is_some() || a.max.is_some() || a.max_at_least.is_some(),
+        )?,
+        Op::UpdateService => need("task_definition", a.task_definition.is_some())?,
+        Op::StopTasks => need("select", a.select.is_some() || a.az.is_some())?,
+        Op::SustainRelease => need("step", a.step.is_some())?,
+        Op::ForceNewDeployment | Op::StopDeployment => {}
+    }
+    for k in ["sustain", "sweep_interval"] {
+        let v = if k == "sustain" {
+            &a.sustain
+        } else {
+            &a.sweep_interval
+        };
+        check_duration(ctx, k, v.as_deref(), at(Some(k)))?;
+    }
+    Ok(())
+}
+
+/// Cross-references: step ids, markers, params, saves.
+fn validate(ctx: &Ctx, rb: &Runbook, meta_text: &str, meta_line: usize) -> Result<(), ParseError> {
+    let meta_at = |key: &str| {
+        key_line(meta_text, key)
+            .map(|l| meta_line + l)
+            .unwrap_or(meta_line)
+    };
+    if rb.meta.id.is_empty()
+        || !rb
+            .meta
+            .id
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+    {
+        return Err(ctx.err(
+            meta_at("id"),
+            Some("id"),
+            format!("{:?}: use letters, digits, '-' and '_'", rb.meta.id),
+        ));
+    }
+    if rb.steps.is_empty() {
+        return Err(ctx.err(0, None, "no steps: add `## Step title {#id}` sections"));
+    }
+    let ids: BTreeSet<&str> = rb.steps.iter().map(|s| s.id.as_str()).collect();
+    let step_ref = |line: usize, key: &str, id: &str| {
+        if ids.contains(id) {
+            Ok(())
+        } else {
+            Err(ctx.err(line, Some(key), format!("no step with id {id:?}")))
+        }
+    };
+    let flow_ref = |line: usize, key: &str, f: &Option<Flow>| match f {
+        Some(Flow::Goto(id)) => step_ref(line, key, id),
+        _ => Ok(()),
+    };
+    for s in &rb.steps {
+        let c = s.common();
+        flow_ref(s.line, "on_failure", &c.on_failure)?;
+        flow_ref(s.line, "on_timeout", &c.on_timeout)?;
+        if let Some(n) = &c.next {
+            step_ref(s.line, "next", n)?;
+        }
+        match &s.block {
+            Block::Checkpoint(cp) => {
+                for ch in &cp.choices {
+                    if let Some(id) = ch.strip_prefix("goto:") {
+                        step_ref(s.line, "choices", id)?;
+                    }
+                }
+            }
+            Block::Action(a) if a.op == Op::SustainRelease => {
+                let target = a.step.as_deref().unwrap_or_default();
+                step_ref(s.line, "step", target)?;
+                let ok = rb.steps.iter().any(|t| {
+                    t.id == target
+                        && matches!(&t.block, Block::Action(x) if x.op == Op::StopTasks && x.sustain.is_some())
+                });
+                if !ok {
+                    return Err(ctx.err(
+                        s.line,
+                        Some("step"),
+                        format!("{target:?} is not an `ecs.stop_tasks` step with `sustain`"),
+                    ));
+                }
+            }
+            _ => {}
+        }
+    }
+    for id in &rb.meta.stop_policy.cleanup {
+        step_ref(meta_at("cleanup"), "cleanup", id)?;
+    }
+    check_duration(
+        ctx,
+        "poll",
+        Some(&rb.meta.stop_policy.poll),
+        meta_at("poll"),
+    )?;
+    let marks: BTreeSet<&str> = rb
+        .steps
+        .iter()
+        .filter_map(|s| s.common().mark.as_deref())
+        .collect();
+    let tl = &rb.meta.timeline;
+    for (key, m) in [
+        ("rto_start", &tl.rto_start),
+        ("rto_end", &tl.rto_end),
+        ("ttd_marker", &tl.ttd_marker),
+    ] {
+        if let Some(m) = m
+            && !marks.contains(m.as_str())
+        {
+            return Err(ctx.err(
+                meta_at(key),
+                Some(key),
+                format!("no step sets the marker {m:?} (`mark = \"{m}\"`)"),
+            ));
+        }
+    }
+    check_duration(
+        ctx,
+        "rto_target",
+        tl.rto_target.as_deref(),
+        meta_at("rto_target"),
+    )?;
+
+    // Parameters: defaults of the right type, min ≤ max.
+    for (name, p) in &rb.meta.params {
+        if let Some(d) = &p.default {
+            let ok = match (p.ty, d) {
+                (ParamType::Int, toml::Value::Integer(_)) => true,
+                (ParamType::Bool, toml::Value::Boolean(_)) => true,
+                (ParamType::String, toml::Value::String(_)) => true,
+                (ParamType::Duration, toml::Value::String(s)) => {
+                    s.contains("${") || humantime::parse_duration(s).is_ok()
+                }
+                (_, toml::Value::String(s)) => s.contains("${"),
+                _ => false,
+            };
+            if !ok {
+                return Err(ctx.err(
+                    meta_at(name),
+                    Some(&format!("params.{name}.default")),
+                    format!("{d} is not a valid {:?}", p.ty).to_lowercase(),
+                ));
+            }
+        }
+        if let (Some(lo), Some(hi)) = (p.min, p.max)
+            && lo > hi
+        {
+            return Err(ctx.err(meta_at(name), Some(&format!("params.{name}")), "min > max"));
+        }
+    }
+
+    // Variables: `${param.x}` must be declared, `${save.x…}` saved by some step.
+    let saves: BTreeSet<&str> = rb
+        .steps
+        .iter()
+        .filter_map(|s| match &s.block {
+            Block::Action(a) => a.save_as.as_deref(),
+            _ => None,
+        })
+        .collect();
+    let check_refs = |text: &str, line: usize| -> Result<(), ParseError> {
+        for r in vars::references(text) {
+            let mut parts = r.splitn(3, '.');
+            let root = parts.next().unwrap_or("");
+            let name = parts.next().unwrap_or("");
+            let ok = match root {
+                "param" => rb.meta.params.contains_key(name),
+                "save" => saves.contains(name),
+                "run" => name == "id",
+                "timeline" => matches!(name, "rto" | "ttd" | "rto_target"),
+                _ => false,
+            };
+            if !ok {
+                return Err(ctx.err(
+                    line,
+                    None,
+                    format!(
+                        "unknown variable ${{{r}}} (use ${{param.<declared>}}, ${{save.<save_as>.…}}, ${{run.id}}, ${{timeline.rto|ttd}})"
+                    ),
+                ));
+            }
+        }
+        Ok(())
+    };
+    check_refs(meta_text, meta_line)?;
+    for s in &rb.steps {
+        check_refs(&s.title, s.line)?;
+        check_refs(&s.body, s.line)?;
+    }
+    // Block bodies: re-serialise to find references (their line is the step's).
+    for s in &rb.steps {
+        let dbg = format!("{:?}", s.block);
+        check_refs(&dbg, s.line)?;
+    }
+    Ok(())
+}
