@@ -60,6 +60,10 @@ pub struct GlobalOpts {
     /// Data directory for notes, journals and state (default: the platform data dir).
     #[arg(long, global = true, value_name = "DIR")]
     pub data_dir: Option<PathBuf>,
+    /// Extra runbook directory (`*.runbook.md`), after `<data dir>/runbooks`; a
+    /// runbook with the id of an embedded one replaces it.
+    #[arg(long, global = true, value_name = "DIR")]
+    pub runbooks: Option<PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -73,6 +77,61 @@ pub enum Command {
     Tui,
     /// List the built-in simulator scenarios.
     Scenarios,
+    /// Embedded runbooks: list, show, validate, run headless, report.
+    #[command(subcommand)]
+    Runbook(RunbookCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum RunbookCommand {
+    /// List the embedded and user runbooks.
+    List {
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+    },
+    /// Print a runbook: parameters, safety, steps.
+    Show { id: String },
+    /// Validate runbook files (default: every embedded and user runbook); exit 1 on any error.
+    Validate { files: Vec<PathBuf> },
+    /// Run a runbook headless (for rehearsals and CI). On the demo the clock is virtual.
+    /// Exit 0 when completed, 1 when aborted or failed, 2 on error.
+    Run(RunArgs),
+    /// Re-render the Markdown drill report of a run from its journal.
+    Report { run_id: String },
+}
+
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// Runbook id (see `ecsdeck runbook list`).
+    pub id: String,
+    /// A parameter, `name=value` (repeatable).
+    #[arg(long = "param", value_name = "K=V", value_parser = parse_kv)]
+    pub params: Vec<(String, String)>,
+    /// TOML answers: `arm_phrase`, and `[steps.<id>] choice, note, approved_by, confirm`.
+    #[arg(long, value_name = "FILE")]
+    pub answers: Option<PathBuf>,
+    /// Take every checkpoint's first choice, type the arm phrase and confirm every
+    /// step; the journal records these as auto-approved.
+    #[arg(long)]
+    pub yes: bool,
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+    /// Continue an interrupted run from its journal.
+    #[arg(long, value_name = "RUN_ID")]
+    pub resume: Option<String>,
+    /// Demo only: run the simulator to this simulated time before the run starts.
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    pub at: Option<std::time::Duration>,
+    /// Operator name for the journal (default: $USER).
+    #[arg(long, value_name = "NAME")]
+    pub operator: Option<String>,
+}
+
+fn parse_kv(s: &str) -> Result<(String, String), String> {
+    match s.split_once('=') {
+        Some((k, v)) if !k.trim().is_empty() => Ok((k.trim().to_string(), v.to_string())),
+        _ => Err(format!("{s:?}: expected name=value")),
+    }
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, ValueEnum)]

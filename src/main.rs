@@ -6,7 +6,9 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
-use ecsdeck::cli::{Cli, Command, FailOn, Format, GlobalOpts, ReviewFormat};
+use ecsdeck::cli::{
+    Cli, Command, FailOn, Format, GlobalOpts, ReviewFormat, RunArgs, RunbookCommand,
+};
 use ecsdeck::config::Config;
 use ecsdeck::model::FleetSnapshot;
 use ecsdeck::model::rows;
@@ -112,6 +114,17 @@ fn main() -> ExitCode {
             println!("{n}");
         }
         return ExitCode::SUCCESS;
+    }
+    let runbook_dirs: Vec<PathBuf> = dirs
+        .data
+        .iter()
+        .map(|d| d.join("runbooks"))
+        .chain(g.runbooks.clone())
+        .collect();
+    if let Some(Command::Runbook(cmd)) = &cli.command
+        && !matches!(cmd, RunbookCommand::Run(_))
+    {
+        return runbook_offline(cmd, &runbook_dirs, dirs.data.as_deref());
     }
 
     // Which source: the demo when asked, or when no AWS credentials exist.
@@ -233,6 +246,18 @@ fn main() -> ExitCode {
             ExitCode::from(u8::from(review.fails_at(threshold)))
         }
         Some(Command::Scenarios) => unreachable!("handled above"),
+        Some(Command::Runbook(RunbookCommand::Run(args))) => {
+            let review = config.review.to_review_config();
+            runbook_run(
+                &args,
+                origin,
+                &runbook_dirs,
+                dirs.data.as_deref(),
+                g.write,
+                review,
+            )
+        }
+        Some(Command::Runbook(_)) => unreachable!("handled above"),
         Some(Command::Tui) | None => {
             let theme_name = g
                 .theme
@@ -290,8 +315,11 @@ fn snapshot_once(origin: Origin, at: Option<std::time::Duration>) -> Result<Flee
                 .build()
                 .map_err(|e| e.to_string())?;
             let snap = rt.block_on(async { AwsSource::connect(opts).await.fetch().await });
+            let ecs_error = snap.freshness.get("ecs").and_then(|f| f.error.clone());
             match snap.freshness.values().find_map(|f| f.error.clone()) {
-                Some(e) if snap.services.is_empty() => Err(e),
+                Some(_) if ecs_error.is_some() && snap.services.is_empty() => {
+                    Err(ecs_error.unwrap_or_default())
+                }
                 Some(e) => {
                     eprintln!("ecsdeck: partial data: {e}");
                     Ok(snap)
@@ -353,4 +381,356 @@ fn run_console(mut app: App, origin: Origin) -> ExitCode {
         }
         Err(e) => fail(format!("terminal error: {e}")),
     }
+}
+
+/// `runbook list | show | validate | report`: no fleet needed.
+fn runbook_offline(
+    cmd: &RunbookCommand,
+    user_dirs: &[PathBuf],
+    data: Option<&std::path::Path>,
+) -> ExitCode {
+    use ecsdeck::runbook::{Block, Library};
+    let lib = Library::load(user_dirs);
+    match cmd {
+        RunbookCommand::List { format } => {
+            for p in &lib.problems {
+                eprintln!("ecsdeck: {}", p.error);
+            }
+            match format {
+                Format::Json => {
+                    let list: Vec<serde_json::Value> = lib
+                        .runbooks
+                        .iter()
+                        .map(|r| {
+                            serde_json::json!({"id": r.meta.id, "title": r.meta.title,
+                                "kind": r.meta.kind.as_str(), "origin": r.origin})
+                        })
+                        .collect();
+                    println!(
+                        "{}",
+                        serde_json::to_string_pretty(&serde_json::json!({ "runbooks": list }))
+                            .unwrap_or_default()
+                    );
+                }
+                Format::Text => {
+                    for r in &lib.runbooks {
+                        println!(
+                            "{:<22} {:<12} {}",
+                            r.meta.id,
+                            r.meta.kind.as_str(),
+                            r.meta.title
+                        );
+                    }
+                }
+            }
+            ExitCode::SUCCESS
+        }
+        RunbookCommand::Show { id } => {
+            let Some(rb) = lib.get(id) else {
+                return fail(format!("no runbook {id:?} (see `ecsdeck runbook list`)"));
+            };
+            println!(
+                "{} — {} ({}, v{})",
+                rb.meta.id,
+                rb.meta.title,
+                rb.meta.kind.as_str(),
+                rb.meta.version
+            );
+            println!("source: {}", rb.origin);
+            println!("\nparameters:");
+            for (name, p) in &rb.meta.params {
+                let d = p
+                    .default
+                    .as_ref()
+                    .map(|d| format!(" (default {d})"))
+                    .unwrap_or_default();
+                let req = if p.required { " required" } else { "" };
+                println!(
+                    "  {name}: {:?}{req}{d}  {}",
+                    p.ty,
+                    p.prompt.as_deref().unwrap_or("")
+                );
+            }
+            let sf = &rb.meta.safety;
+            if let Some(a) = &sf.arm_phrase {
+                println!("\narm phrase: {a}");
+            }
+            if !sf.blocking_findings.is_empty() {
+                println!("blocking findings: {}", sf.blocking_findings.join(", "));
+            }
+            for c in &rb.meta.stop_conditions {
+                println!("stop condition: alarm {}", c.alarm);
+            }
+            println!("\nsteps:");
+            for (i, st) in rb.steps.iter().enumerate() {
+                let what = match &st.block {
+                    Block::Action(a) => format!("action {}", a.op.name()),
+                    Block::Verify(v) => format!(
+                        "verify ({} condition{})",
+                        v.all.len(),
+                        if v.all.len() == 1 { "" } else { "s" }
+                    ),
+                    Block::Checkpoint(_) => "checkpoint".into(),
+                    Block::Prose => "read".into(),
+                };
+                let det = if st.common().detached {
+                    " [on demand]"
+                } else {
+                    ""
+                };
+                println!(
+                    "  {:>2}. {:<18} {:<28} {}{det}",
+                    i + 1,
+                    st.id,
+                    what,
+                    st.title
+                );
+            }
+            ExitCode::SUCCESS
+        }
+        RunbookCommand::Validate { files } => {
+            let mut bad = 0;
+            if files.is_empty() {
+                for r in &lib.runbooks {
+                    println!("ok    {} ({})", r.meta.id, r.origin);
+                }
+                for p in &lib.problems {
+                    println!("error {}", p.error);
+                    bad += 1;
+                }
+            } else {
+                for f in files {
+                    match ecsdeck::runbook::load_file(f) {
+                        Ok(r) => println!("ok    {} ({})", r.meta.id, f.display()),
+                        Err(e) => {
+                            println!("error {e}");
+                            bad += 1;
+                        }
+                    }
+                }
+            }
+            ExitCode::from(u8::from(bad > 0))
+        }
+        RunbookCommand::Report { run_id } => {
+            let Some(data) = data else {
+                return fail("no data directory (pass --data-dir)");
+            };
+            let dir = data.join("runs").join(run_id);
+            let events = match ecsdeck::runbook::journal::read(&dir.join("journal.jsonl")) {
+                Ok(e) => e,
+                Err(e) => return fail(format!("{}: {e}", dir.display())),
+            };
+            let id = events
+                .iter()
+                .find(|e| e.kind == "run_start")
+                .and_then(|e| e.detail["runbook"].as_str())
+                .unwrap_or_default()
+                .to_string();
+            let Some(rb) = lib.get(&id) else {
+                return fail(format!(
+                    "run {run_id} used runbook {id:?}, which is not installed"
+                ));
+            };
+            let md = ecsdeck::runbook::report::render(rb, &events);
+            let _ = std::fs::write(dir.join("report.md"), &md);
+            print!("{md}");
+            ExitCode::SUCCESS
+        }
+        RunbookCommand::Run(_) => unreachable!("needs a source"),
+    }
+}
+
+/// `runbook run`: headless, on the simulator (virtual time) or AWS.
+fn runbook_run(
+    args: &RunArgs,
+    origin: Origin,
+    user_dirs: &[PathBuf],
+    data: Option<&std::path::Path>,
+    write: bool,
+    review: ecsdeck::review::ReviewConfig,
+) -> ExitCode {
+    use ecsdeck::runbook::drive::{Answers, Backend, SimBackend, run_headless};
+    use ecsdeck::runbook::engine::{Outcome, RunConfig, Runner, bind_params};
+    use ecsdeck::runbook::{Library, journal};
+    let lib = Library::load(user_dirs);
+    let Some(rb) = lib.get(&args.id).cloned() else {
+        let ids: Vec<&str> = lib.runbooks.iter().map(|r| r.meta.id.as_str()).collect();
+        return fail(format!(
+            "no runbook {:?} (have: {})",
+            args.id,
+            ids.join(", ")
+        ));
+    };
+    let Some(data) = data else {
+        return fail("no data directory for the run journal (pass --data-dir)");
+    };
+    let answers = match &args.answers {
+        Some(f) => match std::fs::read_to_string(f) {
+            Ok(t) => match Answers::parse(&t, &f.display().to_string()) {
+                Ok(a) => a,
+                Err(e) => return fail(e),
+            },
+            Err(e) => return fail(format!("{}: {e}", f.display())),
+        },
+        None => Answers::default(),
+    };
+    let operator = args
+        .operator
+        .clone()
+        .or(answers.operator.clone())
+        .or_else(|| std::env::var("USER").ok())
+        .unwrap_or_else(|| "operator".into());
+    let source = match &origin {
+        Origin::Demo { scenario, seed, .. } => format!(
+            "demo:{} seed {}",
+            scenario.scenario.name,
+            seed.unwrap_or(scenario.scenario.seed)
+        ),
+        Origin::Aws(o) => format!(
+            "aws:{}@{}{}",
+            o.profile.as_deref().unwrap_or("default"),
+            o.region.as_deref().unwrap_or("default-region"),
+            o.endpoint_url
+                .as_deref()
+                .map(|u| format!(" ({u})"))
+                .unwrap_or_default()
+        ),
+    };
+    let cfg = RunConfig {
+        write,
+        operator,
+        review,
+        data_dir: Some(data.to_path_buf()),
+        source,
+    };
+    let mut runner = match &args.resume {
+        Some(run_id) => {
+            if !args.params.is_empty() {
+                return fail("--resume takes the parameters from the journal; drop --param");
+            }
+            match Runner::resume(rb, cfg, run_id.clone()) {
+                Ok(r) => r,
+                Err(e) => return fail(e),
+            }
+        }
+        None => {
+            let given = args.params.iter().cloned().collect();
+            let params = match bind_params(&rb, &given) {
+                Ok(p) => p,
+                Err(e) => return fail(e),
+            };
+            let id = journal::new_run_id(&rb.meta.id);
+            match Runner::new(rb, params, cfg, id) {
+                Ok(r) => r,
+                Err(e) => return fail(format!("{}: {e}", data.display())),
+            }
+        }
+    };
+    let mut backend: Box<dyn Backend> = match origin {
+        Origin::Demo { scenario, seed, .. } => {
+            let mut sim = Simulator::new(*scenario, seed);
+            if args.resume.is_some() {
+                let mut b = SimBackend::new(sim);
+                let events = runner.journal.events.clone();
+                if let Err(e) = b.replay(&events) {
+                    return fail(e);
+                }
+                Box::new(b)
+            } else {
+                if let Some(at) = args.at {
+                    sim.run_until(at.as_millis() as i64);
+                }
+                Box::new(SimBackend::new(sim))
+            }
+        }
+        Origin::Aws(opts) => {
+            if args.at.is_some() {
+                return fail("--at only applies to --demo");
+            }
+            match ecsdeck::source::aws::actions::AwsBackend::connect(opts, &runner) {
+                Ok(b) => Box::new(b),
+                Err(e) => return fail(e),
+            }
+        }
+    };
+    let text = args.format == Format::Text;
+    if !write {
+        let msg = "dry run: no change will be made (start ecsdeck with --write to act)";
+        if text {
+            println!("{msg}");
+        } else {
+            eprintln!("ecsdeck: {msg}");
+        }
+    }
+    let mut t0 = runner.journal.events.first().map(|e| e.ts);
+    let mut progress = |e: &journal::Event| {
+        if !text {
+            return;
+        }
+        if let Some(line) = ecsdeck::runbook::report::describe(e) {
+            let t = *t0.get_or_insert(e.ts);
+            let d = (e.ts - t).max(0) / 1000;
+            println!(
+                "[T+{:02}:{:02}:{:02}] {:<16} {}",
+                d / 3600,
+                d % 3600 / 60,
+                d % 60,
+                e.step.as_deref().unwrap_or(""),
+                ecsdeck::sanitize::sanitize(&line)
+            );
+        }
+    };
+    let summary = match run_headless(
+        &mut runner,
+        backend.as_mut(),
+        &answers,
+        args.yes,
+        &mut progress,
+    ) {
+        Ok(s) => s,
+        Err(e) => return fail(e),
+    };
+    match args.format {
+        Format::Json => println!(
+            "{}",
+            serde_json::to_string_pretty(&summary).unwrap_or_default()
+        ),
+        Format::Text => {
+            println!(
+                "\n{}: {}{}",
+                summary.run_id,
+                summary.outcome.as_str(),
+                summary
+                    .reason
+                    .as_deref()
+                    .map(|r| format!(" — {r}"))
+                    .unwrap_or_default()
+            );
+            if let Some(r) = summary.rto_seconds {
+                let target = summary
+                    .rto_target_seconds
+                    .map(|t| {
+                        format!(
+                            " (target {t:.0}s: {})",
+                            if summary.rto_met == Some(true) {
+                                "PASS"
+                            } else {
+                                "FAIL"
+                            }
+                        )
+                    })
+                    .unwrap_or_default();
+                println!("RTO {r:.0}s{target}");
+            }
+            if let Some(t) = summary.ttd_seconds {
+                println!("TTD {t:.0}s");
+            }
+            println!(
+                "journal: {}\nreport:  {}",
+                summary.journal.display(),
+                summary.report.display()
+            );
+        }
+    }
+    ExitCode::from(u8::from(summary.outcome != Outcome::Completed))
 }

@@ -205,16 +205,21 @@ pub fn items(
             .iter()
             .find(|a| a.name == name)
             .ok_or_else(|| format!("alarm {name:?} not found"))?;
-        let went_alarm = include_history
-            && a.history
-                .iter()
-                .any(|h| h.new_state == AlarmState::Alarm && h.timestamp >= since);
-        let state = if went_alarm {
+        // Brief ALARM states revert within seconds: with include_history, the
+        // first transition to ALARM since `since` counts, at its own time.
+        let went_alarm = a
+            .history
+            .iter()
+            .filter(|h| include_history && h.new_state == AlarmState::Alarm && h.timestamp >= since)
+            .map(|h| h.timestamp)
+            .min();
+        let state = if went_alarm.is_some() {
             AlarmState::Alarm
         } else {
             a.state
         };
         return Ok(vec![serde_json::json!({
+            "AlarmTransitionAt": went_alarm,
             "AlarmName": a.name,
             "StateValue": state.as_str(),
             "StateReason": a.state_reason,
@@ -327,6 +332,9 @@ pub fn compare(lhs: Option<&Value>, op: &str, rhs: Option<&Value>) -> bool {
 #[derive(Debug, Clone, PartialEq)]
 pub struct CondResult {
     pub ok: bool,
+    /// When the condition became true, if the data says (an alarm's
+    /// history); otherwise it is true as of now.
+    pub at: Option<EpochMs>,
     /// "ecs.service runningCount = 4, want ≥ 6".
     pub text: String,
     pub observed: Value,
@@ -351,6 +359,7 @@ pub fn evaluate(c: &Condition, cx: &EvalCtx) -> CondResult {
         Ok(r) => r,
         Err(e) => CondResult {
             ok: false,
+            at: None,
             text: format!("{}: {e}", c.source),
             observed: Value::Null,
         },
@@ -449,8 +458,14 @@ fn eval_inner(c: &Condition, cx: &EvalCtx) -> Result<CondResult, String> {
         Some(w) => format!("{subject} {what} = {obs}, want {} {}", c.op, display(w)),
         None => format!("{subject} {what} = {obs}, want {}", c.op),
     };
+    let at = its
+        .first()
+        .and_then(|it| it.get("AlarmTransitionAt"))
+        .and_then(Value::as_i64)
+        .filter(|_| ok && c.op == "==");
     Ok(CondResult {
         ok,
+        at,
         text,
         observed: observed.unwrap_or(Value::Null),
     })

@@ -90,6 +90,32 @@ impl SimBackend {
     }
 }
 
+impl SimBackend {
+    /// Rebuild the simulator's state for `--resume`: replay the run's
+    /// successful calls at the simulated times they were made (the simulator is
+    /// deterministic, so this is the state the run left), then catch up to the
+    /// last journaled time.
+    pub fn replay(&mut self, events: &[super::journal::Event]) -> Result<(), String> {
+        let start = self.sim.now() - self.sim.elapsed_ms();
+        for e in events {
+            if e.kind == "api_call" && e.detail["phase"] == "after" && e.detail["ok"] == true {
+                let call: PlannedCall = serde_json::from_value(e.detail["call"].clone())
+                    .map_err(|err| format!("journal seq {}: {err}", e.seq))?;
+                self.sim.run_until(e.ts - start);
+                if !matches!(call, PlannedCall::ResolveRevision { .. }) {
+                    self.call(&call)?;
+                }
+            }
+        }
+        if let Some(last) = events.last() {
+            self.sim.run_until(last.ts - start);
+        }
+        let _ = self.sim.take_logs();
+        self.cached = None;
+        Ok(())
+    }
+}
+
 impl Backend for SimBackend {
     fn now(&self) -> EpochMs {
         self.sim.now()

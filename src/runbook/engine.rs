@@ -623,6 +623,12 @@ impl Runner {
                 start.detail["runbook"], rb.meta.id
             ));
         }
+        if start.detail["source"] != cfg.source.as_str() {
+            return Err(format!(
+                "run {run_id} ran on {}, not {}: resume it against the same source (same --scenario/--seed, or the same account)",
+                start.detail["source"], cfg.source
+            ));
+        }
         if let Some(end) = events.iter().find(|e| e.kind == "run_end") {
             return Err(format!(
                 "run {run_id} already ended ({}); see `ecsdeck runbook report {run_id}`",
@@ -994,14 +1000,32 @@ impl Runner {
                 mut true_since,
             } => {
                 if now >= next_poll {
-                    let results = self.evaluate_verify(i, snap, started);
+                    // Alarm history is read from the start of the measured
+                    // window (the rto_start marker) when there is one.
+                    let window = self
+                        .rb
+                        .meta
+                        .timeline
+                        .rto_start
+                        .as_ref()
+                        .and_then(|m| self.markers.get(m).copied())
+                        .map_or(started, |t| t.min(started));
+                    let results = self.evaluate_verify(i, snap, window);
                     let ok = results.iter().all(|r| r.ok);
                     let texts: Vec<&str> = results.iter().map(|r| r.text.as_str()).collect();
                     let detail = json!({"ok": ok, "conditions": texts});
                     self.last_results = results;
                     self.log(now, Some(i), "poll", detail);
                     if ok {
-                        let since = *true_since.get_or_insert(now);
+                        // An alarm seen in its history became true earlier.
+                        let at = self
+                            .last_results
+                            .iter()
+                            .filter_map(|r| r.at)
+                            .max()
+                            .unwrap_or(now)
+                            .min(now);
+                        let since = *true_since.get_or_insert(at);
                         if now - since >= hold {
                             self.log(
                                 now,

@@ -23,7 +23,7 @@ fn rel(ts: i64, t0: i64) -> String {
 }
 
 /// One line for a journal event, or None for events the timeline leaves out.
-fn describe(e: &Event) -> Option<String> {
+pub fn describe(e: &Event) -> Option<String> {
     let d = &e.detail;
     Some(match e.kind.as_str() {
         "run_start" => format!(

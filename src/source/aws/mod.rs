@@ -2,10 +2,13 @@
 //! and task definitions through the SDK, batched to the API maxima and
 //! paginated, converted to the model at the edge.
 //!
+//! Application Auto Scaling targets, policies and activities are read too.
 //! Not yet read here (the rest of the AWS issue): ELBv2 target health,
-//! Application Auto Scaling, CloudWatch alarms and metrics, CloudWatch Logs,
-//! EC2 subnets, IAM. Panes that need them say the source has no data.
+//! CloudWatch alarms and metrics, CloudWatch Logs, EC2 subnets, IAM. Panes
+//! that need them say the source has no data.
 
+pub mod actions;
+mod autoscaling;
 mod ecs;
 
 use std::collections::BTreeMap;
@@ -40,6 +43,7 @@ pub struct CallCounts {
     pub list_tasks: AtomicU64,
     pub describe_tasks: AtomicU64,
     pub describe_task_definition: AtomicU64,
+    pub autoscaling: AtomicU64,
 }
 
 impl CallCounts {
@@ -52,6 +56,7 @@ impl CallCounts {
             &self.list_tasks,
             &self.describe_tasks,
             &self.describe_task_definition,
+            &self.autoscaling,
         ]
         .iter()
         .map(|c| c.load(Ordering::Relaxed))
@@ -65,6 +70,7 @@ pub(crate) fn bump(c: &AtomicU64) {
 
 pub struct AwsSource {
     pub(crate) ecs: aws_sdk_ecs::Client,
+    pub(crate) aas: aws_sdk_applicationautoscaling::Client,
     pub(crate) opts: AwsOptions,
     pub region: String,
     pub calls: Arc<CallCounts>,
@@ -110,6 +116,7 @@ impl AwsSource {
             .unwrap_or_else(|| "us-east-1".into());
         AwsSource {
             ecs: aws_sdk_ecs::Client::new(&conf),
+            aas: aws_sdk_applicationautoscaling::Client::new(&conf),
             opts,
             region,
             calls: Arc::new(CallCounts::default()),
@@ -146,6 +153,17 @@ impl AwsSource {
             },
         };
         snap.freshness.insert("ecs".into(), fresh);
+        let fresh = match autoscaling::fetch(self, &mut snap).await {
+            Ok(activity_error) => Freshness {
+                updated_at: Some(now),
+                error: activity_error,
+            },
+            Err(e) => Freshness {
+                updated_at: None,
+                error: Some(e),
+            },
+        };
+        snap.freshness.insert("autoscaling".into(), fresh);
         snap
     }
 }

@@ -1,0 +1,358 @@
+//! Runbook actions on AWS: the [`Backend`] a headless run uses against a real
+//! account (or moto). Reads come from [`AwsSource::fetch`] per region; each
+//! mutating call is one SDK request whose request id goes to the journal.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use aws_sdk_applicationautoscaling::types::{ScalableDimension, ServiceNamespace};
+use aws_sdk_ecs::operation::RequestId;
+use aws_sdk_ecs::types::{ServiceDeploymentStatus, SortOrder, StopServiceDeploymentStopType};
+use serde_json::json;
+
+use super::{AwsOptions, AwsSource, describe_error, now_ms};
+use crate::model::{EpochMs, FleetSnapshot};
+use crate::runbook::drive::Backend;
+use crate::runbook::engine::{CallOutput, PlannedCall, Runner, Target};
+
+/// A full re-read at most this often while a run polls.
+const REFRESH_MS: i64 = 5_000;
+
+pub struct AwsBackend {
+    rt: tokio::runtime::Runtime,
+    /// One source per region the run touches.
+    sources: BTreeMap<String, AwsSource>,
+    default_region: String,
+    cached: Option<(EpochMs, Arc<FleetSnapshot>)>,
+}
+
+/// Regions a run touches: the default one plus any `*region` parameter.
+fn regions_of(runner: &Runner) -> Vec<String> {
+    runner
+        .params
+        .iter()
+        .filter(|(k, _)| k.ends_with("region"))
+        .filter_map(|(_, v)| v.as_str().map(str::to_string))
+        .filter(|r| !r.is_empty())
+        .collect()
+}
+
+impl AwsBackend {
+    pub fn connect(opts: AwsOptions, runner: &Runner) -> Result<AwsBackend, String> {
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .map_err(|e| e.to_string())?;
+        let first = rt.block_on(AwsSource::connect(opts.clone()));
+        let default_region = first.region.clone();
+        let mut sources = BTreeMap::new();
+        for r in regions_of(runner) {
+            if r != default_region && !sources.contains_key(&r) {
+                let o = AwsOptions {
+                    region: Some(r.clone()),
+                    ..opts.clone()
+                };
+                sources.insert(r, rt.block_on(AwsSource::connect(o)));
+            }
+        }
+        sources.insert(default_region.clone(), first);
+        Ok(AwsBackend {
+            rt,
+            sources,
+            default_region,
+            cached: None,
+        })
+    }
+
+    fn source(&self, t: &Target) -> Result<&AwsSource, String> {
+        let r = t.region.as_deref().unwrap_or(&self.default_region);
+        self.sources
+            .get(r)
+            .ok_or_else(|| format!("region {r} is not connected"))
+    }
+}
+
+fn rid<T: RequestId>(out: &T) -> Vec<String> {
+    out.request_id()
+        .map(|s| vec![s.to_string()])
+        .unwrap_or_default()
+}
+
+fn aas_rid<T: aws_sdk_applicationautoscaling::operation::RequestId>(out: &T) -> Vec<String> {
+    out.request_id()
+        .map(|s| vec![s.to_string()])
+        .unwrap_or_default()
+}
+
+/// `family:revision` → revision number.
+fn revision_of(arn: &str) -> Option<i32> {
+    arn.rsplit(':').next()?.parse().ok()
+}
+
+async fn perform(src: &AwsSource, c: &PlannedCall) -> Result<CallOutput, String> {
+    let ecs = &src.ecs;
+    Ok(match c {
+        PlannedCall::Scale { target, to, .. } => {
+            let out = ecs
+                .update_service()
+                .cluster(&target.cluster)
+                .service(&target.service)
+                .desired_count(*to)
+                .send()
+                .await
+                .map_err(|e| describe_error("ecs:UpdateService", &e))?;
+            CallOutput {
+                request_ids: rid(&out),
+                detail: json!({"desiredCount": out.service().map(|s| s.desired_count())}),
+            }
+        }
+        PlannedCall::SetCapacity {
+            resource_id, to, ..
+        } => {
+            let out = src
+                .aas
+                .register_scalable_target()
+                .service_namespace(ServiceNamespace::Ecs)
+                .resource_id(resource_id)
+                .scalable_dimension(ScalableDimension::EcsServiceDesiredCount)
+                .min_capacity(to.0)
+                .max_capacity(to.1)
+                .send()
+                .await
+                .map_err(|e| {
+                    describe_error("application-autoscaling:RegisterScalableTarget", &e)
+                })?;
+            CallOutput {
+                request_ids: aas_rid(&out),
+                detail: json!({"min": to.0, "max": to.1}),
+            }
+        }
+        PlannedCall::UpdateService { target, to, .. } => {
+            let out = ecs
+                .update_service()
+                .cluster(&target.cluster)
+                .service(&target.service)
+                .task_definition(to)
+                .send()
+                .await
+                .map_err(|e| describe_error("ecs:UpdateService", &e))?;
+            CallOutput {
+                request_ids: rid(&out),
+                detail: json!({"taskDefinition": out.service().and_then(|s| s.task_definition())}),
+            }
+        }
+        PlannedCall::ForceNewDeployment { target } => {
+            let out = ecs
+                .update_service()
+                .cluster(&target.cluster)
+                .service(&target.service)
+                .force_new_deployment(true)
+                .send()
+                .await
+                .map_err(|e| describe_error("ecs:UpdateService", &e))?;
+            CallOutput {
+                request_ids: rid(&out),
+                detail: json!({}),
+            }
+        }
+        PlannedCall::StopDeployment {
+            target,
+            rollback_to,
+            ..
+        } => {
+            // StopServiceDeployment needs the service deployment ARN.
+            let listed = ecs
+                .list_service_deployments()
+                .cluster(&target.cluster)
+                .service(&target.service)
+                .status(ServiceDeploymentStatus::InProgress)
+                .send()
+                .await;
+            let arn = listed
+                .as_ref()
+                .ok()
+                .and_then(|o| o.service_deployments().first())
+                .and_then(|d| d.service_deployment_arn().map(str::to_string));
+            match arn {
+                Some(arn) => {
+                    let out = ecs
+                        .stop_service_deployment()
+                        .service_deployment_arn(&arn)
+                        .stop_type(StopServiceDeploymentStopType::Rollback)
+                        .send()
+                        .await
+                        .map_err(|e| describe_error("ecs:StopServiceDeployment", &e))?;
+                    CallOutput {
+                        request_ids: rid(&out),
+                        detail: json!({"serviceDeploymentArn": arn}),
+                    }
+                }
+                None => {
+                    // No ListServiceDeployments here (older API, or an emulator):
+                    // roll back the way ECS does, by deploying the previous revision.
+                    let why = match &listed {
+                        Err(e) => describe_error("ecs:ListServiceDeployments", e),
+                        Ok(_) => "no IN_PROGRESS service deployment listed".into(),
+                    };
+                    let td = rollback_to.as_deref().ok_or_else(|| {
+                        format!("{why}; and no previous task definition to redeploy")
+                    })?;
+                    let out = ecs
+                        .update_service()
+                        .cluster(&target.cluster)
+                        .service(&target.service)
+                        .task_definition(td)
+                        .send()
+                        .await
+                        .map_err(|e| describe_error("ecs:UpdateService", &e))?;
+                    CallOutput {
+                        request_ids: rid(&out),
+                        detail: json!({"fallback": why, "redeployed": td}),
+                    }
+                }
+            }
+        }
+        PlannedCall::StopTasks {
+            target,
+            task_ids,
+            reason,
+            ..
+        } => {
+            let mut ids = vec![];
+            for id in task_ids {
+                let out = ecs
+                    .stop_task()
+                    .cluster(&target.cluster)
+                    .task(id)
+                    .reason(reason)
+                    .send()
+                    .await
+                    .map_err(|e| describe_error("ecs:StopTask", &e))?;
+                ids.extend(rid(&out));
+            }
+            CallOutput {
+                request_ids: ids,
+                detail: json!({"stopped": task_ids}),
+            }
+        }
+        // Sweeps end when the runner stops asking; nothing to call.
+        PlannedCall::ReleaseAz { az, .. } => CallOutput {
+            request_ids: vec![],
+            detail: json!({"released": az}),
+        },
+        PlannedCall::ResolveRevision { current, .. } => {
+            let family = crate::model::short_task_definition(current)
+                .split(':')
+                .next()
+                .unwrap_or_default()
+                .to_string();
+            let cur_rev = revision_of(current).unwrap_or(i32::MAX);
+            let mut arns = vec![];
+            let mut pages = ecs
+                .list_task_definitions()
+                .family_prefix(&family)
+                .sort(SortOrder::Desc)
+                .into_paginator()
+                .send();
+            while let Some(p) = pages.next().await {
+                let p = p.map_err(|e| describe_error("ecs:ListTaskDefinitions", &e))?;
+                arns.extend(p.task_definition_arns().iter().cloned());
+            }
+            let good = arns
+                .into_iter()
+                .filter(|a| {
+                    crate::model::short_task_definition(a).split(':').next()
+                        == Some(family.as_str())
+                        && revision_of(a).is_some_and(|r| r < cur_rev)
+                })
+                .max_by_key(|a| revision_of(a))
+                .ok_or_else(|| format!("no earlier revision of {family} than {cur_rev}"))?;
+            let td = ecs
+                .describe_task_definition()
+                .task_definition(&good)
+                .send()
+                .await
+                .map_err(|e| describe_error("ecs:DescribeTaskDefinition", &e))?;
+            let images: Vec<String> = td
+                .task_definition()
+                .map(|t| {
+                    t.container_definitions()
+                        .iter()
+                        .filter_map(|c| c.image().map(str::to_string))
+                        .collect()
+                })
+                .unwrap_or_default();
+            CallOutput {
+                request_ids: rid(&td),
+                detail: json!({
+                    "taskDefinition": good,
+                    "familyRevision": crate::model::short_task_definition(&good),
+                    "current": current,
+                    "images": images,
+                }),
+            }
+        }
+    })
+}
+
+impl Backend for AwsBackend {
+    fn now(&self) -> EpochMs {
+        now_ms()
+    }
+
+    fn snapshot(&mut self) -> Arc<FleetSnapshot> {
+        let now = now_ms();
+        if let Some((t, s)) = &self.cached
+            && now - t < REFRESH_MS
+        {
+            return s.clone();
+        }
+        let sources: Vec<&AwsSource> = self.sources.values().collect();
+        let snaps = self
+            .rt
+            .block_on(futures::future::join_all(sources.iter().map(|s| s.fetch())));
+        let mut it = snaps.into_iter();
+        let mut merged = it.next().unwrap_or_default();
+        for s in it {
+            merged.clusters.extend(s.clusters);
+            merged.services.extend(s.services);
+            merged.task_definitions.extend(s.task_definitions);
+            merged.scalable_targets.extend(s.scalable_targets);
+            merged.scaling_activities.extend(s.scaling_activities);
+            merged.target_groups.extend(s.target_groups);
+            merged.alarms.extend(s.alarms);
+            for (k, v) in s.freshness {
+                merged
+                    .freshness
+                    .insert(format!("{k}@{}", s.source.region), v);
+            }
+        }
+        let snap = Arc::new(merged);
+        self.cached = Some((now, snap.clone()));
+        snap
+    }
+
+    fn advance_to(&mut self, t: EpochMs) {
+        let wait = (t - now_ms()).clamp(50, 60_000);
+        std::thread::sleep(Duration::from_millis(wait as u64));
+    }
+
+    fn call(&mut self, c: &PlannedCall) -> Result<CallOutput, String> {
+        let target = match c {
+            PlannedCall::Scale { target, .. }
+            | PlannedCall::SetCapacity { target, .. }
+            | PlannedCall::UpdateService { target, .. }
+            | PlannedCall::ForceNewDeployment { target }
+            | PlannedCall::StopDeployment { target, .. }
+            | PlannedCall::StopTasks { target, .. }
+            | PlannedCall::ReleaseAz { target, .. }
+            | PlannedCall::ResolveRevision { target, .. } => target.clone(),
+        };
+        let src = self.source(&target)?;
+        let res = self.rt.block_on(perform(src, c));
+        self.cached = None;
+        res
+    }
+}

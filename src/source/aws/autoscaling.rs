@@ -1,0 +1,128 @@
+//! Application Auto Scaling: scalable targets of ECS services, their
+//! target-tracking policies and scheduled actions, and scaling activities.
+
+use aws_sdk_applicationautoscaling::types as t;
+
+use super::{AwsSource, bump, describe_error};
+use crate::model::{FleetSnapshot, ScalableTarget, ScalingActivity, TargetTrackingPolicy};
+
+fn ms(d: Option<&aws_sdk_applicationautoscaling::primitives::DateTime>) -> Option<i64> {
+    d.and_then(|d| d.to_millis().ok())
+}
+
+pub fn convert_target(v: &t::ScalableTarget) -> ScalableTarget {
+    let susp = v.suspended_state();
+    ScalableTarget {
+        resource_id: v.resource_id().to_string(),
+        min_capacity: v.min_capacity(),
+        max_capacity: v.max_capacity(),
+        dynamic_scaling_in_suspended: susp
+            .and_then(|s| s.dynamic_scaling_in_suspended())
+            .unwrap_or(false),
+        dynamic_scaling_out_suspended: susp
+            .and_then(|s| s.dynamic_scaling_out_suspended())
+            .unwrap_or(false),
+        scheduled_scaling_suspended: susp
+            .and_then(|s| s.scheduled_scaling_suspended())
+            .unwrap_or(false),
+        policies: vec![],
+        scheduled_actions: vec![],
+    }
+}
+
+pub fn convert_policy(p: &t::ScalingPolicy) -> Option<TargetTrackingPolicy> {
+    let c = p.target_tracking_scaling_policy_configuration()?;
+    Some(TargetTrackingPolicy {
+        policy_name: p.policy_name().to_string(),
+        predefined_metric_type: c
+            .predefined_metric_specification()
+            .map(|m| m.predefined_metric_type().as_str().to_string())
+            .unwrap_or_else(|| "Custom".into()),
+        target_value: c.target_value(),
+        scale_out_cooldown: c.scale_out_cooldown().unwrap_or(300),
+        scale_in_cooldown: c.scale_in_cooldown().unwrap_or(300),
+        disable_scale_in: c.disable_scale_in().unwrap_or(false),
+    })
+}
+
+pub fn convert_activity(a: &t::ScalingActivity) -> ScalingActivity {
+    ScalingActivity {
+        activity_id: a.activity_id().to_string(),
+        resource_id: a.resource_id().to_string(),
+        description: a.description().to_string(),
+        cause: a.cause().to_string(),
+        status_code: a.status_code().as_str().to_string(),
+        status_message: a.status_message().map(str::to_string),
+        start_time: ms(Some(a.start_time())).unwrap_or(0),
+        end_time: ms(a.end_time()),
+    }
+}
+
+/// Targets and policies; activities are best effort (moto answers 500):
+/// their failure is returned separately so the pane can say so.
+pub async fn fetch(src: &AwsSource, snap: &mut FleetSnapshot) -> Result<Option<String>, String> {
+    let c = &src.aas;
+    let mut pages = c
+        .describe_scalable_targets()
+        .service_namespace(t::ServiceNamespace::Ecs)
+        .into_paginator()
+        .send();
+    let mut targets = vec![];
+    while let Some(page) = pages.next().await {
+        bump(&src.calls.autoscaling);
+        let page = page
+            .map_err(|e| describe_error("application-autoscaling:DescribeScalableTargets", &e))?;
+        targets.extend(page.scalable_targets().iter().map(convert_target));
+    }
+    if targets.is_empty() {
+        snap.scalable_targets = targets;
+        return Ok(None);
+    }
+    let mut pages = c
+        .describe_scaling_policies()
+        .service_namespace(t::ServiceNamespace::Ecs)
+        .into_paginator()
+        .send();
+    while let Some(page) = pages.next().await {
+        bump(&src.calls.autoscaling);
+        let page = page
+            .map_err(|e| describe_error("application-autoscaling:DescribeScalingPolicies", &e))?;
+        for p in page.scaling_policies() {
+            if let (Some(tt), Some(target)) = (
+                convert_policy(p),
+                targets
+                    .iter_mut()
+                    .find(|x| x.resource_id == p.resource_id()),
+            ) {
+                target.policies.push(tt);
+            }
+        }
+    }
+    snap.scalable_targets = targets;
+    let mut activities = vec![];
+    let mut pages = c
+        .describe_scaling_activities()
+        .service_namespace(t::ServiceNamespace::Ecs)
+        .into_paginator()
+        .send();
+    let mut activity_error = None;
+    while let Some(page) = pages.next().await {
+        bump(&src.calls.autoscaling);
+        match page {
+            Ok(p) => activities.extend(p.scaling_activities().iter().map(convert_activity)),
+            Err(e) => {
+                activity_error = Some(describe_error(
+                    "application-autoscaling:DescribeScalingActivities",
+                    &e,
+                ));
+                break;
+            }
+        }
+        if activities.len() >= 200 {
+            break;
+        }
+    }
+    activities.sort_by_key(|a| std::cmp::Reverse(a.start_time));
+    snap.scaling_activities = activities;
+    Ok(activity_error)
+}
