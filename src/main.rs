@@ -279,6 +279,11 @@ fn main() -> ExitCode {
                 Ok(s) => s,
                 Err(e) => return fail(e),
             };
+            app.runbooks.library = ecsdeck::runbook::Library::load(&runbook_dirs);
+            app.runbooks.write = g.write;
+            app.runbooks.data_dir = dirs.data.clone();
+            app.runbooks.review = config.review.to_review_config();
+            app.runbooks.source_label = source_label(&origin);
             run_console(app, origin)
         }
     }
@@ -580,22 +585,7 @@ fn runbook_run(
         .or(answers.operator.clone())
         .or_else(|| std::env::var("USER").ok())
         .unwrap_or_else(|| "operator".into());
-    let source = match &origin {
-        Origin::Demo { scenario, seed, .. } => format!(
-            "demo:{} seed {}",
-            scenario.scenario.name,
-            seed.unwrap_or(scenario.scenario.seed)
-        ),
-        Origin::Aws(o) => format!(
-            "aws:{}@{}{}",
-            o.profile.as_deref().unwrap_or("default"),
-            o.region.as_deref().unwrap_or("default-region"),
-            o.endpoint_url
-                .as_deref()
-                .map(|u| format!(" ({u})"))
-                .unwrap_or_default()
-        ),
-    };
+    let source = source_label(&origin);
     let cfg = RunConfig {
         write,
         operator,
@@ -733,4 +723,24 @@ fn runbook_run(
         }
     }
     ExitCode::from(u8::from(summary.outcome != Outcome::Completed))
+}
+
+/// How a run's journal names its source (a resume must match it).
+fn source_label(origin: &Origin) -> String {
+    match origin {
+        Origin::Demo { scenario, seed, .. } => format!(
+            "demo:{} seed {}",
+            scenario.scenario.name,
+            seed.unwrap_or(scenario.scenario.seed)
+        ),
+        Origin::Aws(o) => format!(
+            "aws:{}@{}{}",
+            o.profile.as_deref().unwrap_or("default"),
+            o.region.as_deref().unwrap_or("default-region"),
+            o.endpoint_url
+                .as_deref()
+                .map(|u| format!(" ({u})"))
+                .unwrap_or_default()
+        ),
+    }
 }

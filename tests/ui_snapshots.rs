@@ -363,3 +363,88 @@ fn log_scope_and_stream_keys() {
         before
     );
 }
+
+/// A console run of `gameday-az-outage` on the simulator: the calls the app
+/// sends go to the simulator as the live source does it.
+struct Rig {
+    sim: Simulator,
+    app: App,
+}
+
+impl Rig {
+    fn new(scenario: &str, secs: i64) -> Rig {
+        let mut sim = Simulator::new(Scenario::builtin(scenario).unwrap(), None);
+        sim.run_until(secs * 1000);
+        let mut app = App::new(Theme::default_dark());
+        app.apply(Update::Snapshot(std::sync::Arc::new(sim.snapshot())));
+        app.runbooks.write = true;
+        app.runbooks.fixed_run_id = Some("gameday-az-outage-test".into());
+        app.runbooks.source_label = "demo:test".into();
+        Rig { sim, app }
+    }
+
+    /// Let `secs` simulated seconds pass, one snapshot a second, answering calls.
+    fn run(&mut self, secs: i64) {
+        for _ in 0..=secs {
+            for e in self.app.drive_runbook() {
+                let ecsdeck::ui::app::Effect::Control(ecsdeck::source::Control::Apply(id, call)) =
+                    e
+                else {
+                    continue;
+                };
+                let res = ecsdeck::runbook::drive::apply_to_sim(&mut self.sim, &call);
+                self.app.apply(Update::CallResult(id, res));
+            }
+            self.sim.step(1000);
+            self.app
+                .apply(Update::Snapshot(std::sync::Arc::new(self.sim.snapshot())));
+        }
+    }
+}
+
+#[test]
+fn runbook_console_run() {
+    let mut rig = Rig::new("steady", 300);
+    select_service(&mut rig.app, "prod/api");
+    keys(&mut rig.app, ":runbooks");
+    key(&mut rig.app, KeyCode::Enter);
+    assert_eq!(rig.app.view, View::Runbooks);
+    insta::assert_snapshot!("runbooks_list_160x48", screen(&rig.app, 160, 48));
+    insta::assert_snapshot!("runbooks_list_80x24", screen(&rig.app, 80, 24));
+    keys(&mut rig.app, "jj");
+    key(&mut rig.app, KeyCode::Enter);
+    key(&mut rig.app, KeyCode::Tab);
+    key(&mut rig.app, KeyCode::Tab);
+    keys(&mut rig.app, "us-east-1c");
+    key(&mut rig.app, KeyCode::Tab);
+    keys(&mut rig.app, "5m");
+    insta::assert_snapshot!("runbook_params_160x48", screen(&rig.app, 160, 48));
+    key(&mut rig.app, KeyCode::Enter);
+    rig.run(1);
+    // Go / no-go needs two named approvals and a note.
+    keys(&mut rig.app, "Dashboards open; on-call paged by test page.");
+    rig.app
+        .on_key(KeyEvent::new(KeyCode::BackTab, KeyModifiers::SHIFT));
+    keys(&mut rig.app, "alice, bob");
+    insta::assert_snapshot!("runbook_checkpoint_notes_160x48", screen(&rig.app, 160, 48));
+    rig.app
+        .on_key(KeyEvent::new(KeyCode::Char('s'), KeyModifiers::CONTROL));
+    rig.run(1);
+    keys(&mut rig.app, "IMPAIR us-east-1");
+    insta::assert_snapshot!("runbook_arm_80x24", screen(&rig.app, 80, 24));
+    keys(&mut rig.app, "c");
+    key(&mut rig.app, KeyCode::Enter);
+    rig.run(0);
+    insta::assert_snapshot!("runbook_confirm_160x48", screen(&rig.app, 160, 48));
+    keys(&mut rig.app, "y");
+    // Recovery is being verified: progress, conditions, markers.
+    rig.run(40);
+    insta::assert_snapshot!("runbook_verify_progress_160x48", screen(&rig.app, 160, 48));
+    insta::assert_snapshot!("runbook_verify_progress_80x24", screen(&rig.app, 80, 24));
+    let r = rig.app.runbooks.running().unwrap();
+    assert!(r.runner.markers.contains_key("inject"));
+    assert!(
+        r.runner.journal.events.iter().any(|e| e.kind == "note"
+            && e.detail["text"] == "Dashboards open; on-call paged by test page.")
+    );
+}

@@ -157,10 +157,14 @@ impl PlannedCall {
                 target,
                 deployment_id,
                 stop_type,
-                ..
+                rollback_to,
             } => format!(
-                "StopServiceDeployment {}: {deployment_id} stopType={stop_type}",
-                target.label()
+                "StopServiceDeployment {}: {deployment_id} stopType={stop_type} (back to {})",
+                target.label(),
+                rollback_to
+                    .as_deref()
+                    .map(short_task_definition)
+                    .unwrap_or("the previous deployment")
             ),
             PlannedCall::StopTasks {
                 target,
@@ -169,8 +173,17 @@ impl PlannedCall {
                 reason,
                 impair_ms,
             } => {
+                let ids = if task_ids.len() <= 6 {
+                    format!(" [{}]", task_ids.join(", "))
+                } else {
+                    format!(
+                        " [{}, … {} more]",
+                        task_ids[..4].join(", "),
+                        task_ids.len() - 4
+                    )
+                };
                 let mut s = format!(
-                    "StopTask × {} in {}{}: reason {reason:?}",
+                    "StopTask × {} in {}{}{ids}: reason {reason:?}",
                     task_ids.len(),
                     target.label(),
                     az.as_deref().map(|a| format!(" / {a}")).unwrap_or_default(),
@@ -818,6 +831,11 @@ impl Runner {
 
     fn interp(&self, s: &str) -> Result<String, String> {
         interpolate(s, &self.scope())
+    }
+
+    /// Text with its variables filled in where they have values (for display).
+    pub fn display_text(&self, s: &str) -> String {
+        self.interp(s).unwrap_or_else(|_| s.to_string())
     }
 
     fn default_ref(&self) -> ServiceRef {
@@ -1747,11 +1765,17 @@ impl Runner {
                     .primary_deployment()
                     .filter(|d| d.rollout_state == Some(crate::model::RolloutState::InProgress))
                     .ok_or("no deployment in progress to stop")?;
+                // Where a rollback goes: the deployment being replaced, else
+                // the block's `task_definition` (the resolved known-good one).
                 let rollback_to = svc
                     .deployments
                     .iter()
                     .find(|x| x.status != crate::model::DeploymentStatus::Primary)
-                    .map(|x| x.task_definition.clone());
+                    .map(|x| x.task_definition.clone())
+                    .or(match &a.task_definition {
+                        Some(t) => Some(self.interp(t)?),
+                        None => None,
+                    });
                 vec![PlannedCall::StopDeployment {
                     target,
                     deployment_id: d.id.clone(),

@@ -352,6 +352,18 @@ fn gameday_az_outage_on_steady_measures_rto_and_ttd() {
         .filter_map(|t| t.availability_zone.clone())
         .collect();
     assert_eq!(azs.len(), 3, "rebalanced over the three AZs");
+    // Blast radius: the other services kept their tasks in that AZ.
+    for other in ["prod/web", "prod/worker", "prod/payments"] {
+        let o = snap.service(other).unwrap();
+        assert!(
+            !o.tasks.iter().any(|t| t
+                .stopped_reason
+                .as_deref()
+                .is_some_and(|r| r.contains("impaired"))),
+            "{other} was hit"
+        );
+        assert_eq!(o.running_count, o.desired_count, "{other}");
+    }
     assert!(
         kinds(&r.events, "sustain_end")
             .iter()

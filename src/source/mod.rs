@@ -13,6 +13,7 @@ use std::sync::Arc;
 use tokio::sync::{mpsc, watch};
 
 use crate::model::{FleetSnapshot, LogLine};
+use crate::runbook::engine::{CallOutput, PlannedCall};
 
 /// Bound of the update channel: producers wait (back-pressure) rather than
 /// grow memory when the UI is slow.
@@ -26,6 +27,8 @@ pub enum Update {
     Logs(Vec<LogLine>),
     /// A non-fatal problem to show in the status line.
     Warning(String),
+    /// The answer to a [`Control::Apply`], by its id.
+    CallResult(u64, Result<CallOutput, String>),
 }
 
 /// Messages from the UI to the source.
@@ -35,6 +38,9 @@ pub enum Control {
     SetSpeed(f64),
     /// Pause or resume the simulated clock (demo only).
     Pause(bool),
+    /// Perform a runbook action (the console's runner asks; the result comes
+    /// back as [`Update::CallResult`] with the same id, then a fresh snapshot).
+    Apply(u64, PlannedCall),
     /// Stop producing and end the source task.
     Shutdown,
 }

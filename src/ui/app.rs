@@ -25,6 +25,8 @@ pub enum View {
     Service(String),
     /// Review findings across the fleet, by pillar and severity.
     Findings,
+    /// Runbooks: the list, a parameter form, or a run in progress.
+    Runbooks,
 }
 
 /// A pane: one rectangle of the screen (or one tab at 80x24).
@@ -41,6 +43,7 @@ pub enum Pane {
     Events,
     Findings,
     SvcFindings,
+    Runbook,
 }
 
 impl Pane {
@@ -57,6 +60,7 @@ impl Pane {
             Pane::Events => "Events",
             Pane::Findings => "Findings",
             Pane::SvcFindings => "Findings",
+            Pane::Runbook => "Runbook",
         }
     }
 
@@ -74,6 +78,7 @@ impl Pane {
             Pane::Events => "Events",
             Pane::Findings => "Findings",
             Pane::SvcFindings => "Findings",
+            Pane::Runbook => "Runbook",
         }
     }
 
@@ -101,6 +106,7 @@ impl View {
                 Pane::Logs,
             ],
             View::Findings => &[Pane::Findings],
+            View::Runbooks => &[Pane::Runbook],
         }
     }
 }
@@ -223,6 +229,8 @@ pub struct App {
     pub suppressions: Vec<review::suppress::Suppression>,
     /// Per service key: the worst severity and the number of findings.
     pub badges: HashMap<String, (review::Severity, usize)>,
+    /// `:runbooks`: the library and the run in progress.
+    pub runbooks: crate::ui::runbooks::RunbookUi,
 }
 
 impl App {
@@ -253,7 +261,33 @@ impl App {
             review_config: ReviewConfig::default(),
             suppressions: Vec::new(),
             badges: HashMap::new(),
+            runbooks: Default::default(),
         }
+    }
+
+    /// The clock runbook steps are timed by: the simulator's, or the wall
+    /// clock on AWS (whose snapshots come every few seconds).
+    pub fn source_now(&self) -> i64 {
+        let snap = &self.store.snapshot;
+        if snap.source.kind == "aws" {
+            crate::source::aws::now_ms()
+        } else {
+            snap.at
+        }
+    }
+
+    /// Step the runbook run over the latest snapshot (after updates, on ticks).
+    pub fn drive_runbook(&mut self) -> Vec<Effect> {
+        if !self.store.has_snapshot {
+            return vec![];
+        }
+        let now = self.source_now();
+        let snap = self.store.snapshot.clone();
+        let out = self.runbooks.drive(&snap, now);
+        if let Some(m) = self.runbooks.message.take() {
+            self.message = Some(m);
+        }
+        out.into_iter().map(Effect::Control).collect()
     }
 
     pub fn focused(&self) -> Pane {
@@ -295,6 +329,10 @@ impl App {
             }
             Update::Logs(lines) => self.store.apply_logs(lines),
             Update::Warning(w) => self.store.warn(w),
+            Update::CallResult(id, res) => {
+                let now = self.source_now();
+                self.runbooks.call_result(id, res, now);
+            }
         }
     }
 
@@ -476,6 +514,24 @@ impl App {
             }
             return vec![];
         }
+        if self.view == View::Runbooks {
+            let now = self.source_now();
+            let (cluster, service) = self
+                .selected_row()
+                .map(|r| (r.cluster.clone(), r.name.clone()))
+                .unwrap_or_default();
+            let handled = self.runbooks.on_key(key, now, (&cluster, &service));
+            if let Some(m) = self.runbooks.message.take() {
+                self.message = Some(m);
+            }
+            if handled {
+                return vec![];
+            }
+            if key.code == KeyCode::Esc {
+                self.show_fleet(Pane::Services);
+                return vec![];
+            }
+        }
         let context = self.focused().context();
         match keymap::lookup(context, &key) {
             Some(a) => self.do_action(a),
@@ -563,6 +619,10 @@ impl App {
                 self.view = View::Findings;
                 self.focus = 0;
             }
+            "runbooks" | "runbook" | "rb" => {
+                self.view = View::Runbooks;
+                self.focus = 0;
+            }
             "logs" | "log" | "l" => {
                 let panes = self.view.panes();
                 self.focus = panes.iter().position(|p| *p == Pane::Logs).unwrap_or(0);
@@ -612,7 +672,7 @@ impl App {
             other => {
                 self.message = Some((
                     format!(
-                        "unknown command :{other} (try :svc :alarms :timeline :logs :findings :theme NAME :q)"
+                        "unknown command :{other} (try :svc :alarms :timeline :logs :findings :runbooks :theme NAME :q)"
                     ),
                     true,
                 ))

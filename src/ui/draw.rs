@@ -30,13 +30,16 @@ pub fn draw(f: &mut Frame, app: &App) {
     .areas(area);
     render_status(f, status, app);
     let compact = is_compact(area);
-    if compact {
+    if app.view == View::Runbooks {
+        crate::ui::runbooks::render(f, body, &app.runbooks, &app.theme, app.source_now());
+    } else if compact {
         render_tabs(f, body, app);
     } else {
         match app.view.clone() {
             View::Fleet => render_fleet_grid(f, body, app),
             View::Service(key) => render_service_grid(f, body, app, &key),
             View::Findings => render_pane(f, body, app, Pane::Findings, false),
+            View::Runbooks => {}
         }
     }
     render_footer(f, footer, app);
@@ -63,6 +66,9 @@ fn render_pane(f: &mut Frame, area: Rect, app: &App, pane: Pane, compact: bool) 
         Pane::Events => detail::render_events(f, area, app, &key, focused),
         Pane::Findings => findings::render_fleet(f, area, app, focused),
         Pane::SvcFindings => findings::render_service(f, area, app, focused),
+        Pane::Runbook => {
+            crate::ui::runbooks::render(f, area, &app.runbooks, &app.theme, app.source_now())
+        }
     }
 }
 
@@ -313,7 +319,22 @@ fn render_footer(f: &mut Frame, area: Rect, app: &App) {
                     if *err { theme.bad() } else { theme.info() },
                 ));
             }
-            for (k, h) in keymap::footer(app.focused().context()) {
+            let runbook_keys: &[(&str, &str)] = &[
+                ("j/k", "step"),
+                ("n", "note"),
+                ("Enter", "reopen dialog"),
+                ("X X", "abort"),
+                (":", "command"),
+                ("Esc", "fleet"),
+            ];
+            let keys: Vec<(&str, &str)> = if app.view == View::Runbooks {
+                runbook_keys.to_vec()
+            } else {
+                keymap::footer(app.focused().context())
+                    .into_iter()
+                    .collect()
+            };
+            for (k, h) in keys {
                 spans.push(Span::styled(format!(" {k}"), theme.accent()));
                 spans.push(Span::styled(format!(" {h} "), theme.dim()));
             }

@@ -4,6 +4,7 @@ pub mod app;
 pub mod draw;
 pub mod keymap;
 pub mod panes;
+pub mod runbooks;
 pub mod theme;
 
 use std::time::{Duration, Instant};
@@ -82,6 +83,7 @@ pub async fn run(
                     }
                     last_update = Instant::now();
                     app.silent_secs = 0;
+                    effects.extend(app.drive_runbook());
                     dirty = true;
                 }
                 None => {
@@ -91,6 +93,10 @@ pub async fn run(
                 }
             },
             _ = tick.tick() => {
+                effects.extend(app.drive_runbook());
+                if app.runbooks.running().is_some() {
+                    dirty = true;
+                }
                 let silent = last_update.elapsed().as_secs();
                 let shown = if silent >= 3 && !app.paused { silent } else { 0 };
                 if shown != app.silent_secs {

@@ -91,7 +91,7 @@ fn revision_of(arn: &str) -> Option<i32> {
     arn.rsplit(':').next()?.parse().ok()
 }
 
-async fn perform(src: &AwsSource, c: &PlannedCall) -> Result<CallOutput, String> {
+pub async fn perform(src: &AwsSource, c: &PlannedCall) -> Result<CallOutput, String> {
     let ecs = &src.ecs;
     Ok(match c {
         PlannedCall::Scale { target, to, .. } => {

@@ -198,6 +198,13 @@ pub fn spawn(source: AwsSource, interval: Duration) -> SourceHandle {
                 _ = tokio::time::sleep(interval) => {}
                 c = control_rx.recv() => match c {
                     Some(Control::Shutdown) | None => return,
+                    Some(Control::Apply(id, call)) => {
+                        // A runbook action; the refresh right after shows its effect.
+                        let res = actions::perform(&source, &call).await;
+                        if tx.send(Update::CallResult(id, res)).await.is_err() {
+                            return;
+                        }
+                    }
                     Some(_) => {}
                 },
             }

@@ -723,11 +723,12 @@ impl Engine {
 
     fn pick_az(&mut self, si: usize) -> Option<String> {
         let s = &self.services[si];
+        let key = s.svc.key();
         s.svc
             .subnets
             .iter()
             .map(|n| n.availability_zone.clone())
-            .filter(|az| !self.impaired.contains_key(az))
+            .filter(|az| !Self::az_impaired(&self.impaired, &key, az))
             .min_by_key(|az| {
                 s.tasks
                     .iter()
@@ -1029,6 +1030,22 @@ impl Engine {
         self.impaired.remove(az);
     }
 
+    /// Impair an AZ for one service only (a GameDay's blast radius): its
+    /// tasks there stop and none are placed there until released.
+    pub fn impair_service_az(&mut self, key: &str, az: &str, duration_ms: Option<i64>) {
+        let until = duration_ms.map(|d| self.elapsed + d);
+        self.impaired.insert(format!("{az}|{key}"), until);
+    }
+
+    pub fn release_service_az(&mut self, key: &str, az: &str) {
+        self.impaired.remove(&format!("{az}|{key}"));
+    }
+
+    /// Whether `az` is impaired for service `si` (fleet-wide or for it alone).
+    fn az_impaired(impaired: &BTreeMap<String, Option<i64>>, key: &str, az: &str) -> bool {
+        impaired.contains_key(az) || impaired.contains_key(&format!("{az}|{key}"))
+    }
+
     fn expire_impairments(&mut self) {
         let now = self.elapsed;
         self.impaired
@@ -1057,7 +1074,16 @@ impl Engine {
 
     fn advance_tasks(&mut self, si: usize) {
         let now = self.now();
-        let impaired: Vec<String> = self.impaired.keys().cloned().collect();
+        let key = self.services[si].svc.key();
+        let impaired: Vec<String> = self
+            .impaired
+            .keys()
+            .filter_map(|k| match k.split_once('|') {
+                None => Some(k.clone()),
+                Some((az, who)) if who == key => Some(az.to_string()),
+                Some(_) => None,
+            })
+            .collect();
         let dereg_ms = self.services[si].target_group.map_or(0, |i| {
             self.target_groups[i].deregistration_delay_seconds as i64 * 1000
         });
@@ -1518,12 +1544,13 @@ impl Engine {
         {
             return;
         }
+        let key = s.svc.key();
         let usable: Vec<String> = s
             .svc
             .subnets
             .iter()
             .map(|n| n.availability_zone.clone())
-            .filter(|az| !self.impaired.contains_key(az))
+            .filter(|az| !Self::az_impaired(&self.impaired, &key, az))
             .collect();
         if usable.len() < 2 {
             return;

@@ -124,6 +124,23 @@ impl Simulator {
         self.engine.release_az(az);
     }
 
+    /// Impair an AZ for one service only (GameDay blast radius).
+    pub fn impair_service_az(
+        &mut self,
+        cluster: &str,
+        service: &str,
+        az: &str,
+        duration_ms: Option<i64>,
+    ) {
+        self.engine
+            .impair_service_az(&format!("{cluster}/{service}"), az, duration_ms);
+    }
+
+    pub fn release_service_az(&mut self, cluster: &str, service: &str, az: &str) {
+        self.engine
+            .release_service_az(&format!("{cluster}/{service}"), az);
+    }
+
     /// UpdateService taskDefinition (`family:revision`): a rolling deployment.
     /// Returns the new deployment id.
     pub fn deploy(
@@ -163,6 +180,23 @@ pub fn spawn(mut sim: Simulator, speed: f64) -> SourceHandle {
                         sim.set_speed_label(x);
                     }
                     Some(Control::Pause(p)) => paused = p,
+                    Some(Control::Apply(id, call)) => {
+                        let res = crate::runbook::drive::apply_to_sim(&mut sim, &call).map(|mut o| {
+                            if call.mutates() {
+                                o.request_ids = vec![format!("sim-{id:08x}")];
+                            }
+                            o
+                        });
+                        if tx.send(Update::CallResult(id, res)).await.is_err() {
+                            break;
+                        }
+                        // The runner sees the change at once.
+                        let snap = Arc::new(sim.snapshot());
+                        let _ = snap_tx.send(snap.clone());
+                        if tx.send(Update::Snapshot(snap)).await.is_err() {
+                            break;
+                        }
+                    }
                     Some(Control::Shutdown) | None => break,
                 },
                 _ = interval.tick() => {
