@@ -295,7 +295,7 @@ fn render_footer(f: &mut Frame, area: Rect, app: &App) {
             Span::raw(t.clone()),
             Span::styled("█", theme.accent()),
             Span::styled(
-                "   Enter run · Esc cancel · svc alarms timeline logs findings theme NAME q",
+                "   Enter run · Esc cancel · svc alarms timeline logs findings runbooks theme NAME q",
                 theme.dim(),
             ),
         ]),
