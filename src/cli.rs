@@ -27,7 +27,7 @@ pub struct GlobalOpts {
     #[arg(long, global = true)]
     pub demo: bool,
     /// Simulator scenario: a built-in name (steady, az-outage, bad-deploy, scale-out,
-    /// seed-review) or a path to a scenario TOML file.
+    /// seed-review, dr-pilot-light) or a path to a scenario TOML file.
     #[arg(long, global = true, value_name = "NAME|FILE")]
     pub scenario: Option<String>,
     /// Simulator RNG seed (default: the scenario's).
