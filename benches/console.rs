@@ -149,7 +149,8 @@ fn review(c: &mut Criterion) {
     c.bench_function("review_incremental_1_of_1000svc", |b| {
         b.iter(|| {
             flip = !flip;
-            changed.services[500].desired_count = if flip { 11 } else { 10 };
+            std::sync::Arc::make_mut(&mut changed.services[500]).desired_count =
+                if flip { 11 } else { 10 };
             cache.update(black_box(&changed), &cfg).findings.len()
         })
     });

@@ -30,7 +30,9 @@ pub struct FleetSnapshot {
     pub source: SourceInfo,
     pub clusters: Vec<Cluster>,
     /// All services of all clusters, ordered by (region, cluster, name).
-    pub services: Vec<Service>,
+    /// Shared: a source hands out the same `Arc` while a service is unchanged,
+    /// so consumers (the review cache) can tell "unchanged" by pointer.
+    pub services: Vec<Arc<Service>>,
     /// Task definitions by ARN (immutable per revision).
     pub task_definitions: BTreeMap<String, Arc<TaskDefinition>>,
     pub target_groups: Vec<TargetGroup>,
@@ -629,7 +631,10 @@ pub struct LogLine {
 
 impl FleetSnapshot {
     pub fn service(&self, key: &str) -> Option<&Service> {
-        self.services.iter().find(|s| s.key() == key)
+        self.services
+            .iter()
+            .find(|s| s.cluster.len() + 1 + s.name.len() == key.len() && s.key() == key)
+            .map(|s| &**s)
     }
 
     pub fn task_definition(&self, arn: &str) -> Option<&TaskDefinition> {

@@ -234,7 +234,7 @@ mod tests {
         }
         FleetSnapshot {
             at: 10,
-            services: vec![Service {
+            services: vec![Arc::new(Service {
                 cluster: "prod".into(),
                 name: "api".into(),
                 deployments: vec![Deployment {
@@ -252,7 +252,7 @@ mod tests {
                 }],
                 tasks: vec![task],
                 ..Default::default()
-            }],
+            })],
             ..Default::default()
         }
     }

@@ -16,6 +16,8 @@ use serde::Serialize;
 
 use std::collections::HashMap;
 
+use rustc_hash::{FxHashMap, FxHashSet};
+
 use crate::model::{
     Alarm, Cluster, FleetSnapshot, LogGroup, ScalableTarget, Service, ServiceMetrics, TargetGroup,
     TaskDefinition,
@@ -108,7 +110,7 @@ pub struct Finding {
     pub severity: Severity,
     /// The first of `pillars`.
     pub pillar: Pillar,
-    pub pillars: Vec<Pillar>,
+    pub pillars: &'static [Pillar],
     pub cluster: String,
     pub service: Option<String>,
     /// ARN of the service, task definition, cluster, alarm or log group.
@@ -165,34 +167,38 @@ pub struct Ctx<'a> {
     pub cluster: Option<&'a Cluster>,
     /// The PRIMARY deployment's task definition.
     pub td: Option<&'a TaskDefinition>,
-    pub alarms: Vec<&'a Alarm>,
+    pub alarms: &'a [&'a Alarm],
     pub target_groups: Vec<&'a TargetGroup>,
     pub scalable: Option<&'a ScalableTarget>,
     pub metrics: Option<&'a ServiceMetrics>,
-    pub log_groups: &'a HashMap<&'a str, &'a LogGroup>,
+    pub log_groups: &'a FxHashMap<&'a str, &'a LogGroup>,
     /// The first service of its cluster (cluster-level checks report once).
     pub first_in_cluster: bool,
 }
 
 /// Fleet-wide lookups built once per evaluation.
 pub struct Index<'a> {
-    alarms: HashMap<&'a str, Vec<&'a Alarm>>,
-    target_groups: HashMap<&'a str, &'a TargetGroup>,
-    scalable: HashMap<&'a str, &'a ScalableTarget>,
-    log_groups: HashMap<&'a str, &'a LogGroup>,
-    clusters: HashMap<&'a str, &'a Cluster>,
-    first_in_cluster: HashMap<&'a str, usize>,
+    /// By (cluster, service), from the alarm's `service_key`.
+    alarms: FxHashMap<(&'a str, &'a str), Vec<&'a Alarm>>,
+    target_groups: FxHashMap<&'a str, &'a TargetGroup>,
+    /// By (cluster, service), from `service/<cluster>/<service>`.
+    scalable: FxHashMap<(&'a str, &'a str), &'a ScalableTarget>,
+    /// By (cluster, service), from the `cluster/service` metrics key.
+    metrics: FxHashMap<(&'a str, &'a str), &'a ServiceMetrics>,
+    log_groups: FxHashMap<&'a str, &'a LogGroup>,
+    clusters: FxHashMap<&'a str, &'a Cluster>,
+    first_in_cluster: FxHashMap<&'a str, usize>,
 }
 
 impl<'a> Index<'a> {
     pub fn new(snap: &'a FleetSnapshot) -> Index<'a> {
-        let mut alarms: HashMap<&str, Vec<&Alarm>> = HashMap::new();
+        let mut alarms: FxHashMap<(&str, &str), Vec<&Alarm>> = FxHashMap::default();
         for a in &snap.alarms {
-            if let Some(k) = a.service_key.as_deref() {
-                alarms.entry(k).or_default().push(a);
+            if let Some((c, s)) = a.service_key.as_deref().and_then(|k| k.split_once('/')) {
+                alarms.entry((c, s)).or_default().push(a);
             }
         }
-        let mut first_in_cluster = HashMap::new();
+        let mut first_in_cluster = FxHashMap::default();
         for (i, s) in snap.services.iter().enumerate() {
             first_in_cluster.entry(s.cluster.as_str()).or_insert(i);
         }
@@ -206,7 +212,15 @@ impl<'a> Index<'a> {
             scalable: snap
                 .scalable_targets
                 .iter()
-                .map(|t| (t.resource_id.as_str(), t))
+                .filter_map(|t| {
+                    let (c, s) = t.resource_id.strip_prefix("service/")?.split_once('/')?;
+                    Some(((c, s), t))
+                })
+                .collect(),
+            metrics: snap
+                .metrics
+                .iter()
+                .filter_map(|(k, m)| Some((k.split_once('/')?, m)))
                 .collect(),
             log_groups: snap
                 .log_groups
@@ -312,7 +326,7 @@ impl Review {
     pub fn counts(&self) -> BTreeMap<Pillar, BTreeMap<Severity, usize>> {
         let mut out: BTreeMap<Pillar, BTreeMap<Severity, usize>> = BTreeMap::new();
         for f in &self.findings {
-            for p in &f.pillars {
+            for p in f.pillars {
                 *out.entry(*p).or_default().entry(f.severity).or_default() += 1;
             }
         }
@@ -441,14 +455,14 @@ pub(crate) fn ctx_with<'a>(
         .primary_deployment()
         .map(|d| d.task_definition.as_str())
         .unwrap_or(svc.task_definition.as_str());
-    let key = svc.key();
+    let key = (svc.cluster.as_str(), svc.name.as_str());
     Ctx {
         snap,
         cfg,
         svc,
         cluster: index.clusters.get(svc.cluster.as_str()).copied(),
         td: snap.task_definition(td_arn),
-        alarms: index.alarms.get(key.as_str()).cloned().unwrap_or_default(),
+        alarms: index.alarms.get(&key).map_or(&[], Vec::as_slice),
         target_groups: svc
             .load_balancers
             .iter()
@@ -459,11 +473,8 @@ pub(crate) fn ctx_with<'a>(
                     .copied()
             })
             .collect(),
-        scalable: index
-            .scalable
-            .get(svc.scaling_resource_id().as_str())
-            .copied(),
-        metrics: snap.metrics.get(&key),
+        scalable: index.scalable.get(&key).copied(),
+        metrics: index.metrics.get(&key).copied(),
         log_groups: &index.log_groups,
         first_in_cluster: index.first_in_cluster.get(svc.cluster.as_str()) == Some(&position),
     }
@@ -475,7 +486,7 @@ fn finding(check: &Check, svc: &Service, hit: Hit) -> Finding {
         title: check.title,
         severity: hit.severity,
         pillar: check.pillars[0],
-        pillars: check.pillars.to_vec(),
+        pillars: check.pillars,
         cluster: svc.cluster.clone(),
         service: Some(svc.name.clone()),
         resource: hit.resource,
@@ -489,7 +500,7 @@ fn finding(check: &Check, svc: &Service, hit: Hit) -> Finding {
 /// The inputs of one service's checks, kept to tell whether they changed.
 #[derive(Clone, PartialEq)]
 struct Inputs {
-    service: Service,
+    service: std::sync::Arc<Service>,
     td: Option<std::sync::Arc<TaskDefinition>>,
     cluster: Option<Cluster>,
     alarms: Vec<Alarm>,
@@ -531,11 +542,11 @@ impl ReviewCache {
             let same = self
                 .inputs
                 .get(&key)
-                .is_some_and(|old| unchanged(old, &ctx, snap, td_arn));
+                .is_some_and(|old| unchanged(old, &ctx, svc, snap, td_arn));
             if !same {
                 added.extend(evaluate_service(snap, cfg, &index, i, svc));
                 self.inputs
-                    .insert(key.clone(), Inputs::of(&ctx, snap, td_arn));
+                    .insert(key.clone(), Inputs::of(&ctx, svc, snap, td_arn));
                 changed.push(key.clone());
             }
             seen.insert(key);
@@ -551,7 +562,7 @@ impl ReviewCache {
         }
         self.last_evaluated = changed.len();
         if !changed.is_empty() || !gone.is_empty() {
-            let drop: std::collections::HashSet<(&str, &str)> = changed
+            let drop: FxHashSet<(&str, &str)> = changed
                 .iter()
                 .chain(&gone)
                 .filter_map(|k| k.split_once('/'))
@@ -572,9 +583,9 @@ impl ReviewCache {
 }
 
 impl Inputs {
-    fn of(ctx: &Ctx, snap: &FleetSnapshot, td_arn: &str) -> Inputs {
+    fn of(ctx: &Ctx, svc: &std::sync::Arc<Service>, snap: &FleetSnapshot, td_arn: &str) -> Inputs {
         Inputs {
-            service: ctx.svc.clone(),
+            service: svc.clone(),
             td: snap.task_definitions.get(td_arn).cloned(),
             cluster: ctx.cluster.cloned(),
             alarms: ctx.alarms.iter().map(|a| (*a).clone()).collect(),
@@ -623,9 +634,16 @@ fn same_metrics(a: Option<&ServiceMetrics>, b: Option<&ServiceMetrics>) -> bool 
 
 /// Compare a service's recorded inputs with the current ones without
 /// cloning the current ones.
-fn unchanged(old: &Inputs, ctx: &Ctx, snap: &FleetSnapshot, td_arn: &str) -> bool {
+fn unchanged(
+    old: &Inputs,
+    ctx: &Ctx,
+    svc: &std::sync::Arc<Service>,
+    snap: &FleetSnapshot,
+    td_arn: &str,
+) -> bool {
     old.first_in_cluster == ctx.first_in_cluster
-        && old.service == *ctx.svc
+        // Sources hand out the same Arc for an unchanged service.
+        && (std::sync::Arc::ptr_eq(&old.service, svc) || *old.service == **svc)
         && match (&old.td, snap.task_definitions.get(td_arn)) {
             (Some(a), Some(b)) => std::sync::Arc::ptr_eq(a, b) || a == b,
             (None, None) => true,
@@ -635,7 +653,7 @@ fn unchanged(old: &Inputs, ctx: &Ctx, snap: &FleetSnapshot, td_arn: &str) -> boo
         && old.scalable.as_ref() == ctx.scalable
         && same_metrics(old.metrics.as_ref(), ctx.metrics)
         && old.alarms.len() == ctx.alarms.len()
-        && old.alarms.iter().zip(&ctx.alarms).all(|(a, b)| a == *b)
+        && old.alarms.iter().zip(ctx.alarms).all(|(a, b)| a == *b)
         && old.target_groups.len() == ctx.target_groups.len()
         && old
             .target_groups

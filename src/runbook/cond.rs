@@ -164,13 +164,16 @@ pub struct ServiceRef {
 }
 
 pub fn find_service<'a>(snap: &'a FleetSnapshot, r: &ServiceRef) -> Option<&'a Service> {
-    snap.services.iter().find(|s| {
-        s.cluster == r.cluster
-            && s.name == r.service
-            && r.region
-                .as_deref()
-                .is_none_or(|rg| rg.is_empty() || s.region == rg)
-    })
+    snap.services
+        .iter()
+        .find(|s| {
+            s.cluster == r.cluster
+                && s.name == r.service
+                && r.region
+                    .as_deref()
+                    .is_none_or(|rg| rg.is_empty() || s.region == rg)
+        })
+        .map(|s| &**s)
 }
 
 /// The service as `ecs.service` shows it (no tasks or events).

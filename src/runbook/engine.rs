@@ -1354,46 +1354,25 @@ impl Runner {
         }
     }
 
-    /// Sweeps that are due, and sustains that ended.
-    fn due_sustains(&mut self, now: EpochMs, snap: &FleetSnapshot) -> Option<Need> {
-        let mut i = 0;
-        while i < self.sustains.len() {
-            let s = self.sustains[i].clone();
-            if now >= s.until {
-                self.sustains.remove(i);
-                self.log(
-                    now,
-                    self.rb.step_index(&s.step),
-                    "sustain_end",
-                    json!({"step": s.step, "az": s.az, "why": "duration over"}),
-                );
-                self.side_calls.push_back((
-                    s.step.clone(),
-                    PlannedCall::ReleaseAz {
-                        target: s.target.clone(),
-                        az: s.az.clone(),
-                    },
-                ));
-                continue;
-            }
-            if now >= s.next {
-                self.sustains[i].next = now + s.interval;
-                let ids = tasks_in_az(snap, &s.target.as_ref(), &s.az);
-                if !ids.is_empty() {
-                    self.side_calls.push_back((
-                        s.step.clone(),
-                        PlannedCall::StopTasks {
-                            target: s.target.clone(),
-                            az: Some(s.az.clone()),
-                            task_ids: ids,
-                            reason: s.reason.clone(),
-                            impair_ms: None,
-                        },
-                    ));
-                }
-            }
-            i += 1;
-        }
+    /// A sustained impairment ends: journal it and queue its release.
+    fn end_sustain(&mut self, now: EpochMs, s: Sustain, why: &str) {
+        self.log(
+            now,
+            self.rb.step_index(&s.step),
+            "sustain_end",
+            json!({"step": s.step, "az": s.az, "why": why}),
+        );
+        self.side_calls.push_back((
+            s.step,
+            PlannedCall::ReleaseAz {
+                target: s.target,
+                az: s.az,
+            },
+        ));
+    }
+
+    /// Hand the next side call (sweep, release) to the driver.
+    fn next_side_call(&mut self, now: EpochMs) -> Option<Need> {
         let (step, call) = self.side_calls.front().cloned()?;
         self.side_in_flight = Some(step.clone());
         self.log_call(
@@ -1405,34 +1384,44 @@ impl Runner {
         Some(Need::Call(call))
     }
 
+    /// Sweeps that are due, and sustains that ended.
+    fn due_sustains(&mut self, now: EpochMs, snap: &FleetSnapshot) -> Option<Need> {
+        let mut i = 0;
+        while i < self.sustains.len() {
+            if now >= self.sustains[i].until {
+                let s = self.sustains.remove(i);
+                self.end_sustain(now, s, "duration over");
+                continue;
+            }
+            let s = &mut self.sustains[i];
+            if now >= s.next {
+                s.next = now + s.interval;
+                let ids = tasks_in_az(snap, &s.target.as_ref(), &s.az);
+                if !ids.is_empty() {
+                    let call = PlannedCall::StopTasks {
+                        target: s.target.clone(),
+                        az: Some(s.az.clone()),
+                        task_ids: ids,
+                        reason: s.reason.clone(),
+                        impair_ms: None,
+                    };
+                    let step = s.step.clone();
+                    self.side_calls.push_back((step, call));
+                }
+            }
+            i += 1;
+        }
+        self.next_side_call(now)
+    }
+
     fn release_all_sustains(&mut self, now: EpochMs) -> Option<Need> {
         if self.sustains.is_empty() && self.side_calls.is_empty() {
             return None;
         }
         for s in std::mem::take(&mut self.sustains) {
-            self.log(
-                now,
-                self.rb.step_index(&s.step),
-                "sustain_end",
-                json!({"step": s.step, "az": s.az, "why": "run ending"}),
-            );
-            self.side_calls.push_back((
-                s.step.clone(),
-                PlannedCall::ReleaseAz {
-                    target: s.target,
-                    az: s.az,
-                },
-            ));
+            self.end_sustain(now, s, "run ending");
         }
-        let (step, call) = self.side_calls.front().cloned()?;
-        self.side_in_flight = Some(step.clone());
-        self.log_call(
-            now,
-            Some(&step),
-            json!({"phase": "before", "call": call, "change": call.describe(), "sweep": true}),
-            None,
-        );
-        Some(Need::Call(call))
+        self.next_side_call(now)
     }
 
     fn evaluate_verify(&self, i: usize, snap: &FleetSnapshot, since: EpochMs) -> Vec<CondResult> {

@@ -178,7 +178,7 @@ fn run(check: &str, snap: &FleetSnapshot, svc: &Service) -> Vec<Hit> {
 #[test]
 fn perf01_reads_the_primary_deployment_and_capacity_provider_fargate() {
     let (mut snap, svc) = base();
-    snap.services = vec![svc.clone()];
+    snap.services = vec![std::sync::Arc::new(svc.clone())];
     assert!(
         run("PERF-01", &snap, &svc).is_empty(),
         "app:2 (512/1024) is valid; app:1 would not be"
@@ -381,7 +381,7 @@ fn the_cache_re_evaluates_only_what_changed() {
     assert_eq!(again, first);
     // One service changes: one re-evaluation, same result as a full run.
     let mut snap = sim.snapshot();
-    snap.services[1]
+    std::sync::Arc::make_mut(&mut snap.services[1])
         .deployment_configuration
         .deployment_circuit_breaker = None;
     let inc = cache.update(&snap, &cfg).clone();

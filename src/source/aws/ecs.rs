@@ -426,7 +426,8 @@ pub async fn fetch_ecs(src: &AwsSource, snap: &mut FleetSnapshot) -> Result<(), 
             svc.tasks = tasks.iter().filter(|t| t.group == group).cloned().collect();
             svc.cluster = cluster.name.clone();
         }
-        snap.services.extend(services);
+        snap.services
+            .extend(services.into_iter().map(std::sync::Arc::new));
     }
     // Task definitions of the services' deployments, cached by ARN.
     let mut wanted: Vec<String> = snap

@@ -117,6 +117,9 @@ pub struct Engine {
     pub(crate) elapsed: i64,
     pub(crate) azs: Vec<String>,
     pub(crate) impaired: BTreeMap<String, Option<i64>>,
+    /// The services of the last snapshot: an unchanged service is handed out
+    /// as the same `Arc`, so consumers compare pointers, not contents.
+    published: std::sync::Mutex<Vec<Arc<Service>>>,
     pub(crate) curve: Vec<(i64, f64)>,
     pub(crate) load_factor: f64,
     pub(crate) events: VecDeque<TimedEvent>,
@@ -607,6 +610,7 @@ impl Engine {
             elapsed: 0,
             azs: sc.scenario.azs.clone(),
             impaired: BTreeMap::new(),
+            published: Default::default(),
             curve: sc.curve(),
             load_factor: 1.0,
             events: sc.timed_events().into(),
@@ -2021,15 +2025,22 @@ impl Engine {
 
     pub fn snapshot(&self) -> FleetSnapshot {
         let now = self.now();
-        let services: Vec<Service> = self
+        let mut published = self.published.lock().unwrap_or_else(|e| e.into_inner());
+        let services: Vec<Arc<Service>> = self
             .services
             .iter()
-            .map(|s| {
+            .enumerate()
+            .map(|(i, s)| {
                 let mut svc = s.svc.clone();
                 svc.tasks = s.tasks.iter().map(|t| t.task.clone()).collect();
-                svc
+                match published.get(i) {
+                    Some(old) if **old == svc => old.clone(),
+                    _ => Arc::new(svc),
+                }
             })
             .collect();
+        published.clone_from(&services);
+        drop(published);
         let metrics = self
             .services
             .iter()
