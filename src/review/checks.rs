@@ -631,7 +631,7 @@ fn ops06(c: &Ctx) -> Vec<Hit> {
 
 fn ops07(c: &Ctx) -> Vec<Hit> {
     alarms_on(c)
-        .into_iter()
+        .iter()
         .filter(|a| a.alarm_actions.is_empty() || !a.actions_enabled)
         .flat_map(|a| {
             let ev = if a.alarm_actions.is_empty() { format!("alarm {} AlarmActions=[]", a.name) } else { format!("alarm {} ActionsEnabled=false", a.name) };
