@@ -14,8 +14,6 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use std::collections::HashMap;
-
 use rustc_hash::{FxHashMap, FxHashSet};
 
 use crate::model::{
@@ -375,16 +373,73 @@ impl Review {
 /// Run every check over every service of the snapshot.
 pub fn evaluate(snap: &FleetSnapshot, cfg: &ReviewConfig) -> Review {
     let index = Index::new(snap);
+    let skip = unreadable(snap);
     let mut findings = Vec::new();
     for (i, svc) in snap.services.iter().enumerate() {
-        findings.extend(evaluate_service(snap, cfg, &index, i, svc));
+        findings.extend(evaluate_service_skipping(snap, cfg, &index, i, svc, &skip));
     }
     sort(&mut findings);
     Review {
         findings,
-        not_evaluated: not_evaluated(),
+        not_evaluated: not_evaluated_for(&skip),
         suppressed: vec![],
     }
+}
+
+/// The API each data-dependent check reads beyond ECS, by check id. A check
+/// whose data the source did not read is reported as not evaluated rather
+/// than firing on absent data (no alarms read ≠ no alarms).
+pub fn data_needs(id: &str) -> Option<(&'static str, &'static str)> {
+    Some(match id {
+        "OPS-05" | "OPS-06" | "OPS-07" => ("cloudwatch", "cloudwatch:DescribeAlarms"),
+        "PERF-02" | "COST-01" | "SUS-02" => ("cloudwatch", "cloudwatch:GetMetricData"),
+        "OPS-03" => ("logs", "logs:DescribeLogGroups"),
+        "SEC-06" => ("iam", "iam:GetRolePolicy / ListAttachedRolePolicies"),
+        "REL-05" => ("ec2", "ec2:DescribeSubnets"),
+        "REL-14" => ("elbv2", "elasticloadbalancing:DescribeLoadBalancers"),
+        "REL-04" | "REL-10" | "REL-11" | "SUS-01" | "PERF-03" => (
+            "autoscaling",
+            "application-autoscaling:DescribeScalableTargets",
+        ),
+        _ => return None,
+    })
+}
+
+/// Checks (id → reason) whose data this snapshot's source did not read. The
+/// simulator models everything; AWS reports per API in `freshness`.
+pub fn unreadable(snap: &FleetSnapshot) -> Vec<(&'static str, String)> {
+    if snap.source.kind != "aws" {
+        return vec![];
+    }
+    CHECKS
+        .iter()
+        .filter_map(|c| {
+            let (kind, api) = data_needs(c.id)?;
+            let reason = match snap.freshness.get(kind) {
+                None => format!("needs {api}, which this source does not read yet"),
+                Some(f) if f.updated_at.is_none() => {
+                    format!("needs {api}: {}", f.error.as_deref().unwrap_or("not read"))
+                }
+                Some(_) => return None,
+            };
+            Some((c.id, reason))
+        })
+        .collect()
+}
+
+/// The checks not evaluated: those that need other services, then those
+/// whose data the source did not read.
+pub fn not_evaluated_for(skip: &[(&'static str, String)]) -> Vec<NotEvaluated> {
+    let mut out = not_evaluated();
+    out.extend(skip.iter().filter_map(|(id, reason)| {
+        let c = CHECKS.iter().find(|c| c.id == *id)?;
+        Some(NotEvaluated {
+            id: c.id,
+            title: c.title,
+            reason: reason.clone(),
+        })
+    }));
+    out
 }
 
 /// The checks this build cannot evaluate, with the reason.
@@ -402,6 +457,13 @@ pub fn not_evaluated() -> Vec<NotEvaluated> {
         .collect()
 }
 
+fn order(a: &Finding, b: &Finding) -> std::cmp::Ordering {
+    (a.severity, a.id, &a.resource).cmp(&(b.severity, b.id, &b.resource))
+}
+
+pub(crate) fn sort(findings: &mut [Finding]) {
+    findings.sort_by(order);
+}
 /// Every check on one service (the unit of incremental re-evaluation).
 pub fn evaluate_service(
     snap: &FleetSnapshot,
@@ -410,22 +472,27 @@ pub fn evaluate_service(
     position: usize,
     svc: &Service,
 ) -> Vec<Finding> {
+    evaluate_service_skipping(snap, cfg, index, position, svc, &[])
+}
+
+fn evaluate_service_skipping(
+    snap: &FleetSnapshot,
+    cfg: &ReviewConfig,
+    index: &Index,
+    position: usize,
+    svc: &Service,
+    skip: &[(&'static str, String)],
+) -> Vec<Finding> {
     let ctx = ctx_with(snap, cfg, index, position, svc);
     let mut out = Vec::new();
     for check in CHECKS {
-        if let Kind::Service(f) = check.kind {
+        if let Kind::Service(f) = check.kind
+            && !skip.iter().any(|(id, _)| *id == check.id)
+        {
             out.extend(f(&ctx).into_iter().map(|hit| finding(check, svc, hit)));
         }
     }
     out
-}
-
-fn order(a: &Finding, b: &Finding) -> std::cmp::Ordering {
-    (a.severity, a.id, &a.resource).cmp(&(b.severity, b.id, &b.resource))
-}
-
-pub(crate) fn sort(findings: &mut [Finding]) {
-    findings.sort_by(order);
 }
 
 fn merge_sorted(a: Vec<Finding>, b: Vec<Finding>) -> Vec<Finding> {
@@ -515,7 +582,10 @@ struct Inputs {
 /// snapshot are re-checked; the review is patched in place.
 #[derive(Default)]
 pub struct ReviewCache {
-    inputs: HashMap<String, Inputs>,
+    /// By service ARN.
+    inputs: FxHashMap<String, Inputs>,
+    /// Checks skipped for want of data, as of the last update.
+    skip: Vec<(&'static str, String)>,
     review: Review,
     /// Services re-evaluated by the last [`ReviewCache::update`].
     pub last_evaluated: usize,
@@ -528,12 +598,21 @@ impl ReviewCache {
     }
 
     pub fn update(&mut self, snap: &FleetSnapshot, cfg: &ReviewConfig) -> &Review {
+        let skip = unreadable(snap);
+        if skip != self.skip {
+            // What the source reads changed: everything is re-checked.
+            self.inputs.clear();
+            self.review.findings.clear();
+            self.skip = skip;
+        }
         let index = Index::new(snap);
-        let mut changed: Vec<String> = Vec::new();
+        // (cluster, service) of services re-evaluated or gone.
+        let mut changed: Vec<(&str, &str)> = Vec::new();
         let mut added: Vec<Finding> = Vec::new();
-        let mut seen = std::collections::HashSet::new();
+        let mut seen: FxHashSet<&str> = FxHashSet::default();
         for (i, svc) in snap.services.iter().enumerate() {
-            let key = svc.key();
+            // Keyed by ARN: unique across regions, and looked up without allocating.
+            let key = svc.arn.as_str();
             let ctx = ctx_with(snap, cfg, &index, i, svc);
             let td_arn = svc
                 .primary_deployment()
@@ -541,43 +620,53 @@ impl ReviewCache {
                 .unwrap_or(&svc.task_definition);
             let same = self
                 .inputs
-                .get(&key)
+                .get(key)
                 .is_some_and(|old| unchanged(old, &ctx, svc, snap, td_arn));
             if !same {
-                added.extend(evaluate_service(snap, cfg, &index, i, svc));
+                added.extend(evaluate_service_skipping(
+                    snap, cfg, &index, i, svc, &self.skip,
+                ));
                 self.inputs
-                    .insert(key.clone(), Inputs::of(&ctx, svc, snap, td_arn));
-                changed.push(key.clone());
+                    .insert(key.to_string(), Inputs::of(&ctx, svc, snap, td_arn));
+                changed.push((svc.cluster.as_str(), svc.name.as_str()));
             }
             seen.insert(key);
         }
         let gone: Vec<String> = self
             .inputs
             .keys()
-            .filter(|k| !seen.contains(*k))
+            .filter(|k| !seen.contains(k.as_str()))
             .cloned()
             .collect();
+        let mut gone_names: Vec<(String, String)> = Vec::new();
         for k in &gone {
-            self.inputs.remove(k);
+            if let Some(old) = self.inputs.remove(k) {
+                gone_names.push((old.service.cluster.clone(), old.service.name.clone()));
+            }
         }
-        self.last_evaluated = changed.len();
-        if !changed.is_empty() || !gone.is_empty() {
-            let drop: FxHashSet<(&str, &str)> = changed
-                .iter()
-                .chain(&gone)
-                .filter_map(|k| k.split_once('/'))
-                .collect();
+        changed.extend(gone_names.iter().map(|(c, n)| (c.as_str(), n.as_str())));
+        self.last_evaluated = changed.len() - gone_names.len();
+        if !changed.is_empty() {
+            let hit = |f: &Finding| {
+                let svc = f.service.as_deref().unwrap_or("");
+                changed
+                    .iter()
+                    .any(|(c, n)| *n == svc && *c == f.cluster.as_str())
+            };
             let mut kept = std::mem::take(&mut self.review.findings);
-            kept.retain(|f| {
-                !drop.contains(&(f.cluster.as_str(), f.service.as_deref().unwrap_or("")))
-            });
+            if changed.len() <= 16 {
+                kept.retain(|f| !hit(f));
+            } else {
+                let drop: FxHashSet<(&str, &str)> = changed.iter().copied().collect();
+                kept.retain(|f| {
+                    !drop.contains(&(f.cluster.as_str(), f.service.as_deref().unwrap_or("")))
+                });
+            }
             // Both sides are sorted: merge instead of sorting everything again.
             sort(&mut added);
             self.review.findings = merge_sorted(kept, added);
         }
-        if self.review.not_evaluated.is_empty() {
-            self.review.not_evaluated = not_evaluated();
-        }
+        self.review.not_evaluated = not_evaluated_for(&self.skip);
         &self.review
     }
 }

@@ -398,3 +398,55 @@ fn the_cache_re_evaluates_only_what_changed() {
         );
     }
 }
+
+#[test]
+fn checks_without_their_data_are_not_evaluated_on_aws() {
+    use crate::model::Freshness;
+    let mut snap = crate::source::sim::Simulator::new(
+        crate::source::sim::scenario::Scenario::builtin("steady").unwrap(),
+        None,
+    )
+    .snapshot();
+    // The simulator models everything: nothing is skipped.
+    assert!(crate::review::unreadable(&snap).is_empty());
+    snap.source.kind = "aws".into();
+    snap.alarms.clear();
+    snap.freshness.clear();
+    snap.freshness.insert(
+        "ecs".into(),
+        Freshness {
+            updated_at: Some(1),
+            error: None,
+        },
+    );
+    snap.freshness.insert(
+        "autoscaling".into(),
+        Freshness {
+            updated_at: None,
+            error: Some("AccessDenied: application-autoscaling:DescribeScalableTargets".into()),
+        },
+    );
+    let review = crate::review::evaluate(&snap, &crate::review::ReviewConfig::default());
+    // No alarms were read, so "no alarms" is not a finding.
+    assert!(!review.findings.iter().any(|f| f.id == "OPS-06"));
+    let why = |id: &str| {
+        review
+            .not_evaluated
+            .iter()
+            .find(|n| n.id == id)
+            .map(|n| n.reason.clone())
+            .unwrap_or_default()
+    };
+    assert!(
+        why("OPS-06").contains("does not read yet"),
+        "{}",
+        why("OPS-06")
+    );
+    assert!(why("REL-10").contains("AccessDenied"), "{}", why("REL-10"));
+    // The incremental cache agrees with the full evaluation.
+    let mut cache = crate::review::ReviewCache::default();
+    assert_eq!(
+        cache.update(&snap, &crate::review::ReviewConfig::default()),
+        &review
+    );
+}
