@@ -14,11 +14,17 @@ use crate::model::{AzSpread, DeploymentStatus, RolloutState, short_task_definiti
 const DOC: &str = "https://docs.aws.amazon.com/AmazonECS/latest/developerguide/";
 
 /// A hit when there is evidence, nothing otherwise.
-fn hit_if(severity: Severity, resource: &str, evidence: Vec<String>, fix: String) -> Vec<Hit> {
-    if evidence.is_empty() {
-        return vec![];
-    }
-    hit(severity, resource, evidence, fix)
+/// A hit when there is evidence. A macro so that the fix text is only
+/// formatted for checks that fire (most checks of most services don't).
+macro_rules! hit_if {
+    ($severity:expr, $resource:expr, $evidence:expr, $fix:expr $(,)?) => {{
+        let evidence: Vec<String> = $evidence;
+        if evidence.is_empty() {
+            vec![]
+        } else {
+            hit($severity, $resource, evidence, $fix)
+        }
+    }};
 }
 
 fn hit(severity: Severity, resource: &str, evidence: Vec<String>, fix: String) -> Vec<Hit> {
@@ -106,10 +112,6 @@ fn rel02(c: &Ctx) -> Vec<Hit> {
 fn rel03(c: &Ctx) -> Vec<Hit> {
     let d = &c.svc.deployment_configuration;
     let desired = c.svc.desired_count;
-    let ev = format!(
-        "minimumHealthyPercent={} maximumPercent={} desiredCount={desired}",
-        d.minimum_healthy_percent, d.maximum_percent
-    );
     let sev = if d.minimum_healthy_percent == 0 {
         High
     } else if (d.minimum_healthy_percent < 100 && desired <= 2) || d.maximum_percent <= 100 {
@@ -117,6 +119,10 @@ fn rel03(c: &Ctx) -> Vec<Hit> {
     } else {
         return vec![];
     };
+    let ev = format!(
+        "minimumHealthyPercent={} maximumPercent={} desiredCount={desired}",
+        d.minimum_healthy_percent, d.maximum_percent
+    );
     hit(
         sev,
         &c.svc.arn,
@@ -143,7 +149,7 @@ fn rel04(c: &Ctx) -> Vec<Hit> {
     if let Some(m) = min.filter(|m| *m < 2) {
         ev.push(format!("scalable target MinCapacity={m}"));
     }
-    hit_if(High, &c.svc.arn, ev, svc_fix(c, "--desired-count 3"))
+    hit_if!(High, &c.svc.arn, ev, svc_fix(c, "--desired-count 3"))
 }
 
 fn rel05(c: &Ctx) -> Vec<Hit> {
@@ -158,17 +164,17 @@ fn rel05(c: &Ctx) -> Vec<Hit> {
         .collect();
     azs.sort();
     azs.dedup();
+    let sev = match azs.len() {
+        0 | 1 => High,
+        2 => Low,
+        _ => return vec![],
+    };
     let ev = vec![format!(
         "subnets {} span {} AZ(s): {}",
         c.svc.subnets.len(),
         azs.len(),
         azs.join(", ")
     )];
-    let sev = match azs.len() {
-        0 | 1 => High,
-        2 => Low,
-        _ => return vec![],
-    };
     hit(
         sev,
         &c.svc.arn,
@@ -182,7 +188,6 @@ fn rel05(c: &Ctx) -> Vec<Hit> {
 
 fn rel06(c: &Ctx) -> Vec<Hit> {
     let spread = AzSpread::of(c.svc);
-    let ev = vec![format!("running tasks per AZ: {}", spread.compact())];
     let sev = if spread.single_az()
         && c.svc
             .subnets
@@ -198,6 +203,7 @@ fn rel06(c: &Ctx) -> Vec<Hit> {
     } else {
         return vec![];
     };
+    let ev = vec![format!("running tasks per AZ: {}", spread.compact())];
     hit(
         sev,
         &c.svc.arn,
@@ -250,7 +256,7 @@ fn rel08(c: &Ctx) -> Vec<Hit> {
             ));
         }
     }
-    hit_if(
+    hit_if!(
         Medium,
         &c.svc.arn,
         ev,
@@ -274,7 +280,7 @@ fn rel09(c: &Ctx) -> Vec<Hit> {
 
 fn rel10(c: &Ctx) -> Vec<Hit> {
     let rid = c.svc.scaling_resource_id();
-    let fix = format!(
+    let fix = || format!(
         "aws application-autoscaling register-scalable-target --service-namespace ecs --resource-id {rid} --scalable-dimension ecs:service:DesiredCount --min-capacity 2 --max-capacity 10"
     );
     let ev = match c.scalable {
@@ -293,14 +299,14 @@ fn rel10(c: &Ctx) -> Vec<Hit> {
             ev
         }
     };
-    hit_if(Medium, &c.svc.arn, ev, fix)
+    hit_if!(Medium, &c.svc.arn, ev, fix())
 }
 
 fn rel11(c: &Ctx) -> Vec<Hit> {
     let Some(t) = c.scalable else {
         return vec![];
     };
-    let fix = format!(
+    let fix = || format!(
         "aws application-autoscaling put-scaling-policy --policy-type TargetTrackingScaling --resource-id {} --target-tracking-scaling-policy-configuration 'TargetValue=60,PredefinedMetricSpecification={{PredefinedMetricType=ECSServiceAverageCPUUtilization}}'",
         t.resource_id
     );
@@ -309,7 +315,7 @@ fn rel11(c: &Ctx) -> Vec<Hit> {
             Medium,
             &c.svc.arn,
             vec!["scalable target without a TargetTrackingScaling policy".into()],
-            fix,
+            fix(),
         );
     }
     let high: Vec<String> = t
@@ -328,7 +334,7 @@ fn rel11(c: &Ctx) -> Vec<Hit> {
     if high.is_empty() {
         return vec![];
     }
-    hit(Medium, &c.svc.arn, high, fix)
+    hit(Medium, &c.svc.arn, high, fix())
 }
 
 const MIN_MS: i64 = 60_000;
@@ -366,7 +372,7 @@ fn rel12(c: &Ctx) -> Vec<Hit> {
             c.svc.running_count, c.svc.desired_count
         ));
     }
-    hit_if(High, &c.svc.arn, ev, "open the rollback runbook: ecsdeck runbook run rollback --param cluster=… --param service=…".into())
+    hit_if!(High, &c.svc.arn, ev, "open the rollback runbook: ecsdeck runbook run rollback --param cluster=… --param service=…".into())
 }
 
 fn rel13(c: &Ctx) -> Vec<Hit> {
@@ -429,7 +435,7 @@ fn rel15(c: &Ctx) -> Vec<Hit> {
         .filter(|d| !image_is_pinned(&d.image))
         .map(|d| format!("container {} image {}", d.name, d.image))
         .collect();
-    hit_if(Medium, &td.arn, ev, "pin a version tag or @sha256 digest and register a new revision; set the ECR repository to IMMUTABLE".into())
+    hit_if!(Medium, &td.arn, ev, "pin a version tag or @sha256 digest and register a new revision; set the ECR repository to IMMUTABLE".into())
 }
 
 /// A tag other than `latest`, or a digest.
@@ -502,7 +508,7 @@ fn ops02(c: &Ctx) -> Vec<Hit> {
         })
         .map(|d| format!("container {} has no logConfiguration.logDriver", d.name))
         .collect();
-    hit_if(High, &td.arn, ev, "set logConfiguration {logDriver: awslogs, options: {awslogs-group, awslogs-region, awslogs-stream-prefix}}".into())
+    hit_if!(High, &td.arn, ev, "set logConfiguration {logDriver: awslogs, options: {awslogs-group, awslogs-region, awslogs-stream-prefix}}".into())
 }
 
 fn log_groups<'a>(c: &'a Ctx) -> Vec<&'a str> {
@@ -562,7 +568,7 @@ fn ops04(c: &Ctx) -> Vec<Hit> {
         })
         .map(|d| format!("container {} awslogs mode=blocking", d.name))
         .collect();
-    hit_if(Low, &td.arn, ev, "set logConfiguration.options mode=non-blocking and max-buffer-size=25m (or keep blocking on purpose for audit logs)".into())
+    hit_if!(Low, &td.arn, ev, "set logConfiguration.options mode=non-blocking and max-buffer-size=25m (or keep blocking on purpose for audit logs)".into())
 }
 
 fn alarms_on<'a>(c: &Ctx<'a>) -> &'a [&'a crate::model::Alarm] {
@@ -680,7 +686,7 @@ fn sec02(c: &Ctx) -> Vec<Hit> {
             }
         }
     }
-    hit_if(Critical, &td.arn, ev, "move them to containerDefinitions[].secrets[].valueFrom (Secrets Manager / SSM ARN) and rotate what was exposed".into())
+    hit_if!(Critical, &td.arn, ev, "move them to containerDefinitions[].secrets[].valueFrom (Secrets Manager / SSM ARN) and rotate what was exposed".into())
 }
 
 fn sec03(c: &Ctx) -> Vec<Hit> {
@@ -700,7 +706,7 @@ fn sec03(c: &Ctx) -> Vec<Hit> {
             )
         })
         .collect();
-    hit_if(
+    hit_if!(
         High,
         &td.arn,
         ev,
@@ -727,7 +733,7 @@ fn sec04(c: &Ctx) -> Vec<Hit> {
             )
         })
         .collect();
-    hit_if(
+    hit_if!(
         Medium,
         &td.arn,
         ev,
@@ -755,7 +761,7 @@ fn sec05(c: &Ctx) -> Vec<Hit> {
             ));
         }
     }
-    hit_if(
+    hit_if!(
         High,
         &td.arn,
         ev,
@@ -835,7 +841,7 @@ fn sec06(c: &Ctx) -> Vec<Hit> {
             }
         }
     }
-    hit_if(High, td.task_role_arn.as_deref().unwrap_or(&td.arn), ev, "scope actions to resource ARNs (IAM Access Analyzer policy generation) and separate task and execution roles".into())
+    hit_if!(High, td.task_role_arn.as_deref().unwrap_or(&td.arn), ev, "scope actions to resource ARNs (IAM Access Analyzer policy generation) and separate task and execution roles".into())
 }
 
 fn sec10(c: &Ctx) -> Vec<Hit> {
@@ -974,7 +980,7 @@ fn perf02(c: &Ctx) -> Vec<Hit> {
     if max_mem > 90.0 {
         ev.push(format!("max MemoryUtilization {max_mem:.0}%"));
     }
-    hit_if(
+    hit_if!(
         High,
         &c.svc.arn,
         ev,
@@ -1005,7 +1011,7 @@ fn perf03(c: &Ctx) -> Vec<Hit> {
             "{free} free IPs in the service's subnets < {headroom} tasks of scaling headroom"
         ));
     }
-    hit_if(
+    hit_if!(
         Medium,
         &c.svc.arn,
         ev,
@@ -1126,7 +1132,7 @@ fn cost04(c: &Ctx) -> Vec<Hit> {
     if !c.svc.enable_ecs_managed_tags {
         ev.push("enableECSManagedTags=false".into());
     }
-    hit_if(
+    hit_if!(
         Low,
         &c.svc.arn,
         ev,

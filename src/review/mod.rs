@@ -374,11 +374,33 @@ impl Review {
 pub fn evaluate(snap: &FleetSnapshot, cfg: &ReviewConfig) -> Review {
     let index = Index::new(snap);
     let skip = unreadable(snap);
-    let mut findings = Vec::new();
-    for (i, svc) in snap.services.iter().enumerate() {
-        findings.extend(evaluate_service_skipping(snap, cfg, &index, i, svc, &skip));
-    }
-    sort(&mut findings);
+    let n = snap.services.len();
+    // Two halves of the fleet on two threads for big fleets (the checks are
+    // pure functions over shared, immutable data).
+    let per_half = |range: std::ops::Range<usize>| {
+        let mut out = Vec::with_capacity(range.len() * 8);
+        for i in range {
+            out.extend(evaluate_service_skipping(
+                snap,
+                cfg,
+                &index,
+                i,
+                &snap.services[i],
+                &skip,
+            ));
+        }
+        out
+    };
+    let findings = if n >= 200 {
+        let (a, b) = std::thread::scope(|s| {
+            let h = s.spawn(|| per_half(n / 2..n));
+            let a = per_half(0..n / 2);
+            (a, h.join().unwrap_or_default())
+        });
+        sorted_by_buckets(a.into_iter().chain(b))
+    } else {
+        sorted_by_buckets(per_half(0..n).into_iter())
+    };
     Review {
         findings,
         not_evaluated: not_evaluated_for(&skip),
@@ -463,6 +485,27 @@ fn order(a: &Finding, b: &Finding) -> std::cmp::Ordering {
 
 pub(crate) fn sort(findings: &mut [Finding]) {
     findings.sort_by(order);
+}
+
+/// The same order as [`sort`], cheaper for a whole fleet: findings arrive
+/// service by service (services are ordered by region, cluster, name, and so
+/// are their ARNs), so each (severity, id) bucket is nearly sorted by
+/// resource already, and each finding moves twice instead of once per
+/// merge pass.
+fn sorted_by_buckets(findings: impl Iterator<Item = Finding>) -> Vec<Finding> {
+    let mut buckets: std::collections::BTreeMap<(Severity, &'static str), Vec<Finding>> =
+        std::collections::BTreeMap::new();
+    let mut total = 0;
+    for f in findings {
+        total += 1;
+        buckets.entry((f.severity, f.id)).or_default().push(f);
+    }
+    let mut out = Vec::with_capacity(total);
+    for (_, mut b) in buckets {
+        b.sort_by(|x, y| x.resource.cmp(&y.resource));
+        out.append(&mut b);
+    }
+    out
 }
 /// Every check on one service (the unit of incremental re-evaluation).
 pub fn evaluate_service(
