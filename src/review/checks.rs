@@ -280,9 +280,11 @@ fn rel09(c: &Ctx) -> Vec<Hit> {
 
 fn rel10(c: &Ctx) -> Vec<Hit> {
     let rid = c.svc.scaling_resource_id();
-    let fix = || format!(
-        "aws application-autoscaling register-scalable-target --service-namespace ecs --resource-id {rid} --scalable-dimension ecs:service:DesiredCount --min-capacity 2 --max-capacity 10"
-    );
+    let fix = || {
+        format!(
+            "aws application-autoscaling register-scalable-target --service-namespace ecs --resource-id {rid} --scalable-dimension ecs:service:DesiredCount --min-capacity 2 --max-capacity 10"
+        )
+    };
     let ev = match c.scalable {
         None => vec![format!("no scalable target for {rid}")],
         Some(t) => {
@@ -306,10 +308,12 @@ fn rel11(c: &Ctx) -> Vec<Hit> {
     let Some(t) = c.scalable else {
         return vec![];
     };
-    let fix = || format!(
-        "aws application-autoscaling put-scaling-policy --policy-type TargetTrackingScaling --resource-id {} --target-tracking-scaling-policy-configuration 'TargetValue=60,PredefinedMetricSpecification={{PredefinedMetricType=ECSServiceAverageCPUUtilization}}'",
-        t.resource_id
-    );
+    let fix = || {
+        format!(
+            "aws application-autoscaling put-scaling-policy --policy-type TargetTrackingScaling --resource-id {} --target-tracking-scaling-policy-configuration 'TargetValue=60,PredefinedMetricSpecification={{PredefinedMetricType=ECSServiceAverageCPUUtilization}}'",
+            t.resource_id
+        )
+    };
     if t.policies.is_empty() {
         return hit(
             Medium,

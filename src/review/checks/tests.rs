@@ -450,22 +450,3 @@ fn checks_without_their_data_are_not_evaluated_on_aws() {
         &review
     );
 }
-
-#[test]
-#[ignore]
-fn zz_count_bench_findings() {
-    let mut sim = Simulator::new(Scenario::synthetic(1_000, 10), Some(1));
-    sim.run_until(120_000);
-    let snap = sim.snapshot();
-    let t = std::time::Instant::now();
-    let r = evaluate(&snap, &ReviewConfig::default());
-    let el = t.elapsed();
-    let ev: usize = r.findings.iter().map(|f| f.evidence.len()).sum();
-    let mut by: std::collections::BTreeMap<&str, usize> = Default::default();
-    for f in &r.findings { *by.entry(f.id).or_default() += 1; }
-    eprintln!("{} findings, {ev} evidence lines, {:?} debug; {:?}", r.findings.len(), el, by);
-    let t = std::time::Instant::now();
-    let idx = crate::review::Index::new(&snap);
-    eprintln!("index {:?}; alarms {} tgs {} metrics {} tds {}", t.elapsed(), snap.alarms.len(), snap.target_groups.len(), snap.metrics.len(), snap.task_definitions.len());
-    let _ = idx;
-}
