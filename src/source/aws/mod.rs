@@ -168,6 +168,21 @@ impl AwsSource {
     }
 }
 
+/// Hand out the previous refresh's `Arc` for every service that did not
+/// change, so consumers (the review cache) see "unchanged" by pointer. The
+/// comparison runs here, in the source task, not on the UI thread.
+pub fn reuse_unchanged(fresh: &mut FleetSnapshot, prev: &FleetSnapshot) {
+    let old: std::collections::HashMap<&str, &Arc<crate::model::Service>> =
+        prev.services.iter().map(|s| (s.arn.as_str(), s)).collect();
+    for s in &mut fresh.services {
+        if let Some(o) = old.get(s.arn.as_str())
+            && ***o == **s
+        {
+            *s = Arc::clone(o);
+        }
+    }
+}
+
 pub fn now_ms() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -181,8 +196,14 @@ pub fn spawn(source: AwsSource, interval: Duration) -> SourceHandle {
     let (snap_tx, snapshots) = watch::channel(Arc::new(FleetSnapshot::default()));
     let (control, mut control_rx) = mpsc::channel(16);
     tokio::spawn(async move {
+        let mut previous: Option<Arc<FleetSnapshot>> = None;
         loop {
-            let snap = Arc::new(source.fetch().await);
+            let mut fresh = source.fetch().await;
+            if let Some(prev) = &previous {
+                reuse_unchanged(&mut fresh, prev);
+            }
+            let snap = Arc::new(fresh);
+            previous = Some(snap.clone());
             for f in snap.freshness.values() {
                 if let Some(e) = &f.error
                     && tx.send(Update::Warning(e.clone())).await.is_err()

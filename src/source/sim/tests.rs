@@ -454,3 +454,41 @@ fn control_api_changes_the_fleet() {
     assert!(sim.set_desired_count("prod", "nope", 1).is_err());
     assert!(sim.deploy("prod", "api", "api:999").is_err());
 }
+
+#[test]
+fn unchanged_services_keep_their_arc() {
+    let mut sim = Simulator::new(Scenario::builtin("steady").unwrap(), None);
+    sim.run_until(300_000);
+    let a = sim.snapshot();
+    let b = sim.snapshot();
+    assert!(
+        a.services
+            .iter()
+            .zip(&b.services)
+            .all(|(x, y)| std::sync::Arc::ptr_eq(x, y))
+    );
+    sim.set_desired_count("prod", "worker", 4).unwrap();
+    let c = sim.snapshot();
+    let changed: Vec<String> = b
+        .services
+        .iter()
+        .zip(&c.services)
+        .filter(|(x, y)| !std::sync::Arc::ptr_eq(x, y))
+        .map(|(_, y)| y.key())
+        .collect();
+    assert_eq!(changed, ["prod/worker"]);
+    // The AWS source does the same between refreshes.
+    let mut fresh = c.clone();
+    for s in &mut fresh.services {
+        *s = std::sync::Arc::new((**s).clone());
+    }
+    std::sync::Arc::make_mut(&mut fresh.services[0]).desired_count += 1;
+    crate::source::aws::reuse_unchanged(&mut fresh, &c);
+    let reused = fresh
+        .services
+        .iter()
+        .zip(&c.services)
+        .filter(|(x, y)| std::sync::Arc::ptr_eq(x, y))
+        .count();
+    assert_eq!(reused, c.services.len() - 1);
+}
