@@ -450,9 +450,9 @@ fn runbook_offline(
                     .map(|d| format!(" (default {d})"))
                     .unwrap_or_default();
                 let req = if p.required { " required" } else { "" };
+                let ty = format!("{:?}", p.ty).to_lowercase();
                 println!(
-                    "  {name}: {:?}{req}{d}  {}",
-                    p.ty,
+                    "  {name}: {ty}{req}{d}  {}",
                     p.prompt.as_deref().unwrap_or("")
                 );
             }

@@ -447,4 +447,17 @@ fn runbook_console_run() {
         r.runner.journal.events.iter().any(|e| e.kind == "note"
             && e.detail["text"] == "Dashboards open; on-call paged by test page.")
     );
+    // A run in progress: the first q warns, the second quits.
+    key(&mut rig.app, KeyCode::Char('q'));
+    assert!(!rig.app.quit);
+    assert!(
+        rig.app
+            .message
+            .as_ref()
+            .unwrap()
+            .0
+            .contains("--resume gameday-az-outage-test")
+    );
+    key(&mut rig.app, KeyCode::Char('q'));
+    assert!(rig.app.quit);
 }

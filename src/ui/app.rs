@@ -231,6 +231,8 @@ pub struct App {
     pub badges: HashMap<String, (review::Severity, usize)>,
     /// `:runbooks`: the library and the run in progress.
     pub runbooks: crate::ui::runbooks::RunbookUi,
+    /// `q` was pressed once during a runbook run.
+    pub quit_armed: bool,
 }
 
 impl App {
@@ -262,6 +264,7 @@ impl App {
             suppressions: Vec::new(),
             badges: HashMap::new(),
             runbooks: Default::default(),
+            quit_armed: false,
         }
     }
 
@@ -273,6 +276,29 @@ impl App {
             crate::source::aws::now_ms()
         } else {
             snap.at
+        }
+    }
+
+    /// Quit, unless a runbook run is in progress: then the first `q` says so
+    /// and a second one quits (`:q!` quits at once). The journal keeps the
+    /// run; `ecsdeck runbook run ID --resume RUN_ID` continues it.
+    pub fn request_quit(&mut self) {
+        let running = self
+            .runbooks
+            .running()
+            .filter(|r| !r.runner.is_finished())
+            .map(|r| r.runner.run_id.clone());
+        match running {
+            Some(id) if !self.quit_armed => {
+                self.quit_armed = true;
+                self.message = Some((
+                    format!(
+                        "runbook run {id} is in progress: q again to quit (resume it with --resume {id})"
+                    ),
+                    true,
+                ));
+            }
+            _ => self.quit = true,
         }
     }
 
@@ -509,7 +535,7 @@ impl App {
                 KeyCode::Char('k') | KeyCode::Up => {
                     self.help_scroll = self.help_scroll.saturating_sub(1)
                 }
-                KeyCode::Char('q') => self.quit = true,
+                KeyCode::Char('q') => self.request_quit(),
                 _ => self.help = false,
             }
             return vec![];
@@ -611,7 +637,8 @@ impl App {
         let arg = words.next();
         self.message = None;
         match cmd {
-            "q" | "q!" | "quit" | "qa" => self.quit = true,
+            "q!" | "qa" => self.quit = true,
+            "q" | "quit" => self.request_quit(),
             "svc" | "services" | "s" => self.show_fleet(Pane::Services),
             "alarms" | "alarm" | "a" => self.show_fleet(Pane::Alarms),
             "timeline" | "tl" | "t" => self.show_fleet(Pane::Timeline),
@@ -714,7 +741,7 @@ impl App {
         let page = self.page.max(1) as isize;
         self.message = None;
         match action {
-            Action::Quit => self.quit = true,
+            Action::Quit => self.request_quit(),
             Action::Help => {
                 self.help = true;
                 self.help_scroll = 0;
