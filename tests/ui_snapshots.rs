@@ -461,3 +461,28 @@ fn runbook_console_run() {
     key(&mut rig.app, KeyCode::Char('q'));
     assert!(rig.app.quit);
 }
+
+#[test]
+fn aws_status_line_shows_api_rate_and_throttles() {
+    let mut sim = Simulator::new(Scenario::builtin("steady").unwrap(), None);
+    sim.run_until(60_000);
+    let mut app = App::new(Theme::default_dark());
+    for (i, (calls, throttled)) in [(100u64, 0u64), (112, 3)].into_iter().enumerate() {
+        sim.run_until(60_000 * (i as i64 + 2));
+        let mut snap = sim.snapshot();
+        snap.source.kind = "aws".into();
+        snap.source.label = "prod-readonly".into();
+        snap.source.seed = None;
+        snap.source.api_calls = Some(calls);
+        snap.source.throttles = Some(throttled);
+        app.apply(Update::Snapshot(std::sync::Arc::new(snap)));
+    }
+    assert_eq!(app.api_calls_per_min(), Some(12.0));
+    let s = screen(&app, 160, 48);
+    let first = s.lines().next().unwrap();
+    assert!(
+        first.contains("12 calls/min") && first.contains("3 throttled"),
+        "{first}"
+    );
+    insta::assert_snapshot!("aws_status_line_160x48", s);
+}

@@ -56,6 +56,12 @@ pub struct SourceInfo {
     /// Simulation speed factor (demo only).
     pub speed: Option<f64>,
     pub seed: Option<u64>,
+    /// AWS API calls made since start (AWS only; the status line shows a rate).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub api_calls: Option<u64>,
+    /// Of those, how many were throttled (AWS only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub throttles: Option<u64>,
 }
 
 #[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]

@@ -233,6 +233,8 @@ pub struct App {
     pub runbooks: crate::ui::runbooks::RunbookUi,
     /// `q` was pressed once during a runbook run.
     pub quit_armed: bool,
+    /// (source time, AWS API calls so far) of recent snapshots, for calls/min.
+    pub api_samples: std::collections::VecDeque<(i64, u64)>,
 }
 
 impl App {
@@ -265,6 +267,7 @@ impl App {
             badges: HashMap::new(),
             runbooks: Default::default(),
             quit_armed: false,
+            api_samples: Default::default(),
         }
     }
 
@@ -300,6 +303,14 @@ impl App {
             }
             _ => self.quit = true,
         }
+    }
+
+    /// AWS API calls per minute over the last few minutes (None on the demo
+    /// or before two refreshes).
+    pub fn api_calls_per_min(&self) -> Option<f64> {
+        let (t0, c0) = *self.api_samples.front()?;
+        let (t1, c1) = *self.api_samples.back()?;
+        (t1 > t0).then(|| (c1.saturating_sub(c0)) as f64 * 60_000.0 / (t1 - t0) as f64)
     }
 
     /// Step the runbook run over the latest snapshot (after updates, on ticks).
@@ -338,6 +349,16 @@ impl App {
                     only.clusters.retain(|x| self.clusters.contains(&x.name));
                     Arc::new(only)
                 };
+                if let Some(calls) = s.source.api_calls {
+                    self.api_samples.push_back((s.at, calls));
+                    while self
+                        .api_samples
+                        .front()
+                        .is_some_and(|(t, _)| s.at - t > 5 * 60_000)
+                    {
+                        self.api_samples.pop_front();
+                    }
+                }
                 self.store.apply_snapshot(s);
                 self.rows = rows::build(&self.store.snapshot);
                 // Only services whose inputs changed are re-checked.

@@ -229,6 +229,20 @@ fn staleness_spans(app: &App, narrow: bool) -> Vec<Span<'static>> {
             theme.warn(),
         ));
     }
+    // AWS: the API budget being spent, and throttling.
+    if let Some(rate) = app.api_calls_per_min() {
+        out.push(Span::styled(
+            if narrow {
+                format!(" {rate:.0}/m")
+            } else {
+                format!(" · {rate:.0} calls/min")
+            },
+            theme.dim(),
+        ));
+    }
+    if let Some(t) = snap.source.throttles.filter(|t| *t > 0) {
+        out.push(Span::styled(format!(" · {t} throttled"), theme.warn()));
+    }
     // Several sources (AWS pollers): the age of each, errors first.
     if snap.freshness.len() > 1 && !narrow {
         for (name, f) in &snap.freshness {

@@ -44,6 +44,8 @@ pub struct CallCounts {
     pub describe_tasks: AtomicU64,
     pub describe_task_definition: AtomicU64,
     pub autoscaling: AtomicU64,
+    /// Calls answered with a throttling error (after the SDK's retries).
+    pub throttles: AtomicU64,
 }
 
 impl CallCounts {
@@ -78,6 +80,9 @@ pub struct AwsSource {
     pub(crate) td_cache: tokio::sync::Mutex<BTreeMap<String, Arc<crate::model::TaskDefinition>>>,
 }
 
+/// Throttling errors seen by any source (the status line's count).
+pub static THROTTLES: AtomicU64 = AtomicU64::new(0);
+
 /// One line for an error, as the status line shows it ("AccessDenied: ...").
 pub fn describe_error<E: std::error::Error>(op: &str, e: &E) -> String {
     let mut msg = e.to_string();
@@ -87,6 +92,9 @@ pub fn describe_error<E: std::error::Error>(op: &str, e: &E) -> String {
         src = s.source();
     }
     let msg = msg.lines().next().unwrap_or("").to_string();
+    if msg.contains("Throttl") || msg.contains("Rate exceeded") || msg.contains("TooManyRequests") {
+        THROTTLES.fetch_add(1, Ordering::Relaxed);
+    }
     if msg.contains("malformed") || msg.contains("<html") || msg.contains("500") {
         return format!("{op}: not available from this endpoint");
     }
@@ -139,6 +147,8 @@ impl AwsSource {
                 region: self.region.clone(),
                 speed: None,
                 seed: None,
+                api_calls: None,
+                throttles: None,
             },
             ..Default::default()
         };
@@ -164,6 +174,8 @@ impl AwsSource {
             },
         };
         snap.freshness.insert("autoscaling".into(), fresh);
+        snap.source.api_calls = Some(self.calls.total());
+        snap.source.throttles = Some(THROTTLES.load(Ordering::Relaxed));
         snap
     }
 }

@@ -2054,6 +2054,7 @@ impl Engine {
                 region: self.region.clone(),
                 speed: self.speed,
                 seed: Some(self.seed),
+                ..Default::default()
             },
             clusters: self.clusters.clone(),
             services,
