@@ -12,7 +12,7 @@ use ecsdeck::cli::{
 use ecsdeck::config::Config;
 use ecsdeck::model::FleetSnapshot;
 use ecsdeck::model::rows;
-use ecsdeck::source::aws::{AwsOptions, AwsSource};
+use ecsdeck::source::aws::{AwsFleet, AwsOptions};
 use ecsdeck::source::sim::{Simulator, scenario::Scenario};
 use ecsdeck::source::{self, Update};
 use ecsdeck::status;
@@ -161,17 +161,12 @@ fn main() -> ExitCode {
             speed,
         }
     } else {
-        if g.region.len() > 1 {
-            eprintln!(
-                "ecsdeck: several --region values are not read yet; using {}",
-                g.region[0]
-            );
-        }
         Origin::Aws(AwsOptions {
             profile: g.profile.clone().filter(|p| !p.is_empty()),
             region: g.region.first().cloned(),
             endpoint_url: g.endpoint_url.clone(),
             clusters: g.cluster.clone(),
+            regions: g.region.clone(),
         })
     };
 
@@ -319,7 +314,7 @@ fn snapshot_once(origin: Origin, at: Option<std::time::Duration>) -> Result<Flee
                 .enable_all()
                 .build()
                 .map_err(|e| e.to_string())?;
-            let snap = rt.block_on(async { AwsSource::connect(opts).await.fetch().await });
+            let snap = rt.block_on(async { AwsFleet::connect(opts).await.fetch().await });
             let ecs_error = snap.freshness.get("ecs").and_then(|f| f.error.clone());
             match snap.freshness.values().find_map(|f| f.error.clone()) {
                 Some(_) if ecs_error.is_some() && snap.services.is_empty() => {
@@ -356,8 +351,8 @@ fn run_console(mut app: App, origin: Origin) -> ExitCode {
                 speed,
             } => ecsdeck::source::sim::spawn(Simulator::new(*scenario, seed), speed),
             Origin::Aws(opts) => {
-                let src = AwsSource::connect(opts).await;
-                ecsdeck::source::aws::spawn(src, std::time::Duration::from_secs(15))
+                let fleet = AwsFleet::connect(opts).await;
+                ecsdeck::source::aws::spawn(fleet, std::time::Duration::from_secs(15))
             }
         };
         // The first frame shows data, not "connecting…" (the simulator has

@@ -706,3 +706,102 @@ async fn review_names_the_expected_checks_per_service_against_moto() {
     // High findings exist: exit 1 with the default --fail-on high.
     assert_eq!(out.status.code(), Some(1));
 }
+
+/// `n` services in `cluster` of `region`.
+async fn seed_region(url: &str, region: &str, cluster: &str, n: usize) {
+    let conf = aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .endpoint_url(url)
+        .region(aws_config::Region::new(region.to_string()))
+        .load()
+        .await;
+    let ecs = aws_sdk_ecs::Client::new(&conf);
+    let td = ecs
+        .register_task_definition()
+        .family("api")
+        .network_mode(t::NetworkMode::Bridge)
+        .requires_compatibilities(t::Compatibility::Ec2)
+        .container_definitions(
+            t::ContainerDefinition::builder()
+                .name("api")
+                .image("api:1")
+                .memory(512)
+                .essential(true)
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let arn = td
+        .task_definition()
+        .unwrap()
+        .task_definition_arn()
+        .unwrap()
+        .to_string();
+    ecs.create_cluster()
+        .cluster_name(cluster)
+        .send()
+        .await
+        .unwrap();
+    for i in 0..n {
+        ecs.create_service()
+            .cluster(cluster)
+            .service_name(format!("svc-{i}"))
+            .task_definition(&arn)
+            .desired_count(1)
+            .launch_type(t::LaunchType::Ec2)
+            .send()
+            .await
+            .unwrap();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn status_reads_every_region_given() {
+    let Some(moto) = Moto::start() else { return };
+    fake_credentials();
+    seed_region(&moto.url, "us-east-1", "prod", 2).await;
+    seed_region(&moto.url, "us-west-2", "prod-dr", 1).await;
+    let data = tempfile::tempdir().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_ecsdeck"))
+        .args([
+            "status",
+            "--format",
+            "json",
+            "--region",
+            "us-east-1",
+            "--region",
+            "us-west-2",
+            "--endpoint-url",
+            &moto.url,
+            "--data-dir",
+        ])
+        .arg(data.path())
+        .output()
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "{e}: {} / {}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        )
+    });
+    let rows: Vec<(String, String)> = v["services"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| {
+            (
+                s["region"].as_str().unwrap().to_string(),
+                s["cluster"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        rows,
+        [
+            ("us-east-1".to_string(), "prod".to_string()),
+            ("us-east-1".to_string(), "prod".to_string()),
+            ("us-west-2".to_string(), "prod-dr".to_string()),
+        ]
+    );
+}

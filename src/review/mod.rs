@@ -437,12 +437,21 @@ pub fn unreadable(snap: &FleetSnapshot) -> Vec<(&'static str, String)> {
         .iter()
         .filter_map(|c| {
             let (kind, api) = data_needs(c.id)?;
-            let reason = match snap.freshness.get(kind) {
-                None => format!("needs {api}, which this source does not read yet"),
-                Some(f) if f.updated_at.is_none() => {
-                    format!("needs {api}: {}", f.error.as_deref().unwrap_or("not read"))
+            // Every region's reading of it (`kind`, `kind@us-west-2`, …).
+            let readings: Vec<&crate::model::Freshness> = snap
+                .freshness
+                .iter()
+                .filter(|(k, _)| {
+                    *k == kind || k.strip_prefix(kind).is_some_and(|r| r.starts_with('@'))
+                })
+                .map(|(_, f)| f)
+                .collect();
+            let reason = match readings.iter().find(|f| f.updated_at.is_none()) {
+                _ if readings.is_empty() => {
+                    format!("needs {api}, which this source does not read yet")
                 }
-                Some(_) => return None,
+                Some(f) => format!("needs {api}: {}", f.error.as_deref().unwrap_or("not read")),
+                None => return None,
             };
             Some((c.id, reason))
         })

@@ -313,22 +313,7 @@ impl Backend for AwsBackend {
         let snaps = self
             .rt
             .block_on(futures::future::join_all(sources.iter().map(|s| s.fetch())));
-        let mut it = snaps.into_iter();
-        let mut merged = it.next().unwrap_or_default();
-        for s in it {
-            merged.clusters.extend(s.clusters);
-            merged.services.extend(s.services);
-            merged.task_definitions.extend(s.task_definitions);
-            merged.scalable_targets.extend(s.scalable_targets);
-            merged.scaling_activities.extend(s.scaling_activities);
-            merged.target_groups.extend(s.target_groups);
-            merged.alarms.extend(s.alarms);
-            for (k, v) in s.freshness {
-                merged
-                    .freshness
-                    .insert(format!("{k}@{}", s.source.region), v);
-            }
-        }
+        let merged = super::merge(snaps);
         let snap = Arc::new(merged);
         self.cached = Some((now, snap.clone()));
         snap

@@ -31,6 +31,8 @@ pub struct AwsOptions {
     pub endpoint_url: Option<String>,
     /// Only these clusters (names); empty = every cluster of the region.
     pub clusters: Vec<String>,
+    /// Every `--region` given (a DR drill watches two); `region` is the first.
+    pub regions: Vec<String>,
 }
 
 /// API calls made, for the status line and the batching proof.
@@ -195,6 +197,95 @@ pub fn reuse_unchanged(fresh: &mut FleetSnapshot, prev: &FleetSnapshot) {
     }
 }
 
+/// The region a runbook call is for, if it names one.
+fn call_region(c: &crate::runbook::engine::PlannedCall) -> Option<String> {
+    use crate::runbook::engine::PlannedCall as P;
+    match c {
+        P::Scale { target, .. }
+        | P::SetCapacity { target, .. }
+        | P::UpdateService { target, .. }
+        | P::ForceNewDeployment { target }
+        | P::StopDeployment { target, .. }
+        | P::StopTasks { target, .. }
+        | P::ReleaseAz { target, .. }
+        | P::ResolveRevision { target, .. } => target.region.clone(),
+    }
+}
+
+/// One source per `--region`, read together and merged into one snapshot
+/// whose every service carries its region.
+pub struct AwsFleet {
+    pub sources: Vec<AwsSource>,
+}
+
+impl AwsFleet {
+    pub async fn connect(opts: AwsOptions) -> AwsFleet {
+        let mut regions = opts.regions.clone();
+        regions.dedup();
+        if regions.len() <= 1 {
+            return AwsFleet {
+                sources: vec![AwsSource::connect(opts).await],
+            };
+        }
+        let connects = regions.iter().map(|r| {
+            AwsSource::connect(AwsOptions {
+                region: Some(r.clone()),
+                ..opts.clone()
+            })
+        });
+        AwsFleet {
+            sources: futures::future::join_all(connects).await,
+        }
+    }
+
+    /// One full refresh of every region (concurrently), merged.
+    pub async fn fetch(&self) -> FleetSnapshot {
+        let snaps = futures::future::join_all(self.sources.iter().map(|s| s.fetch())).await;
+        merge(snaps)
+    }
+
+    pub fn calls(&self) -> u64 {
+        self.sources.iter().map(|s| s.calls.total()).sum()
+    }
+}
+
+/// Merge per-region snapshots. Services stay ordered by (region, cluster,
+/// name); freshness keys of later regions get an `@region` suffix.
+pub fn merge(snaps: Vec<FleetSnapshot>) -> FleetSnapshot {
+    let mut it = snaps.into_iter();
+    let mut merged = it.next().unwrap_or_default();
+    let mut regions = vec![merged.source.region.clone()];
+    for s in it {
+        regions.push(s.source.region.clone());
+        merged.clusters.extend(s.clusters);
+        merged.services.extend(s.services);
+        merged.task_definitions.extend(s.task_definitions);
+        merged.scalable_targets.extend(s.scalable_targets);
+        merged.scaling_activities.extend(s.scaling_activities);
+        merged.target_groups.extend(s.target_groups);
+        merged.alarms.extend(s.alarms);
+        merged.log_groups.extend(s.log_groups);
+        merged.metrics.extend(s.metrics);
+        for (k, v) in s.freshness {
+            merged
+                .freshness
+                .insert(format!("{k}@{}", s.source.region), v);
+        }
+        merged.source.api_calls = match (merged.source.api_calls, s.source.api_calls) {
+            (Some(a), Some(b)) => Some(a + b),
+            (a, b) => a.or(b),
+        };
+        merged.at = merged.at.max(s.at);
+    }
+    if regions.len() > 1 {
+        merged.source.region = regions.join(",");
+        merged.services.sort_by(|a, b| {
+            (&a.region, &a.cluster, &a.name).cmp(&(&b.region, &b.cluster, &b.name))
+        });
+    }
+    merged
+}
+
 pub fn now_ms() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -203,14 +294,14 @@ pub fn now_ms() -> i64 {
 
 /// Poll every `interval` (a refresh never queues behind one in flight: the
 /// next starts only after the previous finished).
-pub fn spawn(source: AwsSource, interval: Duration) -> SourceHandle {
+pub fn spawn(fleet: AwsFleet, interval: Duration) -> SourceHandle {
     let (tx, updates) = mpsc::channel(UPDATE_CHANNEL_BOUND);
     let (snap_tx, snapshots) = watch::channel(Arc::new(FleetSnapshot::default()));
     let (control, mut control_rx) = mpsc::channel(16);
     tokio::spawn(async move {
         let mut previous: Option<Arc<FleetSnapshot>> = None;
         loop {
-            let mut fresh = source.fetch().await;
+            let mut fresh = fleet.fetch().await;
             if let Some(prev) = &previous {
                 reuse_unchanged(&mut fresh, prev);
             }
@@ -233,7 +324,13 @@ pub fn spawn(source: AwsSource, interval: Duration) -> SourceHandle {
                     Some(Control::Shutdown) | None => return,
                     Some(Control::Apply(id, call)) => {
                         // A runbook action; the refresh right after shows its effect.
-                        let res = actions::perform(&source, &call).await;
+                        let region = call_region(&call);
+                        let src = fleet
+                            .sources
+                            .iter()
+                            .find(|s| region.as_deref().is_none_or(|r| s.region == r))
+                            .unwrap_or(&fleet.sources[0]);
+                        let res = actions::perform(src, &call).await;
                         if tx.send(Update::CallResult(id, res)).await.is_err() {
                             return;
                         }
