@@ -805,3 +805,159 @@ async fn status_reads_every_region_given() {
         ]
     );
 }
+
+/// A bare HTTP/1.1 POST to moto (for what the Rust SDKs this build carries
+/// can't call: EC2, moto's own state manager). Returns the body.
+fn http_post(url: &str, path: &str, headers: &[(&str, &str)], body: &str) -> String {
+    use std::io::{Read, Write};
+    let addr = url.trim_start_matches("http://");
+    let mut s = std::net::TcpStream::connect(addr).unwrap();
+    let mut req = format!(
+        "POST {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nContent-Length: {}\r\n",
+        body.len()
+    );
+    for (k, v) in headers {
+        req.push_str(&format!("{k}: {v}\r\n"));
+    }
+    req.push_str("\r\n");
+    req.push_str(body);
+    s.write_all(req.as_bytes()).unwrap();
+    let mut out = String::new();
+    s.read_to_string(&mut out).unwrap();
+    out.split_once("\r\n\r\n")
+        .map(|(_, b)| b.to_string())
+        .unwrap_or(out)
+}
+
+/// An EC2 instance in moto (RunInstances over the Query API), its id.
+fn moto_ec2_instance(url: &str) -> String {
+    let body = http_post(
+        url,
+        "/",
+        &[
+            ("Content-Type", "application/x-www-form-urlencoded"),
+            (
+                "Authorization",
+                "AWS4-HMAC-SHA256 Credential=testing/20260101/us-east-1/ec2/aws4_request, SignedHeaders=host, Signature=0",
+            ),
+        ],
+        "Action=RunInstances&Version=2016-11-15&ImageId=ami-12c6146b&MinCount=1&MaxCount=1",
+    );
+    let start = body.find("<instanceId>").expect("RunInstances answered") + "<instanceId>".len();
+    let end = start + body[start..].find('<').unwrap();
+    body[start..end].to_string()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn more_tasks_than_a_describe_batch_are_all_read() {
+    let Some(moto) = Moto::start() else { return };
+    fake_credentials();
+    // Tasks stay RUNNING however often they are described.
+    http_post(
+        &moto.url,
+        "/moto-api/state-manager/set-transition",
+        &[("Content-Type", "application/json")],
+        r#"{"model_name":"ecs::task","transition":{"progression":"manual","times":1000000}}"#,
+    );
+    let instance = moto_ec2_instance(&moto.url);
+    let conf = aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .endpoint_url(&moto.url)
+        .region(aws_config::Region::new("us-east-1"))
+        .load()
+        .await;
+    let ecs = aws_sdk_ecs::Client::new(&conf);
+    ecs.create_cluster()
+        .cluster_name("big")
+        .send()
+        .await
+        .unwrap();
+    let doc = format!(
+        r#"{{"instanceId":"{instance}","region":"us-east-1","availabilityZone":"us-east-1a"}}"#
+    );
+    ecs.register_container_instance()
+        .cluster("big")
+        .instance_identity_document(doc)
+        .total_resources(
+            t::Resource::builder()
+                .name("CPU")
+                .r#type("INTEGER")
+                .integer_value(1_000_000)
+                .build(),
+        )
+        .total_resources(
+            t::Resource::builder()
+                .name("MEMORY")
+                .r#type("INTEGER")
+                .integer_value(10_000_000)
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let td = ecs
+        .register_task_definition()
+        .family("w")
+        .container_definitions(
+            t::ContainerDefinition::builder()
+                .name("w")
+                .image("w:1")
+                .memory(16)
+                .cpu(1)
+                .essential(true)
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let td = td
+        .task_definition()
+        .unwrap()
+        .task_definition_arn()
+        .unwrap()
+        .to_string();
+    ecs.create_service()
+        .cluster("big")
+        .service_name("api")
+        .task_definition(&td)
+        .desired_count(260)
+        .launch_type(t::LaunchType::Ec2)
+        .send()
+        .await
+        .unwrap();
+    for _ in 0..26 {
+        ecs.run_task()
+            .cluster("big")
+            .task_definition(&td)
+            .count(10)
+            .group("service:api")
+            .send()
+            .await
+            .unwrap();
+    }
+    let src = AwsSource::connect(AwsOptions {
+        region: Some("us-east-1".into()),
+        endpoint_url: Some(moto.url.clone()),
+        ..Default::default()
+    })
+    .await;
+    let snap = src.fetch().await;
+    assert!(
+        snap.freshness["ecs"].error.is_none(),
+        "{:?}",
+        snap.freshness
+    );
+    let api = snap.services.iter().find(|s| s.name == "api").unwrap();
+    let running = api
+        .tasks
+        .iter()
+        .filter(|t| t.last_status == "RUNNING")
+        .count();
+    assert_eq!(running, 260, "no task dropped past the batch of 100");
+    use std::sync::atomic::Ordering::Relaxed;
+    // The batching minimum: ceil(260/100) DescribeTasks calls.
+    assert_eq!(src.calls.describe_tasks.load(Relaxed), 3);
+    eprintln!(
+        "aws calls for one refresh of 1 service / 260 tasks: {}",
+        src.calls.total()
+    );
+}
