@@ -1214,6 +1214,26 @@ impl Runner {
     /// Blocking findings and allowed environment tags.
     fn preconditions(&mut self, now: EpochMs, snap: &FleetSnapshot) -> Result<(), String> {
         let safety = self.rb.meta.safety.clone();
+        // Guardrails that cannot be read are no guardrails: a GameDay does not
+        // start without them; other runbooks (an incident's rollback must go
+        // on) start with a warning in the journal.
+        let alarms_readable = snap.source.kind != "aws"
+            || snap
+                .freshness
+                .iter()
+                .any(|(k, f)| k.starts_with("cloudwatch") && f.updated_at.is_some());
+        if !self.rb.meta.stop_conditions.is_empty() && !alarms_readable {
+            let msg = "its stop conditions cannot be checked: this source does not read CloudWatch alarms";
+            if self.rb.meta.kind == super::Kind::Gameday {
+                return Err(format!("refused: {msg}"));
+            }
+            self.log(
+                now,
+                None,
+                "warning",
+                json!({"message": format!("{msg}; the run is not guarded")}),
+            );
+        }
         let r = self.default_ref();
         let svc = cond::find_service(snap, &r);
         if !safety.allowed_env_tags.is_empty() {

@@ -898,3 +898,56 @@ fn journal_survives_a_kill_and_resume_continues() {
     assert!(dir.path().join("runs/crash-1/report.md").exists());
     assert_eq!(kinds(&r2.journal.events, "run_start").len(), 1);
 }
+
+#[test]
+fn unreadable_guardrails_refuse_a_gameday_and_warn_otherwise() {
+    // An AWS source that does not read CloudWatch: no stop condition can fire.
+    let mut snap = sim_at("steady", 60_000).snapshot();
+    snap.source.kind = "aws".into();
+    snap.freshness.clear();
+    snap.freshness.insert(
+        "ecs".into(),
+        crate::model::Freshness {
+            updated_at: Some(snap.at),
+            error: None,
+        },
+    );
+    let start = |id: &str, params: &[(&str, &str)]| {
+        let rb = runbook(id);
+        let p = bind_params(
+            &rb,
+            &params
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+        )
+        .unwrap();
+        let mut r = Runner::new(rb, p, cfg(true), "g".into()).unwrap();
+        let _ = r.poll(snap.at, &snap);
+        r
+    };
+    let g = start(
+        "gameday-task-crash",
+        &[("cluster", "prod"), ("service", "api")],
+    );
+    let s = g.summary().expect("refused at once");
+    assert_eq!(s.outcome, Outcome::Aborted);
+    assert!(
+        s.reason
+            .as_deref()
+            .unwrap()
+            .contains("stop conditions cannot be checked")
+    );
+    let o = start(
+        "scale-out",
+        &[("cluster", "prod"), ("service", "api"), ("target", "8")],
+    );
+    assert!(o.summary().is_none(), "an operational runbook goes on");
+    assert!(o.journal.events.iter().any(|e| {
+        e.kind == "warning"
+            && e.detail["message"]
+                .as_str()
+                .unwrap()
+                .contains("not guarded")
+    }));
+}
