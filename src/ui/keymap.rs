@@ -96,7 +96,7 @@ pub const BINDINGS: &[Binding] = &[
         [(KeyCode::Char(':'), N), (KeyCode::Char(':'), S)],
         ":",
         CommandLine,
-        "command (:svc :alarms :timeline :logs :findings :theme NAME :q)",
+        "command (:svc :alarms :timeline :logs :findings :runbooks :theme NAME :q)",
         true
     ),
     b!(
