@@ -486,3 +486,59 @@ fn aws_status_line_shows_api_rate_and_throttles() {
     );
     insta::assert_snapshot!("aws_status_line_160x48", s);
 }
+
+#[test]
+fn interrupted_runs_are_listed_and_resumed() {
+    use ecsdeck::runbook::engine::{RunConfig, Runner, bind_params};
+    // A run that was cut off after its first steps (an SSH session dropped).
+    let data = tempfile::tempdir().unwrap();
+    let sim = Simulator::new(Scenario::builtin("steady").unwrap(), None);
+    let snap = sim.snapshot();
+    let lib = ecsdeck::runbook::Library::load(&[]);
+    let rb = lib.get("gameday-task-crash").unwrap().clone();
+    let params = bind_params(
+        &rb,
+        &[("cluster", "prod"), ("service", "api")]
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect(),
+    )
+    .unwrap();
+    let cfg = |source: &str| RunConfig {
+        write: true,
+        operator: "test".into(),
+        review: Default::default(),
+        data_dir: Some(data.path().to_path_buf()),
+        source: source.into(),
+    };
+    let mut r = Runner::new(
+        rb,
+        params,
+        cfg("aws:prod@us-east-1"),
+        "gameday-task-crash-cut".into(),
+    )
+    .unwrap();
+    let _ = r.poll(snap.at, &snap); // steady, snapshot, then waits at go
+    drop(r);
+
+    let mut app = App::new(Theme::default_dark());
+    app.apply(Update::Snapshot(std::sync::Arc::new(snap)));
+    app.runbooks.data_dir = Some(data.path().to_path_buf());
+    app.runbooks.source_label = "aws:prod@us-east-1".into();
+    app.runbooks.write = true;
+    keys(&mut app, ":runbooks");
+    key(&mut app, KeyCode::Enter);
+    assert_eq!(app.runbooks.interrupted.len(), 1);
+    for _ in 0..5 {
+        key(&mut app, KeyCode::Char('j'));
+    }
+    insta::assert_snapshot!("runbooks_interrupted_80x24", screen(&app, 80, 24));
+    key(&mut app, KeyCode::Enter);
+    let run = app.runbooks.running().expect("resumed");
+    assert_eq!(run.runner.run_id, "gameday-task-crash-cut");
+    assert_eq!(run.runner.rb.steps[run.runner.cur.unwrap()].id, "go");
+    // Another source's runs are not offered.
+    app.runbooks.source_label = "aws:other@eu-west-1".into();
+    app.runbooks.scan_interrupted();
+    assert!(app.runbooks.interrupted.is_empty());
+}

@@ -670,6 +670,9 @@ impl App {
             "runbooks" | "runbook" | "rb" => {
                 self.view = View::Runbooks;
                 self.focus = 0;
+                if matches!(self.runbooks.screen, crate::ui::runbooks::Screen::List) {
+                    self.runbooks.scan_interrupted();
+                }
             }
             "logs" | "log" | "l" => {
                 let panes = self.view.panes();

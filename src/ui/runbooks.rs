@@ -85,6 +85,9 @@ pub struct RunbookUi {
     pub message: Option<(String, bool)>,
     /// Run id to use instead of a fresh one (screen tests).
     pub fixed_run_id: Option<String>,
+    /// Runs in the data dir that never ended (a dropped SSH session, a
+    /// crash): (run id, runbook id), newest first. Listed under the runbooks.
+    pub interrupted: Vec<(String, String)>,
 }
 
 impl Default for RunbookUi {
@@ -100,6 +103,7 @@ impl Default for RunbookUi {
             source_label: String::new(),
             message: None,
             fixed_run_id: None,
+            interrupted: Vec::new(),
         }
     }
 }
@@ -153,6 +157,69 @@ impl ConsoleRun {
 }
 
 impl RunbookUi {
+    /// Look for runs of this source that never ended (newest first, at most 5).
+    pub fn scan_interrupted(&mut self) {
+        self.interrupted.clear();
+        let Some(dir) = self.data_dir.as_ref().map(|d| d.join("runs")) else {
+            return;
+        };
+        let mut runs: Vec<(std::time::SystemTime, String, String)> = std::fs::read_dir(&dir)
+            .into_iter()
+            .flatten()
+            .flatten()
+            .filter_map(|e| {
+                let journal = e.path().join("journal.jsonl");
+                let modified = std::fs::metadata(&journal)
+                    .and_then(|m| m.modified())
+                    .ok()?;
+                let events = journal::read(&journal).ok()?;
+                let start = events.iter().find(|e| e.kind == "run_start")?;
+                if events.iter().any(|e| e.kind == "run_end")
+                    || start.detail["source"] != self.source_label.as_str()
+                {
+                    return None;
+                }
+                let id = e.file_name().to_string_lossy().into_owned();
+                let runbook = start.detail["runbook"].as_str()?.to_string();
+                Some((modified, id, runbook))
+            })
+            .collect();
+        runs.sort_by(|a, b| b.0.cmp(&a.0));
+        self.interrupted = runs.into_iter().take(5).map(|(_, i, r)| (i, r)).collect();
+    }
+
+    fn resume(&self, run_id: &str, runbook: &str) -> Result<Box<ConsoleRun>, String> {
+        if self.source_label.starts_with("demo:") {
+            // The console's simulator restarted with this session; only the
+            // headless resume replays the run's calls into a simulator.
+            return Err(format!(
+                "on the demo, resume with: ecsdeck --demo --write runbook run {runbook} --resume {run_id}"
+            ));
+        }
+        let rb = self
+            .library
+            .get(runbook)
+            .cloned()
+            .ok_or_else(|| format!("runbook {runbook} is not installed"))?;
+        let cfg = RunConfig {
+            write: self.write,
+            operator: self.operator.clone(),
+            review: self.review.clone(),
+            data_dir: self.data_dir.clone(),
+            source: self.source_label.clone(),
+        };
+        let runner = Runner::resume(rb, cfg, run_id.to_string())?;
+        Ok(Box::new(ConsoleRun {
+            step_cursor: runner.cur.unwrap_or(0),
+            runner,
+            modal: Modal::None,
+            in_flight: None,
+            next_id: 0,
+            dismissed: None,
+            abort_armed: false,
+        }))
+    }
+
     pub fn running(&self) -> Option<&ConsoleRun> {
         match &self.screen {
             Screen::Run(r) => Some(r),
@@ -279,8 +346,8 @@ impl RunbookUi {
         match &mut self.screen {
             Screen::List => match key.code {
                 KeyCode::Char('j') | KeyCode::Down => {
-                    self.list_cursor =
-                        (self.list_cursor + 1).min(self.library.runbooks.len().saturating_sub(1));
+                    let n = self.library.runbooks.len() + self.interrupted.len();
+                    self.list_cursor = (self.list_cursor + 1).min(n.saturating_sub(1));
                     true
                 }
                 KeyCode::Char('k') | KeyCode::Up => {
@@ -288,6 +355,21 @@ impl RunbookUi {
                     true
                 }
                 KeyCode::Enter => {
+                    if let Some((id, rb)) = self
+                        .list_cursor
+                        .checked_sub(self.library.runbooks.len())
+                        .and_then(|i| self.interrupted.get(i))
+                        .cloned()
+                    {
+                        match self.resume(&id, &rb) {
+                            Ok(run) => {
+                                self.message = Some((format!("resumed {id}"), false));
+                                self.screen = Screen::Run(run);
+                            }
+                            Err(e) => self.message = Some((e, true)),
+                        }
+                        return true;
+                    }
                     let Some(rb) = self.library.runbooks.get(self.list_cursor) else {
                         return true;
                     };
@@ -599,6 +681,25 @@ fn render_list(f: &mut Frame, area: Rect, ui: &RunbookUi, theme: &Theme) {
             format!(" ✗ {}", safe(&p.error)),
             theme.bad(),
         )));
+    }
+    if !ui.interrupted.is_empty() {
+        lines.push(Line::raw(""));
+        lines.push(Line::from(Span::styled(
+            " Interrupted runs (Enter resumes from the journal):",
+            theme.header(),
+        )));
+        let n = ui.library.runbooks.len();
+        for (i, (id, rb)) in ui.interrupted.iter().enumerate() {
+            let st = if n + i == ui.list_cursor {
+                theme.selected()
+            } else {
+                theme.warn()
+            };
+            lines.push(Line::from(vec![
+                Span::styled(format!(" {:<22}", safe(rb)), st),
+                Span::styled(safe(id).into_owned(), st),
+            ]));
+        }
     }
     lines.push(Line::raw(""));
     lines.push(Line::from(Span::styled(
