@@ -184,7 +184,7 @@ impl RunbookUi {
                 Some((modified, id, runbook))
             })
             .collect();
-        runs.sort_by(|a, b| b.0.cmp(&a.0));
+        runs.sort_by_key(|r| std::cmp::Reverse(r.0));
         self.interrupted = runs.into_iter().take(5).map(|(_, i, r)| (i, r)).collect();
     }
 
