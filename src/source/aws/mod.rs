@@ -100,8 +100,16 @@ pub fn describe_error<E: std::error::Error>(op: &str, e: &E) -> String {
     if msg.contains("malformed") || msg.contains("<html") || msg.contains("500") {
         return format!("{op}: not available from this endpoint");
     }
-    if msg.contains("expired") && msg.to_lowercase().contains("sso") {
+    let lower = msg.to_lowercase();
+    if lower.contains("expired") && lower.contains("sso") {
         return format!("{op}: the SSO token expired: run `aws sso login`");
+    }
+    if lower.contains("expiredtoken")
+        || lower.contains("security token included in the request is expired")
+    {
+        return format!(
+            "{op}: the session credentials expired: refresh them (aws sso login, or new session keys)"
+        );
     }
     format!("{op}: {msg}")
 }
@@ -176,6 +184,12 @@ impl AwsSource {
             },
         };
         snap.freshness.insert("autoscaling".into(), fresh);
+        // One clear line for an expired SSO session, naming the profile.
+        if let Some(p) = &self.opts.profile {
+            for e in snap.freshness.values_mut().filter_map(|f| f.error.as_mut()) {
+                name_profile(e, p);
+            }
+        }
         snap.source.api_calls = Some(self.calls.total());
         snap.source.throttles = Some(THROTTLES.load(Ordering::Relaxed));
         snap
@@ -286,6 +300,14 @@ pub fn merge(snaps: Vec<FleetSnapshot>) -> FleetSnapshot {
     merged
 }
 
+/// `run \`aws sso login\`` → `run \`aws sso login --profile X\``.
+fn name_profile(error: &mut String, profile: &str) {
+    if error.ends_with("run `aws sso login`") {
+        error.truncate(error.len() - 1);
+        error.push_str(&format!(" --profile {profile}`"));
+    }
+}
+
 pub fn now_ms() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -344,5 +366,56 @@ pub fn spawn(fleet: AwsFleet, interval: Duration) -> SourceHandle {
         updates,
         snapshots,
         control,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug)]
+    struct E(&'static str);
+    impl std::fmt::Display for E {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str(self.0)
+        }
+    }
+    impl std::error::Error for E {}
+
+    #[test]
+    fn errors_become_one_actionable_line() {
+        assert_eq!(
+            describe_error(
+                "ecs:ListClusters",
+                &E("the SSO session has expired or is invalid")
+            ),
+            "ecs:ListClusters: the SSO token expired: run `aws sso login`"
+        );
+        assert!(
+            describe_error(
+                "ecs:ListClusters",
+                &E("ExpiredTokenException: The security token included in the request is expired")
+            )
+            .contains("session credentials expired")
+        );
+        assert_eq!(
+            describe_error(
+                "application-autoscaling:DescribeScalingActivities",
+                &E("<!doctype html><html>500 Internal Server Error")
+            ),
+            "application-autoscaling:DescribeScalingActivities: not available from this endpoint"
+        );
+        let mut e = describe_error("ecs:ListClusters", &E("SSO token expired"));
+        name_profile(&mut e, "prod-ro");
+        assert!(e.ends_with("run `aws sso login --profile prod-ro`"), "{e}");
+        let before = THROTTLES.load(Ordering::Relaxed);
+        let _ = describe_error(
+            "ecs:DescribeTasks",
+            &E("ThrottlingException: Rate exceeded"),
+        );
+        assert!(
+            THROTTLES.load(Ordering::Relaxed) > before,
+            "throttles are counted"
+        );
     }
 }
