@@ -307,7 +307,15 @@ pub fn run_headless(
                 match (a, yes) {
                     (Some(c), _) => runner.confirm(now, c, false),
                     (None, true) => runner.confirm(now, true, true),
-                    (None, false) => runner.confirm(now, false, false),
+                    // Not confirmed is not done. During cleanup the step is
+                    // skipped; otherwise the run stops and says what to add.
+                    (None, false) if runner.is_cleaning_up() => runner.confirm(now, false, false),
+                    (None, false) => runner.operator_abort(
+                        now,
+                        &format!(
+                            "step {step:?} needs a confirmation: add [steps.{step}] confirm = true to the answers file, or pass --yes"
+                        ),
+                    ),
                 }
             }
             Need::Checkpoint(ask) => {

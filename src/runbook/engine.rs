@@ -886,6 +886,11 @@ impl Runner {
         self.finished.is_some()
     }
 
+    /// The run is aborting and running its cleanup steps.
+    pub fn is_cleaning_up(&self) -> bool {
+        self.cleanup.is_some()
+    }
+
     pub fn summary(&self) -> Option<&Summary> {
         self.finished.as_ref()
     }
@@ -2187,7 +2192,9 @@ impl Runner {
                 outputs: vec![],
                 logged: false,
             };
-        } else if self.rb.steps[i].common().optional {
+        } else if self.rb.steps[i].common().optional || self.cleanup.is_some() {
+            // An optional step, or a cleanup step (the run is already
+            // aborting): declined means skipped, and the run goes on.
             self.end_step(i, now, StepState::Skipped, None, None);
         } else {
             self.begin_abort(

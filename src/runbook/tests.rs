@@ -951,3 +951,60 @@ fn unreadable_guardrails_refuse_a_gameday_and_warn_otherwise() {
                 .contains("not guarded")
     }));
 }
+
+#[test]
+fn a_mutating_step_without_a_confirmation_is_not_made() {
+    let answers = Answers::parse(
+        "arm_phrase = \"CRASH api\"\n[steps.go]\nchoice = \"continue\"\nnote = \"go\"\n",
+        "a.toml",
+    )
+    .unwrap();
+    let r = run(
+        runbook("gameday-task-crash"),
+        sim_at("steady", 60_000),
+        &[("cluster", "prod"), ("service", "api")],
+        true,
+        &answers,
+        false,
+    );
+    assert_eq!(r.summary.outcome, Outcome::Aborted);
+    let reason = r.summary.reason.clone().unwrap();
+    assert!(reason.contains("[steps.crash] confirm = true"), "{reason}");
+    assert!(
+        kinds(&r.events, "api_call").is_empty(),
+        "nothing was stopped"
+    );
+}
+
+#[test]
+fn unconfirmed_cleanup_steps_are_skipped_not_looped() {
+    // scale-out raises the floor, then stops at the hand-over checkpoint (no
+    // answer): its cleanup restores are real changes the answers file does
+    // not confirm, so they are skipped and the run ends.
+    let answers = Answers::parse(
+        "arm_phrase = \"api\"\n[steps.approve]\nchoice = \"continue\"\nnote = \"go\"\n[steps.raise-floor]\nconfirm = true\n",
+        "a.toml",
+    )
+    .unwrap();
+    let r = run(
+        runbook("scale-out"),
+        sim_at("steady", 60_000),
+        &[("cluster", "prod"), ("service", "api"), ("target", "8")],
+        true,
+        &answers,
+        false,
+    );
+    assert_eq!(r.summary.outcome, Outcome::Aborted);
+    let made: Vec<&str> = kinds(&r.events, "api_call")
+        .iter()
+        .filter(|e| e.detail["phase"] == "after")
+        .map(|e| e.step.as_deref().unwrap())
+        .collect();
+    assert_eq!(made, ["raise-floor"], "only the confirmed change was made");
+    let skipped: Vec<&str> = kinds(&r.events, "step_end")
+        .iter()
+        .filter(|e| e.detail["state"] == "skipped")
+        .map(|e| e.step.as_deref().unwrap())
+        .collect();
+    assert!(skipped.contains(&"restore"), "{skipped:?}");
+}
