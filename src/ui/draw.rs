@@ -333,14 +333,28 @@ fn render_footer(f: &mut Frame, area: Rect, app: &App) {
                     if *err { theme.bad() } else { theme.info() },
                 ));
             }
-            let runbook_keys: &[(&str, &str)] = &[
-                ("j/k", "step"),
-                ("n", "note"),
-                ("Enter", "reopen dialog"),
-                ("X X", "abort"),
-                (":", "command"),
-                ("Esc", "fleet"),
-            ];
+            use crate::ui::runbooks::Screen;
+            let runbook_keys: &[(&str, &str)] = match app.runbooks.screen {
+                Screen::List => &[
+                    ("j/k", "select"),
+                    ("Enter", "start / resume"),
+                    (":", "command"),
+                    ("Esc", "fleet"),
+                ],
+                Screen::Params(_) => &[
+                    ("Tab/↑↓", "field"),
+                    ("Enter", "start"),
+                    ("Esc", "back"),
+                ],
+                Screen::Run(_) => &[
+                    ("j/k", "step"),
+                    ("n", "note"),
+                    ("Enter", "reopen dialog"),
+                    ("X X", "abort"),
+                    (":", "command"),
+                    ("Esc", "fleet"),
+                ],
+            };
             let keys: Vec<(&str, &str)> = if app.view == View::Runbooks {
                 runbook_keys.to_vec()
             } else {
