@@ -341,11 +341,7 @@ fn render_footer(f: &mut Frame, area: Rect, app: &App) {
                     (":", "command"),
                     ("Esc", "fleet"),
                 ],
-                Screen::Params(_) => &[
-                    ("Tab/↑↓", "field"),
-                    ("Enter", "start"),
-                    ("Esc", "back"),
-                ],
+                Screen::Params(_) => &[("Tab/↑↓", "field"), ("Enter", "start"), ("Esc", "back")],
                 Screen::Run(_) => &[
                     ("j/k", "step"),
                     ("n", "note"),
