@@ -68,6 +68,15 @@ impl Drop for Moto {
     }
 }
 
+/// SDK config pointed at moto, in `region`.
+async fn sdk_conf(url: &str, region: &str) -> aws_config::SdkConfig {
+    aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .endpoint_url(url)
+        .region(aws_config::Region::new(region.to_string()))
+        .load()
+        .await
+}
+
 fn fake_credentials() {
     // SAFETY: set before any thread of this test reads the environment.
     unsafe {
@@ -78,11 +87,7 @@ fn fake_credentials() {
 }
 
 async fn seed(url: &str, clusters: &[(&str, usize)]) {
-    let conf = aws_config::defaults(aws_config::BehaviorVersion::latest())
-        .endpoint_url(url)
-        .region(aws_config::Region::new("us-east-1"))
-        .load()
-        .await;
+    let conf = sdk_conf(url, "us-east-1").await;
     let ecs = aws_sdk_ecs::Client::new(&conf);
     let td = ecs
         .register_task_definition()
@@ -230,11 +235,7 @@ async fn status_command_against_moto() {
 /// A service `prod/api` on revision 2 of `api` (revision 1 registered before),
 /// desired 2, with a scalable target 2..10.
 async fn seed_runbook_fleet(url: &str) {
-    let conf = aws_config::defaults(aws_config::BehaviorVersion::latest())
-        .endpoint_url(url)
-        .region(aws_config::Region::new("us-east-1"))
-        .load()
-        .await;
+    let conf = sdk_conf(url, "us-east-1").await;
     let ecs = aws_sdk_ecs::Client::new(&conf);
     ecs.create_cluster()
         .cluster_name("prod")
@@ -333,11 +334,7 @@ async fn runbooks_change_and_restore_a_moto_fleet() {
     fake_credentials();
     seed_runbook_fleet(&moto.url).await;
     let data = tempfile::tempdir().unwrap();
-    let conf = aws_config::defaults(aws_config::BehaviorVersion::latest())
-        .endpoint_url(&moto.url)
-        .region(aws_config::Region::new("us-east-1"))
-        .load()
-        .await;
+    let conf = sdk_conf(&moto.url, "us-east-1").await;
     let ecs = aws_sdk_ecs::Client::new(&conf);
     let aas = aws_sdk_applicationautoscaling::Client::new(&conf);
 
@@ -456,11 +453,7 @@ async fn runbooks_change_and_restore_a_moto_fleet() {
 
 /// A misconfigured service and a well-configured one, seeded through the SDK.
 async fn seed_review_fleet(url: &str) {
-    let conf = aws_config::defaults(aws_config::BehaviorVersion::latest())
-        .endpoint_url(url)
-        .region(aws_config::Region::new("us-east-1"))
-        .load()
-        .await;
+    let conf = sdk_conf(url, "us-east-1").await;
     let ecs = aws_sdk_ecs::Client::new(&conf);
     let tags = |env: &str| {
         vec![
@@ -709,11 +702,7 @@ async fn review_names_the_expected_checks_per_service_against_moto() {
 
 /// `n` services in `cluster` of `region`.
 async fn seed_region(url: &str, region: &str, cluster: &str, n: usize) {
-    let conf = aws_config::defaults(aws_config::BehaviorVersion::latest())
-        .endpoint_url(url)
-        .region(aws_config::Region::new(region.to_string()))
-        .load()
-        .await;
+    let conf = sdk_conf(url, region).await;
     let ecs = aws_sdk_ecs::Client::new(&conf);
     let td = ecs
         .register_task_definition()
@@ -860,11 +849,7 @@ async fn more_tasks_than_a_describe_batch_are_all_read() {
         r#"{"model_name":"ecs::task","transition":{"progression":"manual","times":1000000}}"#,
     );
     let instance = moto_ec2_instance(&moto.url);
-    let conf = aws_config::defaults(aws_config::BehaviorVersion::latest())
-        .endpoint_url(&moto.url)
-        .region(aws_config::Region::new("us-east-1"))
-        .load()
-        .await;
+    let conf = sdk_conf(&moto.url, "us-east-1").await;
     let ecs = aws_sdk_ecs::Client::new(&conf);
     ecs.create_cluster()
         .cluster_name("big")

@@ -308,18 +308,14 @@ pub fn compare(lhs: Option<&Value>, op: &str, rhs: Option<&Value>) -> bool {
             other => compare(Some(l), "==", Some(other)),
         };
     }
-    if let (Some(a), Some(b)) = (num(l), num(r)) {
-        return match op {
-            "==" => a == b,
-            "!=" => a != b,
-            ">=" => a >= b,
-            "<=" => a <= b,
-            ">" => a > b,
-            "<" => a < b,
-            _ => false,
-        };
+    // Numbers (or numeric strings) compare as numbers, anything else as text.
+    match (num(l), num(r)) {
+        (Some(a), Some(b)) => ordered(&a, op, &b),
+        _ => ordered(&display(l), op, &display(r)),
     }
-    let (a, b) = (display(l), display(r));
+}
+
+fn ordered<T: PartialOrd>(a: &T, op: &str, b: &T) -> bool {
     match op {
         "==" => a == b,
         "!=" => a != b,

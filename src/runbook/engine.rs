@@ -110,6 +110,20 @@ impl PlannedCall {
         }
     }
 
+    /// The service (and region) the call is for.
+    pub fn target(&self) -> &Target {
+        match self {
+            PlannedCall::Scale { target, .. }
+            | PlannedCall::SetCapacity { target, .. }
+            | PlannedCall::UpdateService { target, .. }
+            | PlannedCall::ForceNewDeployment { target }
+            | PlannedCall::StopDeployment { target, .. }
+            | PlannedCall::StopTasks { target, .. }
+            | PlannedCall::ReleaseAz { target, .. }
+            | PlannedCall::ResolveRevision { target, .. } => target,
+        }
+    }
+
     /// A change to the value it already has (restoring what was not changed).
     pub fn is_noop(&self) -> bool {
         match self {

@@ -2,7 +2,6 @@
 //! account (or moto). Reads come from [`AwsSource::fetch`] per region; each
 //! mutating call is one SDK request whose request id goes to the journal.
 
-use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -11,7 +10,7 @@ use aws_sdk_ecs::operation::RequestId;
 use aws_sdk_ecs::types::{ServiceDeploymentStatus, SortOrder, StopServiceDeploymentStopType};
 use serde_json::json;
 
-use super::{AwsOptions, AwsSource, describe_error, now_ms};
+use super::{AwsFleet, AwsOptions, AwsSource, describe_error, now_ms};
 use crate::model::{EpochMs, FleetSnapshot};
 use crate::runbook::drive::Backend;
 use crate::runbook::engine::{CallOutput, PlannedCall, Runner, Target};
@@ -21,13 +20,12 @@ const REFRESH_MS: i64 = 5_000;
 
 pub struct AwsBackend {
     rt: tokio::runtime::Runtime,
-    /// One source per region the run touches.
-    sources: BTreeMap<String, AwsSource>,
-    default_region: String,
+    /// Every region the run touches: `--region`s plus any `*region` parameter.
+    fleet: AwsFleet,
     cached: Option<(EpochMs, Arc<FleetSnapshot>)>,
 }
 
-/// Regions a run touches: the default one plus any `*region` parameter.
+/// Regions named by the run's parameters (`primary_region`, `standby_region`, …).
 fn regions_of(runner: &Runner) -> Vec<String> {
     runner
         .params
@@ -39,38 +37,36 @@ fn regions_of(runner: &Runner) -> Vec<String> {
 }
 
 impl AwsBackend {
-    pub fn connect(opts: AwsOptions, runner: &Runner) -> Result<AwsBackend, String> {
+    pub fn connect(mut opts: AwsOptions, runner: &Runner) -> Result<AwsBackend, String> {
         let rt = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .enable_all()
             .build()
             .map_err(|e| e.to_string())?;
-        let first = rt.block_on(AwsSource::connect(opts.clone()));
-        let default_region = first.region.clone();
-        let mut sources = BTreeMap::new();
         for r in regions_of(runner) {
-            if r != default_region && !sources.contains_key(&r) {
-                let o = AwsOptions {
-                    region: Some(r.clone()),
-                    ..opts.clone()
-                };
-                sources.insert(r, rt.block_on(AwsSource::connect(o)));
+            if !opts.regions.contains(&r) {
+                opts.regions.push(r);
             }
         }
-        sources.insert(default_region.clone(), first);
+        let fleet = rt.block_on(AwsFleet::connect(opts));
         Ok(AwsBackend {
             rt,
-            sources,
-            default_region,
+            fleet,
             cached: None,
         })
     }
 
+    /// The source of the call's region (the first one when it names none).
     fn source(&self, t: &Target) -> Result<&AwsSource, String> {
-        let r = t.region.as_deref().unwrap_or(&self.default_region);
-        self.sources
-            .get(r)
-            .ok_or_else(|| format!("region {r} is not connected"))
+        match t.region.as_deref() {
+            None => Ok(&self.fleet.sources[0]),
+            Some(r) => self
+                .fleet
+                .sources
+                .iter()
+                .find(|s| s.region == r)
+                .ok_or_else(|| format!("region {r} is not connected")),
+        }
     }
 }
 
@@ -309,12 +305,7 @@ impl Backend for AwsBackend {
         {
             return s.clone();
         }
-        let sources: Vec<&AwsSource> = self.sources.values().collect();
-        let snaps = self
-            .rt
-            .block_on(futures::future::join_all(sources.iter().map(|s| s.fetch())));
-        let merged = super::merge(snaps);
-        let snap = Arc::new(merged);
+        let snap = Arc::new(self.rt.block_on(self.fleet.fetch()));
         self.cached = Some((now, snap.clone()));
         snap
     }
@@ -325,17 +316,7 @@ impl Backend for AwsBackend {
     }
 
     fn call(&mut self, c: &PlannedCall) -> Result<CallOutput, String> {
-        let target = match c {
-            PlannedCall::Scale { target, .. }
-            | PlannedCall::SetCapacity { target, .. }
-            | PlannedCall::UpdateService { target, .. }
-            | PlannedCall::ForceNewDeployment { target }
-            | PlannedCall::StopDeployment { target, .. }
-            | PlannedCall::StopTasks { target, .. }
-            | PlannedCall::ReleaseAz { target, .. }
-            | PlannedCall::ResolveRevision { target, .. } => target.clone(),
-        };
-        let src = self.source(&target)?;
+        let src = self.source(c.target())?;
         let res = self.rt.block_on(perform(src, c));
         self.cached = None;
         res

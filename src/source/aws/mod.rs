@@ -211,21 +211,6 @@ pub fn reuse_unchanged(fresh: &mut FleetSnapshot, prev: &FleetSnapshot) {
     }
 }
 
-/// The region a runbook call is for, if it names one.
-fn call_region(c: &crate::runbook::engine::PlannedCall) -> Option<String> {
-    use crate::runbook::engine::PlannedCall as P;
-    match c {
-        P::Scale { target, .. }
-        | P::SetCapacity { target, .. }
-        | P::UpdateService { target, .. }
-        | P::ForceNewDeployment { target }
-        | P::StopDeployment { target, .. }
-        | P::StopTasks { target, .. }
-        | P::ReleaseAz { target, .. }
-        | P::ResolveRevision { target, .. } => target.region.clone(),
-    }
-}
-
 /// One source per `--region`, read together and merged into one snapshot
 /// whose every service carries its region.
 pub struct AwsFleet {
@@ -237,8 +222,9 @@ impl AwsFleet {
         let mut regions = opts.regions.clone();
         regions.dedup();
         if regions.len() <= 1 {
+            let region = regions.first().cloned().or(opts.region.clone());
             return AwsFleet {
-                sources: vec![AwsSource::connect(opts).await],
+                sources: vec![AwsSource::connect(AwsOptions { region, ..opts }).await],
             };
         }
         let connects = regions.iter().map(|r| {
@@ -346,11 +332,11 @@ pub fn spawn(fleet: AwsFleet, interval: Duration) -> SourceHandle {
                     Some(Control::Shutdown) | None => return,
                     Some(Control::Apply(id, call)) => {
                         // A runbook action; the refresh right after shows its effect.
-                        let region = call_region(&call);
+                        let region = call.target().region.as_deref();
                         let src = fleet
                             .sources
                             .iter()
-                            .find(|s| region.as_deref().is_none_or(|r| s.region == r))
+                            .find(|s| region.is_none_or(|r| s.region == r))
                             .unwrap_or(&fleet.sources[0]);
                         let res = actions::perform(src, &call).await;
                         if tx.send(Update::CallResult(id, res)).await.is_err() {
