@@ -16,10 +16,12 @@ if ! command -v tmux >/dev/null 2>&1; then
 fi
 
 # moto (a real AWS API emulator) for the AWS source tests, in a local venv.
-if [ ! -x .venv/bin/moto_server ]; then
+# cbor2: the test-only CloudWatch shim (tests/moto_shim.py) speaks the SDK's
+# RPC v2 CBOR to moto's JSON protocol.
+if [ ! -x .venv/bin/moto_server ] || ! .venv/bin/python -c "import cbor2" 2>/dev/null; then
   echo "== installing moto into .venv"
   python3 -m venv .venv
-  .venv/bin/pip install -q "moto[server]"
+  .venv/bin/pip install -q "moto[server]==5.2.5" "cbor2==6.3.0"
 fi
 export ECSDECK_MOTO_SERVER="$PWD/.venv/bin/moto_server"
 export ECSDECK_REQUIRE_MOTO=1

@@ -352,7 +352,7 @@ fn run_console(mut app: App, origin: Origin) -> ExitCode {
             } => ecsdeck::source::sim::spawn(Simulator::new(*scenario, seed), speed),
             Origin::Aws(opts) => {
                 let fleet = AwsFleet::connect(opts).await;
-                ecsdeck::source::aws::spawn(fleet, std::time::Duration::from_secs(15))
+                ecsdeck::source::aws::spawn(fleet, Default::default())
             }
         };
         // The first frame shows data, not "connecting…" (the simulator has

@@ -414,7 +414,7 @@ pub fn evaluate(snap: &FleetSnapshot, cfg: &ReviewConfig) -> Review {
 pub fn data_needs(id: &str) -> Option<(&'static str, &'static str)> {
     Some(match id {
         "OPS-05" | "OPS-06" | "OPS-07" => ("cloudwatch", "cloudwatch:DescribeAlarms"),
-        "PERF-02" | "COST-01" | "SUS-02" => ("cloudwatch", "cloudwatch:GetMetricData"),
+        "PERF-02" | "COST-01" | "SUS-02" => ("metrics", "cloudwatch:GetMetricData"),
         "OPS-03" => ("logs", "logs:DescribeLogGroups"),
         "SEC-06" => ("iam", "iam:GetRolePolicy / ListAttachedRolePolicies"),
         "REL-05" => ("ec2", "ec2:DescribeSubnets"),

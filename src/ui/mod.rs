@@ -44,6 +44,7 @@ pub async fn run(
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
 
     let mut dirty = true;
+    let mut followed: Option<Option<String>> = None;
     let mut last_draw = Instant::now() - FRAME;
     let mut last_update = Instant::now();
     let mut source_open = true;
@@ -105,6 +106,12 @@ pub async fn run(
                 }
             }
             _ = tokio::time::sleep(frame_wait), if dirty => {}
+        }
+        // The logs pane's scope: AWS tails only what is looked at.
+        let scope = app.log_scope();
+        if followed.as_ref() != Some(&scope) {
+            let _ = source.control.try_send(Control::FollowLogs(scope.clone()));
+            followed = Some(scope);
         }
         for e in effects {
             match e {

@@ -1,15 +1,22 @@
-//! The AWS source (first slice): ECS clusters, services, deployments, tasks
-//! and task definitions through the SDK, batched to the API maxima and
-//! paginated, converted to the model at the edge.
+//! The AWS source: ECS clusters, services, deployments, tasks and task
+//! definitions; EC2 subnets (AZ, free IPs); IAM task-role policies;
+//! Application Auto Scaling targets, policies and activities; ELBv2 target
+//! health per AZ; CloudWatch alarms, alarm history and metrics; CloudWatch
+//! Logs groups and tails. Batched to the API maxima, paginated, converted to
+//! the model at the edge.
 //!
-//! Application Auto Scaling targets, policies and activities are read too.
-//! Not yet read here (the rest of the AWS issue): ELBv2 target health,
-//! CloudWatch alarms and metrics, CloudWatch Logs, EC2 subnets, IAM. Panes
-//! that need them say the source has no data.
+//! In the console each resource kind has its own poller (interval + jitter;
+//! the next read of a kind starts only after the previous one finished), and
+//! a failing API degrades only its own part (`freshness[kind].error`).
 
 pub mod actions;
 mod autoscaling;
+pub mod cloudwatch;
+pub mod ec2;
 mod ecs;
+pub mod elbv2;
+pub mod iam;
+pub mod logs;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -46,6 +53,11 @@ pub struct CallCounts {
     pub describe_tasks: AtomicU64,
     pub describe_task_definition: AtomicU64,
     pub autoscaling: AtomicU64,
+    pub elbv2: AtomicU64,
+    pub cloudwatch: AtomicU64,
+    pub logs: AtomicU64,
+    pub ec2: AtomicU64,
+    pub iam: AtomicU64,
     /// Calls answered with a throttling error (after the SDK's retries).
     pub throttles: AtomicU64,
 }
@@ -61,6 +73,11 @@ impl CallCounts {
             &self.describe_tasks,
             &self.describe_task_definition,
             &self.autoscaling,
+            &self.elbv2,
+            &self.cloudwatch,
+            &self.logs,
+            &self.ec2,
+            &self.iam,
         ]
         .iter()
         .map(|c| c.load(Ordering::Relaxed))
@@ -75,11 +92,21 @@ pub(crate) fn bump(c: &AtomicU64) {
 pub struct AwsSource {
     pub(crate) ecs: aws_sdk_ecs::Client,
     pub(crate) aas: aws_sdk_applicationautoscaling::Client,
+    pub(crate) elb: aws_sdk_elasticloadbalancingv2::Client,
+    pub(crate) cw: aws_sdk_cloudwatch::Client,
+    pub(crate) logs: aws_sdk_cloudwatchlogs::Client,
+    pub(crate) ec2: aws_sdk_ec2::Client,
+    pub(crate) iam: aws_sdk_iam::Client,
     pub(crate) opts: AwsOptions,
     pub region: String,
     pub calls: Arc<CallCounts>,
     /// Task definitions are immutable per revision: cached by ARN.
     pub(crate) td_cache: tokio::sync::Mutex<BTreeMap<String, Arc<crate::model::TaskDefinition>>>,
+    pub(crate) subnets: tokio::sync::Mutex<ec2::SubnetCache>,
+    pub(crate) roles: tokio::sync::Mutex<iam::RoleCache>,
+    pub(crate) tg_attributes: tokio::sync::Mutex<std::collections::HashMap<String, (i64, i32)>>,
+    pub(crate) alarm_history: tokio::sync::Mutex<cloudwatch::HistoryCache>,
+    pub(crate) log_groups: tokio::sync::Mutex<logs::GroupCache>,
 }
 
 /// Throttling errors seen by any source (the status line's count).
@@ -97,7 +124,14 @@ pub fn describe_error<E: std::error::Error>(op: &str, e: &E) -> String {
     if msg.contains("Throttl") || msg.contains("Rate exceeded") || msg.contains("TooManyRequests") {
         THROTTLES.fetch_add(1, Ordering::Relaxed);
     }
-    if msg.contains("malformed") || msg.contains("<html") || msg.contains("500") {
+    // An HTML page where an API answer should be (moto's 500 for what it
+    // does not implement): JSON/XML clients say "malformed", the CBOR client
+    // says it met '<' (0x3c).
+    if msg.contains("malformed")
+        || msg.contains("<html")
+        || msg.contains("500")
+        || msg.contains("unexpected type 0x3c")
+    {
         return format!("{op}: not available from this endpoint");
     }
     let lower = msg.to_lowercase();
@@ -135,18 +169,26 @@ impl AwsSource {
         AwsSource {
             ecs: aws_sdk_ecs::Client::new(&conf),
             aas: aws_sdk_applicationautoscaling::Client::new(&conf),
+            elb: aws_sdk_elasticloadbalancingv2::Client::new(&conf),
+            cw: aws_sdk_cloudwatch::Client::new(&conf),
+            logs: aws_sdk_cloudwatchlogs::Client::new(&conf),
+            ec2: aws_sdk_ec2::Client::new(&conf),
+            iam: aws_sdk_iam::Client::new(&conf),
             opts,
             region,
             calls: Arc::new(CallCounts::default()),
             td_cache: Default::default(),
+            subnets: Default::default(),
+            roles: Default::default(),
+            tg_attributes: Default::default(),
+            alarm_history: Default::default(),
+            log_groups: Default::default(),
         }
     }
 
-    /// One full refresh of what this slice reads.
-    pub async fn fetch(&self) -> FleetSnapshot {
-        let now = now_ms();
-        let mut snap = FleetSnapshot {
-            at: now,
+    fn empty_snapshot(&self) -> FleetSnapshot {
+        FleetSnapshot {
+            at: now_ms(),
             source: SourceInfo {
                 kind: "aws".into(),
                 label: self
@@ -161,29 +203,192 @@ impl AwsSource {
                 throttles: None,
             },
             ..Default::default()
+        }
+    }
+
+    /// ECS (clusters, services, tasks, task definitions), with the AZ of
+    /// each subnet (EC2) and the task roles' policies (IAM) folded in. The
+    /// snapshot's freshness has `ecs`, `ec2` and `iam`.
+    pub async fn read_ecs(&self) -> FleetSnapshot {
+        let mut snap = self.empty_snapshot();
+        let now = snap.at;
+        let fresh = ecs::fetch_ecs(self, &mut snap).await;
+        snap.freshness.insert("ecs".into(), freshness(now, fresh));
+        // Subnets: the AZ of tasks that carry none (moto; EC2 tasks in
+        // bridge mode carry theirs), the services' configured subnets.
+        let ids: Vec<String> = snap
+            .services
+            .iter()
+            .flat_map(|s| {
+                s.network_configuration
+                    .iter()
+                    .flat_map(|n| n.subnets.iter().cloned())
+                    .chain(s.tasks.iter().filter_map(|t| t.subnet_id.clone()))
+            })
+            .collect();
+        if !ids.is_empty() {
+            let fresh = match ec2::subnets(self, &ids).await {
+                Ok(by_id) => {
+                    for s in &mut snap.services {
+                        let s = Arc::make_mut(s);
+                        s.subnets = s
+                            .network_configuration
+                            .iter()
+                            .flat_map(|n| n.subnets.iter())
+                            .filter_map(|id| by_id.get(id).cloned())
+                            .collect();
+                        for t in &mut s.tasks {
+                            if t.availability_zone.is_none()
+                                && let Some(sub) = t.subnet_id.as_ref().and_then(|id| by_id.get(id))
+                            {
+                                t.availability_zone = Some(sub.availability_zone.clone());
+                            }
+                        }
+                    }
+                    Ok(())
+                }
+                Err(e) => Err(e),
+            };
+            snap.freshness.insert("ec2".into(), freshness(now, fresh));
+        } else {
+            snap.freshness.insert("ec2".into(), freshness(now, Ok(())));
+        }
+        // Task roles (SEC-06).
+        let mut role_arns: Vec<String> = snap
+            .task_definitions
+            .values()
+            .filter_map(|t| t.task_role_arn.clone())
+            .collect();
+        role_arns.sort();
+        role_arns.dedup();
+        let fresh = match iam::roles(self, &role_arns).await {
+            Ok(roles) => {
+                for td in snap.task_definitions.values_mut() {
+                    let role = td.task_role_arn.as_ref().and_then(|a| roles.get(a));
+                    if td.task_role.as_ref() != role.map(|r| &**r) {
+                        Arc::make_mut(td).task_role = role.map(|r| (**r).clone());
+                    }
+                }
+                Ok(())
+            }
+            Err(e) => Err(e),
         };
-        let fresh = match ecs::fetch_ecs(self, &mut snap).await {
-            Ok(()) => Freshness {
-                updated_at: Some(now),
-                error: None,
-            },
-            Err(e) => Freshness {
-                updated_at: None,
-                error: Some(e),
-            },
+        snap.freshness.insert("iam".into(), freshness(now, fresh));
+        snap
+    }
+
+    pub async fn read_autoscaling(&self, part: &mut Parts) {
+        let mut tmp = self.empty_snapshot();
+        let now = tmp.at;
+        match autoscaling::fetch(self, &mut tmp).await {
+            Ok(activity_error) => {
+                part.autoscaling = Some((tmp.scalable_targets, tmp.scaling_activities));
+                let f = Freshness {
+                    updated_at: Some(now),
+                    error: activity_error,
+                };
+                part.freshness.insert("autoscaling".into(), f);
+            }
+            Err(e) => record(part, "autoscaling", now, Err(e)),
+        }
+    }
+
+    pub async fn read_elbv2(&self, services: &[Arc<crate::model::Service>], part: &mut Parts) {
+        let now = now_ms();
+        let r = elbv2::fetch(self, services).await;
+        let res = r.as_ref().map(|_| ()).map_err(Clone::clone);
+        if let Ok(tgs) = r {
+            part.target_groups = Some(tgs);
+        }
+        record(part, "elbv2", now, res);
+    }
+
+    pub async fn read_alarms(&self, services: &[Arc<crate::model::Service>], part: &mut Parts) {
+        let now = now_ms();
+        match cloudwatch::fetch_alarms(self, services).await {
+            Ok((alarms, history_error)) => {
+                part.alarms = Some(alarms);
+                let f = Freshness {
+                    updated_at: Some(now),
+                    error: history_error,
+                };
+                part.freshness.insert("cloudwatch".into(), f);
+            }
+            Err(e) => record(part, "cloudwatch", now, Err(e)),
+        }
+    }
+
+    pub async fn read_metrics(&self, services: &[Arc<crate::model::Service>], part: &mut Parts) {
+        let now = now_ms();
+        let tgs = part.target_groups.clone().unwrap_or_default();
+        let r = cloudwatch::fetch_metrics(self, services, &tgs).await;
+        let res = r.as_ref().map(|_| ()).map_err(Clone::clone);
+        if let Ok(m) = r {
+            part.metrics = Some(m);
+        }
+        record(part, "metrics", now, res);
+    }
+
+    pub async fn read_log_groups(&self, base: &FleetSnapshot, part: &mut Parts) {
+        let now = now_ms();
+        let r = logs::fetch_groups(self, &logs::group_names(base)).await;
+        let res = r.as_ref().map(|_| ()).map_err(Clone::clone);
+        if let Ok(g) = r {
+            part.log_groups = Some(g);
+        }
+        record(part, "logs", now, res);
+    }
+
+    /// One full refresh of everything this source reads: ECS first, then
+    /// what hangs off it, concurrently.
+    pub async fn fetch(&self) -> FleetSnapshot {
+        let base = self.read_ecs().await;
+        let (mut a, mut b, mut c, mut d) = (
+            Parts::default(),
+            Parts::default(),
+            Parts::default(),
+            Parts::default(),
+        );
+        futures::join!(
+            self.read_autoscaling(&mut a),
+            self.read_elbv2(&base.services, &mut b),
+            self.read_alarms(&base.services, &mut c),
+            self.read_log_groups(&base, &mut d),
+        );
+        let mut parts = Parts {
+            ecs: None,
+            autoscaling: a.autoscaling,
+            target_groups: b.target_groups,
+            alarms: c.alarms,
+            metrics: None,
+            log_groups: d.log_groups,
+            freshness: [a.freshness, b.freshness, c.freshness, d.freshness]
+                .into_iter()
+                .flatten()
+                .collect(),
         };
-        snap.freshness.insert("ecs".into(), fresh);
-        let fresh = match autoscaling::fetch(self, &mut snap).await {
-            Ok(activity_error) => Freshness {
-                updated_at: Some(now),
-                error: activity_error,
-            },
-            Err(e) => Freshness {
-                updated_at: None,
-                error: Some(e),
-            },
+        self.read_metrics(&base.services, &mut parts).await;
+        parts.ecs = Some(Arc::new(base));
+        self.assemble(&parts)
+    }
+
+    /// One snapshot from the latest of each part.
+    pub fn assemble(&self, parts: &Parts) -> FleetSnapshot {
+        let mut snap = match &parts.ecs {
+            Some(base) => (**base).clone(),
+            None => self.empty_snapshot(),
         };
-        snap.freshness.insert("autoscaling".into(), fresh);
+        if let Some((targets, activities)) = &parts.autoscaling {
+            snap.scalable_targets = targets.clone();
+            snap.scaling_activities = activities.clone();
+        }
+        snap.target_groups = parts.target_groups.clone().unwrap_or_default();
+        snap.alarms = parts.alarms.clone().unwrap_or_default();
+        snap.metrics = parts.metrics.clone().unwrap_or_default();
+        snap.log_groups = parts.log_groups.clone().unwrap_or_default();
+        for (k, v) in &parts.freshness {
+            snap.freshness.insert(k.clone(), v.clone());
+        }
         // One clear line for an expired SSO session, naming the profile.
         if let Some(p) = &self.opts.profile {
             for e in snap.freshness.values_mut().filter_map(|f| f.error.as_mut()) {
@@ -193,6 +398,44 @@ impl AwsSource {
         snap.source.api_calls = Some(self.calls.total());
         snap.source.throttles = Some(THROTTLES.load(Ordering::Relaxed));
         snap
+    }
+}
+
+/// The latest reading of each resource kind of one region.
+#[derive(Debug, Default, Clone)]
+pub struct Parts {
+    pub ecs: Option<Arc<FleetSnapshot>>,
+    pub autoscaling: Option<(
+        Vec<crate::model::ScalableTarget>,
+        Vec<crate::model::ScalingActivity>,
+    )>,
+    pub target_groups: Option<Vec<crate::model::TargetGroup>>,
+    pub alarms: Option<Vec<crate::model::Alarm>>,
+    pub metrics: Option<BTreeMap<String, crate::model::ServiceMetrics>>,
+    pub log_groups: Option<Vec<crate::model::LogGroup>>,
+    pub freshness: BTreeMap<String, Freshness>,
+}
+
+/// Record a reading of `kind`: on an error the previous data stays and so
+/// does its time (the pane shows how old it is, and the error).
+fn record(part: &mut Parts, kind: &str, now: i64, r: Result<(), String>) {
+    let mut f = freshness(now, r);
+    if f.updated_at.is_none() {
+        f.updated_at = part.freshness.get(kind).and_then(|p| p.updated_at);
+    }
+    part.freshness.insert(kind.into(), f);
+}
+
+fn freshness(now: i64, r: Result<(), String>) -> Freshness {
+    match r {
+        Ok(()) => Freshness {
+            updated_at: Some(now),
+            error: None,
+        },
+        Err(e) => Freshness {
+            updated_at: None,
+            error: Some(e),
+        },
     }
 }
 
@@ -300,58 +543,386 @@ pub fn now_ms() -> i64 {
         .map_or(0, |d| d.as_millis() as i64)
 }
 
-/// Poll every `interval` (a refresh never queues behind one in flight: the
-/// next starts only after the previous finished).
-pub fn spawn(fleet: AwsFleet, interval: Duration) -> SourceHandle {
+/// How often each resource kind is read in the console (each with ±10%
+/// jitter, so pollers of several consoles or kinds do not align).
+#[derive(Debug, Clone, Copy)]
+pub struct Intervals {
+    pub ecs: Duration,
+    pub autoscaling: Duration,
+    pub elbv2: Duration,
+    pub alarms: Duration,
+    pub metrics: Duration,
+    pub log_groups: Duration,
+    pub log_poll: Duration,
+}
+
+impl Default for Intervals {
+    fn default() -> Self {
+        Intervals {
+            ecs: Duration::from_secs(10),
+            autoscaling: Duration::from_secs(30),
+            elbv2: Duration::from_secs(15),
+            alarms: Duration::from_secs(20),
+            metrics: Duration::from_secs(60),
+            log_groups: Duration::from_secs(300),
+            log_poll: Duration::from_secs(3),
+        }
+    }
+}
+
+/// `d` ± 10%.
+pub fn jitter(d: Duration) -> Duration {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.subsec_nanos());
+    let f = 0.9 + 0.2 * f64::from(nanos % 1000) / 1000.0;
+    d.mul_f64(f)
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Kind {
+    Autoscaling,
+    Elbv2,
+    Alarms,
+    Metrics,
+    LogGroups,
+}
+
+struct Shared {
+    fleet: AwsFleet,
+    /// Per region (same order as `fleet.sources`).
+    parts: Vec<std::sync::Mutex<Parts>>,
+    /// A part changed: publish a new snapshot.
+    changed: tokio::sync::Notify,
+    /// Per region: read ECS now (after a runbook action).
+    refresh_now: Vec<tokio::sync::Notify>,
+}
+
+/// Start the console's pollers: one task per resource kind and region, a
+/// publisher that merges the parts into snapshots, a log tailer, and the
+/// control loop (runbook actions, log focus, shutdown).
+pub fn spawn(fleet: AwsFleet, iv: Intervals) -> SourceHandle {
     let (tx, updates) = mpsc::channel(UPDATE_CHANNEL_BOUND);
     let (snap_tx, snapshots) = watch::channel(Arc::new(FleetSnapshot::default()));
     let (control, mut control_rx) = mpsc::channel(16);
-    tokio::spawn(async move {
-        let mut previous: Option<Arc<FleetSnapshot>> = None;
-        loop {
-            let mut fresh = fleet.fetch().await;
-            if let Some(prev) = &previous {
-                reuse_unchanged(&mut fresh, prev);
-            }
-            let snap = Arc::new(fresh);
-            previous = Some(snap.clone());
-            for f in snap.freshness.values() {
-                if let Some(e) = &f.error
-                    && tx.send(Update::Warning(e.clone())).await.is_err()
+    let n = fleet.sources.len();
+    let shared = Arc::new(Shared {
+        fleet,
+        parts: (0..n).map(|_| Default::default()).collect(),
+        changed: tokio::sync::Notify::new(),
+        refresh_now: (0..n).map(|_| tokio::sync::Notify::new()).collect(),
+    });
+    let (follow_tx, follow_rx) = watch::channel::<Option<Option<String>>>(None);
+    let mut tasks = tokio::task::JoinSet::new();
+    for r in 0..n {
+        let (base_tx, base_rx) = watch::channel::<Option<Arc<FleetSnapshot>>>(None);
+        // ECS (+ subnets, roles): the base every other kind hangs off.
+        let sh = shared.clone();
+        tasks.spawn(async move {
+            loop {
+                let base = Arc::new(sh.fleet.sources[r].read_ecs().await);
                 {
+                    let mut p = sh.parts[r].lock().unwrap_or_else(|e| e.into_inner());
+                    // An ECS error keeps the previous services on screen.
+                    let failed = base
+                        .freshness
+                        .get("ecs")
+                        .is_some_and(|f| f.updated_at.is_none());
+                    if failed && let Some(prev) = &p.ecs {
+                        let mut kept = (**prev).clone();
+                        for (k, v) in &base.freshness {
+                            let mut v = v.clone();
+                            if v.updated_at.is_none() {
+                                v.updated_at = prev.freshness.get(k).and_then(|f| f.updated_at);
+                            }
+                            kept.freshness.insert(k.clone(), v);
+                        }
+                        p.ecs = Some(Arc::new(kept));
+                    } else {
+                        p.ecs = Some(base.clone());
+                    }
+                    let _ = base_tx.send(p.ecs.clone());
+                }
+                sh.changed.notify_one();
+                tokio::select! {
+                    _ = tokio::time::sleep(jitter(iv.ecs)) => {}
+                    _ = sh.refresh_now[r].notified() => {}
+                }
+            }
+        });
+        for (kind, every) in [
+            (Kind::Autoscaling, iv.autoscaling),
+            (Kind::Elbv2, iv.elbv2),
+            (Kind::Alarms, iv.alarms),
+            (Kind::Metrics, iv.metrics),
+            (Kind::LogGroups, iv.log_groups),
+        ] {
+            let sh = shared.clone();
+            let mut base_rx = base_rx.clone();
+            tasks.spawn(async move {
+                loop {
+                    // Wait for the first ECS reading.
+                    let base = loop {
+                        if let Some(b) = base_rx.borrow_and_update().clone() {
+                            break b;
+                        }
+                        if base_rx.changed().await.is_err() {
+                            return;
+                        }
+                    };
+                    let src = &sh.fleet.sources[r];
+                    // Work on a copy of this region's parts (the lock is not
+                    // held across a call); write back only this kind.
+                    let mut part = sh.parts[r]
+                        .lock()
+                        .unwrap_or_else(|e| e.into_inner())
+                        .clone();
+                    match kind {
+                        Kind::Autoscaling => src.read_autoscaling(&mut part).await,
+                        Kind::Elbv2 => src.read_elbv2(&base.services, &mut part).await,
+                        Kind::Alarms => src.read_alarms(&base.services, &mut part).await,
+                        Kind::Metrics => src.read_metrics(&base.services, &mut part).await,
+                        Kind::LogGroups => src.read_log_groups(&base, &mut part).await,
+                    }
+                    {
+                        let mut p = sh.parts[r].lock().unwrap_or_else(|e| e.into_inner());
+                        let key = match kind {
+                            Kind::Autoscaling => {
+                                p.autoscaling = part.autoscaling;
+                                "autoscaling"
+                            }
+                            Kind::Elbv2 => {
+                                p.target_groups = part.target_groups;
+                                "elbv2"
+                            }
+                            Kind::Alarms => {
+                                p.alarms = part.alarms;
+                                "cloudwatch"
+                            }
+                            Kind::Metrics => {
+                                p.metrics = part.metrics;
+                                "metrics"
+                            }
+                            Kind::LogGroups => {
+                                p.log_groups = part.log_groups;
+                                "logs"
+                            }
+                        };
+                        if let Some(f) = part.freshness.remove(key) {
+                            p.freshness.insert(key.into(), f);
+                        }
+                    }
+                    sh.changed.notify_one();
+                    tokio::select! {
+                        _ = tokio::time::sleep(jitter(every)) => {}
+                        _ = sh.refresh_now[r].notified(), if kind == Kind::Autoscaling => {}
+                    }
+                }
+            });
+        }
+    }
+    // Publisher: merge the regions' parts into one snapshot.
+    {
+        let sh = shared.clone();
+        let tx = tx.clone();
+        tasks.spawn(async move {
+            let mut previous: Option<Arc<FleetSnapshot>> = None;
+            let mut warned: BTreeMap<String, String> = BTreeMap::new();
+            loop {
+                sh.changed.notified().await;
+                // Let pollers finishing together make one snapshot.
+                tokio::time::sleep(Duration::from_millis(50)).await;
+                let snaps: Vec<FleetSnapshot> = sh
+                    .fleet
+                    .sources
+                    .iter()
+                    .zip(&sh.parts)
+                    .map(|(src, p)| src.assemble(&p.lock().unwrap_or_else(|e| e.into_inner())))
+                    .collect();
+                let mut fresh = merge(snaps);
+                fresh.at = now_ms();
+                if let Some(prev) = &previous {
+                    reuse_unchanged(&mut fresh, prev);
+                }
+                let snap = Arc::new(fresh);
+                previous = Some(snap.clone());
+                // A warning once per new error, not on every snapshot.
+                for (k, f) in &snap.freshness {
+                    match &f.error {
+                        Some(e) if warned.get(k) != Some(e) => {
+                            warned.insert(k.clone(), e.clone());
+                            if tx.send(Update::Warning(e.clone())).await.is_err() {
+                                return;
+                            }
+                        }
+                        Some(_) => {}
+                        None => {
+                            warned.remove(k);
+                        }
+                    }
+                }
+                let _ = snap_tx.send(snap.clone());
+                if tx.send(Update::Snapshot(snap)).await.is_err() {
                     return;
                 }
             }
-            let _ = snap_tx.send(snap.clone());
-            if tx.send(Update::Snapshot(snap)).await.is_err() {
-                return;
-            }
-            tokio::select! {
-                _ = tokio::time::sleep(interval) => {}
-                c = control_rx.recv() => match c {
-                    Some(Control::Shutdown) | None => return,
-                    Some(Control::Apply(id, call)) => {
-                        // A runbook action; the refresh right after shows its effect.
-                        let region = call.target().region.as_deref();
-                        let src = fleet
-                            .sources
-                            .iter()
-                            .find(|s| region.is_none_or(|r| s.region == r))
-                            .unwrap_or(&fleet.sources[0]);
-                        let res = actions::perform(src, &call).await;
-                        if tx.send(Update::CallResult(id, res)).await.is_err() {
-                            return;
-                        }
+        });
+    }
+    // Log tailer.
+    {
+        let sh = shared.clone();
+        let tx = tx.clone();
+        let snaps = snapshots.clone();
+        tasks.spawn(tail_logs(sh, tx, snaps, follow_rx, iv.log_poll));
+    }
+    tokio::spawn(async move {
+        while let Some(c) = control_rx.recv().await {
+            match c {
+                Control::Shutdown => break,
+                Control::FollowLogs(scope) => {
+                    let _ = follow_tx.send(Some(scope));
+                }
+                Control::Apply(id, call) => {
+                    // A runbook action; the reads right after show its effect.
+                    let region = call.target().region.clone();
+                    let i = shared
+                        .fleet
+                        .sources
+                        .iter()
+                        .position(|s| region.as_deref().is_none_or(|r| s.region == r))
+                        .unwrap_or(0);
+                    let res = actions::perform(&shared.fleet.sources[i], &call).await;
+                    shared.refresh_now[i].notify_waiters();
+                    if tx.send(Update::CallResult(id, res)).await.is_err() {
+                        break;
                     }
-                    Some(_) => {}
-                },
+                }
+                Control::SetSpeed(_) | Control::Pause(_) => {}
             }
         }
+        tasks.shutdown().await;
     });
     SourceHandle {
         updates,
         snapshots,
         control,
+    }
+}
+
+/// Follow the logs the console shows: live tail against AWS, polling when
+/// live tail is not available. Re-targets when the operator moves (after a
+/// short pause, so scrolling through rows does not start a tail per row).
+async fn tail_logs(
+    sh: Arc<Shared>,
+    tx: mpsc::Sender<Update>,
+    mut snaps: watch::Receiver<Arc<FleetSnapshot>>,
+    mut follow: watch::Receiver<Option<Option<String>>>,
+    poll_every: Duration,
+) {
+    let mut next_id: u64 = 0;
+    let mut live_failed: Option<String> = None;
+    let custom_endpoint = sh
+        .fleet
+        .sources
+        .iter()
+        .any(|s| s.opts.endpoint_url.is_some());
+    loop {
+        // Nothing asked yet: wait.
+        let Some(scope) = follow.borrow_and_update().clone() else {
+            if follow.changed().await.is_err() {
+                return;
+            }
+            continue;
+        };
+        let snap = snaps.borrow_and_update().clone();
+        let targets = logs::follow_targets(&snap, scope.as_deref());
+        if targets.is_empty() {
+            // Not known yet (first snapshot, task definitions): wait for either.
+            tokio::select! {
+                r = follow.changed() => if r.is_err() { return },
+                r = snaps.changed() => if r.is_err() { return },
+            }
+            continue;
+        }
+        let region_of = |key: &str| {
+            snap.services
+                .iter()
+                .find(|s| s.key() == key)
+                .map(|s| s.region.clone())
+        };
+        let source_for = |key: &str| {
+            let r = region_of(key);
+            sh.fleet
+                .sources
+                .iter()
+                .find(|s| r.as_deref().is_none_or(|r| r.is_empty() || s.region == r))
+                .unwrap_or(&sh.fleet.sources[0])
+        };
+        let one_region = targets.iter().all(|t| {
+            std::ptr::eq(
+                source_for(&t.service_key),
+                source_for(&targets[0].service_key),
+            )
+        });
+        if !custom_endpoint && live_failed.is_none() && one_region {
+            let src = source_for(&targets[0].service_key);
+            let mut f2 = follow.clone();
+            let stop = Box::pin(async move {
+                let _ = f2.changed().await;
+            });
+            match logs::live_tail(src, &targets, &tx, &mut next_id, stop).await {
+                Ok(()) => {
+                    if tx.is_closed() {
+                        return;
+                    }
+                    // Re-target (follow changed) or the session ended: loop.
+                    let _ = follow.has_changed();
+                    continue;
+                }
+                Err(e) => {
+                    let line = format!("{e}; tailing with FilterLogEvents polling instead");
+                    live_failed = Some(line.clone());
+                    if tx.send(Update::Warning(line)).await.is_err() {
+                        return;
+                    }
+                }
+            }
+        }
+        // Polling.
+        let mut tails: Vec<logs::PollTail> = targets.into_iter().map(logs::PollTail::new).collect();
+        let mut last_error: Option<String> = None;
+        loop {
+            let mut lines = Vec::new();
+            for t in &mut tails {
+                let src = source_for(&t.target.service_key);
+                match t.poll(src, &mut next_id).await {
+                    Ok(l) => lines.extend(l),
+                    Err(e) => {
+                        if last_error.as_ref() != Some(&e) {
+                            last_error = Some(e.clone());
+                            if tx.send(Update::Warning(e)).await.is_err() {
+                                return;
+                            }
+                        }
+                    }
+                }
+            }
+            if !lines.is_empty() {
+                lines.sort_by_key(|l| (l.timestamp, l.id));
+                if tx.send(Update::Logs(lines)).await.is_err() {
+                    return;
+                }
+            }
+            tokio::select! {
+                _ = tokio::time::sleep(jitter(poll_every)) => {}
+                r = follow.changed() => {
+                    if r.is_err() { return }
+                    // Let a burst of moves settle before re-targeting.
+                    tokio::time::sleep(Duration::from_millis(400)).await;
+                    break;
+                }
+            }
+        }
     }
 }
 

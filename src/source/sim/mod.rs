@@ -197,6 +197,7 @@ pub fn spawn(mut sim: Simulator, speed: f64) -> SourceHandle {
                             break;
                         }
                     }
+                    Some(Control::FollowLogs(_)) => {}
                     Some(Control::Shutdown) | None => break,
                 },
                 _ = interval.tick() => {

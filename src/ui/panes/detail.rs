@@ -7,7 +7,9 @@ use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Sparkline};
 
-use super::{alarm_style, block, clamp_scroll, health_badge, hhmmss, inner, safe, short_duration};
+use super::{
+    alarm_style, block, clamp_scroll, health_badge, hhmmss, inner, safe, short_duration, with_age,
+};
 use crate::model::az::{UNKNOWN_AZ, az_short, targets_by_az};
 use crate::model::rows::ServiceRow;
 use crate::model::{
@@ -38,7 +40,7 @@ fn scrolled(
     let off = clamp_scroll(app.cursor(pane), lines.len(), h);
     let title = pane.title();
     let p = Paragraph::new(lines)
-        .block(block(title, note, focused, &app.theme))
+        .block(block(title, with_age(app, pane, note), focused, &app.theme))
         .scroll((off.min(u16::MAX as usize) as u16, 0));
     f.render_widget(p, area);
 }
@@ -413,7 +415,12 @@ pub fn render_metrics(f: &mut Frame, area: Rect, app: &App, key: &str, focused: 
     let Some((svc, _)) = current(app, key) else {
         return gone(f, area, app, Pane::Metrics, focused);
     };
-    let b = block("Metrics", Some("last hour, 1-min".into()), focused, theme);
+    let b = block(
+        "Metrics",
+        with_age(app, Pane::Metrics, Some("last hour, 1-min".into())),
+        focused,
+        theme,
+    );
     let inner_area = b.inner(area);
     f.render_widget(b, area);
     let Some(m) = app.store.snapshot.metrics_for(svc) else {

@@ -5,7 +5,7 @@ use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
-use super::{alarm_style, block, hhmmss, inner, list_offset, safe, short_duration};
+use super::{alarm_style, block, hhmmss, inner, list_offset, safe, short_duration, with_age};
 use crate::ui::app::{App, Pane, View};
 
 fn filter_note(app: &App, pane: Pane, count: String) -> String {
@@ -34,7 +34,12 @@ pub fn render_alarms(f: &mut Frame, area: Rect, app: &App, focused: bool) {
         Pane::Alarms,
         format!("{in_alarm} in ALARM · {}", snap.alarms.len()),
     );
-    let b = block("Alarms", Some(note), focused, theme);
+    let b = block(
+        "Alarms",
+        with_age(app, Pane::Alarms, Some(note)),
+        focused,
+        theme,
+    );
     let height = inner(area).height as usize;
     if idx.is_empty() {
         let msg = if snap.alarms.is_empty() {

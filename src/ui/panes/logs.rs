@@ -7,7 +7,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Wrap};
 use unicode_width::UnicodeWidthStr;
 
-use super::{block, hhmmss, inner, safe};
+use super::{block, hhmmss, inner, safe, with_age};
 use crate::store::StoredLine;
 use crate::ui::app::{App, Pane};
 use crate::ui::theme::Theme;
@@ -43,7 +43,12 @@ pub fn render(f: &mut Frame, area: Rect, app: &App, focused: bool) {
     if buf.evicted > 0 {
         note.push(format!("{} kept", buf.len()));
     }
-    let b = block("Logs", Some(note.join(" · ")), focused, theme);
+    let b = block(
+        "Logs",
+        with_age(app, Pane::Logs, Some(note.join(" · "))),
+        focused,
+        theme,
+    );
     let area_inner = inner(area);
     let height = area_inner.height as usize;
     let width = area_inner.width.max(1) as usize;

@@ -42,6 +42,58 @@ pub fn block<'a>(title: &'a str, note: Option<String>, focused: bool, theme: &Th
     b
 }
 
+/// The source kinds (freshness keys) a pane's data comes from.
+pub fn pane_kinds(pane: crate::ui::app::Pane) -> &'static [&'static str] {
+    use crate::ui::app::Pane;
+    match pane {
+        Pane::Services | Pane::Events => &["ecs"],
+        Pane::Alarms | Pane::SvcAlarms => &["cloudwatch"],
+        Pane::Logs => &["logs"],
+        Pane::Metrics => &["metrics"],
+        Pane::Rollout => &["ecs", "autoscaling"],
+        Pane::Tasks => &["ecs", "elbv2", "ec2"],
+        Pane::Timeline | Pane::Findings | Pane::SvcFindings | Pane::Runbook => &[],
+    }
+}
+
+/// On AWS, how old a pane's data is ("12s"), or its error when the API that
+/// feeds it fails (the pane degrades, the app does not). None on the demo.
+pub fn age_note(app: &App, pane: crate::ui::app::Pane) -> Option<String> {
+    let snap = &app.store.snapshot;
+    if snap.source.kind != "aws" {
+        return None;
+    }
+    let mut age: Option<i64> = None;
+    let mut never = false;
+    for kind in pane_kinds(pane) {
+        for (k, f) in &snap.freshness {
+            if k != kind && !k.strip_prefix(kind).is_some_and(|r| r.starts_with('@')) {
+                continue;
+            }
+            if let Some(e) = &f.error {
+                return Some(format!("⚠ {}", safe(e)));
+            }
+            match f.updated_at {
+                Some(u) => age = Some(age.unwrap_or(0).max(snap.at - u)),
+                None => never = true,
+            }
+        }
+    }
+    if never {
+        return Some("not read yet".into());
+    }
+    age.map(|a| format!("{}s", (a.max(0) / 1000) as u64 + app.silent_secs))
+}
+
+/// `note · age` (either may be missing).
+pub fn with_age(app: &App, pane: crate::ui::app::Pane, note: Option<String>) -> Option<String> {
+    match (note, age_note(app, pane)) {
+        (Some(n), Some(a)) if !n.is_empty() => Some(format!("{n} · {a}")),
+        (_, Some(a)) => Some(a),
+        (n, None) => n,
+    }
+}
+
 /// `HH:MM:SS` (UTC) of an epoch-millisecond time.
 pub fn hhmmss(ms: EpochMs) -> String {
     let secs = ms.div_euclid(1000).rem_euclid(86_400);

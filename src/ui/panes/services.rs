@@ -5,7 +5,7 @@ use ratatui::layout::{Constraint, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Cell, Paragraph, Row, Table};
 
-use super::{block, data_age_secs, health_badge, inner, list_offset, safe};
+use super::{block, data_age_secs, health_badge, inner, list_offset, safe, with_age};
 use crate::model::RolloutState;
 use crate::model::rows::ServiceRow;
 use crate::ui::app::{App, Pane};
@@ -28,7 +28,12 @@ pub fn render(f: &mut Frame, area: Rect, app: &App, focused: bool, compact: bool
             if flt.literal { " (literal)" } else { "" }
         );
     }
-    let b = block("Services", Some(note), focused, theme);
+    let b = block(
+        "Services",
+        with_age(app, Pane::Services, Some(note)),
+        focused,
+        theme,
+    );
     if !app.store.has_snapshot {
         f.render_widget(
             Paragraph::new(Span::styled("waiting for the first snapshot…", theme.dim())).block(b),
