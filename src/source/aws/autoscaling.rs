@@ -100,16 +100,29 @@ pub async fn fetch(src: &AwsSource, snap: &mut FleetSnapshot) -> Result<Option<S
     }
     snap.scalable_targets = targets;
     let mut activities = vec![];
-    let mut pages = c
-        .describe_scaling_activities()
-        .service_namespace(t::ServiceNamespace::Ecs)
-        .into_paginator()
-        .send();
+    // No SDK retries: the next refresh asks again, and an endpoint that does
+    // not serve activities (moto: HTTP 500) must not cost a round of backoff.
+    // (Paged by hand: a customized operation has no paginator.)
     let mut activity_error = None;
-    while let Some(page) = pages.next().await {
+    let mut token: Option<String> = None;
+    loop {
         bump(&src.calls.autoscaling);
+        let page = c
+            .describe_scaling_activities()
+            .service_namespace(t::ServiceNamespace::Ecs)
+            .set_next_token(token.take())
+            .customize()
+            .config_override(
+                aws_sdk_applicationautoscaling::config::Builder::default()
+                    .retry_config(aws_config::retry::RetryConfig::disabled()),
+            )
+            .send()
+            .await;
         match page {
-            Ok(p) => activities.extend(p.scaling_activities().iter().map(convert_activity)),
+            Ok(p) => {
+                activities.extend(p.scaling_activities().iter().map(convert_activity));
+                token = p.next_token().map(str::to_string);
+            }
             Err(e) => {
                 activity_error = Some(describe_error(
                     "application-autoscaling:DescribeScalingActivities",
@@ -118,7 +131,7 @@ pub async fn fetch(src: &AwsSource, snap: &mut FleetSnapshot) -> Result<Option<S
                 break;
             }
         }
-        if activities.len() >= 200 {
+        if token.is_none() || activities.len() >= 200 {
             break;
         }
     }

@@ -20,6 +20,8 @@ pub const METRIC_PERIOD_SECS: i32 = 60;
 pub const METRIC_POINTS: usize = 60;
 /// History reads per refresh (the rest come on the next ones).
 const HISTORY_READS_PER_REFRESH: usize = 50;
+/// History reads in flight at once.
+const HISTORY_CONCURRENT: usize = 8;
 /// Alarms whose state changed longer ago than this get no history read.
 const HISTORY_HORIZON_MS: i64 = 24 * 3600 * 1000;
 
@@ -170,6 +172,7 @@ pub async fn fetch_alarms(
     }
     let now = now_ms();
     let mut cache = src.alarm_history.lock().await;
+    let mut failure = None;
     if cache.unavailable.is_none() {
         // The alarms that concern a service and changed state recently (or
         // are in ALARM), whose history is not read yet for this state.
@@ -187,17 +190,39 @@ pub async fn fetch_alarms(
             })
             .collect();
         due.sort_by_key(|a| std::cmp::Reverse(a.state_updated_at));
-        for a in due.into_iter().take(HISTORY_READS_PER_REFRESH) {
-            bump(&src.calls.cloudwatch);
-            match src
+        // A few at a time; no SDK retries: history is a nicety that the next
+        // refresh asks for again, and an endpoint that does not serve it
+        // (moto: HTTP 500) must not cost a round of backoff.
+        let no_retry = aws_sdk_cloudwatch::config::Builder::default()
+            .retry_config(aws_config::retry::RetryConfig::disabled());
+        let read = |a: &Alarm| {
+            let call = src
                 .cw
                 .describe_alarm_history()
                 .alarm_name(&a.name)
                 .history_item_type(t::HistoryItemType::StateUpdate)
                 .max_records(10)
-                .send()
-                .await
-            {
+                .customize()
+                .config_override(no_retry.clone())
+                .send();
+            let (name, at) = (a.name.clone(), a.state_updated_at);
+            async move {
+                bump(&src.calls.cloudwatch);
+                (name, at, call.await)
+            }
+        };
+        let mut due = due.into_iter().take(HISTORY_READS_PER_REFRESH);
+        // The first one alone: an endpoint that does not serve history is
+        // asked once, not HISTORY_CONCURRENT times.
+        let first = due.next().map(read);
+        let rest: Vec<_> = due.map(read).collect();
+        use futures::stream::StreamExt;
+        let mut results = futures::stream::iter(first)
+            .buffered(1)
+            .chain(futures::stream::iter(rest).buffer_unordered(HISTORY_CONCURRENT));
+        let mut failed = None;
+        while let Some((name, at, res)) = results.next().await {
+            match res {
                 Ok(out) => {
                     let mut items: Vec<AlarmHistoryItem> = out
                         .alarm_history_items()
@@ -205,9 +230,7 @@ pub async fn fetch_alarms(
                         .filter_map(convert_history)
                         .collect();
                     items.sort_by_key(|h| std::cmp::Reverse(h.timestamp));
-                    cache
-                        .by_alarm
-                        .insert(a.name.clone(), (a.state_updated_at, items));
+                    cache.by_alarm.insert(name, (at, items));
                 }
                 Err(e) => {
                     let line = describe_error("cloudwatch:DescribeAlarmHistory", &e);
@@ -218,10 +241,12 @@ pub async fn fetch_alarms(
                         cache.unavailable = Some(line);
                         break;
                     }
-                    return Ok((alarms, Some(line)));
+                    failed.get_or_insert(line);
                 }
             }
         }
+        drop(results);
+        failure = failed;
     }
     for a in &mut alarms {
         if let Some((_, h)) = cache.by_alarm.get(&a.name) {
@@ -229,7 +254,7 @@ pub async fn fetch_alarms(
         }
     }
     alarms.sort_by(|a, b| a.name.cmp(&b.name));
-    Ok((alarms, cache.unavailable.clone()))
+    Ok((alarms, failure.or_else(|| cache.unavailable.clone())))
 }
 
 /// The five sparkline series of one service, as GetMetricData queries.

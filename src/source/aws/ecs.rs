@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use aws_sdk_ecs::types as t;
+use futures::stream::{self, StreamExt, TryStreamExt};
 
 use super::{AwsSource, bump, describe_error};
 use crate::model::*;
@@ -14,6 +15,8 @@ use crate::model::*;
 pub const DESCRIBE_SERVICES_MAX: usize = 10;
 /// DescribeTasks takes at most 100 tasks a call.
 pub const DESCRIBE_TASKS_MAX: usize = 100;
+/// Describe batches in flight at once per cluster.
+const CONCURRENT: usize = 4;
 
 fn ms(d: Option<&aws_sdk_ecs::primitives::DateTime>) -> Option<i64> {
     d.and_then(|d| d.to_millis().ok())
@@ -333,7 +336,8 @@ pub async fn fetch_ecs(src: &AwsSource, snap: &mut FleetSnapshot) -> Result<(), 
     let ecs = &src.ecs;
     // Clusters: ListClusters (paginated), then DescribeClusters (100 a call).
     let mut arns = Vec::new();
-    let mut pages = ecs.list_clusters().into_paginator().send();
+    // Page sizes at the API maximum: fewer calls than the defaults (10 services).
+    let mut pages = ecs.list_clusters().max_results(100).into_paginator().send();
     while let Some(page) = pages.next().await {
         bump(&src.calls.list_clusters);
         let page = page.map_err(|e| describe_error("ecs:ListClusters", &e))?;
@@ -368,30 +372,53 @@ pub async fn fetch_ecs(src: &AwsSource, snap: &mut FleetSnapshot) -> Result<(), 
         let mut pages = ecs
             .list_services()
             .cluster(&cluster.arn)
+            .max_results(100)
             .into_paginator()
             .send();
+        let mut gone = false;
         while let Some(page) = pages.next().await {
             bump(&src.calls.list_services);
-            let page = page.map_err(|e| describe_error("ecs:ListServices", &e))?;
+            let page = match page {
+                Ok(p) => p,
+                // Deleted between ListClusters and now: not an error.
+                Err(e)
+                    if e.as_service_error()
+                        .is_some_and(|e| e.is_cluster_not_found_exception()) =>
+                {
+                    gone = true;
+                    break;
+                }
+                Err(e) => return Err(describe_error("ecs:ListServices", &e)),
+            };
             service_arns.extend(page.service_arns().iter().cloned());
         }
-        let mut services = Vec::new();
-        for batch in service_arns.chunks(DESCRIBE_SERVICES_MAX) {
-            bump(&src.calls.describe_services);
-            let out = ecs
-                .describe_services()
-                .cluster(&cluster.arn)
-                .set_services(Some(batch.to_vec()))
-                .include(t::ServiceField::Tags)
-                .send()
-                .await
-                .map_err(|e| describe_error("ecs:DescribeServices", &e))?;
-            services.extend(
-                out.services()
-                    .iter()
-                    .map(|v| convert_service(v, &src.region, &cluster.name)),
-            );
+        if gone {
+            snap.clusters.retain(|c| c.arn != cluster.arn);
+            continue;
         }
+        // Batches a few at a time, in order (a 1,000-service cluster is 100
+        // DescribeServices calls: 100/CONCURRENT round trips).
+        let calls: Vec<_> = service_arns
+            .chunks(DESCRIBE_SERVICES_MAX)
+            .map(|batch| {
+                bump(&src.calls.describe_services);
+                ecs.describe_services()
+                    .cluster(&cluster.arn)
+                    .set_services(Some(batch.to_vec()))
+                    .include(t::ServiceField::Tags)
+                    .send()
+            })
+            .collect();
+        let outs: Vec<_> = stream::iter(calls)
+            .buffered(CONCURRENT)
+            .try_collect()
+            .await
+            .map_err(|e| describe_error("ecs:DescribeServices", &e))?;
+        let mut services: Vec<Service> = outs
+            .iter()
+            .flat_map(|out| out.services())
+            .map(|v| convert_service(v, &src.region, &cluster.name))
+            .collect();
         // Tasks of the cluster, RUNNING and recently STOPPED, then grouped by service.
         let mut task_arns = Vec::new();
         for status in [t::DesiredStatus::Running, t::DesiredStatus::Stopped] {
@@ -409,18 +436,26 @@ pub async fn fetch_ecs(src: &AwsSource, snap: &mut FleetSnapshot) -> Result<(), 
         }
         task_arns.sort();
         task_arns.dedup();
-        let mut tasks = Vec::new();
-        for batch in task_arns.chunks(DESCRIBE_TASKS_MAX) {
-            bump(&src.calls.describe_tasks);
-            let out = ecs
-                .describe_tasks()
-                .cluster(&cluster.arn)
-                .set_tasks(Some(batch.to_vec()))
-                .send()
-                .await
-                .map_err(|e| describe_error("ecs:DescribeTasks", &e))?;
-            tasks.extend(out.tasks().iter().map(convert_task));
-        }
+        let calls: Vec<_> = task_arns
+            .chunks(DESCRIBE_TASKS_MAX)
+            .map(|batch| {
+                bump(&src.calls.describe_tasks);
+                ecs.describe_tasks()
+                    .cluster(&cluster.arn)
+                    .set_tasks(Some(batch.to_vec()))
+                    .send()
+            })
+            .collect();
+        let outs: Vec<_> = stream::iter(calls)
+            .buffered(CONCURRENT)
+            .try_collect()
+            .await
+            .map_err(|e| describe_error("ecs:DescribeTasks", &e))?;
+        let tasks: Vec<_> = outs
+            .iter()
+            .flat_map(|out| out.tasks())
+            .map(convert_task)
+            .collect();
         for svc in &mut services {
             let group = format!("service:{}", svc.name);
             svc.tasks = tasks.iter().filter(|t| t.group == group).cloned().collect();

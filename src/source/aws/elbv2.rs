@@ -17,6 +17,8 @@ use crate::model::{Service, TargetGroup, TargetHealth, TargetState};
 /// Most ARNs one DescribeTargetGroups / DescribeLoadBalancers call takes.
 pub const ARNS_PER_CALL: usize = 20;
 const ATTRIBUTES_TTL_MS: i64 = 10 * 60 * 1000;
+/// Per-group calls in flight at once (well inside ELBv2's describe rate).
+const CONCURRENT: usize = 8;
 
 pub fn convert_state(s: Option<&t::TargetHealthStateEnum>) -> TargetState {
     match s {
@@ -141,71 +143,87 @@ pub async fn fetch(src: &AwsSource, services: &[Arc<Service>]) -> Result<Vec<Tar
     }
 
     let now = now_ms();
-    for g in &mut groups {
-        if let Some(lb) = &g.load_balancer_arn {
-            g.load_balancer_azs = lb_azs.get(lb).cloned().unwrap_or_default();
-        }
-        bump(&src.calls.elbv2);
-        match elb
-            .describe_target_health()
-            .target_group_arn(&g.arn)
-            .send()
-            .await
-        {
-            Ok(out) => {
-                g.targets = out
-                    .target_health_descriptions()
-                    .iter()
-                    .map(|d| convert_target(d, &ip_az))
-                    .collect();
-                g.targets.sort_by(|a, b| {
-                    (&a.availability_zone, &a.id).cmp(&(&b.availability_zone, &b.id))
-                });
-            }
-            Err(e) if is_not_found(&e) => continue,
-            Err(e) => {
-                return Err(describe_error(
-                    "elasticloadbalancing:DescribeTargetHealth",
-                    &e,
-                ));
-            }
-        }
-        let cached = src
-            .tg_attributes
-            .lock()
-            .await
-            .get(&g.arn)
-            .filter(|(at, _)| now - at < ATTRIBUTES_TTL_MS)
-            .map(|(_, d)| *d);
-        g.deregistration_delay_seconds = match cached {
-            Some(d) => d,
-            None => {
-                bump(&src.calls.elbv2);
-                let d = match elb
-                    .describe_target_group_attributes()
-                    .target_group_arn(&g.arn)
-                    .send()
-                    .await
-                {
-                    Ok(out) => out
-                        .attributes()
-                        .iter()
-                        .find(|a| a.key() == Some("deregistration_delay.timeout_seconds"))
-                        .and_then(|a| a.value()?.parse().ok())
-                        .unwrap_or(300),
-                    // The attribute is a nicety: keep the default, don't fail the pane.
-                    Err(_) => 300,
-                };
-                src.tg_attributes
-                    .lock()
-                    .await
-                    .insert(g.arn.clone(), (now, d));
-                d
-            }
-        };
-    }
+    // One DescribeTargetHealth per group (there is no batch form): a few at
+    // a time, so 300 groups take 300/CONCURRENT round trips, not 300.
+    use futures::stream::TryStreamExt;
+    futures::stream::iter(groups.iter_mut().map(Ok))
+        .try_for_each_concurrent(CONCURRENT, |g| read_group(src, g, &lb_azs, &ip_az, now))
+        .await?;
     groups.sort_by(|a, b| a.name.cmp(&b.name));
     Ok(groups)
+}
+
+/// One group's targets (health and AZ) and its deregistration delay.
+async fn read_group(
+    src: &AwsSource,
+    g: &mut TargetGroup,
+    lb_azs: &BTreeMap<String, Vec<String>>,
+    ip_az: &HashMap<&str, &str>,
+    now: i64,
+) -> Result<(), String> {
+    let elb = &src.elb;
+    if let Some(lb) = &g.load_balancer_arn {
+        g.load_balancer_azs = lb_azs.get(lb).cloned().unwrap_or_default();
+    }
+    bump(&src.calls.elbv2);
+    match elb
+        .describe_target_health()
+        .target_group_arn(&g.arn)
+        .send()
+        .await
+    {
+        Ok(out) => {
+            g.targets = out
+                .target_health_descriptions()
+                .iter()
+                .map(|d| convert_target(d, ip_az))
+                .collect();
+            g.targets
+                .sort_by(|a, b| (&a.availability_zone, &a.id).cmp(&(&b.availability_zone, &b.id)));
+        }
+        // Deleted since DescribeTargetGroups: no targets, no error.
+        Err(e) if is_not_found(&e) => return Ok(()),
+        Err(e) => {
+            return Err(describe_error(
+                "elasticloadbalancing:DescribeTargetHealth",
+                &e,
+            ));
+        }
+    }
+    let cached = src
+        .tg_attributes
+        .lock()
+        .await
+        .get(&g.arn)
+        .filter(|(at, _)| now - at < ATTRIBUTES_TTL_MS)
+        .map(|(_, d)| *d);
+    g.deregistration_delay_seconds = match cached {
+        Some(d) => d,
+        None => {
+            bump(&src.calls.elbv2);
+            let d = match elb
+                .describe_target_group_attributes()
+                .target_group_arn(&g.arn)
+                .send()
+                .await
+            {
+                Ok(out) => out
+                    .attributes()
+                    .iter()
+                    .find(|a| a.key() == Some("deregistration_delay.timeout_seconds"))
+                    .and_then(|a| a.value()?.parse().ok())
+                    .unwrap_or(300),
+                // The attribute is a nicety: keep the default, don't fail the pane.
+                Err(_) => 300,
+            };
+            src.tg_attributes
+                .lock()
+                .await
+                .insert(g.arn.clone(), (now, d));
+            d
+        }
+    };
+    Ok(())
 }
 
 fn convert_group(g: &t::TargetGroup) -> TargetGroup {
