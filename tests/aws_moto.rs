@@ -1784,6 +1784,8 @@ async fn a_fleet_past_every_batch_size_is_read_whole_with_the_fewest_calls() {
         let data = tempfile::tempdir().unwrap();
         let json = data.path().join("status.json");
         let started = Instant::now();
+        // Reaped below by wait4, which also gives its own rusage.
+        #[allow(clippy::zombie_processes)]
         let child = Command::new(env!("CARGO_BIN_EXE_ecsdeck"))
             .args([
                 "status",
