@@ -1816,3 +1816,51 @@ async fn a_fleet_past_every_batch_size_is_read_whole_with_the_fewest_calls() {
         );
     }
 }
+
+/// An account with nothing in it: every kind is read, nothing fails, and
+/// `ecsdeck status` says so with exit 0.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_empty_account_is_read_cleanly() {
+    let Some(moto) = Moto::start() else { return };
+    fake_credentials();
+    let src = AwsSource::connect(AwsOptions {
+        region: Some("us-east-1".into()),
+        endpoint_url: Some(moto.url.clone()),
+        ..Default::default()
+    })
+    .await;
+    let snap = src.fetch().await;
+    assert!(snap.clusters.is_empty() && snap.services.is_empty());
+    for kind in [
+        "ecs",
+        "ec2",
+        "iam",
+        "autoscaling",
+        "elbv2",
+        "cloudwatch",
+        "metrics",
+        "logs",
+    ] {
+        let f = &snap.freshness[kind];
+        assert!(f.updated_at.is_some() && f.error.is_none(), "{kind}: {f:?}");
+    }
+    let data = tempfile::tempdir().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_ecsdeck"))
+        .args([
+            "status",
+            "--format",
+            "json",
+            "--region",
+            "us-east-1",
+            "--endpoint-url",
+        ])
+        .arg(&moto.url)
+        .arg("--data-dir")
+        .arg(data.path())
+        .output()
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr)));
+    assert_eq!(v["services"].as_array().unwrap().len(), 0);
+    assert_eq!(out.status.code(), Some(0), "{v}");
+}

@@ -288,7 +288,13 @@ pub async fn live_tail(
         }
     }
     bump(&src.calls.logs);
+    // A live tail session streams for hours: no operation timeout on it.
     let mut out = req
+        .customize()
+        .config_override(
+            aws_sdk_cloudwatchlogs::config::Builder::default()
+                .timeout_config(aws_config::timeout::TimeoutConfig::disabled()),
+        )
         .send()
         .await
         .map_err(|e| describe_error("logs:StartLiveTail", &e))?;

@@ -150,8 +150,16 @@ pub fn describe_error<E: std::error::Error>(op: &str, e: &E) -> String {
 
 impl AwsSource {
     pub async fn connect(opts: AwsOptions) -> AwsSource {
-        let mut loader =
-            aws_config::defaults(BehaviorVersion::latest()).retry_config(RetryConfig::adaptive());
+        // Timeouts: an endpoint that stops answering must not hang a poller
+        // or `ecsdeck status` (the SDK sets no operation timeout by default).
+        let timeouts = aws_config::timeout::TimeoutConfig::builder()
+            .connect_timeout(std::time::Duration::from_secs(5))
+            .operation_attempt_timeout(std::time::Duration::from_secs(20))
+            .operation_timeout(std::time::Duration::from_secs(60))
+            .build();
+        let mut loader = aws_config::defaults(BehaviorVersion::latest())
+            .retry_config(RetryConfig::adaptive())
+            .timeout_config(timeouts);
         if let Some(p) = &opts.profile {
             loader = loader.profile_name(p);
         }
