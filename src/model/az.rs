@@ -17,7 +17,79 @@ pub struct AzSpread {
     pub unknown: u32,
 }
 
+/// What [`AzSpread::of`] tells about balance, computed without building it
+/// (no allocation up to 16 AZs): the REL-06 check asks it of every service.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Shape {
+    /// As [`AzSpread::skew`].
+    pub skew: u32,
+    /// As [`AzSpread::single_az`].
+    pub single_az: bool,
+    /// Distinct AZs of the service's subnets.
+    pub subnet_azs: usize,
+}
+
 impl AzSpread {
+    pub fn shape(svc: &Service) -> Shape {
+        const MAX: usize = 16;
+        let mut azs: [(&str, u32); MAX] = [("", 0); MAX];
+        let mut n = 0;
+        let slow = || {
+            let a = AzSpread::of(svc);
+            let subnet_azs = svc
+                .subnets
+                .iter()
+                .map(|s| s.availability_zone.as_str())
+                .collect::<std::collections::BTreeSet<_>>()
+                .len();
+            Shape {
+                skew: a.skew(),
+                single_az: a.single_az(),
+                subnet_azs,
+            }
+        };
+        for s in &svc.subnets {
+            let az = s.availability_zone.as_str();
+            if !azs[..n].iter().any(|(a, _)| *a == az) {
+                if n == MAX {
+                    return slow();
+                }
+                azs[n] = (az, 0);
+                n += 1;
+            }
+        }
+        let subnet_azs = n;
+        let mut unknown = 0;
+        for t in svc.running_tasks() {
+            match t.availability_zone.as_deref() {
+                Some(az) => match azs[..n].iter_mut().find(|(a, _)| *a == az) {
+                    Some(e) => e.1 += 1,
+                    None => {
+                        if n == MAX {
+                            return slow();
+                        }
+                        azs[n] = (az, 1);
+                        n += 1;
+                    }
+                },
+                None => unknown += 1,
+            }
+        }
+        let counts = azs[..n].iter().map(|(_, c)| *c);
+        let skew = if n < 2 {
+            0
+        } else {
+            counts.clone().max().unwrap_or(0) - counts.clone().min().unwrap_or(0)
+        };
+        let total: u32 = counts.clone().sum::<u32>() + unknown;
+        let populated = counts.filter(|c| *c > 0).count();
+        Shape {
+            skew,
+            single_az: total >= 2 && unknown == 0 && populated == 1,
+            subnet_azs,
+        }
+    }
+
     pub fn of(svc: &Service) -> Self {
         let mut counts: BTreeMap<String, u32> = svc
             .subnets
@@ -187,6 +259,51 @@ mod tests {
         assert_eq!(spread.compact(), "b:1 ?:2");
         assert_eq!(spread.total(), 3);
         assert!(!spread.single_az());
+    }
+
+    #[test]
+    fn shape_agrees_with_the_spread() {
+        let cases: Vec<(Vec<&str>, Vec<Option<&str>>)> = vec![
+            (vec![], vec![]),
+            (vec!["a1"], vec![Some("a1"), Some("a1")]),
+            (
+                vec!["a1", "b1", "a1"],
+                vec![Some("a1"), Some("a1"), Some("a1")],
+            ),
+            (
+                vec!["a1", "b1", "c1"],
+                vec![Some("a1"), Some("b1"), Some("d1"), None],
+            ),
+            (vec!["a1", "b1"], vec![Some("c1"), Some("c1")]),
+            (
+                vec!["a1", "b1", "c1"],
+                vec![Some("a1"), Some("a1"), Some("a1"), Some("b1")],
+            ),
+        ];
+        // And more AZs than the fast path holds.
+        let many: Vec<String> = (0..20).map(|i| format!("z{i}")).collect();
+        let many_refs: Vec<&str> = many.iter().map(String::as_str).collect();
+        let mut all = cases;
+        all.push((
+            many_refs.clone(),
+            many_refs.iter().map(|z| Some(*z)).collect(),
+        ));
+        for (subnets, tasks) in all {
+            let s = svc(&subnets, &tasks);
+            let a = AzSpread::of(&s);
+            let mut distinct = subnets.clone();
+            distinct.sort();
+            distinct.dedup();
+            assert_eq!(
+                AzSpread::shape(&s),
+                Shape {
+                    skew: a.skew(),
+                    single_az: a.single_az(),
+                    subnet_azs: distinct.len()
+                },
+                "{subnets:?} {tasks:?}"
+            );
+        }
     }
 
     #[test]

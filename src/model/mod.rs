@@ -28,20 +28,25 @@ pub struct FleetSnapshot {
     /// The source's clock when this snapshot was assembled.
     pub at: EpochMs,
     pub source: SourceInfo,
-    pub clusters: Vec<Cluster>,
+    /// The collections below are shared (`Arc`) for the same reason as the
+    /// services: a source hands out the previous `Arc` while a collection is
+    /// unchanged, so consumers tell "unchanged" by pointer instead of
+    /// comparing thousands of alarms or metric points. Change one with
+    /// `Arc::make_mut`.
+    pub clusters: Arc<Vec<Cluster>>,
     /// All services of all clusters, ordered by (region, cluster, name).
     /// Shared: a source hands out the same `Arc` while a service is unchanged,
     /// so consumers (the review cache) can tell "unchanged" by pointer.
     pub services: Vec<Arc<Service>>,
     /// Task definitions by ARN (immutable per revision).
-    pub task_definitions: BTreeMap<String, Arc<TaskDefinition>>,
-    pub target_groups: Vec<TargetGroup>,
-    pub scalable_targets: Vec<ScalableTarget>,
-    pub scaling_activities: Vec<ScalingActivity>,
-    pub alarms: Vec<Alarm>,
-    pub log_groups: Vec<LogGroup>,
+    pub task_definitions: Arc<BTreeMap<String, Arc<TaskDefinition>>>,
+    pub target_groups: Arc<Vec<TargetGroup>>,
+    pub scalable_targets: Arc<Vec<ScalableTarget>>,
+    pub scaling_activities: Arc<Vec<ScalingActivity>>,
+    pub alarms: Arc<Vec<Alarm>>,
+    pub log_groups: Arc<Vec<LogGroup>>,
     /// Metric series keyed by service key (`cluster/service`).
-    pub metrics: BTreeMap<String, ServiceMetrics>,
+    pub metrics: Arc<BTreeMap<String, ServiceMetrics>>,
     /// Per source kind: when it last succeeded and its last error.
     pub freshness: BTreeMap<String, Freshness>,
 }
@@ -601,8 +606,32 @@ pub struct MetricSeries {
 }
 
 impl MetricSeries {
+    /// Equal, with NaN gaps equal to themselves (`==` says a series with a
+    /// gap differs from itself).
+    pub fn same(&self, other: &MetricSeries) -> bool {
+        self.end == other.end
+            && self.period_seconds == other.period_seconds
+            && self.values.len() == other.values.len()
+            && self
+                .values
+                .iter()
+                .zip(&other.values)
+                .all(|(p, q)| p.to_bits() == q.to_bits())
+    }
+
     pub fn last(&self) -> Option<f64> {
         self.values.last().copied()
+    }
+}
+
+impl ServiceMetrics {
+    /// Equal, NaN gaps included (see [`MetricSeries::same`]).
+    pub fn same(&self, o: &ServiceMetrics) -> bool {
+        self.cpu.same(&o.cpu)
+            && self.memory.same(&o.memory)
+            && self.requests.same(&o.requests)
+            && self.http_5xx.same(&o.http_5xx)
+            && self.latency_p99_ms.same(&o.latency_p99_ms)
     }
 }
 
@@ -636,6 +665,45 @@ pub struct LogLine {
 }
 
 impl FleetSnapshot {
+    /// Hand out `prev`'s `Arc` for every service and collection that did not
+    /// change, so consumers (the review cache) see "unchanged" by pointer.
+    /// Sources call it before publishing; the comparisons run there, not on
+    /// the UI thread.
+    pub fn share_unchanged(&mut self, prev: &FleetSnapshot) {
+        let old: rustc_hash::FxHashMap<&str, &Arc<Service>> =
+            prev.services.iter().map(|s| (s.arn.as_str(), s)).collect();
+        for s in &mut self.services {
+            if let Some(o) = old.get(s.arn.as_str())
+                && !Arc::ptr_eq(o, s)
+                && ***o == **s
+            {
+                *s = Arc::clone(o);
+            }
+        }
+        fn share<T: PartialEq>(new: &mut Arc<T>, old: &Arc<T>) {
+            if !Arc::ptr_eq(new, old) && **new == **old {
+                *new = Arc::clone(old);
+            }
+        }
+        share(&mut self.clusters, &prev.clusters);
+        share(&mut self.task_definitions, &prev.task_definitions);
+        share(&mut self.target_groups, &prev.target_groups);
+        share(&mut self.scalable_targets, &prev.scalable_targets);
+        share(&mut self.scaling_activities, &prev.scaling_activities);
+        share(&mut self.alarms, &prev.alarms);
+        share(&mut self.log_groups, &prev.log_groups);
+        if !Arc::ptr_eq(&self.metrics, &prev.metrics)
+            && self.metrics.len() == prev.metrics.len()
+            && self
+                .metrics
+                .iter()
+                .zip(prev.metrics.iter())
+                .all(|((k, a), (l, b))| k == l && a.same(b))
+        {
+            self.metrics = Arc::clone(&prev.metrics);
+        }
+    }
+
     pub fn service(&self, key: &str) -> Option<&Service> {
         self.services
             .iter()

@@ -40,7 +40,7 @@ pub struct ServiceRow {
 /// Build the rows for every service of the snapshot, in snapshot order.
 pub fn build(snap: &FleetSnapshot) -> Vec<ServiceRow> {
     let mut alarms_by_service: HashMap<&str, Vec<String>> = HashMap::new();
-    for a in &snap.alarms {
+    for a in snap.alarms.iter() {
         if a.state == AlarmState::Alarm
             && let Some(k) = a.service_key.as_deref()
         {

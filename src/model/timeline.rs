@@ -123,7 +123,7 @@ fn scaling(prev: Option<&FleetSnapshot>, next: &FleetSnapshot, out: &mut Vec<Tim
                 .collect()
         })
         .unwrap_or_default();
-    for a in &next.scaling_activities {
+    for a in next.scaling_activities.iter() {
         if seen.contains(a.activity_id.as_str()) {
             continue;
         }
@@ -152,7 +152,7 @@ fn alarms(prev: Option<&FleetSnapshot>, next: &FleetSnapshot, out: &mut Vec<Time
                 .collect()
         })
         .unwrap_or_default();
-    for a in &next.alarms {
+    for a in next.alarms.iter() {
         let since = newest_before
             .get(a.name.as_str())
             .copied()

@@ -27,12 +27,17 @@ macro_rules! hit_if {
     }};
 }
 
-fn hit(severity: Severity, resource: &str, evidence: Vec<String>, fix: String) -> Vec<Hit> {
+fn hit<'r>(
+    severity: Severity,
+    resource: &'r str,
+    evidence: Vec<String>,
+    fix: impl Into<std::borrow::Cow<'static, str>>,
+) -> Vec<Hit<'r>> {
     vec![Hit {
         severity,
-        resource: resource.to_string(),
+        resource: std::borrow::Cow::Borrowed(resource),
         evidence,
-        fix,
+        fix: fix.into(),
     }]
 }
 
@@ -54,7 +59,7 @@ fn has_lb(c: &Ctx) -> bool {
 
 // ---------------------------------------------------------------- REL
 
-fn rel01(c: &Ctx) -> Vec<Hit> {
+fn rel01<'a>(c: &Ctx<'a>) -> Vec<Hit<'a>> {
     if !matches!(c.svc.deployment_controller.as_str(), "ECS" | "") {
         return vec![];
     }
@@ -84,7 +89,7 @@ fn rel01(c: &Ctx) -> Vec<Hit> {
     )
 }
 
-fn rel02(c: &Ctx) -> Vec<Hit> {
+fn rel02<'a>(c: &Ctx<'a>) -> Vec<Hit<'a>> {
     if !has_lb(c) {
         return vec![];
     }
@@ -109,7 +114,7 @@ fn rel02(c: &Ctx) -> Vec<Hit> {
     )
 }
 
-fn rel03(c: &Ctx) -> Vec<Hit> {
+fn rel03<'a>(c: &Ctx<'a>) -> Vec<Hit<'a>> {
     let d = &c.svc.deployment_configuration;
     let desired = c.svc.desired_count;
     let sev = if d.minimum_healthy_percent == 0 {
@@ -134,7 +139,7 @@ fn rel03(c: &Ctx) -> Vec<Hit> {
     )
 }
 
-fn rel04(c: &Ctx) -> Vec<Hit> {
+fn rel04<'a>(c: &Ctx<'a>) -> Vec<Hit<'a>> {
     if !c.is_prod() {
         return vec![];
     }
@@ -152,7 +157,7 @@ fn rel04(c: &Ctx) -> Vec<Hit> {
     hit_if!(High, &c.svc.arn, ev, svc_fix(c, "--desired-count 3"))
 }
 
-fn rel05(c: &Ctx) -> Vec<Hit> {
+fn rel05<'a>(c: &Ctx<'a>) -> Vec<Hit<'a>> {
     if c.svc.subnets.is_empty() {
         return vec![];
     }
@@ -186,24 +191,20 @@ fn rel05(c: &Ctx) -> Vec<Hit> {
     )
 }
 
-fn rel06(c: &Ctx) -> Vec<Hit> {
-    let spread = AzSpread::of(c.svc);
-    let sev = if spread.single_az()
-        && c.svc
-            .subnets
-            .iter()
-            .map(|s| &s.availability_zone)
-            .collect::<std::collections::BTreeSet<_>>()
-            .len()
-            > 1
-    {
+fn rel06<'a>(c: &Ctx<'a>) -> Vec<Hit<'a>> {
+    // The shape first (no allocation); the spread only for the evidence.
+    let shape = AzSpread::shape(c.svc);
+    let sev = if shape.single_az && shape.subnet_azs > 1 {
         High
-    } else if spread.skew() > 1 {
+    } else if shape.skew > 1 {
         Medium
     } else {
         return vec![];
     };
-    let ev = vec![format!("running tasks per AZ: {}", spread.compact())];
+    let ev = vec![format!(
+        "running tasks per AZ: {}",
+        AzSpread::of(c.svc).compact()
+    )];
     hit(
         sev,
         &c.svc.arn,
@@ -215,7 +216,7 @@ fn rel06(c: &Ctx) -> Vec<Hit> {
     )
 }
 
-fn rel07(c: &Ctx) -> Vec<Hit> {
+fn rel07<'a>(c: &Ctx<'a>) -> Vec<Hit<'a>> {
     if c.svc.availability_zone_rebalancing == "ENABLED" {
         return vec![];
     }
@@ -232,7 +233,7 @@ fn rel07(c: &Ctx) -> Vec<Hit> {
     )
 }
 
-fn rel08(c: &Ctx) -> Vec<Hit> {
+fn rel08<'a>(c: &Ctx<'a>) -> Vec<Hit<'a>> {
     if !has_lb(c) {
         return vec![];
     }
@@ -248,7 +249,7 @@ fn rel08(c: &Ctx) -> Vec<Hit> {
                 .max()
         })
         .unwrap_or(30);
-    for tg in &c.target_groups {
+    for tg in c.target_groups.iter() {
         if tg.deregistration_delay_seconds > stop_timeout.max(30) * 4 {
             ev.push(format!(
                 "{} deregistration_delay.timeout_seconds={} vs container stopTimeout={stop_timeout}s",
@@ -264,7 +265,7 @@ fn rel08(c: &Ctx) -> Vec<Hit> {
     )
 }
 
-fn rel09(c: &Ctx) -> Vec<Hit> {
+fn rel09<'a>(c: &Ctx<'a>) -> Vec<Hit<'a>> {
     let Some(td) = c.td else { return vec![] };
     let missing: Vec<String> = td
         .container_definitions
@@ -275,10 +276,15 @@ fn rel09(c: &Ctx) -> Vec<Hit> {
     if missing.is_empty() {
         return vec![];
     }
-    hit(Medium, &td.arn, missing, "add \"healthCheck\": {\"command\": [\"CMD-SHELL\", \"curl -f http://localhost/health || exit 1\"], \"startPeriod\": 30} and register a new revision".into())
+    hit(
+        Medium,
+        &td.arn,
+        missing,
+        "add \"healthCheck\": {\"command\": [\"CMD-SHELL\", \"curl -f http://localhost/health || exit 1\"], \"startPeriod\": 30} and register a new revision",
+    )
 }
 
-fn rel10(c: &Ctx) -> Vec<Hit> {
+fn rel10<'a>(c: &Ctx<'a>) -> Vec<Hit<'a>> {
     let rid = c.svc.scaling_resource_id();
     let fix = || {
         format!(
@@ -304,7 +310,7 @@ fn rel10(c: &Ctx) -> Vec<Hit> {
     hit_if!(Medium, &c.svc.arn, ev, fix())
 }
 
-fn rel11(c: &Ctx) -> Vec<Hit> {
+fn rel11<'a>(c: &Ctx<'a>) -> Vec<Hit<'a>> {
     let Some(t) = c.scalable else {
         return vec![];
     };
@@ -343,7 +349,7 @@ fn rel11(c: &Ctx) -> Vec<Hit> {
 
 const MIN_MS: i64 = 60_000;
 
-fn rel12(c: &Ctx) -> Vec<Hit> {
+fn rel12<'a>(c: &Ctx<'a>) -> Vec<Hit<'a>> {
     let now = c.snap.at;
     let mut ev = vec![];
     for d in &c.svc.deployments {
@@ -376,10 +382,15 @@ fn rel12(c: &Ctx) -> Vec<Hit> {
             c.svc.running_count, c.svc.desired_count
         ));
     }
-    hit_if!(High, &c.svc.arn, ev, "open the rollback runbook: ecsdeck runbook run rollback --param cluster=… --param service=…".into())
+    hit_if!(
+        High,
+        &c.svc.arn,
+        ev,
+        "open the rollback runbook: ecsdeck runbook run rollback --param cluster=… --param service=…"
+    )
 }
 
-fn rel13(c: &Ctx) -> Vec<Hit> {
+fn rel13<'a>(c: &Ctx<'a>) -> Vec<Hit<'a>> {
     let now = c.snap.at;
     let crashes: Vec<&crate::model::Task> = c
         .svc
@@ -409,10 +420,15 @@ fn rel13(c: &Ctx) -> Vec<Hit> {
             t.stopped_reason.as_deref().unwrap_or("-")
         )
     }));
-    hit(High, &c.svc.arn, ev, "fix the cause or move up a size; aws ssm start-automation-execution --document-name AWSSupport-TroubleshootECSTaskFailedToStart".into())
+    hit(
+        High,
+        &c.svc.arn,
+        ev,
+        "fix the cause or move up a size; aws ssm start-automation-execution --document-name AWSSupport-TroubleshootECSTaskFailedToStart",
+    )
 }
 
-fn rel14(c: &Ctx) -> Vec<Hit> {
+fn rel14<'a>(c: &Ctx<'a>) -> Vec<Hit<'a>> {
     c.target_groups
         .iter()
         .filter(|tg| tg.load_balancer_arn.is_some() && tg.load_balancer_azs.len() < 2)
@@ -425,13 +441,13 @@ fn rel14(c: &Ctx) -> Vec<Hit> {
                     tg.name,
                     tg.load_balancer_azs.len()
                 )],
-                "aws elbv2 set-subnets --load-balancer-arn … --subnets <one per AZ>".into(),
+                "aws elbv2 set-subnets --load-balancer-arn … --subnets <one per AZ>",
             )
         })
         .collect()
 }
 
-fn rel15(c: &Ctx) -> Vec<Hit> {
+fn rel15<'a>(c: &Ctx<'a>) -> Vec<Hit<'a>> {
     let Some(td) = c.td else { return vec![] };
     let ev: Vec<String> = td
         .container_definitions
@@ -439,7 +455,12 @@ fn rel15(c: &Ctx) -> Vec<Hit> {
         .filter(|d| !image_is_pinned(&d.image))
         .map(|d| format!("container {} image {}", d.name, d.image))
         .collect();
-    hit_if!(Medium, &td.arn, ev, "pin a version tag or @sha256 digest and register a new revision; set the ECR repository to IMMUTABLE".into())
+    hit_if!(
+        Medium,
+        &td.arn,
+        ev,
+        "pin a version tag or @sha256 digest and register a new revision; set the ECR repository to IMMUTABLE"
+    )
 }
 
 /// A tag other than `latest`, or a digest.
@@ -454,7 +475,7 @@ pub fn image_is_pinned(image: &str) -> bool {
     }
 }
 
-fn rel16(c: &Ctx) -> Vec<Hit> {
+fn rel16<'a>(c: &Ctx<'a>) -> Vec<Hit<'a>> {
     let s = &c.svc.capacity_provider_strategy;
     let spot = s
         .iter()
@@ -478,7 +499,7 @@ fn rel16(c: &Ctx) -> Vec<Hit> {
 
 // ---------------------------------------------------------------- OPS
 
-fn ops01(c: &Ctx) -> Vec<Hit> {
+fn ops01<'a>(c: &Ctx<'a>) -> Vec<Hit<'a>> {
     let Some(cl) = c.cluster else { return vec![] };
     // Once per cluster: on the first service of the cluster.
     if !c.first_in_cluster {
@@ -500,7 +521,7 @@ fn ops01(c: &Ctx) -> Vec<Hit> {
     )
 }
 
-fn ops02(c: &Ctx) -> Vec<Hit> {
+fn ops02<'a>(c: &Ctx<'a>) -> Vec<Hit<'a>> {
     let Some(td) = c.td else { return vec![] };
     let ev: Vec<String> = td
         .container_definitions
@@ -512,10 +533,15 @@ fn ops02(c: &Ctx) -> Vec<Hit> {
         })
         .map(|d| format!("container {} has no logConfiguration.logDriver", d.name))
         .collect();
-    hit_if!(High, &td.arn, ev, "set logConfiguration {logDriver: awslogs, options: {awslogs-group, awslogs-region, awslogs-stream-prefix}}".into())
+    hit_if!(
+        High,
+        &td.arn,
+        ev,
+        "set logConfiguration {logDriver: awslogs, options: {awslogs-group, awslogs-region, awslogs-stream-prefix}}"
+    )
 }
 
-fn log_groups<'a>(c: &'a Ctx) -> Vec<&'a str> {
+fn log_groups<'a>(c: &Ctx<'a>) -> Vec<&'a str> {
     let mut v: Vec<&str> =
         c.td.map(|t| {
             t.container_definitions
@@ -535,10 +561,10 @@ fn log_groups<'a>(c: &'a Ctx) -> Vec<&'a str> {
     v
 }
 
-fn ops03(c: &Ctx) -> Vec<Hit> {
+fn ops03<'a>(c: &Ctx<'a>) -> Vec<Hit<'a>> {
     let mut out = vec![];
     for g in log_groups(c) {
-        let Some(lg) = c.log_groups.get(g) else {
+        let Some(lg) = c.log_group(g) else {
             continue;
         };
         let ev = match lg.retention_in_days {
@@ -559,7 +585,7 @@ fn ops03(c: &Ctx) -> Vec<Hit> {
     out
 }
 
-fn ops04(c: &Ctx) -> Vec<Hit> {
+fn ops04<'a>(c: &Ctx<'a>) -> Vec<Hit<'a>> {
     let Some(td) = c.td else { return vec![] };
     let ev: Vec<String> = td
         .container_definitions
@@ -572,14 +598,19 @@ fn ops04(c: &Ctx) -> Vec<Hit> {
         })
         .map(|d| format!("container {} awslogs mode=blocking", d.name))
         .collect();
-    hit_if!(Low, &td.arn, ev, "set logConfiguration.options mode=non-blocking and max-buffer-size=25m (or keep blocking on purpose for audit logs)".into())
+    hit_if!(
+        Low,
+        &td.arn,
+        ev,
+        "set logConfiguration.options mode=non-blocking and max-buffer-size=25m (or keep blocking on purpose for audit logs)"
+    )
 }
 
-fn alarms_on<'a>(c: &Ctx<'a>) -> &'a [&'a crate::model::Alarm] {
-    c.alarms
+fn alarms_on<'c, 'a>(c: &'c Ctx<'a>) -> &'c [&'a crate::model::Alarm] {
+    &c.alarms
 }
 
-fn ops05(c: &Ctx) -> Vec<Hit> {
+fn ops05<'a>(c: &Ctx<'a>) -> Vec<Hit<'a>> {
     let alarms = alarms_on(c);
     let has = |m: &str| {
         alarms
@@ -609,7 +640,7 @@ fn ops05(c: &Ctx) -> Vec<Hit> {
     )
 }
 
-fn ops06(c: &Ctx) -> Vec<Hit> {
+fn ops06<'a>(c: &Ctx<'a>) -> Vec<Hit<'a>> {
     let alarms = alarms_on(c);
     let has = |ns: &str, m: &str| {
         alarms
@@ -635,11 +666,11 @@ fn ops06(c: &Ctx) -> Vec<Hit> {
         High,
         &c.svc.arn,
         vec![format!("no alarm on {}", missing.join(", "))],
-        "aws cloudwatch put-metric-alarm … for each missing metric, routed to on-call".into(),
+        "aws cloudwatch put-metric-alarm … for each missing metric, routed to on-call",
     )
 }
 
-fn ops07(c: &Ctx) -> Vec<Hit> {
+fn ops07<'a>(c: &Ctx<'a>) -> Vec<Hit<'a>> {
     alarms_on(c)
         .iter()
         .filter(|a| a.alarm_actions.is_empty() || !a.actions_enabled)
@@ -652,7 +683,7 @@ fn ops07(c: &Ctx) -> Vec<Hit> {
 
 // ---------------------------------------------------------------- SEC
 
-fn sec01(c: &Ctx) -> Vec<Hit> {
+fn sec01<'a>(c: &Ctx<'a>) -> Vec<Hit<'a>> {
     match &c.svc.network_configuration {
         Some(n) if n.assign_public_ip == "ENABLED" => hit(
             High,
@@ -672,7 +703,7 @@ static SECRET_NAME: LazyLock<Regex> = LazyLock::new(|| {
         .unwrap_or_else(|e| unreachable!("{e}"))
 });
 
-fn sec02(c: &Ctx) -> Vec<Hit> {
+fn sec02<'a>(c: &Ctx<'a>) -> Vec<Hit<'a>> {
     let Some(td) = c.td else { return vec![] };
     let mut ev = vec![];
     for d in &td.container_definitions {
@@ -690,10 +721,15 @@ fn sec02(c: &Ctx) -> Vec<Hit> {
             }
         }
     }
-    hit_if!(Critical, &td.arn, ev, "move them to containerDefinitions[].secrets[].valueFrom (Secrets Manager / SSM ARN) and rotate what was exposed".into())
+    hit_if!(
+        Critical,
+        &td.arn,
+        ev,
+        "move them to containerDefinitions[].secrets[].valueFrom (Secrets Manager / SSM ARN) and rotate what was exposed"
+    )
 }
 
-fn sec03(c: &Ctx) -> Vec<Hit> {
+fn sec03<'a>(c: &Ctx<'a>) -> Vec<Hit<'a>> {
     let Some(td) = c.td.filter(|_| c.is_linux()) else {
         return vec![];
     };
@@ -714,11 +750,11 @@ fn sec03(c: &Ctx) -> Vec<Hit> {
         High,
         &td.arn,
         ev,
-        "set readonlyRootFilesystem=true with a writable volume for /tmp".into(),
+        "set readonlyRootFilesystem=true with a writable volume for /tmp",
     )
 }
 
-fn sec04(c: &Ctx) -> Vec<Hit> {
+fn sec04<'a>(c: &Ctx<'a>) -> Vec<Hit<'a>> {
     let Some(td) = c.td.filter(|_| c.is_linux()) else {
         return vec![];
     };
@@ -741,11 +777,11 @@ fn sec04(c: &Ctx) -> Vec<Hit> {
         Medium,
         &td.arn,
         ev,
-        "set \"user\": \"1000:1000\" (or USER in the Dockerfile)".into(),
+        "set \"user\": \"1000:1000\" (or USER in the Dockerfile)",
     )
 }
 
-fn sec05(c: &Ctx) -> Vec<Hit> {
+fn sec05<'a>(c: &Ctx<'a>) -> Vec<Hit<'a>> {
     let Some(td) = c.td else { return vec![] };
     let mut ev = vec![];
     if td.pid_mode.as_deref() == Some("host") {
@@ -769,7 +805,7 @@ fn sec05(c: &Ctx) -> Vec<Hit> {
         High,
         &td.arn,
         ev,
-        "remove privileged, host namespaces and added capabilities; drop ALL".into(),
+        "remove privileged, host namespaces and added capabilities; drop ALL",
     )
 }
 
@@ -811,7 +847,7 @@ pub fn wildcard_statements(doc: &str) -> Result<Vec<String>, String> {
     Ok(out)
 }
 
-fn sec06(c: &Ctx) -> Vec<Hit> {
+fn sec06<'a>(c: &Ctx<'a>) -> Vec<Hit<'a>> {
     let Some(td) = c.td else { return vec![] };
     let mut ev = vec![];
     if let (Some(t), Some(e)) = (&td.task_role_arn, &td.execution_role_arn)
@@ -845,10 +881,15 @@ fn sec06(c: &Ctx) -> Vec<Hit> {
             }
         }
     }
-    hit_if!(High, td.task_role_arn.as_deref().unwrap_or(&td.arn), ev, "scope actions to resource ARNs (IAM Access Analyzer policy generation) and separate task and execution roles".into())
+    hit_if!(
+        High,
+        td.task_role_arn.as_deref().unwrap_or(&td.arn),
+        ev,
+        "scope actions to resource ARNs (IAM Access Analyzer policy generation) and separate task and execution roles"
+    )
 }
 
-fn sec10(c: &Ctx) -> Vec<Hit> {
+fn sec10<'a>(c: &Ctx<'a>) -> Vec<Hit<'a>> {
     if !c.svc.enable_execute_command {
         return vec![];
     }
@@ -873,7 +914,7 @@ fn sec10(c: &Ctx) -> Vec<Hit> {
     hit(sev, &c.svc.arn, ev, svc_fix(c, "--disable-execute-command"))
 }
 
-fn sec11(c: &Ctx) -> Vec<Hit> {
+fn sec11<'a>(c: &Ctx<'a>) -> Vec<Hit<'a>> {
     if !c.is_fargate() {
         return vec![];
     }
@@ -896,7 +937,7 @@ fn sec11(c: &Ctx) -> Vec<Hit> {
 
 // ---------------------------------------------------------------- PERF
 
-fn perf01(c: &Ctx) -> Vec<Hit> {
+fn perf01<'a>(c: &Ctx<'a>) -> Vec<Hit<'a>> {
     if !c.is_fargate() {
         return vec![];
     }
@@ -909,7 +950,7 @@ fn perf01(c: &Ctx) -> Vec<Hit> {
                 "{} has no task-level cpu/memory (required on Fargate)",
                 td_name(c)
             )],
-            "set task-level cpu and memory to a valid Fargate size".into(),
+            "set task-level cpu and memory to a valid Fargate size",
         );
     };
     let (Ok(cpu), Ok(mem)) = (cpu_s.trim().parse::<u32>(), mem_s.trim().parse::<u32>()) else {
@@ -917,7 +958,7 @@ fn perf01(c: &Ctx) -> Vec<Hit> {
             Medium,
             &td.arn,
             vec![format!("cpu={cpu_s:?} memory={mem_s:?} are not numbers")],
-            "set task-level cpu and memory to a valid Fargate size".into(),
+            "set task-level cpu and memory to a valid Fargate size",
         );
     };
     let mut ev = vec![];
@@ -953,8 +994,21 @@ fn perf01(c: &Ctx) -> Vec<Hit> {
     hit(Medium, &td.arn, ev, fix)
 }
 
-fn p95(values: &[f64]) -> Option<f64> {
-    let mut v: Vec<f64> = values.iter().copied().filter(|x| x.is_finite()).collect();
+pub(super) fn p95(values: &[f64]) -> Option<f64> {
+    // A metric window is 60 points: select in a stack buffer, not a Vec.
+    let mut buf = [0.0f64; 128];
+    let mut heap = Vec::new();
+    let v: &mut [f64] = if values.len() <= buf.len() {
+        let mut n = 0;
+        for x in values.iter().copied().filter(|x| x.is_finite()) {
+            buf[n] = x;
+            n += 1;
+        }
+        &mut buf[..n]
+    } else {
+        heap.extend(values.iter().copied().filter(|x| x.is_finite()));
+        &mut heap
+    };
     if v.len() < 10 {
         return None;
     }
@@ -963,24 +1017,17 @@ fn p95(values: &[f64]) -> Option<f64> {
     Some(*v.select_nth_unstable_by(k, f64::total_cmp).1)
 }
 
-fn perf02(c: &Ctx) -> Vec<Hit> {
-    let Some(m) = c.metrics else {
+fn perf02<'a>(c: &Ctx<'a>) -> Vec<Hit<'a>> {
+    let (Some(m), Some((p95_cpu, max_mem))) = (c.metrics, c.cpu_p95_mem_max()) else {
         return vec![];
     };
     let mut ev = vec![];
-    if let Some(p) = p95(&m.cpu.values).filter(|p| *p > 80.0) {
+    if let Some(p) = p95_cpu.filter(|p| *p > 80.0) {
         ev.push(format!(
             "p95 CPUUtilization {p:.0}% over the last {} min",
             m.cpu.values.len()
         ));
     }
-    let max_mem = m
-        .memory
-        .values
-        .iter()
-        .copied()
-        .filter(|x| x.is_finite())
-        .fold(f64::NAN, f64::max);
     if max_mem > 90.0 {
         ev.push(format!("max MemoryUtilization {max_mem:.0}%"));
     }
@@ -988,11 +1035,11 @@ fn perf02(c: &Ctx) -> Vec<Hit> {
         High,
         &c.svc.arn,
         ev,
-        "lower the scaling target or move up one Fargate size".into(),
+        "lower the scaling target or move up one Fargate size",
     )
 }
 
-fn perf03(c: &Ctx) -> Vec<Hit> {
+fn perf03<'a>(c: &Ctx<'a>) -> Vec<Hit<'a>> {
     let Some(t) = c.scalable else {
         return vec![];
     };
@@ -1029,19 +1076,8 @@ fn perf03(c: &Ctx) -> Vec<Hit> {
 
 // ---------------------------------------------------------------- COST / SUS
 
-fn cost01(c: &Ctx) -> Vec<Hit> {
-    let Some(m) = c.metrics else {
-        return vec![];
-    };
-    let (Some(cpu), max_mem) = (
-        p95(&m.cpu.values),
-        m.memory
-            .values
-            .iter()
-            .copied()
-            .filter(|x| x.is_finite())
-            .fold(f64::NAN, f64::max),
-    ) else {
+fn cost01<'a>(c: &Ctx<'a>) -> Vec<Hit<'a>> {
+    let (Some(m), Some((Some(cpu), max_mem))) = (c.metrics, c.cpu_p95_mem_max()) else {
         return vec![];
     };
     if cpu < 20.0 && max_mem < 40.0 {
@@ -1052,13 +1088,13 @@ fn cost01(c: &Ctx) -> Vec<Hit> {
                 "p95 CPU {cpu:.0}% and max memory {max_mem:.0}% over the last {} min (Compute Optimizer fallback)",
                 m.cpu.values.len()
             )],
-            "step down to the next valid Fargate size".into(),
+            "step down to the next valid Fargate size",
         );
     }
     vec![]
 }
 
-fn cost02(c: &Ctx) -> Vec<Hit> {
+fn cost02<'a>(c: &Ctx<'a>) -> Vec<Hit<'a>> {
     let Some(td) = c.td.filter(|_| c.is_linux() && c.is_fargate()) else {
         return vec![];
     };
@@ -1077,12 +1113,12 @@ fn cost02(c: &Ctx) -> Vec<Hit> {
                 "runtimePlatform.cpuArchitecture={}",
                 arch.unwrap_or("absent (X86_64)")
             )],
-            "build a multi-arch image and set runtimePlatform.cpuArchitecture=ARM64".into(),
+            "build a multi-arch image and set runtimePlatform.cpuArchitecture=ARM64",
         ),
     }
 }
 
-fn cost03(c: &Ctx) -> Vec<Hit> {
+fn cost03<'a>(c: &Ctx<'a>) -> Vec<Hit<'a>> {
     if c.is_prod() || c.environment().is_none() || !c.is_linux() || !c.is_fargate() {
         return vec![];
     }
@@ -1111,7 +1147,7 @@ fn cost03(c: &Ctx) -> Vec<Hit> {
     )
 }
 
-fn cost04(c: &Ctx) -> Vec<Hit> {
+fn cost04<'a>(c: &Ctx<'a>) -> Vec<Hit<'a>> {
     let missing: Vec<&str> = c
         .cfg
         .required_tags
@@ -1148,7 +1184,7 @@ fn cost04(c: &Ctx) -> Vec<Hit> {
     )
 }
 
-fn sus01(c: &Ctx) -> Vec<Hit> {
+fn sus01<'a>(c: &Ctx<'a>) -> Vec<Hit<'a>> {
     if c.is_prod() || c.environment().is_none() {
         return vec![];
     }
@@ -1173,7 +1209,7 @@ fn sus01(c: &Ctx) -> Vec<Hit> {
     )
 }
 
-fn sus02(c: &Ctx) -> Vec<Hit> {
+fn sus02<'a>(c: &Ctx<'a>) -> Vec<Hit<'a>> {
     let Some(m) = c.metrics else {
         return vec![];
     };

@@ -10,11 +10,13 @@ pub mod fargate;
 pub mod report;
 pub mod suppress;
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use serde::Serialize;
 
-use rustc_hash::{FxHashMap, FxHashSet};
+use rustc_hash::FxHashMap;
 
 use crate::model::{
     Alarm, Cluster, FleetSnapshot, LogGroup, ScalableTarget, Service, ServiceMetrics, TargetGroup,
@@ -109,15 +111,21 @@ pub struct Finding {
     /// The first of `pillars`.
     pub pillar: Pillar,
     pub pillars: &'static [Pillar],
-    pub cluster: String,
-    pub service: Option<String>,
+    /// Shared by every finding of the service (a fleet review makes tens of
+    /// thousands of findings: one allocation per service, not per finding).
+    pub cluster: Arc<str>,
+    pub service: Option<Arc<str>>,
+    /// The service's ARN: tells apart same-named services of two regions
+    /// (not in the report: `cluster`/`service` are the contract there).
+    #[serde(skip)]
+    pub service_arn: Arc<str>,
     /// ARN of the service, task definition, cluster, alarm or log group.
-    pub resource: String,
+    pub resource: Arc<str>,
     /// The exact fields and values that triggered it.
     pub evidence: Vec<String>,
     pub remediation: &'static str,
     /// The CLI change that fixes it.
-    pub fix: String,
+    pub fix: Cow<'static, str>,
     pub doc_url: &'static str,
 }
 
@@ -165,73 +173,195 @@ pub struct Ctx<'a> {
     pub cluster: Option<&'a Cluster>,
     /// The PRIMARY deployment's task definition.
     pub td: Option<&'a TaskDefinition>,
-    pub alarms: &'a [&'a Alarm],
+    pub alarms: Vec<&'a Alarm>,
     pub target_groups: Vec<&'a TargetGroup>,
     pub scalable: Option<&'a ScalableTarget>,
     pub metrics: Option<&'a ServiceMetrics>,
-    pub log_groups: &'a FxHashMap<&'a str, &'a LogGroup>,
+    index: &'a Index,
     /// The first service of its cluster (cluster-level checks report once).
     pub first_in_cluster: bool,
+    /// p95 CPU and max memory over the metric window, computed once for the
+    /// checks that read them.
+    stats: std::cell::OnceCell<(Option<f64>, f64)>,
 }
 
-/// Fleet-wide lookups built once per evaluation.
-pub struct Index<'a> {
-    /// By (cluster, service), from the alarm's `service_key`.
-    alarms: FxHashMap<(&'a str, &'a str), Vec<&'a Alarm>>,
-    target_groups: FxHashMap<&'a str, &'a TargetGroup>,
+fn hash1(a: &str) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = rustc_hash::FxHasher::default();
+    a.hash(&mut h);
+    h.finish()
+}
+
+fn hash2(a: &str, b: &str) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = rustc_hash::FxHasher::default();
+    a.hash(&mut h);
+    b.hash(&mut h);
+    h.finish()
+}
+
+/// `(cluster, service)` of an alarm attributed to a service.
+fn alarm_key(a: &Alarm) -> Option<(&str, &str)> {
+    a.service_key.as_deref()?.split_once('/')
+}
+
+/// `(cluster, service)` of an ECS scalable target.
+fn scalable_key(t: &ScalableTarget) -> Option<(&str, &str)> {
+    t.resource_id.strip_prefix("service/")?.split_once('/')
+}
+
+/// Fleet-wide lookups, built once per snapshot collection. It holds
+/// positions into the snapshot's collections, not borrows, so the review
+/// cache keeps it across snapshots for as long as those collections are the
+/// same `Arc`s. Every lookup checks the key it finds, so a hash collision
+/// can't attribute one service's alarm to another.
+#[derive(Default, Clone)]
+pub struct Index {
+    /// Alarm positions by (cluster, service), from the alarm's `service_key`.
+    alarms: hashbrown::HashTable<Vec<u32>>,
+    target_groups: hashbrown::HashTable<u32>,
     /// By (cluster, service), from `service/<cluster>/<service>`.
-    scalable: FxHashMap<(&'a str, &'a str), &'a ScalableTarget>,
-    /// By (cluster, service), from the `cluster/service` metrics key.
-    metrics: FxHashMap<(&'a str, &'a str), &'a ServiceMetrics>,
-    log_groups: FxHashMap<&'a str, &'a LogGroup>,
-    clusters: FxHashMap<&'a str, &'a Cluster>,
-    first_in_cluster: FxHashMap<&'a str, usize>,
+    scalable: hashbrown::HashTable<u32>,
+    log_groups: hashbrown::HashTable<u32>,
+    clusters: hashbrown::HashTable<u32>,
+    /// Task definitions by ARN (a hash lookup instead of a BTreeMap walk
+    /// comparing long ARNs).
+    tds: hashbrown::HashTable<u32>,
+    td_list: Vec<Arc<TaskDefinition>>,
+    /// Position of the first service of each cluster.
+    first_in_cluster: hashbrown::HashTable<u32>,
 }
 
-impl<'a> Index<'a> {
-    pub fn new(snap: &'a FleetSnapshot) -> Index<'a> {
-        let mut alarms: FxHashMap<(&str, &str), Vec<&Alarm>> = FxHashMap::default();
-        for a in &snap.alarms {
-            if let Some((c, s)) = a.service_key.as_deref().and_then(|k| k.split_once('/')) {
-                alarms.entry((c, s)).or_default().push(a);
+impl Index {
+    pub fn new(snap: &FleetSnapshot) -> Index {
+        let mut ix = Index::default();
+        ix.index_collections(snap);
+        ix.index_services(snap);
+        ix
+    }
+
+    /// Everything but the services.
+    fn index_collections(&mut self, snap: &FleetSnapshot) {
+        let alarms = &snap.alarms;
+        self.alarms = hashbrown::HashTable::new();
+        for (i, a) in alarms.iter().enumerate() {
+            let Some((c, s)) = alarm_key(a) else { continue };
+            let h = hash2(c, s);
+            match self
+                .alarms
+                .find_mut(h, |v| alarm_key(&alarms[v[0] as usize]) == Some((c, s)))
+            {
+                Some(v) => v.push(i as u32),
+                None => {
+                    self.alarms.insert_unique(h, vec![i as u32], |v| {
+                        let (c, s) = alarm_key(&alarms[v[0] as usize]).unwrap_or_default();
+                        hash2(c, s)
+                    });
+                }
             }
         }
-        let mut first_in_cluster = FxHashMap::default();
-        for (i, s) in snap.services.iter().enumerate() {
-            first_in_cluster.entry(s.cluster.as_str()).or_insert(i);
+        fn build<T>(
+            items: &[T],
+            key: impl Fn(&T) -> Option<u64>,
+            same: impl Fn(&T, &T) -> bool,
+        ) -> hashbrown::HashTable<u32> {
+            let mut t = hashbrown::HashTable::with_capacity(items.len());
+            for (i, x) in items.iter().enumerate() {
+                let Some(h) = key(x) else { continue };
+                // The first of equal keys wins, as a map's first insert would.
+                if t.find(h, |j: &u32| same(&items[*j as usize], x)).is_none() {
+                    t.insert_unique(h, i as u32, |j: &u32| {
+                        key(&items[*j as usize]).unwrap_or_default()
+                    });
+                }
+            }
+            t
         }
-        Index {
-            alarms,
-            target_groups: snap
-                .target_groups
-                .iter()
-                .map(|t| (t.arn.as_str(), t))
-                .collect(),
-            scalable: snap
-                .scalable_targets
-                .iter()
-                .filter_map(|t| {
-                    let (c, s) = t.resource_id.strip_prefix("service/")?.split_once('/')?;
-                    Some(((c, s), t))
-                })
-                .collect(),
-            metrics: snap
-                .metrics
-                .iter()
-                .filter_map(|(k, m)| Some((k.split_once('/')?, m)))
-                .collect(),
-            log_groups: snap
-                .log_groups
-                .iter()
-                .map(|l| (l.name.as_str(), l))
-                .collect(),
-            clusters: snap.clusters.iter().map(|c| (c.name.as_str(), c)).collect(),
-            first_in_cluster,
+        self.target_groups = build(
+            &snap.target_groups,
+            |t| Some(hash1(&t.arn)),
+            |a, b| a.arn == b.arn,
+        );
+        self.scalable = build(
+            &snap.scalable_targets,
+            |t| scalable_key(t).map(|(c, s)| hash2(c, s)),
+            |a, b| scalable_key(a) == scalable_key(b),
+        );
+        self.log_groups = build(
+            &snap.log_groups,
+            |l| Some(hash1(&l.name)),
+            |a, b| a.name == b.name,
+        );
+        self.clusters = build(
+            &snap.clusters,
+            |c| Some(hash1(&c.name)),
+            |a, b| a.name == b.name,
+        );
+        self.td_list = snap.task_definitions.values().cloned().collect();
+        self.tds = build(
+            &self.td_list,
+            |t| Some(hash1(&t.arn)),
+            |a, b| a.arn == b.arn,
+        );
+    }
+
+    fn task_definition<'a>(
+        &'a self,
+        snap: &'a FleetSnapshot,
+        arn: &str,
+    ) -> Option<&'a TaskDefinition> {
+        self.tds
+            .find(hash1(arn), |i| self.td_list[*i as usize].arn == arn)
+            .map(|i| &*self.td_list[*i as usize])
+            .or_else(|| snap.task_definition(arn))
+    }
+
+    fn index_services(&mut self, snap: &FleetSnapshot) {
+        self.first_in_cluster = hashbrown::HashTable::new();
+        let services = &snap.services;
+        for (i, s) in services.iter().enumerate() {
+            let h = hash1(&s.cluster);
+            if self
+                .first_in_cluster
+                .find(h, |j| services[*j as usize].cluster == s.cluster)
+                .is_none()
+            {
+                self.first_in_cluster
+                    .insert_unique(h, i as u32, |j| hash1(&services[*j as usize].cluster));
+            }
         }
+    }
+
+    pub fn log_group<'a>(&self, snap: &'a FleetSnapshot, name: &str) -> Option<&'a LogGroup> {
+        let groups = &snap.log_groups;
+        self.log_groups
+            .find(hash1(name), |i| groups[*i as usize].name == name)
+            .map(|i| &groups[*i as usize])
     }
 }
 
-impl Ctx<'_> {
+impl<'a> Ctx<'a> {
+    /// p95 of CPUUtilization (None under 10 datapoints) and the max of
+    /// MemoryUtilization (NaN without datapoints), over the metric window.
+    pub fn cpu_p95_mem_max(&self) -> Option<(Option<f64>, f64)> {
+        let m = self.metrics?;
+        Some(*self.stats.get_or_init(|| {
+            let max_mem = m
+                .memory
+                .values
+                .iter()
+                .copied()
+                .filter(|x| x.is_finite())
+                .fold(f64::NAN, f64::max);
+            (checks::p95(&m.cpu.values), max_mem)
+        }))
+    }
+
+    /// The log group of that name, if the source read it.
+    pub fn log_group(&self, name: &str) -> Option<&'a LogGroup> {
+        self.index.log_group(self.snap, name)
+    }
+
     /// The environment tag of the service, its task definition, or its cluster.
     pub fn environment(&self) -> Option<&str> {
         let k = &self.cfg.environment_tag;
@@ -294,25 +424,67 @@ pub struct Check {
 
 pub enum Kind {
     /// Evaluated per service.
-    Service(fn(&Ctx) -> Vec<Hit>),
+    Service(for<'a> fn(&Ctx<'a>) -> Vec<Hit<'a>>),
     /// Needs data this build does not read.
     NotEvaluated(&'static str),
 }
 
 /// What a check function returns when it fires.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Hit {
+pub struct Hit<'a> {
     pub severity: Severity,
-    pub resource: String,
+    /// Usually an ARN the snapshot holds (borrowed, not copied).
+    pub resource: Cow<'a, str>,
     pub evidence: Vec<String>,
-    pub fix: String,
+    pub fix: Cow<'static, str>,
 }
 
 pub use checks::CHECKS;
 
+/// Findings per pillar and severity.
+pub type Counts = BTreeMap<Pillar, BTreeMap<Severity, usize>>;
+
+/// Add (`by` = 1) or take away (-1) one finding from `counts`; a count that
+/// reaches 0 is removed, so counts built up and down equal counts built once.
+fn count(counts: &mut Counts, f: &Finding, by: isize) {
+    for p in f.pillars {
+        let per = counts.entry(*p).or_default();
+        let n = per.entry(f.severity).or_default();
+        *n = n.saturating_add_signed(by);
+        if *n == 0 {
+            per.remove(&f.severity);
+        }
+        if per.is_empty() {
+            counts.remove(p);
+        }
+    }
+}
+
+/// A score per pillar from its counts (see [`Review::scores`]).
+pub fn scores_of(counts: &Counts) -> BTreeMap<Pillar, u32> {
+    Pillar::ALL
+        .iter()
+        .map(|p| {
+            let penalty: usize = counts.get(p).map_or(0, |m| {
+                m.iter()
+                    .map(|(s, n)| {
+                        n * match s {
+                            Severity::Critical => 25,
+                            Severity::High => 10,
+                            Severity::Medium => 4,
+                            Severity::Low => 1,
+                        }
+                    })
+                    .sum()
+            });
+            (*p, 100u32.saturating_sub(penalty as u32))
+        })
+        .collect()
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Review {
-    /// Sorted by severity, then id, then resource.
+    /// Sorted by severity, then check id, then service (cluster, name).
     pub findings: Vec<Finding>,
     pub not_evaluated: Vec<NotEvaluated>,
     /// Findings an active suppression accepted.
@@ -321,12 +493,10 @@ pub struct Review {
 
 impl Review {
     /// Findings per pillar and severity (a finding counts for each of its pillars).
-    pub fn counts(&self) -> BTreeMap<Pillar, BTreeMap<Severity, usize>> {
-        let mut out: BTreeMap<Pillar, BTreeMap<Severity, usize>> = BTreeMap::new();
+    pub fn counts(&self) -> Counts {
+        let mut out = Counts::new();
         for f in &self.findings {
-            for p in f.pillars {
-                *out.entry(*p).or_default().entry(f.severity).or_default() += 1;
-            }
+            count(&mut out, f, 1);
         }
         out
     }
@@ -334,25 +504,7 @@ impl Review {
     /// A score per pillar: 100 minus weighted findings (critical 25, high 10,
     /// medium 4, low 1), floored at 0 — computed, not claimed.
     pub fn scores(&self) -> BTreeMap<Pillar, u32> {
-        let counts = self.counts();
-        Pillar::ALL
-            .iter()
-            .map(|p| {
-                let penalty: usize = counts.get(p).map_or(0, |m| {
-                    m.iter()
-                        .map(|(s, n)| {
-                            n * match s {
-                                Severity::Critical => 25,
-                                Severity::High => 10,
-                                Severity::Medium => 4,
-                                Severity::Low => 1,
-                            }
-                        })
-                        .sum()
-                });
-                (*p, 100u32.saturating_sub(penalty as u32))
-            })
-            .collect()
+        scores_of(&self.counts())
     }
 
     /// True when any finding is at or above `threshold` (for `--fail-on`).
@@ -380,7 +532,7 @@ pub fn evaluate(snap: &FleetSnapshot, cfg: &ReviewConfig) -> Review {
     let per_half = |range: std::ops::Range<usize>| {
         let mut out = Vec::with_capacity(range.len() * 8);
         for i in range {
-            out.extend(evaluate_service_skipping(
+            out.extend(evaluate_ranked(
                 snap,
                 cfg,
                 &index,
@@ -397,9 +549,9 @@ pub fn evaluate(snap: &FleetSnapshot, cfg: &ReviewConfig) -> Review {
             let a = per_half(0..n / 2);
             (a, h.join().unwrap_or_default())
         });
-        sorted_by_buckets(a.into_iter().chain(b))
+        in_report_order(a.into_iter().chain(b))
     } else {
-        sorted_by_buckets(per_half(0..n).into_iter())
+        in_report_order(per_half(0..n).into_iter())
     };
     Review {
         findings,
@@ -488,85 +640,105 @@ pub fn not_evaluated() -> Vec<NotEvaluated> {
         .collect()
 }
 
-fn order(a: &Finding, b: &Finding) -> std::cmp::Ordering {
-    (a.severity, a.id, &a.resource).cmp(&(b.severity, b.id, &b.resource))
+/// Report order: severity, then check id, then the service's place in the
+/// fleet (the snapshot's order: region, cluster, name), then the order the
+/// check reported its findings in. All integers: ordering 10,000 findings
+/// compares no strings.
+type OrderKey = (Severity, u16, u32, u32);
+
+/// Each check's place in id order, by its index in [`CHECKS`].
+fn ranks() -> &'static [u16] {
+    static RANKS: std::sync::LazyLock<Vec<u16>> = std::sync::LazyLock::new(|| {
+        let mut by_id: Vec<usize> = (0..CHECKS.len()).collect();
+        by_id.sort_by_key(|i| CHECKS[*i].id);
+        let mut ranks = vec![0u16; CHECKS.len()];
+        for (rank, i) in by_id.into_iter().enumerate() {
+            ranks[i] = rank as u16;
+        }
+        ranks
+    });
+    &RANKS
 }
 
-pub(crate) fn sort(findings: &mut [Finding]) {
-    findings.sort_by(order);
-}
-
-/// The same order as [`sort`], cheaper for a whole fleet: findings arrive
-/// service by service (services are ordered by region, cluster, name, and so
-/// are their ARNs), so each (severity, id) bucket is nearly sorted by
-/// resource already, and each finding moves twice instead of once per
-/// merge pass.
-fn sorted_by_buckets(findings: impl Iterator<Item = Finding>) -> Vec<Finding> {
-    let mut buckets: std::collections::BTreeMap<(Severity, &'static str), Vec<Finding>> =
-        std::collections::BTreeMap::new();
+/// Findings that arrive service by service in fleet order, each with its
+/// check's rank, put in report order ([`OrderKey`]) by one counting pass:
+/// one bucket per (severity, check), filled in arrival order. No sort.
+fn in_report_order(findings: impl Iterator<Item = (u16, Finding)>) -> Vec<Finding> {
+    let checks = CHECKS.len().max(1);
+    let mut buckets: Vec<Vec<Finding>> = (0..4 * checks).map(|_| Vec::new()).collect();
     let mut total = 0;
-    for f in findings {
+    for (rank, f) in findings {
         total += 1;
-        buckets.entry((f.severity, f.id)).or_default().push(f);
+        buckets[f.severity as usize * checks + rank as usize].push(f);
     }
     let mut out = Vec::with_capacity(total);
-    for (_, mut b) in buckets {
-        b.sort_by(|x, y| x.resource.cmp(&y.resource));
+    for mut b in buckets {
         out.append(&mut b);
     }
     out
 }
-/// Every check on one service (the unit of incremental re-evaluation).
-pub fn evaluate_service(
-    snap: &FleetSnapshot,
-    cfg: &ReviewConfig,
-    index: &Index,
-    position: usize,
-    svc: &Service,
-) -> Vec<Finding> {
-    evaluate_service_skipping(snap, cfg, index, position, svc, &[])
-}
 
-fn evaluate_service_skipping(
+/// Every check on one service (the unit of incremental re-evaluation), each
+/// finding with its check's rank in id order.
+fn evaluate_ranked(
     snap: &FleetSnapshot,
     cfg: &ReviewConfig,
     index: &Index,
     position: usize,
     svc: &Service,
     skip: &[(&'static str, String)],
-) -> Vec<Finding> {
+) -> Vec<(u16, Finding)> {
     let ctx = ctx_with(snap, cfg, index, position, svc);
+    let ranks = ranks();
+    let mut ids: Option<Ids> = None;
     let mut out = Vec::new();
-    for check in CHECKS {
+    for (i, check) in CHECKS.iter().enumerate() {
         if let Kind::Service(f) = check.kind
             && !skip.iter().any(|(id, _)| *id == check.id)
         {
-            out.extend(f(&ctx).into_iter().map(|hit| finding(check, svc, hit)));
+            for hit in f(&ctx) {
+                let ids = ids.get_or_insert_with(|| Ids::of(svc, ctx.td));
+                out.push((ranks[i], finding(check, ids, hit)));
+            }
         }
     }
     out
 }
 
-fn merge_sorted(a: Vec<Finding>, b: Vec<Finding>) -> Vec<Finding> {
-    let mut out = Vec::with_capacity(a.len() + b.len());
-    let mut a = a.into_iter().peekable();
-    let mut b = b.into_iter().peekable();
-    loop {
-        let take_a = match (a.peek(), b.peek()) {
-            (Some(x), Some(y)) => order(x, y) != std::cmp::Ordering::Greater,
-            (Some(_), None) => true,
-            (None, Some(_)) => false,
-            (None, None) => break,
-        };
-        out.extend(if take_a { a.next() } else { b.next() });
+/// A service's names, shared by all its findings.
+struct Ids {
+    cluster: Arc<str>,
+    service: Arc<str>,
+    arn: Arc<str>,
+    td_arn: Option<Arc<str>>,
+}
+
+impl Ids {
+    fn of(svc: &Service, td: Option<&TaskDefinition>) -> Ids {
+        Ids {
+            cluster: svc.cluster.as_str().into(),
+            service: svc.name.as_str().into(),
+            arn: svc.arn.as_str().into(),
+            td_arn: td.map(|t| t.arn.as_str().into()),
+        }
     }
-    out
+
+    /// The resource, shared when it is the service or its task definition.
+    fn resource(&self, r: &str) -> Arc<str> {
+        if *r == *self.arn {
+            self.arn.clone()
+        } else if let Some(t) = self.td_arn.as_ref().filter(|t| ***t == *r) {
+            t.clone()
+        } else {
+            r.into()
+        }
+    }
 }
 
 pub(crate) fn ctx_with<'a>(
     snap: &'a FleetSnapshot,
     cfg: &'a ReviewConfig,
-    index: &'a Index<'a>,
+    index: &'a Index,
     position: usize,
     svc: &'a Service,
 ) -> Ctx<'a> {
@@ -574,41 +746,70 @@ pub(crate) fn ctx_with<'a>(
         .primary_deployment()
         .map(|d| d.task_definition.as_str())
         .unwrap_or(svc.task_definition.as_str());
-    let key = (svc.cluster.as_str(), svc.name.as_str());
+    let (c, n) = (svc.cluster.as_str(), svc.name.as_str());
+    let alarms = index
+        .alarms
+        .find(hash2(c, n), |v| {
+            alarm_key(&snap.alarms[v[0] as usize]) == Some((c, n))
+        })
+        .map_or_else(Vec::new, |v| {
+            v.iter().map(|i| &snap.alarms[*i as usize]).collect()
+        });
+    let target_groups = svc
+        .load_balancers
+        .iter()
+        .filter_map(|lb| {
+            let arn = lb.target_group_arn.as_str();
+            index
+                .target_groups
+                .find(hash1(arn), |i| snap.target_groups[*i as usize].arn == arn)
+                .map(|i| &snap.target_groups[*i as usize])
+        })
+        .collect();
+    let scalable = index
+        .scalable
+        .find(hash2(c, n), |i| {
+            scalable_key(&snap.scalable_targets[*i as usize]) == Some((c, n))
+        })
+        .map(|i| &snap.scalable_targets[*i as usize]);
+    let cluster = index
+        .clusters
+        .find(hash1(c), |i| snap.clusters[*i as usize].name == c)
+        .map(|i| &snap.clusters[*i as usize]);
+    let first = index
+        .first_in_cluster
+        .find(hash1(c), |i| snap.services[*i as usize].cluster == c);
+    let mut key = String::with_capacity(c.len() + 1 + n.len());
+    key.push_str(c);
+    key.push('/');
+    key.push_str(n);
     Ctx {
         snap,
         cfg,
         svc,
-        cluster: index.clusters.get(svc.cluster.as_str()).copied(),
-        td: snap.task_definition(td_arn),
-        alarms: index.alarms.get(&key).map_or(&[], Vec::as_slice),
-        target_groups: svc
-            .load_balancers
-            .iter()
-            .filter_map(|lb| {
-                index
-                    .target_groups
-                    .get(lb.target_group_arn.as_str())
-                    .copied()
-            })
-            .collect(),
-        scalable: index.scalable.get(&key).copied(),
-        metrics: index.metrics.get(&key).copied(),
-        log_groups: &index.log_groups,
-        first_in_cluster: index.first_in_cluster.get(svc.cluster.as_str()) == Some(&position),
+        cluster,
+        td: index.task_definition(snap, td_arn),
+        alarms,
+        target_groups,
+        scalable,
+        metrics: snap.metrics.get(&key),
+        index,
+        first_in_cluster: first == Some(&(position as u32)),
+        stats: std::cell::OnceCell::new(),
     }
 }
 
-fn finding(check: &Check, svc: &Service, hit: Hit) -> Finding {
+fn finding(check: &Check, ids: &Ids, hit: Hit) -> Finding {
     Finding {
         id: check.id,
         title: check.title,
         severity: hit.severity,
         pillar: check.pillars[0],
         pillars: check.pillars,
-        cluster: svc.cluster.clone(),
-        service: Some(svc.name.clone()),
-        resource: hit.resource,
+        cluster: ids.cluster.clone(),
+        service: Some(ids.service.clone()),
+        service_arn: ids.arn.clone(),
+        resource: ids.resource(&hit.resource),
         evidence: hit.evidence,
         remediation: check.remediation,
         fix: hit.fix,
@@ -616,127 +817,133 @@ fn finding(check: &Check, svc: &Service, hit: Hit) -> Finding {
     }
 }
 
-/// The inputs of one service's checks, kept to tell whether they changed.
-#[derive(Clone, PartialEq)]
-struct Inputs {
-    service: std::sync::Arc<Service>,
-    td: Option<std::sync::Arc<TaskDefinition>>,
-    cluster: Option<Cluster>,
-    alarms: Vec<Alarm>,
-    target_groups: Vec<TargetGroup>,
-    scalable: Option<ScalableTarget>,
-    metrics: Option<ServiceMetrics>,
-    log_groups: Vec<LogGroup>,
-    first_in_cluster: bool,
+/// A finding in the cache's ordered set, under its [`OrderKey`].
+#[derive(Clone)]
+struct Ordered(OrderKey, Arc<Finding>);
+
+impl PartialEq for Ordered {
+    fn eq(&self, o: &Self) -> bool {
+        self.0 == o.0
+    }
+}
+impl Eq for Ordered {}
+impl PartialOrd for Ordered {
+    fn partial_cmp(&self, o: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(o))
+    }
+}
+impl Ord for Ordered {
+    fn cmp(&self, o: &Self) -> std::cmp::Ordering {
+        self.0.cmp(&o.0)
+    }
 }
 
-/// Incremental evaluation: only services whose inputs changed since the last
-/// snapshot are re-checked; the review is patched in place.
+/// One service's findings as of the last update.
+struct Entry {
+    /// Its position in the last snapshot (part of its findings' keys).
+    position: u32,
+    /// The update that last saw it (entries not seen are gone services).
+    seen: u64,
+    /// Each with its check's rank.
+    findings: Vec<(u16, Arc<Finding>)>,
+}
+
+impl Entry {
+    fn keyed(&self) -> impl Iterator<Item = Ordered> + '_ {
+        self.findings
+            .iter()
+            .enumerate()
+            .map(|(k, (rank, f))| Ordered((f.severity, *rank, self.position, k as u32), f.clone()))
+    }
+}
+
+/// Incremental evaluation: only services whose inputs changed since the
+/// last snapshot are re-checked, and only their findings move in the
+/// ordered set.
+///
+/// The fast path: when the snapshot's collections (alarms, target groups,
+/// metrics, …) are the same `Arc`s as last time and the services are the
+/// same list, a service is unchanged when its `Arc` is, so an update costs
+/// a pointer comparison per service plus the checks of the changed ones.
+/// Otherwise each service's inputs are compared with the last snapshot's,
+/// by pointer first and by value when the pointers differ.
 #[derive(Default)]
 pub struct ReviewCache {
     /// By service ARN.
-    inputs: FxHashMap<String, Inputs>,
+    entries: FxHashMap<String, Entry>,
+    ordered: std::collections::BTreeSet<Ordered>,
+    counts: Counts,
     /// Checks skipped for want of data, as of the last update.
     skip: Vec<(&'static str, String)>,
-    review: Review,
+    not_evaluated: Vec<NotEvaluated>,
+    cfg: Option<ReviewConfig>,
+    /// The last snapshot (a shallow copy: its collections are `Arc`s) and
+    /// the index built over it.
+    basis: Option<FleetSnapshot>,
+    index: Index,
+    generation: u64,
     /// Services re-evaluated by the last [`ReviewCache::update`].
     pub last_evaluated: usize,
 }
 
-impl ReviewCache {
-    /// The review as of the last update.
-    pub fn review(&self) -> &Review {
-        &self.review
-    }
-
-    pub fn update(&mut self, snap: &FleetSnapshot, cfg: &ReviewConfig) -> &Review {
-        let skip = unreadable(snap);
-        if skip != self.skip {
-            // What the source reads changed: everything is re-checked.
-            self.inputs.clear();
-            self.review.findings.clear();
-            self.skip = skip;
-        }
-        let index = Index::new(snap);
-        // (cluster, service) of services re-evaluated or gone.
-        let mut changed: Vec<(&str, &str)> = Vec::new();
-        let mut added: Vec<Finding> = Vec::new();
-        let mut seen: FxHashSet<&str> = FxHashSet::default();
-        for (i, svc) in snap.services.iter().enumerate() {
-            // Keyed by ARN: unique across regions, and looked up without allocating.
-            let key = svc.arn.as_str();
-            let ctx = ctx_with(snap, cfg, &index, i, svc);
-            let td_arn = svc
-                .primary_deployment()
-                .map(|d| d.task_definition.as_str())
-                .unwrap_or(&svc.task_definition);
-            let same = self
-                .inputs
-                .get(key)
-                .is_some_and(|old| unchanged(old, &ctx, svc, snap, td_arn));
-            if !same {
-                added.extend(evaluate_service_skipping(
-                    snap, cfg, &index, i, svc, &self.skip,
-                ));
-                self.inputs
-                    .insert(key.to_string(), Inputs::of(&ctx, svc, snap, td_arn));
-                changed.push((svc.cluster.as_str(), svc.name.as_str()));
-            }
-            seen.insert(key);
-        }
-        let gone: Vec<String> = self
-            .inputs
-            .keys()
-            .filter(|k| !seen.contains(k.as_str()))
-            .cloned()
-            .collect();
-        let mut gone_names: Vec<(String, String)> = Vec::new();
-        for k in &gone {
-            if let Some(old) = self.inputs.remove(k) {
-                gone_names.push((old.service.cluster.clone(), old.service.name.clone()));
-            }
-        }
-        changed.extend(gone_names.iter().map(|(c, n)| (c.as_str(), n.as_str())));
-        self.last_evaluated = changed.len() - gone_names.len();
-        if !changed.is_empty() {
-            let hit = |f: &Finding| {
-                let svc = f.service.as_deref().unwrap_or("");
-                changed
-                    .iter()
-                    .any(|(c, n)| *n == svc && *c == f.cluster.as_str())
-            };
-            let mut kept = std::mem::take(&mut self.review.findings);
-            if changed.len() <= 16 {
-                kept.retain(|f| !hit(f));
-            } else {
-                let drop: FxHashSet<(&str, &str)> = changed.iter().copied().collect();
-                kept.retain(|f| {
-                    !drop.contains(&(f.cluster.as_str(), f.service.as_deref().unwrap_or("")))
-                });
-            }
-            // Both sides are sorted: merge instead of sorting everything again.
-            sort(&mut added);
-            self.review.findings = merge_sorted(kept, added);
-        }
-        self.review.not_evaluated = not_evaluated_for(&self.skip);
-        &self.review
-    }
+/// The collections a service's checks read are the same `Arc`s.
+fn same_collections(a: &FleetSnapshot, b: &FleetSnapshot) -> bool {
+    Arc::ptr_eq(&a.clusters, &b.clusters)
+        && Arc::ptr_eq(&a.task_definitions, &b.task_definitions)
+        && Arc::ptr_eq(&a.target_groups, &b.target_groups)
+        && Arc::ptr_eq(&a.scalable_targets, &b.scalable_targets)
+        && Arc::ptr_eq(&a.alarms, &b.alarms)
+        && Arc::ptr_eq(&a.log_groups, &b.log_groups)
+        && Arc::ptr_eq(&a.metrics, &b.metrics)
 }
 
-impl Inputs {
-    fn of(ctx: &Ctx, svc: &std::sync::Arc<Service>, snap: &FleetSnapshot, td_arn: &str) -> Inputs {
-        Inputs {
-            service: svc.clone(),
-            td: snap.task_definitions.get(td_arn).cloned(),
-            cluster: ctx.cluster.cloned(),
-            alarms: ctx.alarms.iter().map(|a| (*a).clone()).collect(),
-            target_groups: ctx.target_groups.iter().map(|t| (*t).clone()).collect(),
-            scalable: ctx.scalable.cloned(),
-            metrics: ctx.metrics.cloned(),
-            log_groups: service_log_groups(ctx).into_iter().cloned().collect(),
-            first_in_cluster: ctx.first_in_cluster,
+/// The same services at the same positions (each maybe changed).
+fn same_layout(a: &FleetSnapshot, b: &FleetSnapshot) -> bool {
+    a.services.len() == b.services.len()
+        && a.services
+            .iter()
+            .zip(&b.services)
+            .all(|(x, y)| Arc::ptr_eq(x, y) || (x.arn == y.arn && x.cluster == y.cluster))
+}
+
+fn same_ref<T: PartialEq>(a: &T, b: &T) -> bool {
+    std::ptr::eq(a, b) || a == b
+}
+
+fn same_refs<T: PartialEq>(a: &[&T], b: &[&T]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).all(|(x, y)| same_ref(*x, *y))
+}
+
+/// Everything one service's checks read is equal in both contexts.
+fn same_inputs(old: &Ctx, new: &Ctx) -> bool {
+    old.first_in_cluster == new.first_in_cluster
+        && same_ref(old.svc, new.svc)
+        && match (old.td, new.td) {
+            (Some(a), Some(b)) => same_ref(a, b),
+            (None, None) => true,
+            _ => false,
         }
-    }
+        && match (old.cluster, new.cluster) {
+            (Some(a), Some(b)) => same_ref(a, b),
+            (None, None) => true,
+            _ => false,
+        }
+        && match (old.scalable, new.scalable) {
+            (Some(a), Some(b)) => same_ref(a, b),
+            (None, None) => true,
+            _ => false,
+        }
+        && match (old.metrics, new.metrics) {
+            (Some(a), Some(b)) => std::ptr::eq(a, b) || a.same(b),
+            (None, None) => true,
+            _ => false,
+        }
+        && same_refs(&old.alarms, &new.alarms)
+        && same_refs(&old.target_groups, &new.target_groups)
+        && {
+            let (a, b) = (service_log_groups(old), service_log_groups(new));
+            same_refs(&a, &b)
+        }
 }
 
 fn service_log_groups<'a>(ctx: &Ctx<'a>) -> Vec<&'a LogGroup> {
@@ -744,65 +951,191 @@ fn service_log_groups<'a>(ctx: &Ctx<'a>) -> Vec<&'a LogGroup> {
         t.container_definitions
             .iter()
             .filter_map(|d| d.log_configuration.as_ref()?.options.get("awslogs-group"))
-            .filter_map(|g| ctx.log_groups.get(g.as_str()).copied())
+            .filter_map(|g| ctx.log_group(g))
             .collect()
     })
 }
 
-/// Metric series equal, treating NaN gaps as equal to themselves.
-fn same_metrics(a: Option<&ServiceMetrics>, b: Option<&ServiceMetrics>) -> bool {
-    let series = |x: &crate::model::MetricSeries, y: &crate::model::MetricSeries| {
-        x.end == y.end
-            && x.period_seconds == y.period_seconds
-            && x.values.len() == y.values.len()
-            && x.values
-                .iter()
-                .zip(&y.values)
-                .all(|(p, q)| p.to_bits() == q.to_bits())
-    };
-    match (a, b) {
-        (Some(a), Some(b)) => {
-            series(&a.cpu, &b.cpu)
-                && series(&a.memory, &b.memory)
-                && series(&a.requests, &b.requests)
-                && series(&a.http_5xx, &b.http_5xx)
-                && series(&a.latency_p99_ms, &b.latency_p99_ms)
-        }
-        (None, None) => true,
-        _ => false,
+impl ReviewCache {
+    /// Findings in report order.
+    pub fn findings(&self) -> impl Iterator<Item = &Finding> + '_ {
+        self.ordered.iter().map(|o| &*o.1)
     }
-}
 
-/// Compare a service's recorded inputs with the current ones without
-/// cloning the current ones.
-fn unchanged(
-    old: &Inputs,
-    ctx: &Ctx,
-    svc: &std::sync::Arc<Service>,
-    snap: &FleetSnapshot,
-    td_arn: &str,
-) -> bool {
-    old.first_in_cluster == ctx.first_in_cluster
-        // Sources hand out the same Arc for an unchanged service.
-        && (std::sync::Arc::ptr_eq(&old.service, svc) || *old.service == **svc)
-        && match (&old.td, snap.task_definitions.get(td_arn)) {
-            (Some(a), Some(b)) => std::sync::Arc::ptr_eq(a, b) || a == b,
-            (None, None) => true,
-            _ => false,
+    pub fn len(&self) -> usize {
+        self.ordered.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.ordered.is_empty()
+    }
+
+    /// Findings per pillar and severity, kept up to date by each update.
+    pub fn counts(&self) -> &Counts {
+        &self.counts
+    }
+
+    pub fn scores(&self) -> BTreeMap<Pillar, u32> {
+        scores_of(&self.counts)
+    }
+
+    pub fn not_evaluated(&self) -> &[NotEvaluated] {
+        &self.not_evaluated
+    }
+
+    /// The findings of one service (by ARN), in the order found.
+    pub fn for_service(&self, arn: &str) -> impl Iterator<Item = &Finding> + '_ {
+        self.entries
+            .get(arn)
+            .into_iter()
+            .flat_map(|e| e.findings.iter().map(|(_, f)| &**f))
+    }
+
+    /// The review as of the last update, as one list (what [`evaluate`]
+    /// returns for the same snapshot).
+    pub fn review(&self) -> Review {
+        Review {
+            findings: self.findings().cloned().collect(),
+            not_evaluated: self.not_evaluated.clone(),
+            suppressed: vec![],
         }
-        && old.cluster.as_ref() == ctx.cluster
-        && old.scalable.as_ref() == ctx.scalable
-        && same_metrics(old.metrics.as_ref(), ctx.metrics)
-        && old.alarms.len() == ctx.alarms.len()
-        && old.alarms.iter().zip(ctx.alarms).all(|(a, b)| a == *b)
-        && old.target_groups.len() == ctx.target_groups.len()
-        && old
-            .target_groups
-            .iter()
-            .zip(&ctx.target_groups)
-            .all(|(a, b)| a == *b)
-        && {
-            let now = service_log_groups(ctx);
-            old.log_groups.len() == now.len() && old.log_groups.iter().zip(now).all(|(a, b)| a == b)
+    }
+
+    fn reset(&mut self) {
+        self.entries.clear();
+        self.ordered.clear();
+        self.counts.clear();
+        self.basis = None;
+    }
+
+    /// Replace one service's findings. With `keep_order` false the ordered
+    /// set and counts are left alone (the caller rebuilds them).
+    fn set_findings(
+        &mut self,
+        arn: &str,
+        position: u32,
+        found: Vec<(u16, Finding)>,
+        keep_order: bool,
+    ) {
+        let generation = self.generation;
+        let entry = self.entries.entry(arn.to_string()).or_insert(Entry {
+            position,
+            seen: generation,
+            findings: vec![],
+        });
+        if keep_order {
+            for o in entry.keyed() {
+                count(&mut self.counts, &o.1, -1);
+                self.ordered.remove(&o);
+            }
         }
+        entry.position = position;
+        entry.seen = generation;
+        entry.findings = found.into_iter().map(|(r, f)| (r, Arc::new(f))).collect();
+        if keep_order {
+            for o in entry.keyed() {
+                count(&mut self.counts, &o.1, 1);
+                self.ordered.insert(o);
+            }
+        }
+    }
+
+    /// The ordered set and counts from the entries (after services moved).
+    fn rebuild_order(&mut self) {
+        self.ordered.clear();
+        self.counts.clear();
+        for e in self.entries.values() {
+            for o in e.keyed() {
+                count(&mut self.counts, &o.1, 1);
+                self.ordered.insert(o);
+            }
+        }
+    }
+
+    pub fn update(&mut self, snap: &FleetSnapshot, cfg: &ReviewConfig) {
+        let skip = unreadable(snap);
+        if skip != self.skip || self.cfg.as_ref() != Some(cfg) {
+            // What the source reads, or the policy, changed: all re-checked.
+            self.reset();
+            self.not_evaluated = not_evaluated_for(&skip);
+            self.skip = skip;
+            self.cfg = Some(cfg.clone());
+        }
+        self.generation += 1;
+        let prev = self.basis.take();
+        let old_index = std::mem::take(&mut self.index);
+        let mut evaluated = 0;
+        match prev {
+            Some(prev) if same_collections(&prev, snap) && same_layout(&prev, snap) => {
+                // Fast path: only services whose Arc changed.
+                self.index = old_index;
+                for (i, (old, svc)) in prev.services.iter().zip(&snap.services).enumerate() {
+                    if Arc::ptr_eq(old, svc) || **old == **svc {
+                        continue;
+                    }
+                    let found = evaluate_ranked(snap, cfg, &self.index, i, svc, &self.skip);
+                    self.set_findings(&svc.arn, i as u32, found, true);
+                    evaluated += 1;
+                }
+                // Nothing came or went: no entry is gone. (`seen` is only
+                // read by the full path, which marks every present service.)
+            }
+            prev => {
+                // Services came, went or moved: their keys change, so the
+                // order is rebuilt once at the end instead of patched.
+                let moved = !prev.as_ref().is_some_and(|p| same_layout(p, snap));
+                let index = if prev.as_ref().is_some_and(|p| same_collections(p, snap)) {
+                    let mut ix = old_index.clone();
+                    ix.index_services(snap);
+                    ix
+                } else {
+                    Index::new(snap)
+                };
+                for (i, svc) in snap.services.iter().enumerate() {
+                    let unchanged = match (&prev, self.entries.get(svc.arn.as_str())) {
+                        (Some(p), Some(e)) => {
+                            let pos = e.position as usize;
+                            p.services.get(pos).is_some_and(|old| {
+                                old.arn == svc.arn && {
+                                    let a = ctx_with(p, cfg, &old_index, pos, old);
+                                    let b = ctx_with(snap, cfg, &index, i, svc);
+                                    same_inputs(&a, &b)
+                                }
+                            })
+                        }
+                        _ => false,
+                    };
+                    if unchanged {
+                        let generation = self.generation;
+                        if let Some(e) = self.entries.get_mut(svc.arn.as_str()) {
+                            e.position = i as u32;
+                            e.seen = generation;
+                        }
+                    } else {
+                        let found = evaluate_ranked(snap, cfg, &index, i, svc, &self.skip);
+                        self.set_findings(&svc.arn, i as u32, found, !moved);
+                        evaluated += 1;
+                    }
+                }
+                // Services gone since the last snapshot.
+                let generation = self.generation;
+                let gone: Vec<String> = self
+                    .entries
+                    .iter()
+                    .filter(|(_, e)| e.seen != generation)
+                    .map(|(k, _)| k.clone())
+                    .collect();
+                for arn in gone {
+                    self.set_findings(&arn, 0, vec![], !moved);
+                    self.entries.remove(&arn);
+                }
+                if moved {
+                    self.rebuild_order();
+                }
+                self.index = index;
+            }
+        }
+        self.basis = Some(snap.clone());
+        self.last_evaluated = evaluated;
+    }
 }

@@ -101,7 +101,7 @@ impl Suppression {
         let glob = WildMatch::new(&self.resource);
         let key = match &f.service {
             Some(s) => format!("{}/{s}", f.cluster),
-            None => f.cluster.clone(),
+            None => f.cluster.to_string(),
         };
         glob.matches(&key) || glob.matches(&f.resource)
     }

@@ -1292,7 +1292,7 @@ impl Runner {
                 .findings
                 .iter()
                 .filter(|f| {
-                    f.cluster == svc.cluster
+                    *f.cluster == *svc.cluster
                         && f.service.as_deref() == Some(svc.name.as_str())
                         && safety.blocking_findings.iter().any(|b| b == f.id)
                 })

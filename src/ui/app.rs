@@ -10,7 +10,7 @@ use regex::{Regex, RegexBuilder};
 
 use crate::model::TimelineEvent;
 use crate::model::rows::{self, ServiceRow};
-use crate::review::{self, Finding, Review, ReviewCache, ReviewConfig};
+use crate::review::{self, Finding, ReviewCache, ReviewConfig};
 use crate::source::{Control, Update};
 use crate::store::{Store, StoredLine};
 use crate::ui::keymap::{self, Action, Context};
@@ -346,7 +346,8 @@ impl App {
                 } else {
                     let mut only = (*s).clone();
                     only.services.retain(|x| self.clusters.contains(&x.cluster));
-                    only.clusters.retain(|x| self.clusters.contains(&x.name));
+                    std::sync::Arc::make_mut(&mut only.clusters)
+                        .retain(|x| self.clusters.contains(&x.name));
                     Arc::new(only)
                 };
                 if let Some(calls) = s.source.api_calls {
@@ -366,7 +367,7 @@ impl App {
                     .update(&self.store.snapshot, &self.review_config);
                 self.badges.clear();
                 let now = self.store.snapshot.at;
-                for f in self.review_cache.review().findings.iter().filter(|f| {
+                for f in self.review_cache.findings().filter(|f| {
                     review::suppress::suppression_for(&self.suppressions, f, now).is_none()
                 }) {
                     let b = self.badges.entry(finding_key(f)).or_insert((f.severity, 0));
@@ -445,9 +446,9 @@ impl App {
         idx
     }
 
-    /// Review findings of the latest snapshot.
-    pub fn review(&self) -> &Review {
-        self.review_cache.review()
+    /// Review findings of the latest snapshot, kept up to date incrementally.
+    pub fn review(&self) -> &ReviewCache {
+        &self.review_cache
     }
 
     /// Findings for the findings pane (fleet) or the open service, filtered.
@@ -458,8 +459,7 @@ impl App {
             _ => None,
         };
         self.review()
-            .findings
-            .iter()
+            .findings()
             .filter(|x| scope.is_none_or(|k| finding_is_for(x, k)))
             .filter(|x| {
                 review::suppress::suppression_for(&self.suppressions, x, self.store.snapshot.at)
@@ -964,7 +964,7 @@ impl App {
 /// over every finding of the fleet for each frame of the service view).
 pub fn finding_is_for(f: &Finding, key: &str) -> bool {
     match (key.split_once('/'), &f.service) {
-        (Some((c, s)), Some(fs)) => f.cluster == c && fs == s,
+        (Some((c, s)), Some(fs)) => &*f.cluster == c && &**fs == s,
         _ => false,
     }
 }
@@ -973,6 +973,6 @@ pub fn finding_is_for(f: &Finding, key: &str) -> bool {
 pub fn finding_key(f: &Finding) -> String {
     match &f.service {
         Some(s) => format!("{}/{s}", f.cluster),
-        None => f.cluster.clone(),
+        None => f.cluster.to_string(),
     }
 }

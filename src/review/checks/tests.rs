@@ -149,28 +149,36 @@ fn base() -> (FleetSnapshot, Service) {
         ..Default::default()
     };
     let snap = FleetSnapshot {
-        clusters: vec![Cluster {
+        clusters: Arc::new(vec![Cluster {
             name: "c".into(),
             ..Default::default()
-        }],
-        task_definitions: [
-            (td.arn.clone(), Arc::new(td)),
-            (old.arn.clone(), Arc::new(old)),
-        ]
-        .into_iter()
-        .collect(),
+        }]),
+        task_definitions: Arc::new(
+            [
+                (td.arn.clone(), Arc::new(td)),
+                (old.arn.clone(), Arc::new(old)),
+            ]
+            .into_iter()
+            .collect(),
+        ),
         ..Default::default()
     };
     (snap, svc)
 }
 
-fn run(check: &str, snap: &FleetSnapshot, svc: &Service) -> Vec<Hit> {
+fn run(check: &str, snap: &FleetSnapshot, svc: &Service) -> Vec<Hit<'static>> {
     let cfg = ReviewConfig::default();
     let index = crate::review::Index::new(snap);
     let ctx = crate::review::ctx_with(snap, &cfg, &index, 0, svc);
     let c = CHECKS.iter().find(|c| c.id == check).unwrap();
     match c.kind {
-        Kind::Service(f) => f(&ctx),
+        Kind::Service(f) => f(&ctx)
+            .into_iter()
+            .map(|h| Hit {
+                resource: h.resource.into_owned().into(),
+                ..h
+            })
+            .collect(),
         Kind::NotEvaluated(_) => vec![],
     }
 }
@@ -185,7 +193,7 @@ fn perf01_reads_the_primary_deployment_and_capacity_provider_fargate() {
     );
     // cpu/memory are strings: unparsable ones are a finding, not a panic.
     let td = Arc::make_mut(
-        snap.task_definitions
+        Arc::make_mut(&mut snap.task_definitions)
             .get_mut("arn:aws:ecs:us-east-1:1:task-definition/app:2")
             .unwrap(),
     );
@@ -201,11 +209,12 @@ fn perf01_reads_the_primary_deployment_and_capacity_provider_fargate() {
     // Cluster default strategy counts when the service sets neither.
     let mut dflt = svc.clone();
     dflt.capacity_provider_strategy.clear();
-    snap.clusters[0].default_capacity_provider_strategy = vec![CapacityProviderItem {
-        capacity_provider: "FARGATE".into(),
-        base: 1,
-        weight: 1,
-    }];
+    Arc::make_mut(&mut snap.clusters)[0].default_capacity_provider_strategy =
+        vec![CapacityProviderItem {
+            capacity_provider: "FARGATE".into(),
+            base: 1,
+            weight: 1,
+        }];
     assert_eq!(run("PERF-01", &snap, &dflt).len(), 1);
 }
 
@@ -243,7 +252,7 @@ fn wildcard_policies_in_every_shape() {
 fn sec06_managed_policies_and_shared_roles() {
     let (mut snap, svc) = base();
     let td = Arc::make_mut(
-        snap.task_definitions
+        Arc::make_mut(&mut snap.task_definitions)
             .get_mut("arn:aws:ecs:us-east-1:1:task-definition/app:2")
             .unwrap(),
     );
@@ -373,10 +382,12 @@ fn the_cache_re_evaluates_only_what_changed() {
     let mut sim = Simulator::new(Scenario::builtin("az-outage").unwrap(), None);
     sim.run_until(30_000);
     let mut cache = crate::review::ReviewCache::default();
-    let first = cache.update(&sim.snapshot(), &cfg).clone();
+    cache.update(&sim.snapshot(), &cfg);
+    let first = cache.review();
     assert_eq!(cache.last_evaluated, 5, "everything the first time");
     assert_eq!(first, evaluate(&sim.snapshot(), &cfg));
-    let again = cache.update(&sim.snapshot(), &cfg).clone();
+    cache.update(&sim.snapshot(), &cfg);
+    let again = cache.review();
     assert_eq!(cache.last_evaluated, 0, "nothing changed");
     assert_eq!(again, first);
     // One service changes: one re-evaluation, same result as a full run.
@@ -384,19 +395,68 @@ fn the_cache_re_evaluates_only_what_changed() {
     std::sync::Arc::make_mut(&mut snap.services[1])
         .deployment_configuration
         .deployment_circuit_breaker = None;
-    let inc = cache.update(&snap, &cfg).clone();
+    cache.update(&snap, &cfg);
+    let inc = cache.review();
     assert_eq!(cache.last_evaluated, 1);
     assert_eq!(inc, evaluate(&snap, &cfg));
     // The fleet moves (AZ outage): results still equal a full evaluation.
     for t in [4, 8, 20] {
         sim.run_until(t * 60_000);
         let snap = sim.snapshot();
-        assert_eq!(
-            *cache.update(&snap, &cfg),
-            evaluate(&snap, &cfg),
-            "at {t} min"
-        );
+        cache.update(&snap, &cfg);
+        assert_eq!(cache.review(), evaluate(&snap, &cfg), "at {t} min");
     }
+}
+
+#[test]
+fn the_cache_follows_collections_and_services_coming_and_going() {
+    let cfg = ReviewConfig::default();
+    let base = seed_review();
+    let mut cache = crate::review::ReviewCache::default();
+    cache.update(&base, &cfg);
+    assert_eq!(cache.last_evaluated, base.services.len());
+    assert_eq!(cache.review(), evaluate(&base, &cfg));
+    // The same collections and services: nothing re-checked.
+    cache.update(&base.clone(), &cfg);
+    assert_eq!(cache.last_evaluated, 0);
+    // One service's alarm changes: a new alarms Arc, that service re-checked.
+    let mut snap = base.clone();
+    let i = snap
+        .alarms
+        .iter()
+        .position(|a| a.service_key.is_some())
+        .expect("an alarm on a service");
+    Arc::make_mut(&mut snap.alarms)[i].actions_enabled ^= true;
+    cache.update(&snap, &cfg);
+    assert_eq!(cache.last_evaluated, 1);
+    assert_eq!(cache.review(), evaluate(&snap, &cfg));
+    // A new alarms Arc with the same alarms: compared, nothing re-checked.
+    let mut same = snap.clone();
+    same.alarms = Arc::new((*snap.alarms).clone());
+    cache.update(&same, &cfg);
+    assert_eq!(cache.last_evaluated, 0);
+    // A service goes: its findings go; at most the next of its cluster
+    // (now the first, for cluster-level checks) is re-checked.
+    let mut fewer = same.clone();
+    let gone = fewer.services.remove(0);
+    cache.update(&fewer, &cfg);
+    assert!(cache.last_evaluated <= 1, "{}", cache.last_evaluated);
+    assert_eq!(cache.review(), evaluate(&fewer, &cfg));
+    assert!(cache.for_service(&gone.arn).next().is_none());
+    assert!(!cache.findings().any(|f| *f.service_arn == *gone.arn));
+    // And comes back.
+    cache.update(&same, &cfg);
+    assert_eq!(cache.review(), evaluate(&same, &cfg));
+    assert_eq!(cache.counts(), &cache.review().counts());
+    assert_eq!(cache.scores(), cache.review().scores());
+    // A changed policy re-checks everything.
+    let strict = ReviewConfig {
+        min_log_retention_days: 400,
+        ..ReviewConfig::default()
+    };
+    cache.update(&same, &strict);
+    assert_eq!(cache.last_evaluated, same.services.len());
+    assert_eq!(cache.review(), evaluate(&same, &strict));
 }
 
 #[test]
@@ -410,7 +470,7 @@ fn checks_without_their_data_are_not_evaluated_on_aws() {
     // The simulator models everything: nothing is skipped.
     assert!(crate::review::unreadable(&snap).is_empty());
     snap.source.kind = "aws".into();
-    snap.alarms.clear();
+    std::sync::Arc::make_mut(&mut snap.alarms).clear();
     snap.freshness.clear();
     snap.freshness.insert(
         "ecs".into(),
@@ -445,8 +505,6 @@ fn checks_without_their_data_are_not_evaluated_on_aws() {
     assert!(why("REL-10").contains("AccessDenied"), "{}", why("REL-10"));
     // The incremental cache agrees with the full evaluation.
     let mut cache = crate::review::ReviewCache::default();
-    assert_eq!(
-        cache.update(&snap, &crate::review::ReviewConfig::default()),
-        &review
-    );
+    cache.update(&snap, &crate::review::ReviewConfig::default());
+    assert_eq!(cache.review(), review);
 }

@@ -1,6 +1,8 @@
 //! Application Auto Scaling: scalable targets of ECS services, their
 //! target-tracking policies and scheduled actions, and scaling activities.
 
+use std::sync::Arc;
+
 use aws_sdk_applicationautoscaling::types as t;
 
 use super::{AwsSource, bump, describe_error};
@@ -75,7 +77,7 @@ pub async fn fetch(src: &AwsSource, snap: &mut FleetSnapshot) -> Result<Option<S
         targets.extend(page.scalable_targets().iter().map(convert_target));
     }
     if targets.is_empty() {
-        snap.scalable_targets = targets;
+        snap.scalable_targets = Arc::new(targets);
         return Ok(None);
     }
     let mut pages = c
@@ -98,7 +100,7 @@ pub async fn fetch(src: &AwsSource, snap: &mut FleetSnapshot) -> Result<Option<S
             }
         }
     }
-    snap.scalable_targets = targets;
+    snap.scalable_targets = Arc::new(targets);
     let mut activities = vec![];
     // No SDK retries: the next refresh asks again, and an endpoint that does
     // not serve activities (moto: HTTP 500) must not cost a round of backoff.
@@ -136,6 +138,6 @@ pub async fn fetch(src: &AwsSource, snap: &mut FleetSnapshot) -> Result<Option<S
         }
     }
     activities.sort_by_key(|a| std::cmp::Reverse(a.start_time));
-    snap.scaling_activities = activities;
+    snap.scaling_activities = Arc::new(activities);
     Ok(activity_error)
 }

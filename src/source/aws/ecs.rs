@@ -361,13 +361,14 @@ pub async fn fetch_ecs(src: &AwsSource, snap: &mut FleetSnapshot) -> Result<(), 
             .send()
             .await
             .map_err(|e| describe_error("ecs:DescribeClusters", &e))?;
-        snap.clusters.extend(
+        std::sync::Arc::make_mut(&mut snap.clusters).extend(
             out.clusters()
                 .iter()
                 .map(|c| convert_cluster(c, &src.region)),
         );
     }
-    for cluster in snap.clusters.clone() {
+    let clusters = Arc::clone(&snap.clusters);
+    for cluster in clusters.iter() {
         let mut service_arns = Vec::new();
         let mut pages = ecs
             .list_services()
@@ -393,7 +394,7 @@ pub async fn fetch_ecs(src: &AwsSource, snap: &mut FleetSnapshot) -> Result<(), 
             service_arns.extend(page.service_arns().iter().cloned());
         }
         if gone {
-            snap.clusters.retain(|c| c.arn != cluster.arn);
+            std::sync::Arc::make_mut(&mut snap.clusters).retain(|c| c.arn != cluster.arn);
             continue;
         }
         // Batches a few at a time, in order (a 1,000-service cluster is 100
@@ -497,7 +498,7 @@ pub async fn fetch_ecs(src: &AwsSource, snap: &mut FleetSnapshot) -> Result<(), 
             }
         }
         if let Some(td) = cache.get(&arn) {
-            snap.task_definitions.insert(arn, td.clone());
+            std::sync::Arc::make_mut(&mut snap.task_definitions).insert(arn, td.clone());
         }
     }
     snap.services

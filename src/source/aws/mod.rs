@@ -271,7 +271,7 @@ impl AwsSource {
         role_arns.dedup();
         let fresh = match iam::roles(self, &role_arns).await {
             Ok(roles) => {
-                for td in snap.task_definitions.values_mut() {
+                for td in std::sync::Arc::make_mut(&mut snap.task_definitions).values_mut() {
                     let role = td.task_role_arn.as_ref().and_then(|a| roles.get(a));
                     if td.task_role.as_ref() != role.map(|r| &**r) {
                         Arc::make_mut(td).task_role = role.map(|r| (**r).clone());
@@ -306,7 +306,7 @@ impl AwsSource {
         let r = elbv2::fetch(self, services).await;
         let res = r.as_ref().map(|_| ()).map_err(Clone::clone);
         if let Ok(tgs) = r {
-            part.target_groups = Some(tgs);
+            part.target_groups = Some(Arc::new(tgs));
         }
         record(part, "elbv2", now, res);
     }
@@ -315,7 +315,7 @@ impl AwsSource {
         let now = now_ms();
         match cloudwatch::fetch_alarms(self, services).await {
             Ok((alarms, history_error)) => {
-                part.alarms = Some(alarms);
+                part.alarms = Some(Arc::new(alarms));
                 let f = Freshness {
                     updated_at: Some(now),
                     error: history_error,
@@ -332,7 +332,7 @@ impl AwsSource {
         let r = cloudwatch::fetch_metrics(self, services, &tgs).await;
         let res = r.as_ref().map(|_| ()).map_err(Clone::clone);
         if let Ok(m) = r {
-            part.metrics = Some(m);
+            part.metrics = Some(Arc::new(m));
         }
         record(part, "metrics", now, res);
     }
@@ -342,7 +342,7 @@ impl AwsSource {
         let r = logs::fetch_groups(self, &logs::group_names(base)).await;
         let res = r.as_ref().map(|_| ()).map_err(Clone::clone);
         if let Ok(g) = r {
-            part.log_groups = Some(g);
+            part.log_groups = Some(Arc::new(g));
         }
         record(part, "logs", now, res);
     }
@@ -413,14 +413,17 @@ impl AwsSource {
 #[derive(Debug, Default, Clone)]
 pub struct Parts {
     pub ecs: Option<Arc<FleetSnapshot>>,
+    /// Shared: assembling a snapshot hands out these `Arc`s, the same ones
+    /// until the kind is read again.
+    #[allow(clippy::type_complexity)]
     pub autoscaling: Option<(
-        Vec<crate::model::ScalableTarget>,
-        Vec<crate::model::ScalingActivity>,
+        Arc<Vec<crate::model::ScalableTarget>>,
+        Arc<Vec<crate::model::ScalingActivity>>,
     )>,
-    pub target_groups: Option<Vec<crate::model::TargetGroup>>,
-    pub alarms: Option<Vec<crate::model::Alarm>>,
-    pub metrics: Option<BTreeMap<String, crate::model::ServiceMetrics>>,
-    pub log_groups: Option<Vec<crate::model::LogGroup>>,
+    pub target_groups: Option<Arc<Vec<crate::model::TargetGroup>>>,
+    pub alarms: Option<Arc<Vec<crate::model::Alarm>>>,
+    pub metrics: Option<Arc<BTreeMap<String, crate::model::ServiceMetrics>>>,
+    pub log_groups: Option<Arc<Vec<crate::model::LogGroup>>>,
     pub freshness: BTreeMap<String, Freshness>,
 }
 
@@ -451,15 +454,7 @@ fn freshness(now: i64, r: Result<(), String>) -> Freshness {
 /// change, so consumers (the review cache) see "unchanged" by pointer. The
 /// comparison runs here, in the source task, not on the UI thread.
 pub fn reuse_unchanged(fresh: &mut FleetSnapshot, prev: &FleetSnapshot) {
-    let old: std::collections::HashMap<&str, &Arc<crate::model::Service>> =
-        prev.services.iter().map(|s| (s.arn.as_str(), s)).collect();
-    for s in &mut fresh.services {
-        if let Some(o) = old.get(s.arn.as_str())
-            && ***o == **s
-        {
-            *s = Arc::clone(o);
-        }
-    }
+    fresh.share_unchanged(prev);
 }
 
 /// One source per `--region`, read together and merged into one snapshot
@@ -508,15 +503,22 @@ pub fn merge(snaps: Vec<FleetSnapshot>) -> FleetSnapshot {
     let mut regions = vec![merged.source.region.clone()];
     for s in it {
         regions.push(s.source.region.clone());
-        merged.clusters.extend(s.clusters);
+        std::sync::Arc::make_mut(&mut merged.clusters).extend(s.clusters.iter().cloned());
         merged.services.extend(s.services);
-        merged.task_definitions.extend(s.task_definitions);
-        merged.scalable_targets.extend(s.scalable_targets);
-        merged.scaling_activities.extend(s.scaling_activities);
-        merged.target_groups.extend(s.target_groups);
-        merged.alarms.extend(s.alarms);
-        merged.log_groups.extend(s.log_groups);
-        merged.metrics.extend(s.metrics);
+        std::sync::Arc::make_mut(&mut merged.task_definitions).extend(
+            s.task_definitions
+                .iter()
+                .map(|(k, v)| (k.clone(), v.clone())),
+        );
+        std::sync::Arc::make_mut(&mut merged.scalable_targets)
+            .extend(s.scalable_targets.iter().cloned());
+        std::sync::Arc::make_mut(&mut merged.scaling_activities)
+            .extend(s.scaling_activities.iter().cloned());
+        std::sync::Arc::make_mut(&mut merged.target_groups).extend(s.target_groups.iter().cloned());
+        std::sync::Arc::make_mut(&mut merged.alarms).extend(s.alarms.iter().cloned());
+        std::sync::Arc::make_mut(&mut merged.log_groups).extend(s.log_groups.iter().cloned());
+        std::sync::Arc::make_mut(&mut merged.metrics)
+            .extend(s.metrics.iter().map(|(k, v)| (k.clone(), v.clone())));
         for (k, v) in s.freshness {
             merged
                 .freshness

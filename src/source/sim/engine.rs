@@ -117,9 +117,9 @@ pub struct Engine {
     pub(crate) elapsed: i64,
     pub(crate) azs: Vec<String>,
     pub(crate) impaired: BTreeMap<String, Option<i64>>,
-    /// The services of the last snapshot: an unchanged service is handed out
+    /// The last snapshot: an unchanged service or collection is handed out
     /// as the same `Arc`, so consumers compare pointers, not contents.
-    published: std::sync::Mutex<Vec<Arc<Service>>>,
+    published: std::sync::Mutex<Option<FleetSnapshot>>,
     pub(crate) curve: Vec<(i64, f64)>,
     pub(crate) load_factor: f64,
     pub(crate) events: VecDeque<TimedEvent>,
@@ -2026,6 +2026,7 @@ impl Engine {
     pub fn snapshot(&self) -> FleetSnapshot {
         let now = self.now();
         let mut published = self.published.lock().unwrap_or_else(|e| e.into_inner());
+        let prev = published.as_ref();
         let services: Vec<Arc<Service>> = self
             .services
             .iter()
@@ -2033,20 +2034,18 @@ impl Engine {
             .map(|(i, s)| {
                 let mut svc = s.svc.clone();
                 svc.tasks = s.tasks.iter().map(|t| t.task.clone()).collect();
-                match published.get(i) {
+                match prev.and_then(|p| p.services.get(i)) {
                     Some(old) if **old == svc => old.clone(),
                     _ => Arc::new(svc),
                 }
             })
             .collect();
-        published.clone_from(&services);
-        drop(published);
         let metrics = self
             .services
             .iter()
             .map(|s| (s.svc.key(), s.metrics.clone()))
             .collect();
-        FleetSnapshot {
+        let mut snap = FleetSnapshot {
             at: now,
             source: SourceInfo {
                 kind: "demo".into(),
@@ -2056,15 +2055,15 @@ impl Engine {
                 seed: Some(self.seed),
                 ..Default::default()
             },
-            clusters: self.clusters.clone(),
+            clusters: Arc::new(self.clusters.clone()),
             services,
-            task_definitions: self.task_definitions.clone(),
-            target_groups: self.target_groups.clone(),
-            scalable_targets: self.scalable_targets.clone(),
-            scaling_activities: self.activities.iter().cloned().collect(),
-            alarms: self.alarms.iter().map(|a| a.alarm.clone()).collect(),
-            log_groups: self.log_groups.clone(),
-            metrics,
+            task_definitions: Arc::new(self.task_definitions.clone()),
+            target_groups: Arc::new(self.target_groups.clone()),
+            scalable_targets: Arc::new(self.scalable_targets.clone()),
+            scaling_activities: Arc::new(self.activities.iter().cloned().collect()),
+            alarms: Arc::new(self.alarms.iter().map(|a| a.alarm.clone()).collect()),
+            log_groups: Arc::new(self.log_groups.clone()),
+            metrics: Arc::new(metrics),
             freshness: BTreeMap::from([(
                 "sim".to_string(),
                 Freshness {
@@ -2072,7 +2071,12 @@ impl Engine {
                     error: None,
                 },
             )]),
+        };
+        if let Some(p) = prev {
+            snap.share_unchanged(p);
         }
+        *published = Some(snap.clone());
+        snap
     }
 }
 

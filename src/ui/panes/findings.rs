@@ -52,7 +52,7 @@ pub fn render_fleet(f: &mut Frame, area: Rect, app: &App, focused: bool) {
             format!(
                 "{} · {} not evaluated",
                 findings.len(),
-                app.review().not_evaluated.len()
+                app.review().not_evaluated().len()
             ),
         )),
         focused,
@@ -95,7 +95,7 @@ pub fn render_fleet(f: &mut Frame, area: Rect, app: &App, focused: bool) {
     }
     f.render_widget(Paragraph::new(lines), summary);
     if findings.is_empty() {
-        let msg = if app.review().findings.is_empty() {
+        let msg = if app.review().is_empty() {
             "no check fired"
         } else {
             "no finding matches the filter"
