@@ -330,6 +330,22 @@ pub fn convert_task_definition(d: &t::TaskDefinition, tag_list: &[t::Tag]) -> Ta
     }
 }
 
+/// One call per batch of `per` items, CONCURRENT in flight, answers in
+/// batch order; the first error ends it.
+async fn in_batches<T, O, E, Fut>(
+    items: &[T],
+    per: usize,
+    call: impl FnMut(&[T]) -> Fut,
+) -> Result<Vec<O>, E>
+where
+    Fut: std::future::Future<Output = Result<O, E>>,
+{
+    // The calls are built first (owned futures), then run: a stream closure
+    // borrowing the chunks trips the spawned pollers' lifetime bounds.
+    let calls: Vec<Fut> = items.chunks(per).map(call).collect();
+    stream::iter(calls).buffered(CONCURRENT).try_collect().await
+}
+
 /// Everything ECS says about the fleet, into `snap`. An error ends this
 /// refresh with one line for the status line; partial data is kept.
 pub async fn fetch_ecs(src: &AwsSource, snap: &mut FleetSnapshot) -> Result<(), String> {
@@ -399,22 +415,16 @@ pub async fn fetch_ecs(src: &AwsSource, snap: &mut FleetSnapshot) -> Result<(), 
         }
         // Batches a few at a time, in order (a 1,000-service cluster is 100
         // DescribeServices calls: 100/CONCURRENT round trips).
-        let calls: Vec<_> = service_arns
-            .chunks(DESCRIBE_SERVICES_MAX)
-            .map(|batch| {
-                bump(&src.calls.describe_services);
-                ecs.describe_services()
-                    .cluster(&cluster.arn)
-                    .set_services(Some(batch.to_vec()))
-                    .include(t::ServiceField::Tags)
-                    .send()
-            })
-            .collect();
-        let outs: Vec<_> = stream::iter(calls)
-            .buffered(CONCURRENT)
-            .try_collect()
-            .await
-            .map_err(|e| describe_error("ecs:DescribeServices", &e))?;
+        let outs = in_batches(&service_arns, DESCRIBE_SERVICES_MAX, |batch| {
+            bump(&src.calls.describe_services);
+            ecs.describe_services()
+                .cluster(&cluster.arn)
+                .set_services(Some(batch.to_vec()))
+                .include(t::ServiceField::Tags)
+                .send()
+        })
+        .await
+        .map_err(|e| describe_error("ecs:DescribeServices", &e))?;
         let mut services: Vec<Service> = outs
             .iter()
             .flat_map(|out| out.services())
@@ -437,21 +447,15 @@ pub async fn fetch_ecs(src: &AwsSource, snap: &mut FleetSnapshot) -> Result<(), 
         }
         task_arns.sort();
         task_arns.dedup();
-        let calls: Vec<_> = task_arns
-            .chunks(DESCRIBE_TASKS_MAX)
-            .map(|batch| {
-                bump(&src.calls.describe_tasks);
-                ecs.describe_tasks()
-                    .cluster(&cluster.arn)
-                    .set_tasks(Some(batch.to_vec()))
-                    .send()
-            })
-            .collect();
-        let outs: Vec<_> = stream::iter(calls)
-            .buffered(CONCURRENT)
-            .try_collect()
-            .await
-            .map_err(|e| describe_error("ecs:DescribeTasks", &e))?;
+        let outs = in_batches(&task_arns, DESCRIBE_TASKS_MAX, |batch| {
+            bump(&src.calls.describe_tasks);
+            ecs.describe_tasks()
+                .cluster(&cluster.arn)
+                .set_tasks(Some(batch.to_vec()))
+                .send()
+        })
+        .await
+        .map_err(|e| describe_error("ecs:DescribeTasks", &e))?;
         let tasks: Vec<_> = outs
             .iter()
             .flat_map(|out| out.tasks())

@@ -288,17 +288,11 @@ impl AwsSource {
     pub async fn read_autoscaling(&self, part: &mut Parts) {
         let mut tmp = self.empty_snapshot();
         let now = tmp.at;
-        match autoscaling::fetch(self, &mut tmp).await {
-            Ok(activity_error) => {
-                part.autoscaling = Some((tmp.scalable_targets, tmp.scaling_activities));
-                let f = Freshness {
-                    updated_at: Some(now),
-                    error: activity_error,
-                };
-                part.freshness.insert("autoscaling".into(), f);
-            }
-            Err(e) => record(part, "autoscaling", now, Err(e)),
+        let r = autoscaling::fetch(self, &mut tmp).await;
+        if r.is_ok() {
+            part.autoscaling = Some((tmp.scalable_targets, tmp.scaling_activities));
         }
+        record_partial(part, "autoscaling", now, r);
     }
 
     pub async fn read_elbv2(&self, services: &[Arc<crate::model::Service>], part: &mut Parts) {
@@ -313,17 +307,13 @@ impl AwsSource {
 
     pub async fn read_alarms(&self, services: &[Arc<crate::model::Service>], part: &mut Parts) {
         let now = now_ms();
-        match cloudwatch::fetch_alarms(self, services).await {
-            Ok((alarms, history_error)) => {
+        let r = cloudwatch::fetch_alarms(self, services)
+            .await
+            .map(|(alarms, history_error)| {
                 part.alarms = Some(Arc::new(alarms));
-                let f = Freshness {
-                    updated_at: Some(now),
-                    error: history_error,
-                };
-                part.freshness.insert("cloudwatch".into(), f);
-            }
-            Err(e) => record(part, "cloudwatch", now, Err(e)),
-        }
+                history_error
+            });
+        record_partial(part, "cloudwatch", now, r);
     }
 
     pub async fn read_metrics(&self, services: &[Arc<crate::model::Service>], part: &mut Parts) {
@@ -425,6 +415,24 @@ pub struct Parts {
     pub metrics: Option<Arc<BTreeMap<String, crate::model::ServiceMetrics>>>,
     pub log_groups: Option<Arc<Vec<crate::model::LogGroup>>>,
     pub freshness: BTreeMap<String, Freshness>,
+}
+
+/// Record a reading that succeeded with a secondary error (history or
+/// activities not served), or failed: on success the kind is fresh and
+/// shows the secondary error; on failure as [`record`].
+fn record_partial(part: &mut Parts, kind: &str, now: i64, r: Result<Option<String>, String>) {
+    match r {
+        Ok(error) => {
+            part.freshness.insert(
+                kind.into(),
+                Freshness {
+                    updated_at: Some(now),
+                    error,
+                },
+            );
+        }
+        Err(e) => record(part, kind, now, Err(e)),
+    }
 }
 
 /// Record a reading of `kind`: on an error the previous data stays and so
