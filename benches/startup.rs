@@ -65,7 +65,15 @@ fn time_to_first_frame(needle: &[u8]) -> Duration {
     let mut writer = std::fs::File::from(master);
     use std::io::Write;
     let _ = writer.write_all(b"q");
+    // Keep draining the pty while the app restores the terminal and exits:
+    // a full pty buffer would block its last writes, and this wait forever.
+    let drain = std::thread::spawn(move || {
+        let mut buf = [0u8; 65536];
+        while matches!(reader.read(&mut buf), Ok(n) if n > 0) {}
+    });
     let _ = child.wait();
+    drop(writer);
+    let _ = drain.join();
     elapsed
 }
 

@@ -1785,8 +1785,11 @@ async fn a_fleet_past_every_batch_size_is_read_whole_with_the_fewest_calls() {
         let json = data.path().join("status.json");
         let started = Instant::now();
         // Reaped below by wait4, which also gives its own rusage.
+        // ECSDECK_MEASURE_BIN: time another build of ecsdeck (e.g. release).
+        let bin = std::env::var("ECSDECK_MEASURE_BIN")
+            .unwrap_or_else(|_| env!("CARGO_BIN_EXE_ecsdeck").to_string());
         #[allow(clippy::zombie_processes)]
-        let child = Command::new(env!("CARGO_BIN_EXE_ecsdeck"))
+        let child = Command::new(&bin)
             .args([
                 "status",
                 "--format",
@@ -1811,7 +1814,7 @@ async fn a_fleet_past_every_batch_size_is_read_whole_with_the_fewest_calls() {
             serde_json::from_slice(&std::fs::read(&json).unwrap()).expect("status JSON");
         assert_eq!(v["services"].as_array().unwrap().len(), services);
         eprintln!(
-            "ecsdeck status ({services} services, {tasks} tasks, every kind) against moto, {run} run: {took:?} wall, peak RSS {} MB (test profile build)",
+            "ecsdeck status ({services} services, {tasks} tasks, every kind) against moto, {run} run: {took:?} wall, peak RSS {} MB ({bin})",
             ru.ru_maxrss / 1024
         );
     }
