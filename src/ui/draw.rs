@@ -252,7 +252,8 @@ fn staleness_spans(app: &App, narrow: bool) -> Vec<Span<'static>> {
             let a = f
                 .updated_at
                 .map_or(u64::MAX, |u| ((snap.at - u).max(0) / 1000) as u64);
-            let st = if a > 30 { theme.warn() } else { theme.dim() };
+            let stale = crate::source::aws::Intervals::default().stale_after_secs(name);
+            let st = if a > stale { theme.warn() } else { theme.dim() };
             let age = if a == u64::MAX {
                 "never".to_string()
             } else {

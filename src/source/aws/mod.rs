@@ -588,6 +588,25 @@ impl Default for Intervals {
     }
 }
 
+impl Intervals {
+    /// How old a kind's data (freshness key, `kind@region` too) may get
+    /// before the status line calls it stale: three of its refreshes missed.
+    /// Log groups are read every 5 min, so 48 s old is fresh for them.
+    pub fn stale_after_secs(&self, kind: &str) -> u64 {
+        let base = kind.split('@').next().unwrap_or(kind);
+        let every = match base {
+            "ecs" | "ec2" | "iam" => self.ecs,
+            "autoscaling" => self.autoscaling,
+            "elbv2" => self.elbv2,
+            "cloudwatch" => self.alarms,
+            "metrics" => self.metrics,
+            "logs" => self.log_groups,
+            _ => Duration::from_secs(10),
+        };
+        (3 * every.as_secs()).max(30)
+    }
+}
+
 /// `d` ± 10%.
 pub fn jitter(d: Duration) -> Duration {
     let nanos = std::time::SystemTime::now()

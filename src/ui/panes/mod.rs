@@ -150,12 +150,20 @@ pub fn alarm_style(state: crate::model::AlarmState, theme: &Theme) -> Style {
 /// source's clock minus the last successful refresh, plus any real time the
 /// source has been silent.
 pub fn data_age_secs(app: &App) -> u64 {
+    // The fleet view's age: the simulator's, or ECS's (every region's); the
+    // slower kinds (metrics every minute, log groups every 5 min) show their
+    // own ages beside it instead of making the whole view look stale.
     let snap = &app.store.snapshot;
-    let oldest = snap
+    let core = |k: &str| k == "sim" || k == "ecs" || k.starts_with("ecs@");
+    let updated = |f: &crate::model::Freshness| f.updated_at;
+    let oldest_core = snap
         .freshness
-        .values()
-        .filter_map(|f| f.updated_at)
-        .min()
+        .iter()
+        .filter(|(k, _)| core(k))
+        .filter_map(|(_, f)| updated(f))
+        .min();
+    let oldest = oldest_core
+        .or_else(|| snap.freshness.values().filter_map(updated).min())
         .unwrap_or(snap.at);
     ((snap.at - oldest).max(0) / 1000) as u64 + app.silent_secs
 }
@@ -186,4 +194,45 @@ pub fn list_offset(app: &App, pane: crate::ui::app::Pane, selected: usize, heigh
 /// Inner rectangle of a bordered block.
 pub fn inner(area: Rect) -> Rect {
     Block::default().borders(Borders::ALL).inner(area)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use crate::model::{FleetSnapshot, Freshness};
+    use crate::source::Update;
+    use crate::ui::app::App;
+    use crate::ui::theme::Theme;
+
+    #[test]
+    fn the_fleet_age_is_ecs_not_the_slowest_kind() {
+        let at = 1_000_000;
+        let fresh = |secs: i64| Freshness {
+            updated_at: Some(at - secs * 1000),
+            error: None,
+        };
+        let mut snap = FleetSnapshot {
+            at,
+            ..Default::default()
+        };
+        snap.source.kind = "aws".into();
+        snap.freshness.insert("ecs".into(), fresh(2));
+        snap.freshness.insert("ecs@us-west-2".into(), fresh(4));
+        snap.freshness.insert("logs".into(), fresh(200));
+        let mut app = App::new(Theme::default_dark());
+        app.apply(Update::Snapshot(Arc::new(snap.clone())));
+        assert_eq!(super::data_age_secs(&app), 4, "the older ECS region");
+        // Log groups are read every 5 minutes: 200 s is not stale for them,
+        // 20 s is for ECS (read every 10 s) only past 30 s.
+        let iv = crate::source::aws::Intervals::default();
+        assert!(200 <= iv.stale_after_secs("logs"));
+        assert_eq!(iv.stale_after_secs("ecs@us-west-2"), 30);
+        assert_eq!(iv.stale_after_secs("metrics"), 180);
+        // Without ECS (the demo's "sim", or nothing core): the oldest.
+        snap.freshness.clear();
+        snap.freshness.insert("logs".into(), fresh(50));
+        app.apply(Update::Snapshot(Arc::new(snap)));
+        assert_eq!(super::data_age_secs(&app), 50);
+    }
 }
