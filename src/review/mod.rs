@@ -511,15 +511,6 @@ impl Review {
     pub fn fails_at(&self, threshold: Severity) -> bool {
         self.findings.iter().any(|f| f.severity <= threshold)
     }
-
-    pub fn for_service<'a>(&'a self, key: &'a str) -> impl Iterator<Item = &'a Finding> + 'a {
-        self.findings.iter().filter(move |f| {
-            f.service
-                .as_deref()
-                .is_some_and(|s| s == key.rsplit('/').next().unwrap_or(key))
-                && key.starts_with(&format!("{}/", f.cluster))
-        })
-    }
 }
 
 /// Run every check over every service of the snapshot.
@@ -1117,18 +1108,10 @@ impl ReviewCache {
                         evaluated += 1;
                     }
                 }
-                // Services gone since the last snapshot.
+                // Services gone since the last snapshot (a service gone
+                // means the layout changed, so the order is rebuilt below).
                 let generation = self.generation;
-                let gone: Vec<String> = self
-                    .entries
-                    .iter()
-                    .filter(|(_, e)| e.seen != generation)
-                    .map(|(k, _)| k.clone())
-                    .collect();
-                for arn in gone {
-                    self.set_findings(&arn, 0, vec![], !moved);
-                    self.entries.remove(&arn);
-                }
+                self.entries.retain(|_, e| e.seen == generation);
                 if moved {
                     self.rebuild_order();
                 }

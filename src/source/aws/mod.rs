@@ -458,13 +458,6 @@ fn freshness(now: i64, r: Result<(), String>) -> Freshness {
     }
 }
 
-/// Hand out the previous refresh's `Arc` for every service that did not
-/// change, so consumers (the review cache) see "unchanged" by pointer. The
-/// comparison runs here, in the source task, not on the UI thread.
-pub fn reuse_unchanged(fresh: &mut FleetSnapshot, prev: &FleetSnapshot) {
-    fresh.share_unchanged(prev);
-}
-
 /// One source per `--region`, read together and merged into one snapshot
 /// whose every service carries its region.
 pub struct AwsFleet {
@@ -779,7 +772,7 @@ pub fn spawn(fleet: AwsFleet, iv: Intervals) -> SourceHandle {
                 let mut fresh = merge(snaps);
                 fresh.at = now_ms();
                 if let Some(prev) = &previous {
-                    reuse_unchanged(&mut fresh, prev);
+                    fresh.share_unchanged(prev);
                 }
                 let snap = Arc::new(fresh);
                 previous = Some(snap.clone());

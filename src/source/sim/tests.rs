@@ -483,7 +483,7 @@ fn unchanged_services_keep_their_arc() {
         *s = std::sync::Arc::new((**s).clone());
     }
     std::sync::Arc::make_mut(&mut fresh.services[0]).desired_count += 1;
-    crate::source::aws::reuse_unchanged(&mut fresh, &c);
+    fresh.share_unchanged(&c);
     let reused = fresh
         .services
         .iter()
