@@ -455,6 +455,35 @@ async fn runbooks_change_and_restore_a_moto_fleet() {
     assert!(report.contains("# Drill report"), "{report}");
 }
 
+/// A service alarm on `metric` > 80 for 3 minutes, with ClusterName and
+/// ServiceName dimensions, routed to `action` when given.
+async fn put_service_alarm(
+    cwc: &aws_sdk_cloudwatch::Client,
+    name: &str,
+    (ns, metric): (&str, &str),
+    (cluster, service): (&str, &str),
+    action: Option<&str>,
+) {
+    use aws_sdk_cloudwatch::types as cw;
+    let dim = |n: &str, v: &str| cw::Dimension::builder().name(n).value(v).build();
+    cwc.put_metric_alarm()
+        .alarm_name(name)
+        .namespace(ns)
+        .metric_name(metric)
+        .dimensions(dim("ClusterName", cluster))
+        .dimensions(dim("ServiceName", service))
+        .statistic(cw::Statistic::Average)
+        .period(60)
+        .evaluation_periods(3)
+        .threshold(80.0)
+        .comparison_operator(cw::ComparisonOperator::GreaterThanThreshold)
+        .set_alarm_actions(action.map(|a| vec![a.to_string()]))
+        .set_actions_enabled(action.map(|_| true))
+        .send()
+        .await
+        .unwrap();
+}
+
 /// A misconfigured service and a well-configured one, seeded through the SDK.
 async fn seed_review_fleet(url: &str) {
     let conf = sdk_conf(url, "us-east-1").await;
@@ -631,7 +660,6 @@ async fn seed_review_fleet(url: &str) {
     // checkout is watched: saturation and availability alarms routed to
     // on-call, and its log group keeps 30 days. legacy has neither.
     let cwc = aws_sdk_cloudwatch::Client::new(&conf);
-    use aws_sdk_cloudwatch::types as cw;
     for (name, ns, metric) in [
         ("checkout-cpu", "AWS/ECS", "CPUUtilization"),
         ("checkout-mem", "AWS/ECS", "MemoryUtilization"),
@@ -641,32 +669,14 @@ async fn seed_review_fleet(url: &str) {
             "RunningTaskCount",
         ),
     ] {
-        cwc.put_metric_alarm()
-            .alarm_name(name)
-            .namespace(ns)
-            .metric_name(metric)
-            .dimensions(
-                cw::Dimension::builder()
-                    .name("ClusterName")
-                    .value("shop")
-                    .build(),
-            )
-            .dimensions(
-                cw::Dimension::builder()
-                    .name("ServiceName")
-                    .value("checkout")
-                    .build(),
-            )
-            .statistic(cw::Statistic::Average)
-            .period(60)
-            .evaluation_periods(3)
-            .threshold(80.0)
-            .comparison_operator(cw::ComparisonOperator::GreaterThanThreshold)
-            .alarm_actions("arn:aws:sns:us-east-1:123456789012:on-call")
-            .actions_enabled(true)
-            .send()
-            .await
-            .unwrap();
+        put_service_alarm(
+            &cwc,
+            name,
+            (ns, metric),
+            ("shop", "checkout"),
+            Some("arn:aws:sns:us-east-1:123456789012:on-call"),
+        )
+        .await;
     }
     let logs = aws_sdk_cloudwatchlogs::Client::new(&conf);
     logs.create_log_group()
@@ -1225,22 +1235,14 @@ async fn seed_every_pane(url: &str) -> String {
             .map(|(n, v)| cw::Dimension::builder().name(*n).value(*v).build())
             .collect::<Vec<_>>()
     };
-    cwc.put_metric_alarm()
-        .alarm_name("shop-api-cpu-high")
-        .namespace("AWS/ECS")
-        .metric_name("CPUUtilization")
-        .set_dimensions(Some(dims(&[
-            ("ClusterName", "shop"),
-            ("ServiceName", "api"),
-        ])))
-        .statistic(cw::Statistic::Average)
-        .period(60)
-        .evaluation_periods(3)
-        .threshold(80.0)
-        .comparison_operator(cw::ComparisonOperator::GreaterThanThreshold)
-        .send()
-        .await
-        .unwrap();
+    put_service_alarm(
+        &cwc,
+        "shop-api-cpu-high",
+        ("AWS/ECS", "CPUUtilization"),
+        ("shop", "api"),
+        None,
+    )
+    .await;
     let tg_dim = tg_arn.rsplit_once(':').unwrap().1.to_string();
     cwc.put_metric_alarm()
         .alarm_name("shop-api-5xx")
@@ -1532,7 +1534,6 @@ async fn console_pollers_stream_every_kind_and_the_followed_logs(url: &str) {
 /// each with its own target group, `tasks` tasks spread over the three AZ
 /// subnets (their IPs registered as targets), and two alarms.
 async fn seed_more_services(url: &str, n: usize, tasks: usize) {
-    use aws_sdk_cloudwatch::types as cw;
     use aws_sdk_elasticloadbalancingv2::types as elb;
     let conf = sdk_conf(url, "us-east-1").await;
     let ec2 = aws_sdk_ec2::Client::new(&conf);
@@ -1634,30 +1635,14 @@ async fn seed_more_services(url: &str, n: usize, tasks: usize) {
             .await
             .unwrap();
         for (suffix, metric) in [("cpu", "CPUUtilization"), ("mem", "MemoryUtilization")] {
-            cwc.put_metric_alarm()
-                .alarm_name(format!("shop-{name}-{suffix}"))
-                .namespace("AWS/ECS")
-                .metric_name(metric)
-                .dimensions(
-                    cw::Dimension::builder()
-                        .name("ClusterName")
-                        .value("shop")
-                        .build(),
-                )
-                .dimensions(
-                    cw::Dimension::builder()
-                        .name("ServiceName")
-                        .value(&name)
-                        .build(),
-                )
-                .statistic(cw::Statistic::Average)
-                .period(60)
-                .evaluation_periods(3)
-                .threshold(80.0)
-                .comparison_operator(cw::ComparisonOperator::GreaterThanThreshold)
-                .send()
-                .await
-                .unwrap();
+            put_service_alarm(
+                &cwc,
+                &format!("shop-{name}-{suffix}"),
+                ("AWS/ECS", metric),
+                ("shop", &name),
+                None,
+            )
+            .await;
         }
     }
 }
