@@ -7,6 +7,7 @@
 
 pub mod cli;
 pub mod config;
+pub mod files;
 pub mod model;
 pub mod review;
 pub mod runbook;
