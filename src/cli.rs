@@ -11,8 +11,9 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
     version,
     about = "A terminal operations console for AWS ECS",
     long_about = "A terminal operations console for AWS ECS: live service health per AZ, \
-                  alarms, scaling, metrics and logs. Without AWS credentials it opens the \
-                  built-in simulator (--demo)."
+                  alarms, scaling, metrics and logs. --demo opens the built-in simulator; \
+                  without AWS credentials only the console opens it by itself (and says so); \
+                  one-shot commands exit 2."
 )]
 pub struct Cli {
     #[command(flatten)]
@@ -60,6 +61,11 @@ pub struct GlobalOpts {
     /// Data directory for notes, journals and state (default: the platform data dir).
     #[arg(long, global = true, value_name = "DIR")]
     pub data_dir: Option<PathBuf>,
+    /// One-shot commands (status, review): give up on AWS after this long
+    /// in all (default 30s); what has not answered by then is reported as
+    /// failed, with the time it was given.
+    #[arg(long, global = true, value_name = "DURATION", value_parser = parse_timeout)]
+    pub timeout: Option<std::time::Duration>,
     /// Extra runbook directory (`*.runbook.md`), after `<data dir>/runbooks`; a
     /// runbook with the id of an embedded one replaces it.
     #[arg(long, global = true, value_name = "DIR")]
@@ -145,6 +151,10 @@ pub enum Format {
 pub struct StatusArgs {
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
+    /// Judge health on what could be read: without it, a fleet that looks
+    /// healthy while alarms or target health could not be read exits 2.
+    #[arg(long)]
+    pub allow_missing_data: bool,
     /// Demo only: run the simulator to this simulated time first (e.g. 4m, 90s, 1h).
     #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
     pub at: Option<std::time::Duration>,
@@ -170,7 +180,8 @@ pub enum FailOn {
 pub struct ReviewArgs {
     #[arg(long, value_enum, default_value_t = ReviewFormat::Md)]
     pub format: ReviewFormat,
-    /// Exit 1 when a finding at or above this severity exists.
+    /// Exit 1 when a finding at or above this severity exists, or a check at
+    /// or above it could not be evaluated because its data could not be read.
     #[arg(long, value_enum, default_value_t = FailOn::High)]
     pub fail_on: FailOn,
     /// Write the report here instead of standard output.
@@ -182,6 +193,19 @@ pub struct ReviewArgs {
     /// Suppressions file (default: [review].suppressions, or suppressions.toml in the config dir).
     #[arg(long, value_name = "FILE")]
     pub suppressions: Option<PathBuf>,
+    /// Pass the gate although checks at or above --fail-on could not be
+    /// evaluated because their data could not be read (they stay listed).
+    #[arg(long)]
+    pub allow_missing_data: bool,
+}
+
+/// `--timeout`: a duration from 1 s to 1 h.
+pub fn parse_timeout(s: &str) -> Result<std::time::Duration, String> {
+    let d = parse_duration(s)?;
+    if d < std::time::Duration::from_secs(1) || d > std::time::Duration::from_secs(3600) {
+        return Err(format!("--timeout {s}: must be from 1s to 1h"));
+    }
+    Ok(d)
 }
 
 pub fn parse_duration(s: &str) -> Result<std::time::Duration, String> {

@@ -146,7 +146,10 @@ mod tests {
         let p = dir.path().join("a.toml");
         std::fs::write(&p, "x".repeat(11)).unwrap();
         let e = read_text_max(&p, 10).unwrap_err().to_string();
-        assert!(e.ends_with("11 bytes is over the 10-byte limit for this file"), "{e}");
+        assert!(
+            e.ends_with("11 bytes is over the 10-byte limit for this file"),
+            "{e}"
+        );
         assert_eq!(read_text_max(&p, 11).unwrap().len(), 11);
         std::fs::write(&p, b"ok\nok\n\xff\n").unwrap();
         let e = read_text(&p).unwrap_err().to_string();
@@ -155,6 +158,10 @@ mod tests {
         assert_eq!(read_text(&p).unwrap(), "theme = 1\n");
         let missing = read_text(&dir.path().join("none")).unwrap_err();
         assert!(missing.is_not_found());
-        assert!(!read_text(Path::new("/dev/zero")).unwrap_err().is_not_found());
+        assert!(
+            !read_text(Path::new("/dev/zero"))
+                .unwrap_err()
+                .is_not_found()
+        );
     }
 }

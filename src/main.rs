@@ -127,20 +127,30 @@ fn main() -> ExitCode {
         return runbook_offline(cmd, &runbook_dirs, dirs.data.as_deref());
     }
 
-    // Which source: the demo when asked, or when no AWS credentials exist.
-    let demo = g.demo
-        || g.scenario.is_some()
-        || {
-            let present =
-                source::aws_credentials_present(g.profile.as_deref(), &|k| std::env::var(k).ok())
-                    || g.endpoint_url.is_some();
-            if !present {
-                eprintln!(
-                    "ecsdeck: no AWS credentials found (env, ~/.aws, --profile); opening the demo (use --demo to skip this check)"
-                );
-            }
-            !present
-        };
+    // Which source: the demo when asked. Without AWS credentials only the
+    // console opens it by itself (and says so on screen); a one-shot command
+    // must never pass on simulated data.
+    let one_shot = matches!(
+        cli.command,
+        Some(Command::Status(_) | Command::Review(_) | Command::Runbook(RunbookCommand::Run(_)))
+    );
+    let mut demo_notice = None;
+    let demo = g.demo || g.scenario.is_some() || {
+        let present =
+            source::aws_credentials_present(g.profile.as_deref(), &|k| std::env::var(k).ok())
+                || g.endpoint_url.is_some();
+        if !present && one_shot {
+            return fail(
+                "no AWS credentials found (environment, ~/.aws/config or credentials, --profile): \
+                     give credentials (aws configure, aws sso login --profile NAME, AWS_PROFILE) \
+                     or pass --demo for the built-in simulator",
+            );
+        }
+        if !present {
+            demo_notice = Some("DEMO: no AWS credentials found, simulated data");
+        }
+        !present
+    };
     let origin = if demo {
         let scenario_name = g
             .scenario
@@ -172,7 +182,7 @@ fn main() -> ExitCode {
 
     match cli.command {
         Some(Command::Status(args)) => {
-            let snap = match snapshot_once(origin, args.at) {
+            let snap = match snapshot_once(origin, args.at, g.timeout) {
                 Ok(s) => s,
                 Err(e) => return fail(e),
             };
@@ -188,10 +198,20 @@ fn main() -> ExitCode {
                 },
                 Format::Text => print!("{}", status::render_text(&rep)),
             }
-            ExitCode::from(status::exit_code(&rows) as u8)
+            let code = status::exit_code(&rows);
+            if code == 0 && !args.allow_missing_data {
+                let blind = status::health_unread(&snap);
+                if !blind.is_empty() {
+                    return fail(format!(
+                        "cannot call the fleet healthy: {} not read (health counts alarms in ALARM and unhealthy targets); pass --allow-missing-data to judge on what was read",
+                        blind.join(", ")
+                    ));
+                }
+            }
+            ExitCode::from(code as u8)
         }
         Some(Command::Review(args)) => {
-            let mut snap = match snapshot_once(origin, args.at) {
+            let mut snap = match snapshot_once(origin, args.at, g.timeout) {
                 Ok(s) => s,
                 Err(e) => return fail(e),
             };
@@ -238,7 +258,36 @@ fn main() -> ExitCode {
                 FailOn::Medium => ecsdeck::review::Severity::Medium,
                 FailOn::Low => ecsdeck::review::Severity::Low,
             };
-            ExitCode::from(u8::from(review.fails_at(threshold)))
+            let missing: Vec<_> = review.missing_at(threshold).collect();
+            for n in &missing {
+                eprintln!(
+                    "ecsdeck: {} ({}) not evaluated on {}: {}",
+                    n.id,
+                    n.severity.as_str(),
+                    ecsdeck::sanitize::sanitize(&n.services.join(", ")),
+                    ecsdeck::sanitize::sanitize(&n.reason)
+                );
+            }
+            let gate =
+                review.fails_at(threshold) || (!missing.is_empty() && !args.allow_missing_data);
+            if !missing.is_empty() && !review.fails_at(threshold) {
+                eprintln!(
+                    "ecsdeck: {}: {} check(s) at or above --fail-on {} could not be evaluated{}",
+                    if args.allow_missing_data {
+                        "passing"
+                    } else {
+                        "failing"
+                    },
+                    missing.len(),
+                    threshold.as_str(),
+                    if args.allow_missing_data {
+                        " (--allow-missing-data)"
+                    } else {
+                        "; pass --allow-missing-data to gate on what was read"
+                    }
+                );
+            }
+            ExitCode::from(u8::from(gate))
         }
         Some(Command::Scenarios) => unreachable!("handled above"),
         Some(Command::Runbook(RunbookCommand::Run(args))) => {
@@ -279,6 +328,7 @@ fn main() -> ExitCode {
             app.runbooks.data_dir = dirs.data.clone();
             app.runbooks.review = config.review.to_review_config();
             app.runbooks.source_label = source_label(&origin);
+            app.notice = demo_notice.map(str::to_string);
             run_console(app, origin)
         }
     }
@@ -295,8 +345,14 @@ enum Origin {
 }
 
 /// One snapshot for `status` and `review`: the simulator run to `at`, or one
-/// full AWS refresh (an error with no data at all is exit 2).
-fn snapshot_once(origin: Origin, at: Option<std::time::Duration>) -> Result<FleetSnapshot, String> {
+/// full AWS refresh within the `--timeout` (default 30 s). ECS failing with
+/// no data at all is exit 2; every other failed kind is one line on stderr
+/// (and in the JSON `errors`).
+fn snapshot_once(
+    origin: Origin,
+    at: Option<std::time::Duration>,
+    timeout: Option<std::time::Duration>,
+) -> Result<FleetSnapshot, String> {
     match origin {
         Origin::Demo { scenario, seed, .. } => {
             let mut sim = Simulator::new(*scenario, seed);
@@ -314,18 +370,43 @@ fn snapshot_once(origin: Origin, at: Option<std::time::Duration>) -> Result<Flee
                 .enable_all()
                 .build()
                 .map_err(|e| e.to_string())?;
-            let snap = rt.block_on(async { AwsFleet::connect(opts).await.fetch().await });
-            let ecs_error = snap.freshness.get("ecs").and_then(|f| f.error.clone());
-            match snap.freshness.values().find_map(|f| f.error.clone()) {
-                Some(_) if ecs_error.is_some() && snap.services.is_empty() => {
-                    Err(ecs_error.unwrap_or_default())
+            let limit = timeout.unwrap_or(std::time::Duration::from_secs(30));
+            let snap = rt.block_on(async {
+                let deadline = ecsdeck::source::aws::Deadline::after(limit);
+                match ecsdeck::source::aws::within(Some(deadline), AwsFleet::connect(opts)).await {
+                    Some(fleet) => Ok(fleet.fetch_by(Some(deadline)).await),
+                    None => Err(deadline.missed("aws configuration")),
                 }
-                Some(e) => {
-                    eprintln!("ecsdeck: partial data: {e}");
-                    Ok(snap)
-                }
-                None => Ok(snap),
+            });
+            // Pending SDK calls past the deadline are dropped, not awaited.
+            rt.shutdown_background();
+            let snap = snap?;
+            let ecs_failed = snap
+                .unread_kinds()
+                .any(|k| k == "ecs" || k.starts_with("ecs@"));
+            let errors = snap.errors();
+            if ecs_failed && snap.services.is_empty() {
+                let msgs: Vec<String> = errors
+                    .iter()
+                    .filter(|e| e.kind == "ecs")
+                    .map(|e| format!("{} ({})", e.message, e.region))
+                    .collect();
+                return Err(ecsdeck::sanitize::sanitize(&msgs.join("; ")).into_owned());
             }
+            for e in &errors {
+                eprintln!(
+                    "ecsdeck: {} {} ({}): {}",
+                    if e.partial {
+                        "partly read:"
+                    } else {
+                        "not read:"
+                    },
+                    e.kind,
+                    ecsdeck::sanitize::sanitize(&e.region),
+                    ecsdeck::sanitize::sanitize(&e.message)
+                );
+            }
+            Ok(snap)
         }
     }
 }

@@ -23,6 +23,8 @@ pub struct StatusReport {
     pub at: String,
     pub summary: BTreeMap<&'static str, usize>,
     pub services: Vec<ServiceStatus>,
+    /// Every data kind of every region that failed or read with problems.
+    pub errors: Vec<crate::model::DataError>,
 }
 
 #[derive(Debug, Serialize)]
@@ -73,6 +75,7 @@ pub fn report(snap: &FleetSnapshot, rows: &[ServiceRow]) -> StatusReport {
         },
         at: rfc3339(snap.at),
         summary,
+        errors: snap.errors(),
         services: rows
             .iter()
             .map(|r| {
@@ -95,6 +98,17 @@ pub fn report(snap: &FleetSnapshot, rows: &[ServiceRow]) -> StatusReport {
             })
             .collect(),
     }
+}
+
+/// The kinds health is judged on beyond ECS (alarms in ALARM, unhealthy
+/// targets) that were not read, as `kind (region)`: while any is, a fleet
+/// that looks healthy may not be.
+pub fn health_unread(snap: &FleetSnapshot) -> Vec<String> {
+    snap.errors()
+        .into_iter()
+        .filter(|e| !e.partial && (e.kind == "cloudwatch" || e.kind == "elbv2"))
+        .map(|e| format!("{} ({})", e.kind, sanitize(&e.region)))
+        .collect()
 }
 
 /// 0 when no service is degraded or failed, 1 otherwise.

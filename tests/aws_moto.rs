@@ -21,6 +21,13 @@ struct Moto {
 
 impl Moto {
     fn start() -> Option<Moto> {
+        Self::start_denying(&[])
+    }
+
+    /// moto behind the shim, which answers AccessDenied for `deny` (IAM
+    /// action names, e.g. `ecs:DescribeTaskDefinition`): the permission
+    /// tests' denying proxy.
+    fn start_denying(deny: &[&str]) -> Option<Moto> {
         let bin = std::env::var("ECSDECK_MOTO_SERVER").ok().or_else(|| {
             let local = concat!(env!("CARGO_MANIFEST_DIR"), "/.venv/bin/moto_server");
             std::path::Path::new(local)
@@ -44,8 +51,13 @@ impl Moto {
         // Python (the one beside `moto_server`).
         let python = std::path::Path::new(&bin).with_file_name("python");
         let shim = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/moto_shim.py");
+        let mut args = vec![shim.to_string(), port.to_string()];
+        if !deny.is_empty() {
+            args.push("--deny".into());
+            args.push(deny.join(","));
+        }
         let child = Command::new(python)
-            .args([shim, &port.to_string()])
+            .args(&args)
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
@@ -1851,4 +1863,260 @@ async fn an_empty_account_is_read_cleanly() {
         .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr)));
     assert_eq!(v["services"].as_array().unwrap().len(), 0);
     assert_eq!(out.status.code(), Some(0), "{v}");
+}
+
+/// `ecsdeck ARGS --region us-east-1 --endpoint-url URL --data-dir TMP`.
+fn ecsdeck_against(url: &str, args: &[&str]) -> std::process::Output {
+    let data = tempfile::tempdir().unwrap();
+    Command::new(env!("CARGO_BIN_EXE_ecsdeck"))
+        .args(args)
+        .args(["--region", "us-east-1", "--endpoint-url", url, "--data-dir"])
+        .arg(data.path())
+        .output()
+        .unwrap()
+}
+
+fn json_of(out: &std::process::Output) -> serde_json::Value {
+    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "{e}: {} / {}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        )
+    })
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_denied_task_definition_read_leaves_its_checks_not_evaluated_and_fails_the_gate() {
+    let Some(moto) = Moto::start_denying(&["ecs:DescribeTaskDefinition"]) else {
+        return;
+    };
+    fake_credentials();
+    seed_review_fleet(&moto.url).await;
+    let out = ecsdeck_against(&moto.url, &["review", "--format", "json"]);
+    let v = json_of(&out);
+    let fired: Vec<(&str, &str)> = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["id"].as_str().unwrap(),
+                f["service"].as_str().unwrap_or(""),
+            )
+        })
+        .collect();
+    // What needs the task definition did not fire on absent data…
+    for id in ["OPS-02", "SEC-02", "SEC-03", "REL-09", "SEC-04"] {
+        assert!(
+            !fired.iter().any(|(i, _)| *i == id),
+            "{id} fired: {fired:?}"
+        );
+    }
+    // …what needs only the service still did.
+    assert!(fired.contains(&("REL-01", "legacy")), "{fired:?}");
+    // Each is listed as not evaluated, naming the API and the services.
+    let ne = v["not_evaluated"].as_array().unwrap();
+    for id in ["OPS-02", "SEC-02", "SEC-03", "REL-09", "SEC-04"] {
+        let n = ne
+            .iter()
+            .find(|n| n["id"] == id && n["missing_data"] == true)
+            .unwrap_or_else(|| panic!("{id} not listed: {ne:?}"));
+        let reason = n["reason"].as_str().unwrap();
+        assert!(
+            reason.contains("ecs:DescribeTaskDefinition") && reason.contains("not authorized"),
+            "{reason}"
+        );
+        let services: Vec<&str> = n["services"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| s.as_str().unwrap())
+            .collect();
+        assert!(services.contains(&"shop/legacy"), "{id}: {services:?}");
+    }
+    // The score of a pillar with unevaluated checks is not called complete.
+    assert!(
+        v["incomplete_pillars"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|p| p == "SEC"),
+        "{}",
+        v["incomplete_pillars"]
+    );
+    // The failed read is in `errors`.
+    let errors = v["errors"].as_array().unwrap();
+    assert!(
+        errors.iter().any(|e| e["kind"] == "ecs"
+            && e["region"] == "us-east-1"
+            && e["message"]
+                .as_str()
+                .unwrap()
+                .contains("ecs:DescribeTaskDefinition")),
+        "{errors:?}"
+    );
+    assert_eq!(out.status.code(), Some(1));
+    // The gate: no critical finding could be made (SEC-02, the plaintext
+    // secret, reads the task definition), yet --fail-on critical fails,
+    // because the critical check could not look.
+    let out = ecsdeck_against(
+        &moto.url,
+        &["review", "--format", "json", "--fail-on", "critical"],
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("SEC-02 (critical) not evaluated"),
+        "{stderr}"
+    );
+    let out = ecsdeck_against(
+        &moto.url,
+        &[
+            "review",
+            "--format",
+            "json",
+            "--fail-on",
+            "critical",
+            "--allow-missing-data",
+        ],
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_failed_kind_is_reported_and_a_blind_status_is_not_healthy() {
+    let Some(moto) = Moto::start_denying(&[
+        "cloudwatch:DescribeAlarms",
+        "application-autoscaling:DescribeScalableTargets",
+    ]) else {
+        return;
+    };
+    fake_credentials();
+    // One service parked at desired 0: steady on what ECS says.
+    let conf = sdk_conf(&moto.url, "us-east-1").await;
+    let ecs = aws_sdk_ecs::Client::new(&conf);
+    let td = ecs
+        .register_task_definition()
+        .family("idle")
+        .network_mode(t::NetworkMode::Bridge)
+        .container_definitions(
+            t::ContainerDefinition::builder()
+                .name("idle")
+                .image("nginx:1.27")
+                .memory(128)
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let td_arn = td
+        .task_definition()
+        .and_then(|d| d.task_definition_arn())
+        .unwrap()
+        .to_string();
+    ecs.create_cluster()
+        .cluster_name("ops")
+        .send()
+        .await
+        .unwrap();
+    ecs.create_service()
+        .cluster("ops")
+        .service_name("idle")
+        .task_definition(&td_arn)
+        .desired_count(0)
+        .send()
+        .await
+        .unwrap();
+    let out = ecsdeck_against(&moto.url, &["status", "--format", "json"]);
+    let v = json_of(&out);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(v["services"][0]["health"], "steady", "{v}");
+    let kinds: Vec<&str> = v["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["kind"].as_str().unwrap())
+        .collect();
+    assert!(
+        kinds.contains(&"cloudwatch") && kinds.contains(&"autoscaling"),
+        "every failed kind, not the first: {kinds:?}"
+    );
+    // One stderr line per failed kind.
+    assert!(
+        stderr.contains("not read: cloudwatch (us-east-1)"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("not read: autoscaling (us-east-1)"),
+        "{stderr}"
+    );
+    // Alarms could not be read: "steady" is not the whole truth.
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("cannot call the fleet healthy"), "{stderr}");
+    let out = ecsdeck_against(
+        &moto.url,
+        &["status", "--format", "text", "--allow-missing-data"],
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// An endpoint that accepts connections and never answers.
+fn silent_endpoint() -> (String, std::sync::Arc<std::sync::atomic::AtomicBool>) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let flag = stop.clone();
+    listener.set_nonblocking(true).unwrap();
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        let start = Instant::now();
+        // Bounded: it stops by itself after two minutes.
+        while !flag.load(std::sync::atomic::Ordering::Relaxed)
+            && start.elapsed() < Duration::from_secs(120)
+        {
+            if let Ok((conn, _)) = listener.accept() {
+                held.push(conn);
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    });
+    (url, stop)
+}
+
+#[test]
+fn a_silent_endpoint_fails_within_the_deadline() {
+    fake_credentials();
+    let (url, stop) = silent_endpoint();
+    for (args, limit) in [
+        (vec!["status", "--timeout", "3s"], 3.0),
+        (vec!["review", "--format", "json", "--timeout", "2s"], 2.0),
+    ] {
+        let started = Instant::now();
+        let out = ecsdeck_against(&url, &args);
+        let took = started.elapsed().as_secs_f64();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
+        // The deadline holds (with room for process start and a slow CI
+        // machine; before, this took 120 s).
+        assert!(took < limit + 10.0, "{args:?} took {took:.1}s: {stderr}");
+        // The message gives the real elapsed time and the limit.
+        assert!(
+            stderr.contains("no answer within")
+                && stderr.contains(&format!("--timeout of {limit}s")),
+            "{stderr}"
+        );
+        assert!(!stderr.contains("after 60s"), "{stderr}");
+    }
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
 }

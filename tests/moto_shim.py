@@ -7,7 +7,13 @@ state) behind a middleware that turns an RPC v2 CBOR request into the
 equivalent awsJson1.0 request, and moto's JSON answer back into CBOR, using
 botocore's model of CloudWatch to find the timestamp members.
 
-Usage: python moto_shim.py PORT
+With `--deny OP[,OP…]` it is also the denying proxy of the permission
+tests: a request for a named operation (`ecs:DescribeTaskDefinition`, the
+IAM action form: service prefix, colon, operation) is answered with
+AccessDenied in the protocol the SDK spoke (awsJson, Query XML or CBOR)
+and never reaches moto.
+
+Usage: python moto_shim.py PORT [--deny OP[,OP...]]
 """
 
 import io
@@ -112,13 +118,93 @@ class CborShim:
         return [payload]
 
 
+# X-Amz-Target prefixes (awsJson) and signing names of the services the
+# tests deny, to the IAM action prefix.
+JSON_TARGETS = {
+    "AmazonEC2ContainerServiceV20141113": "ecs",
+    "AnyScaleFrontendService": "application-autoscaling",
+    "Logs_20140328": "logs",
+    "GraniteServiceVersion20100801": "cloudwatch",
+}
+QUERY_SERVICES = {
+    "iam": "iam",
+    "elasticloadbalancing": "elasticloadbalancing",
+    "monitoring": "cloudwatch",
+    "ec2": "ec2",
+}
+
+
+class Deny:
+    """Answer AccessDenied for the named operations, pass the rest on."""
+
+    def __init__(self, app, ops):
+        self.app = app
+        self.ops = set(ops)
+
+    def action(self, environ):
+        path = environ.get("PATH_INFO", "")
+        if path.startswith(PREFIX):
+            return "cbor", "cloudwatch:" + path[len(PREFIX):], None
+        target = environ.get("HTTP_X_AMZ_TARGET", "")
+        if "." in target:
+            prefix, op = target.split(".", 1)
+            return "json", f"{JSON_TARGETS.get(prefix, prefix)}:{op}", None
+        # Query protocol: Action= in the form body; the service from the
+        # credential scope of the signature.
+        auth = environ.get("HTTP_AUTHORIZATION", "")
+        service = ""
+        if "Credential=" in auth:
+            scope = auth.split("Credential=", 1)[1].split(",", 1)[0].split("/")
+            if len(scope) >= 4:
+                service = QUERY_SERVICES.get(scope[3], scope[3])
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+        raw = environ["wsgi.input"].read(length) if length else b""
+        environ["wsgi.input"] = io.BytesIO(raw)
+        from urllib.parse import parse_qs
+
+        form = parse_qs(raw.decode("utf-8", "replace"))
+        op = (form.get("Action") or [""])[0]
+        return "query", f"{service}:{op}", raw
+
+    def __call__(self, environ, start_response):
+        proto, action, _ = self.action(environ)
+        if action not in self.ops:
+            return self.app(environ, start_response)
+        message = (
+            "User: arn:aws:iam::123456789012:user/ecsdeck-test is not authorized "
+            f"to perform: {action} because no identity-based policy allows the "
+            f"{action} action"
+        )
+        if proto == "json":
+            body = json.dumps({"__type": "AccessDeniedException", "message": message}).encode()
+            headers = [
+                ("Content-Type", "application/x-amz-json-1.1"),
+                ("x-amzn-ErrorType", "AccessDeniedException"),
+            ]
+        elif proto == "cbor":
+            body = cbor2.dumps({"__type": "AccessDenied", "message": message})
+            headers = [("Content-Type", "application/cbor"), ("smithy-protocol", "rpc-v2-cbor")]
+        else:
+            body = (
+                "<ErrorResponse><Error><Type>Sender</Type><Code>AccessDenied</Code>"
+                f"<Message>{message}</Message></Error><RequestId>denied</RequestId></ErrorResponse>"
+            ).encode()
+            headers = [("Content-Type", "text/xml")]
+        headers.append(("Content-Length", str(len(body))))
+        start_response("400 Bad Request" if proto != "query" else "403 Forbidden", headers)
+        return [body]
+
+
 def main():
     port = int(sys.argv[1])
+    deny = []
+    if len(sys.argv) > 3 and sys.argv[2] == "--deny":
+        deny = [op for op in sys.argv[3].split(",") if op]
     app = DomainDispatcherApplication(create_backend_app)
     run_simple(
         "127.0.0.1",
         port,
-        CborShim(app),
+        Deny(CborShim(app), deny),
         threaded=True,
         request_handler=MotoRequestHandler,
     )

@@ -3,7 +3,7 @@
 
 use ecsdeck::source::Update;
 use ecsdeck::source::sim::{Simulator, scenario::Scenario};
-use ecsdeck::ui::app::{App, Pane, View};
+use ecsdeck::ui::app::{ApiCalls, App, Pane, View};
 use ecsdeck::ui::draw::draw;
 use ecsdeck::ui::theme::Theme;
 use ratatui::Terminal;
@@ -475,9 +475,39 @@ fn aws_status_line_shows_api_rate_and_throttles() {
         snap.source.seed = None;
         snap.source.api_calls = Some(calls);
         snap.source.throttles = Some(throttled);
+        // As the AWS source reports it: every kind read just now.
+        snap.freshness.clear();
+        for kind in [
+            "ecs",
+            "ec2",
+            "iam",
+            "autoscaling",
+            "elbv2",
+            "cloudwatch",
+            "metrics",
+            "logs",
+        ] {
+            snap.freshness.insert(
+                kind.into(),
+                ecsdeck::model::Freshness {
+                    updated_at: Some(snap.at),
+                    error: None,
+                },
+            );
+        }
         app.apply(Update::Snapshot(std::sync::Arc::new(snap)));
+        if i == 0 {
+            // Under a minute of samples: no extrapolated rate, the calls so far.
+            assert_eq!(app.api_calls(), Some(ApiCalls::SoFar(100)));
+            let s = screen(&app, 160, 48);
+            let first = s.lines().next().unwrap();
+            assert!(
+                first.contains("100 calls so far") && !first.contains("/min"),
+                "{first}"
+            );
+        }
     }
-    assert_eq!(app.api_calls_per_min(), Some(12.0));
+    assert_eq!(app.api_calls(), Some(ApiCalls::PerMin(12.0)));
     let s = screen(&app, 160, 48);
     let first = s.lines().next().unwrap();
     assert!(
@@ -541,4 +571,81 @@ fn interrupted_runs_are_listed_and_resumed() {
     app.runbooks.source_label = "aws:other@eu-west-1".into();
     app.runbooks.scan_interrupted();
     assert!(app.runbooks.interrupted.is_empty());
+}
+
+#[test]
+fn the_demo_opened_for_want_of_credentials_says_so_on_screen() {
+    let sim = Simulator::new(Scenario::builtin("steady").unwrap(), None);
+    let mut app = App::new(Theme::default_dark());
+    app.notice = Some("DEMO: no AWS credentials found, simulated data".into());
+    app.apply(Update::Snapshot(std::sync::Arc::new(sim.snapshot())));
+    let wide = screen(&app, 160, 48);
+    assert!(
+        wide.lines()
+            .next()
+            .unwrap()
+            .contains("no AWS credentials found")
+    );
+    insta::assert_snapshot!("demo_notice_160x48", wide);
+    let narrow = screen(&app, 80, 24);
+    assert!(
+        narrow
+            .lines()
+            .next()
+            .unwrap()
+            .contains("DEMO (no AWS creds)")
+    );
+    insta::assert_snapshot!("demo_notice_80x24", narrow);
+}
+
+#[test]
+fn aws_status_line_keeps_a_failing_kind_listed_with_its_error() {
+    let mut sim = Simulator::new(Scenario::builtin("steady").unwrap(), None);
+    sim.run_until(120_000);
+    let mut snap = sim.snapshot();
+    snap.source.kind = "aws".into();
+    snap.source.label = "prod-readonly".into();
+    snap.source.seed = None;
+    snap.source.api_calls = Some(40);
+    let at = snap.at;
+    snap.freshness.clear();
+    for (kind, age_s, error) in [
+        (
+            "ecs",
+            95,
+            Some("ecs:ListClusters: dispatch failure: connection refused"),
+        ),
+        ("ec2", 95, None),
+        ("iam", 95, None),
+        ("autoscaling", 5, None),
+        ("elbv2", 5, None),
+        ("cloudwatch", 5, None),
+        ("metrics", 5, None),
+        ("logs", 5, None),
+    ] {
+        snap.freshness.insert(
+            kind.into(),
+            ecsdeck::model::Freshness {
+                updated_at: Some(at - age_s * 1000),
+                error: error.map(str::to_string),
+            },
+        );
+    }
+    let mut app = App::new(Theme::default_dark());
+    app.apply(Update::Snapshot(std::sync::Arc::new(snap)));
+    let s = screen(&app, 160, 48);
+    let first = s.lines().next().unwrap();
+    // The failing ECS stays listed, with its age and its error; the kinds
+    // read off it (ec2, iam) show that they are as old as it is.
+    assert!(first.contains("ecs✗ 95s"), "{first}");
+    assert!(
+        first.contains("ec2 95s") && first.contains("iam 95s"),
+        "{first}"
+    );
+    assert!(first.contains("ecs: ecs:ListClusters"), "{first}");
+    assert!(
+        !first.contains("cloudwatch"),
+        "fresh kinds are not listed: {first}"
+    );
+    insta::assert_snapshot!("aws_status_line_ecs_down_160x48", s);
 }

@@ -49,6 +49,11 @@ pub struct FleetSnapshot {
     pub metrics: Arc<BTreeMap<String, ServiceMetrics>>,
     /// Per source kind: when it last succeeded and its last error.
     pub freshness: BTreeMap<String, Freshness>,
+    /// Single resources a source could not read although their kind was
+    /// read (a task definition or task role whose call was denied): ARN or
+    /// name → "api: error". The review does not evaluate the checks that
+    /// need them on the services that use them.
+    pub unread: Arc<BTreeMap<String, String>>,
 }
 
 #[derive(Debug, Clone, Default, Serialize, PartialEq)]
@@ -664,7 +669,46 @@ pub struct LogLine {
     pub message: String,
 }
 
+/// One data kind of one region that failed, or read with problems (the
+/// `errors` of `status` and `review` JSON).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DataError {
+    /// The source kind: ecs, ec2, iam, autoscaling, elbv2, cloudwatch, metrics, logs.
+    pub kind: String,
+    pub region: String,
+    pub message: String,
+    /// False when the kind was not read at all; true when it was read but
+    /// part of it failed (a task definition denied, alarm history not served).
+    pub partial: bool,
+}
+
 impl FleetSnapshot {
+    /// Every kind of every region whose last reading failed or had
+    /// problems, in (kind, region) order.
+    pub fn errors(&self) -> Vec<DataError> {
+        let first = self.source.region.split(',').next().unwrap_or_default();
+        self.freshness
+            .iter()
+            .filter_map(|(key, f)| {
+                let (kind, region) = key.split_once('@').unwrap_or((key, first));
+                Some(DataError {
+                    kind: kind.to_string(),
+                    region: region.to_string(),
+                    message: f.error.clone()?,
+                    partial: f.updated_at.is_some(),
+                })
+            })
+            .collect()
+    }
+
+    /// Kinds of any region never read successfully (`kind` or `kind@region`).
+    pub fn unread_kinds(&self) -> impl Iterator<Item = &str> {
+        self.freshness
+            .iter()
+            .filter(|(_, f)| f.updated_at.is_none())
+            .map(|(k, _)| k.as_str())
+    }
+
     /// Hand out `prev`'s `Arc` for every service and collection that did not
     /// change, so consumers (the review cache) see "unchanged" by pointer.
     /// Sources call it before publishing; the comparisons run there, not on

@@ -49,7 +49,8 @@ fn svc_fix(c: &Ctx, args: &str) -> String {
 }
 
 fn td_name(c: &Ctx) -> String {
-    c.td.map(|t| t.family_revision())
+    c.td()
+        .map(|t| t.family_revision())
         .unwrap_or_else(|| short_task_definition(&c.svc.task_definition).to_string())
 }
 
@@ -143,7 +144,7 @@ fn rel04<'a>(c: &Ctx<'a>) -> Vec<Hit<'a>> {
     if !c.is_prod() {
         return vec![];
     }
-    let min = c.scalable.map(|t| t.min_capacity);
+    let min = c.scalable().map(|t| t.min_capacity);
     let mut ev = vec![];
     if c.svc.desired_count < 2 {
         ev.push(format!(
@@ -158,7 +159,7 @@ fn rel04<'a>(c: &Ctx<'a>) -> Vec<Hit<'a>> {
 }
 
 fn rel05<'a>(c: &Ctx<'a>) -> Vec<Hit<'a>> {
-    if c.svc.subnets.is_empty() {
+    if c.subnets().is_empty() {
         return vec![];
     }
     let mut azs: Vec<&str> = c
@@ -176,7 +177,7 @@ fn rel05<'a>(c: &Ctx<'a>) -> Vec<Hit<'a>> {
     };
     let ev = vec![format!(
         "subnets {} span {} AZ(s): {}",
-        c.svc.subnets.len(),
+        c.subnets().len(),
         azs.len(),
         azs.join(", ")
     )];
@@ -241,15 +242,16 @@ fn rel08<'a>(c: &Ctx<'a>) -> Vec<Hit<'a>> {
     if c.svc.health_check_grace_period_seconds.unwrap_or(0) == 0 {
         ev.push("load balancer attached and healthCheckGracePeriodSeconds=0".to_string());
     }
-    let stop_timeout =
-        c.td.and_then(|t| {
+    let stop_timeout = c
+        .td()
+        .and_then(|t| {
             t.container_definitions
                 .iter()
                 .filter_map(|d| d.stop_timeout)
                 .max()
         })
         .unwrap_or(30);
-    for tg in c.target_groups.iter() {
+    for tg in c.target_groups().iter() {
         if tg.deregistration_delay_seconds > stop_timeout.max(30) * 4 {
             ev.push(format!(
                 "{} deregistration_delay.timeout_seconds={} vs container stopTimeout={stop_timeout}s",
@@ -266,7 +268,7 @@ fn rel08<'a>(c: &Ctx<'a>) -> Vec<Hit<'a>> {
 }
 
 fn rel09<'a>(c: &Ctx<'a>) -> Vec<Hit<'a>> {
-    let Some(td) = c.td else { return vec![] };
+    let Some(td) = c.td() else { return vec![] };
     let missing: Vec<String> = td
         .container_definitions
         .iter()
@@ -291,7 +293,7 @@ fn rel10<'a>(c: &Ctx<'a>) -> Vec<Hit<'a>> {
             "aws application-autoscaling register-scalable-target --service-namespace ecs --resource-id {rid} --scalable-dimension ecs:service:DesiredCount --min-capacity 2 --max-capacity 10"
         )
     };
-    let ev = match c.scalable {
+    let ev = match c.scalable() {
         None => vec![format!("no scalable target for {rid}")],
         Some(t) => {
             let mut ev = vec![];
@@ -311,7 +313,7 @@ fn rel10<'a>(c: &Ctx<'a>) -> Vec<Hit<'a>> {
 }
 
 fn rel11<'a>(c: &Ctx<'a>) -> Vec<Hit<'a>> {
-    let Some(t) = c.scalable else {
+    let Some(t) = c.scalable() else {
         return vec![];
     };
     let fix = || {
@@ -429,7 +431,7 @@ fn rel13<'a>(c: &Ctx<'a>) -> Vec<Hit<'a>> {
 }
 
 fn rel14<'a>(c: &Ctx<'a>) -> Vec<Hit<'a>> {
-    c.target_groups
+    c.target_groups()
         .iter()
         .filter(|tg| tg.load_balancer_arn.is_some() && tg.load_balancer_azs.len() < 2)
         .flat_map(|tg| {
@@ -448,7 +450,7 @@ fn rel14<'a>(c: &Ctx<'a>) -> Vec<Hit<'a>> {
 }
 
 fn rel15<'a>(c: &Ctx<'a>) -> Vec<Hit<'a>> {
-    let Some(td) = c.td else { return vec![] };
+    let Some(td) = c.td() else { return vec![] };
     let ev: Vec<String> = td
         .container_definitions
         .iter()
@@ -500,7 +502,7 @@ fn rel16<'a>(c: &Ctx<'a>) -> Vec<Hit<'a>> {
 // ---------------------------------------------------------------- OPS
 
 fn ops01<'a>(c: &Ctx<'a>) -> Vec<Hit<'a>> {
-    let Some(cl) = c.cluster else { return vec![] };
+    let Some(cl) = c.cluster() else { return vec![] };
     // Once per cluster: on the first service of the cluster.
     if !c.first_in_cluster {
         return vec![];
@@ -522,7 +524,7 @@ fn ops01<'a>(c: &Ctx<'a>) -> Vec<Hit<'a>> {
 }
 
 fn ops02<'a>(c: &Ctx<'a>) -> Vec<Hit<'a>> {
-    let Some(td) = c.td else { return vec![] };
+    let Some(td) = c.td() else { return vec![] };
     let ev: Vec<String> = td
         .container_definitions
         .iter()
@@ -542,8 +544,9 @@ fn ops02<'a>(c: &Ctx<'a>) -> Vec<Hit<'a>> {
 }
 
 fn log_groups<'a>(c: &Ctx<'a>) -> Vec<&'a str> {
-    let mut v: Vec<&str> =
-        c.td.map(|t| {
+    let mut v: Vec<&str> = c
+        .td()
+        .map(|t| {
             t.container_definitions
                 .iter()
                 .filter_map(|d| {
@@ -586,7 +589,7 @@ fn ops03<'a>(c: &Ctx<'a>) -> Vec<Hit<'a>> {
 }
 
 fn ops04<'a>(c: &Ctx<'a>) -> Vec<Hit<'a>> {
-    let Some(td) = c.td else { return vec![] };
+    let Some(td) = c.td() else { return vec![] };
     let ev: Vec<String> = td
         .container_definitions
         .iter()
@@ -607,7 +610,7 @@ fn ops04<'a>(c: &Ctx<'a>) -> Vec<Hit<'a>> {
 }
 
 fn alarms_on<'c, 'a>(c: &'c Ctx<'a>) -> &'c [&'a crate::model::Alarm] {
-    &c.alarms
+    c.alarms()
 }
 
 fn ops05<'a>(c: &Ctx<'a>) -> Vec<Hit<'a>> {
@@ -704,7 +707,7 @@ static SECRET_NAME: LazyLock<Regex> = LazyLock::new(|| {
 });
 
 fn sec02<'a>(c: &Ctx<'a>) -> Vec<Hit<'a>> {
-    let Some(td) = c.td else { return vec![] };
+    let Some(td) = c.td() else { return vec![] };
     let mut ev = vec![];
     for d in &td.container_definitions {
         for kv in &d.environment {
@@ -730,7 +733,7 @@ fn sec02<'a>(c: &Ctx<'a>) -> Vec<Hit<'a>> {
 }
 
 fn sec03<'a>(c: &Ctx<'a>) -> Vec<Hit<'a>> {
-    let Some(td) = c.td.filter(|_| c.is_linux()) else {
+    let Some(td) = c.td().filter(|_| c.is_linux()) else {
         return vec![];
     };
     let ev: Vec<String> = td
@@ -755,7 +758,7 @@ fn sec03<'a>(c: &Ctx<'a>) -> Vec<Hit<'a>> {
 }
 
 fn sec04<'a>(c: &Ctx<'a>) -> Vec<Hit<'a>> {
-    let Some(td) = c.td.filter(|_| c.is_linux()) else {
+    let Some(td) = c.td().filter(|_| c.is_linux()) else {
         return vec![];
     };
     let ev: Vec<String> = td
@@ -782,7 +785,7 @@ fn sec04<'a>(c: &Ctx<'a>) -> Vec<Hit<'a>> {
 }
 
 fn sec05<'a>(c: &Ctx<'a>) -> Vec<Hit<'a>> {
-    let Some(td) = c.td else { return vec![] };
+    let Some(td) = c.td() else { return vec![] };
     let mut ev = vec![];
     if td.pid_mode.as_deref() == Some("host") {
         ev.push("pidMode=host".to_string());
@@ -848,14 +851,14 @@ pub fn wildcard_statements(doc: &str) -> Result<Vec<String>, String> {
 }
 
 fn sec06<'a>(c: &Ctx<'a>) -> Vec<Hit<'a>> {
-    let Some(td) = c.td else { return vec![] };
+    let Some(td) = c.td() else { return vec![] };
     let mut ev = vec![];
     if let (Some(t), Some(e)) = (&td.task_role_arn, &td.execution_role_arn)
         && t == e
     {
         ev.push(format!("taskRoleArn == executionRoleArn ({t})"));
     }
-    if let Some(role) = &td.task_role {
+    if let Some(role) = c.task_role() {
         for p in &role.policies {
             if let Some(arn) = &p.policy_arn {
                 let name = arn.rsplit('/').next().unwrap_or(arn);
@@ -893,7 +896,7 @@ fn sec10<'a>(c: &Ctx<'a>) -> Vec<Hit<'a>> {
     if !c.svc.enable_execute_command {
         return vec![];
     }
-    let awslogs = c.td.is_some_and(|t| {
+    let awslogs = c.td().is_some_and(|t| {
         t.container_definitions.iter().any(|d| {
             d.log_configuration
                 .as_ref()
@@ -941,7 +944,7 @@ fn perf01<'a>(c: &Ctx<'a>) -> Vec<Hit<'a>> {
     if !c.is_fargate() {
         return vec![];
     }
-    let Some(td) = c.td else { return vec![] };
+    let Some(td) = c.td() else { return vec![] };
     let (Some(cpu_s), Some(mem_s)) = (&td.cpu, &td.memory) else {
         return hit(
             Medium,
@@ -1018,7 +1021,7 @@ pub(super) fn p95(values: &[f64]) -> Option<f64> {
 }
 
 fn perf02<'a>(c: &Ctx<'a>) -> Vec<Hit<'a>> {
-    let (Some(m), Some((p95_cpu, max_mem))) = (c.metrics, c.cpu_p95_mem_max()) else {
+    let (Some(m), Some((p95_cpu, max_mem))) = (c.metrics(), c.cpu_p95_mem_max()) else {
         return vec![];
     };
     let mut ev = vec![];
@@ -1040,7 +1043,7 @@ fn perf02<'a>(c: &Ctx<'a>) -> Vec<Hit<'a>> {
 }
 
 fn perf03<'a>(c: &Ctx<'a>) -> Vec<Hit<'a>> {
-    let Some(t) = c.scalable else {
+    let Some(t) = c.scalable() else {
         return vec![];
     };
     let mut ev = vec![];
@@ -1057,7 +1060,7 @@ fn perf03<'a>(c: &Ctx<'a>) -> Vec<Hit<'a>> {
         .map(|s| s.available_ip_address_count as i64)
         .sum();
     let headroom = (t.max_capacity - c.svc.running_count) as i64;
-    if !c.svc.subnets.is_empty() && free < headroom {
+    if !c.subnets().is_empty() && free < headroom {
         ev.push(format!(
             "{free} free IPs in the service's subnets < {headroom} tasks of scaling headroom"
         ));
@@ -1077,7 +1080,7 @@ fn perf03<'a>(c: &Ctx<'a>) -> Vec<Hit<'a>> {
 // ---------------------------------------------------------------- COST / SUS
 
 fn cost01<'a>(c: &Ctx<'a>) -> Vec<Hit<'a>> {
-    let (Some(m), Some((Some(cpu), max_mem))) = (c.metrics, c.cpu_p95_mem_max()) else {
+    let (Some(m), Some((Some(cpu), max_mem))) = (c.metrics(), c.cpu_p95_mem_max()) else {
         return vec![];
     };
     if cpu < 20.0 && max_mem < 40.0 {
@@ -1095,7 +1098,7 @@ fn cost01<'a>(c: &Ctx<'a>) -> Vec<Hit<'a>> {
 }
 
 fn cost02<'a>(c: &Ctx<'a>) -> Vec<Hit<'a>> {
-    let Some(td) = c.td.filter(|_| c.is_linux() && c.is_fargate()) else {
+    let Some(td) = c.td().filter(|_| c.is_linux() && c.is_fargate()) else {
         return vec![];
     };
     let spot = c
@@ -1122,7 +1125,7 @@ fn cost03<'a>(c: &Ctx<'a>) -> Vec<Hit<'a>> {
     if c.is_prod() || c.environment().is_none() || !c.is_linux() || !c.is_fargate() {
         return vec![];
     }
-    if c.td.and_then(|t| t.cpu_architecture.as_deref()) == Some("ARM64") {
+    if c.td().and_then(|t| t.cpu_architecture.as_deref()) == Some("ARM64") {
         return vec![];
     }
     if c.svc
@@ -1188,8 +1191,7 @@ fn sus01<'a>(c: &Ctx<'a>) -> Vec<Hit<'a>> {
     if c.is_prod() || c.environment().is_none() {
         return vec![];
     }
-    if c.snap
-        .scalable_target(c.svc)
+    if c.scalable()
         .is_some_and(|t| !t.scheduled_actions.is_empty())
     {
         return vec![];
@@ -1210,7 +1212,7 @@ fn sus01<'a>(c: &Ctx<'a>) -> Vec<Hit<'a>> {
 }
 
 fn sus02<'a>(c: &Ctx<'a>) -> Vec<Hit<'a>> {
-    let Some(m) = c.metrics else {
+    let Some(m) = c.metrics() else {
         return vec![];
     };
     if c.svc.running_count == 0 || m.cpu.values.len() < 10 || m.requests.values.is_empty() {

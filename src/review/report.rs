@@ -22,6 +22,7 @@ pub fn json(review: &Review, snap: &FleetSnapshot) -> Value {
     let counts = review.counts();
     let scores = review.scores();
     let by_sev = |s: Severity| review.findings.iter().filter(|f| f.severity == s).count();
+    let incomplete = review.incomplete_pillars();
     json!({
         "source": { "kind": snap.source.kind, "label": snap.source.label, "region": snap.source.region },
         "at": crate::status::rfc3339(snap.at),
@@ -35,8 +36,13 @@ pub fn json(review: &Review, snap: &FleetSnapshot) -> Value {
             "pillars": Pillar::ALL.iter().map(|p| (p.code().to_string(), json!({
                 "score": scores.get(p).copied().unwrap_or(100),
                 "findings": counts.get(p).map_or(0, |m| m.values().sum::<usize>()),
+                // False: some check of the pillar could not read its data,
+                // so the score is an upper bound.
+                "complete": !incomplete.contains(p),
             }))).collect::<serde_json::Map<String, Value>>(),
         },
+        "incomplete_pillars": incomplete.iter().map(|p| p.code()).collect::<Vec<_>>(),
+        "errors": snap.errors(),
         "findings": review.findings,
         "not_evaluated": review.not_evaluated,
         "suppressed": review.suppressed.iter().map(|(f, s)| {

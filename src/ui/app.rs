@@ -191,6 +191,13 @@ pub enum Effect {
     Control(Control),
 }
 
+/// What the status line says of the API calls made.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum ApiCalls {
+    SoFar(u64),
+    PerMin(f64),
+}
+
 pub struct App {
     pub store: Store,
     pub rows: Vec<ServiceRow>,
@@ -209,6 +216,9 @@ pub struct App {
     pub themes_dir: Option<PathBuf>,
     /// Feedback on the bottom line: (text, is_error).
     pub message: Option<(String, bool)>,
+    /// Shown on the status line for the whole session (the demo opened
+    /// because no AWS credentials were found).
+    pub notice: Option<String>,
     pub quit: bool,
     /// Real seconds since the source last sent anything (set by the event loop).
     pub silent_secs: u64,
@@ -254,6 +264,7 @@ impl App {
             theme,
             themes_dir: None,
             message: None,
+            notice: None,
             quit: false,
             silent_secs: 0,
             no_color: false,
@@ -305,12 +316,19 @@ impl App {
         }
     }
 
-    /// AWS API calls per minute over the last few minutes (None on the demo
-    /// or before two refreshes).
-    pub fn api_calls_per_min(&self) -> Option<f64> {
+    /// The AWS API budget spent (None on the demo): per minute over the
+    /// last few minutes once a minute of samples exists; before that, the
+    /// calls made so far (a rate extrapolated from the first seconds read
+    /// thousands a minute when 36 calls had been made).
+    pub fn api_calls(&self) -> Option<ApiCalls> {
         let (t0, c0) = *self.api_samples.front()?;
         let (t1, c1) = *self.api_samples.back()?;
-        (t1 > t0).then(|| (c1.saturating_sub(c0)) as f64 * 60_000.0 / (t1 - t0) as f64)
+        if t1 - t0 < 60_000 {
+            return Some(ApiCalls::SoFar(c1));
+        }
+        Some(ApiCalls::PerMin(
+            c1.saturating_sub(c0) as f64 * 60_000.0 / (t1 - t0) as f64,
+        ))
     }
 
     /// Step the runbook run over the latest snapshot (after updates, on ticks).

@@ -156,6 +156,15 @@ fn render_status(f: &mut Frame, area: Rect, app: &App) {
         theme.title(),
     )];
     let sep = || Span::styled(if narrow { "│" } else { " │ " }, theme.dim());
+    if let Some(n) = &app.notice {
+        let short = if narrow {
+            "DEMO (no AWS creds)"
+        } else {
+            n.as_str()
+        };
+        spans.push(Span::styled(format!(" {} ", safe(short)), theme.bad()));
+        spans.push(sep());
+    }
     if app.store.has_snapshot {
         let mut source = format!("{}:{}", safe(&src.kind), safe(&src.label));
         if !narrow {
@@ -181,6 +190,11 @@ fn render_status(f: &mut Frame, area: Rect, app: &App) {
         spans.extend(staleness_spans(app, narrow));
         spans.push(sep());
         spans.extend(health_counts(app, narrow));
+        let errors = error_spans(app);
+        if !errors.is_empty() {
+            spans.push(sep());
+            spans.extend(errors);
+        }
     } else {
         spans.push(Span::styled("connecting…", theme.dim()));
     }
@@ -204,11 +218,6 @@ fn staleness_spans(app: &App, narrow: bool) -> Vec<Span<'static>> {
     let theme = &app.theme;
     let snap = &app.store.snapshot;
     let mut out = Vec::new();
-    let errors: Vec<_> = snap
-        .freshness
-        .iter()
-        .filter(|(_, f)| f.error.is_some())
-        .collect();
     let age = panes::data_age_secs(app);
     let style = if age > 30 || app.silent_secs > 5 {
         theme.warn()
@@ -230,49 +239,83 @@ fn staleness_spans(app: &App, narrow: bool) -> Vec<Span<'static>> {
         ));
     }
     // AWS: the API budget being spent, and throttling.
-    if let Some(rate) = app.api_calls_per_min() {
-        out.push(Span::styled(
+    match app.api_calls() {
+        Some(crate::ui::app::ApiCalls::PerMin(rate)) => out.push(Span::styled(
             if narrow {
                 format!(" {rate:.0}/m")
             } else {
                 format!(" · {rate:.0} calls/min")
             },
             theme.dim(),
-        ));
+        )),
+        Some(crate::ui::app::ApiCalls::SoFar(n)) => out.push(Span::styled(
+            if narrow {
+                format!(" {n} calls")
+            } else {
+                format!(" · {n} calls so far")
+            },
+            theme.dim(),
+        )),
+        None => {}
     }
     if let Some(t) = snap.source.throttles.filter(|t| *t > 0) {
         out.push(Span::styled(format!(" · {t} throttled"), theme.warn()));
     }
-    // Several sources (AWS pollers): the age of each, errors first.
+    // Several sources (AWS pollers): each kind that is failing or stale,
+    // with its age (a failing kind stays listed: one that vanished from the
+    // list looked fine). Fresh kinds are not listed: the line is for the
+    // health counts, and eight ages pushed them off a 160-column screen.
     if snap.freshness.len() > 1 && !narrow {
         for (name, f) in &snap.freshness {
-            if f.error.is_some() {
-                continue;
-            }
             let a = f
                 .updated_at
                 .map_or(u64::MAX, |u| ((snap.at - u).max(0) / 1000) as u64);
-            let stale = crate::source::aws::Intervals::default().stale_after_secs(name);
-            let st = if a > stale { theme.warn() } else { theme.dim() };
+            let stale = a > crate::source::aws::Intervals::default().stale_after_secs(name);
+            if f.error.is_none() && !stale {
+                continue;
+            }
+            let st = if f.updated_at.is_none() {
+                theme.bad()
+            } else {
+                theme.warn()
+            };
             let age = if a == u64::MAX {
                 "never".to_string()
             } else {
                 format!("{a}s")
             };
-            out.push(Span::styled(format!(" {} {age}", safe(name)), st));
+            let mark = if f.error.is_some() { "✗" } else { "" };
+            out.push(Span::styled(format!(" {}{mark} {age}", safe(name)), st));
         }
     }
-    for (name, f) in errors.iter().take(2) {
-        out.push(Span::styled(
-            format!(
-                " {}: {}",
-                safe(name),
-                safe(f.error.as_deref().unwrap_or(""))
-            ),
-            theme.bad(),
-        ));
-    }
     out
+}
+
+/// The errors of the failing kinds, ECS's first (everything hangs off
+/// it), after the health counts so that a long message never hides them.
+fn error_spans(app: &App) -> Vec<Span<'static>> {
+    let theme = &app.theme;
+    let snap = &app.store.snapshot;
+    let mut errors: Vec<_> = snap
+        .freshness
+        .iter()
+        .filter(|(_, f)| f.error.is_some())
+        .collect();
+    errors.sort_by_key(|(name, _)| !(name.as_str() == "ecs" || name.starts_with("ecs@")));
+    errors
+        .iter()
+        .take(2)
+        .map(|(name, f)| {
+            Span::styled(
+                format!(
+                    " {}: {}",
+                    safe(name),
+                    safe(f.error.as_deref().unwrap_or(""))
+                ),
+                theme.bad(),
+            )
+        })
+        .collect()
 }
 
 fn health_counts(app: &App, narrow: bool) -> Vec<Span<'static>> {

@@ -168,8 +168,9 @@ fn base() -> (FleetSnapshot, Service) {
 
 fn run(check: &str, snap: &FleetSnapshot, svc: &Service) -> Vec<Hit<'static>> {
     let cfg = ReviewConfig::default();
-    let index = crate::review::Index::new(snap);
-    let ctx = crate::review::ctx_with(snap, &cfg, &index, 0, svc);
+    let index = crate::review::ctx::Index::new(snap);
+    let ready = crate::review::ctx::Readiness::of(snap);
+    let ctx = crate::review::ctx::ctx_with(snap, &cfg, &index, &ready, 0, svc);
     let c = CHECKS.iter().find(|c| c.id == check).unwrap();
     match c.kind {
         Kind::Service(f) => f(&ctx)
@@ -468,7 +469,7 @@ fn checks_without_their_data_are_not_evaluated_on_aws() {
     )
     .snapshot();
     // The simulator models everything: nothing is skipped.
-    assert!(crate::review::unreadable(&snap).is_empty());
+    assert!(crate::review::ctx::Readiness::of(&snap).is_complete());
     snap.source.kind = "aws".into();
     std::sync::Arc::make_mut(&mut snap.alarms).clear();
     snap.freshness.clear();
@@ -498,7 +499,7 @@ fn checks_without_their_data_are_not_evaluated_on_aws() {
             .unwrap_or_default()
     };
     assert!(
-        why("OPS-06").contains("does not read yet"),
+        why("OPS-06").contains("which this source did not read"),
         "{}",
         why("OPS-06")
     );
@@ -507,4 +508,173 @@ fn checks_without_their_data_are_not_evaluated_on_aws() {
     let mut cache = crate::review::ReviewCache::default();
     cache.update(&snap, &crate::review::ReviewConfig::default());
     assert_eq!(cache.review(), review);
+}
+
+/// The seed-review fleet as an AWS source would report it: every kind read.
+fn as_aws(mut snap: FleetSnapshot) -> FleetSnapshot {
+    snap.source.kind = "aws".into();
+    snap.freshness.clear();
+    for kind in [
+        "ecs",
+        "ec2",
+        "iam",
+        "autoscaling",
+        "elbv2",
+        "cloudwatch",
+        "metrics",
+        "logs",
+    ] {
+        snap.freshness.insert(
+            kind.into(),
+            Freshness {
+                updated_at: Some(snap.at),
+                error: None,
+            },
+        );
+    }
+    snap
+}
+
+#[test]
+fn a_task_definition_that_could_not_be_read_leaves_its_checks_not_evaluated() {
+    let snap = as_aws(seed_review());
+    let full = evaluate(&snap, &ReviewConfig::default());
+    assert!(full.not_evaluated.iter().all(|n| !n.missing_data));
+    // One service's revision was denied: it is missing from the snapshot and
+    // named in `unread`.
+    let victim = snap
+        .services
+        .iter()
+        .find(|s| {
+            full.findings
+                .iter()
+                .any(|f| f.service_arn.as_ref() == s.arn && f.id == "REL-09")
+        })
+        .expect("a service with a REL-09 finding")
+        .clone();
+    let td_arn = victim.primary_deployment().unwrap().task_definition.clone();
+    let mut denied = snap.clone();
+    Arc::make_mut(&mut denied.task_definitions).remove(&td_arn);
+    Arc::make_mut(&mut denied.unread).insert(
+        td_arn.clone(),
+        "ecs:DescribeTaskDefinition: AccessDeniedException: not authorized".into(),
+    );
+    let r = evaluate(&denied, &ReviewConfig::default());
+    let name = format!("{}/{}", victim.cluster, victim.name);
+    // REL-09 reads the task definition: not evaluated on that service…
+    assert!(
+        !r.findings
+            .iter()
+            .any(|f| f.id == "REL-09" && f.service_arn.as_ref() == victim.arn)
+    );
+    let n = r
+        .not_evaluated
+        .iter()
+        .find(|n| n.id == "REL-09" && n.missing_data)
+        .expect("REL-09 not evaluated");
+    assert_eq!(n.services, [name.clone()]);
+    assert!(
+        n.reason
+            .contains("ecs:DescribeTaskDefinition: AccessDenied"),
+        "{}",
+        n.reason
+    );
+    // …evaluated everywhere else: other services keep their findings.
+    let others = |rv: &crate::review::Review| {
+        rv.findings
+            .iter()
+            .filter(|f| f.service_arn.as_ref() != victim.arn)
+            .cloned()
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(others(&r), others(&full));
+    // A check that reads only the service still fires on the victim.
+    let service_only: Vec<_> = full
+        .findings
+        .iter()
+        .filter(|f| f.service_arn.as_ref() == victim.arn && f.id == "REL-01")
+        .collect();
+    for f in service_only {
+        assert!(r.findings.contains(f), "{} vanished", f.id);
+    }
+    // Every not-evaluated entry names the service and the API.
+    for n in r.not_evaluated.iter().filter(|n| n.missing_data) {
+        assert_eq!(n.services, [name.clone()], "{}", n.id);
+        assert!(n.reason.contains("DescribeTaskDefinition"), "{}", n.reason);
+    }
+    // The gate: the missing checks count at their catalogue severity.
+    assert!(!r.missing_at(Severity::High).any(|n| n.id == "REL-09"));
+    assert!(r.missing_at(Severity::Medium).any(|n| n.id == "REL-09"));
+    assert!(r.incomplete_pillars().contains(&crate::review::Pillar::Rel));
+    // The console's cache agrees, and follows the denial going away.
+    let mut cache = crate::review::ReviewCache::default();
+    cache.update(&denied, &ReviewConfig::default());
+    assert_eq!(cache.review(), r);
+    cache.update(&snap, &ReviewConfig::default());
+    assert_eq!(cache.review(), full);
+    cache.update(&denied, &ReviewConfig::default());
+    assert_eq!(cache.review(), r);
+}
+
+#[test]
+fn a_kind_not_read_in_one_region_only_touches_the_checks_that_read_it() {
+    let snap = as_aws(seed_review());
+    let full = evaluate(&snap, &ReviewConfig::default());
+    let mut blind = snap.clone();
+    blind.freshness.insert(
+        "cloudwatch".into(),
+        Freshness {
+            updated_at: None,
+            error: Some("cloudwatch:DescribeAlarms: AccessDenied".into()),
+        },
+    );
+    Arc::make_mut(&mut blind.alarms).clear();
+    let r = evaluate(&blind, &ReviewConfig::default());
+    let alarm_checks = ["OPS-05", "OPS-06", "OPS-07"];
+    for f in &r.findings {
+        assert!(
+            !alarm_checks.contains(&f.id),
+            "{} fired without alarms",
+            f.id
+        );
+    }
+    for id in alarm_checks {
+        if full.findings.iter().any(|f| f.id == id) {
+            assert!(
+                r.not_evaluated
+                    .iter()
+                    .any(|n| n.id == id && n.missing_data && n.reason.contains("AccessDenied")),
+                "{id}: {:?}",
+                r.not_evaluated
+            );
+        }
+    }
+    // Checks that do not read alarms are untouched.
+    let no_alarms = |rv: &crate::review::Review| {
+        rv.findings
+            .iter()
+            .filter(|f| !alarm_checks.contains(&f.id) && f.id != "REL-02")
+            .cloned()
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(no_alarms(&r), no_alarms(&full));
+}
+
+#[test]
+fn max_severity_bounds_every_finding_of_every_scenario() {
+    for name in Scenario::builtin_names() {
+        let mut sim = Simulator::new(Scenario::builtin(name).unwrap(), None);
+        for t in [60_000, 240_000, 900_000, 2_400_000] {
+            sim.run_until(t);
+            let r = evaluate(&sim.snapshot(), &ReviewConfig::default());
+            for f in &r.findings {
+                assert!(
+                    f.severity >= crate::review::max_severity(f.id),
+                    "{name}@{t}: {} at {:?} above its catalogue severity",
+                    f.id,
+                    f.severity
+                );
+            }
+        }
+    }
 }

@@ -346,10 +346,14 @@ where
     stream::iter(calls).buffered(CONCURRENT).try_collect().await
 }
 
-/// Everything ECS says about the fleet, into `snap`. An error ends this
-/// refresh with one line for the status line; partial data is kept.
-pub async fn fetch_ecs(src: &AwsSource, snap: &mut FleetSnapshot) -> Result<(), String> {
+/// Everything ECS says about the fleet, into `snap`. An error reading the
+/// clusters, services or tasks ends this refresh with one line for the
+/// status line (partial data is kept). What it could read around is
+/// returned as problems: task definitions not read (named in
+/// `snap.unread`), services and tasks ECS answered under `failures`.
+pub async fn fetch_ecs(src: &AwsSource, snap: &mut FleetSnapshot) -> Result<Vec<String>, String> {
     let ecs = &src.ecs;
+    let mut problems: Vec<String> = Vec::new();
     // Clusters: ListClusters (paginated), then DescribeClusters (100 a call).
     let mut arns = Vec::new();
     // Page sizes at the API maximum: fewer calls than the defaults (10 services).
@@ -425,6 +429,16 @@ pub async fn fetch_ecs(src: &AwsSource, snap: &mut FleetSnapshot) -> Result<(), 
         })
         .await
         .map_err(|e| describe_error("ecs:DescribeServices", &e))?;
+        // A service ECS could not describe is named, not dropped in silence.
+        for f in outs.iter().flat_map(|out| out.failures()) {
+            problems.push(format!(
+                "ecs:DescribeServices: {} in cluster {} not described: {}{}",
+                f.arn().unwrap_or("a service"),
+                cluster.name,
+                f.reason().unwrap_or("no reason given"),
+                f.detail().map(|d| format!(" ({d})")).unwrap_or_default()
+            ));
+        }
         let mut services: Vec<Service> = outs
             .iter()
             .flat_map(|out| out.services())
@@ -456,6 +470,21 @@ pub async fn fetch_ecs(src: &AwsSource, snap: &mut FleetSnapshot) -> Result<(), 
         })
         .await
         .map_err(|e| describe_error("ecs:DescribeTasks", &e))?;
+        let task_failures = outs.iter().flat_map(|out| out.failures()).count();
+        if task_failures > 0 {
+            let first = outs.iter().flat_map(|out| out.failures()).next();
+            problems.push(format!(
+                "ecs:DescribeTasks: {task_failures} task(s) in cluster {} not described: {}",
+                cluster.name,
+                first
+                    .map(|f| format!(
+                        "{} {}",
+                        f.arn().unwrap_or("?"),
+                        f.reason().unwrap_or("no reason given")
+                    ))
+                    .unwrap_or_default()
+            ));
+        }
         let tasks: Vec<_> = outs
             .iter()
             .flat_map(|out| out.tasks())
@@ -484,30 +513,55 @@ pub async fn fetch_ecs(src: &AwsSource, snap: &mut FleetSnapshot) -> Result<(), 
     wanted.sort();
     wanted.dedup();
     let mut cache = src.td_cache.lock().await;
+    // After one failure the rest are not tried: ecs:DescribeTaskDefinition
+    // takes no resource-level permission (a denial denies them all), and a
+    // silent endpoint would cost a timeout per revision.
+    let mut failed: Option<String> = None;
+    let mut unread = 0usize;
     for arn in wanted {
         if !cache.contains_key(&arn) {
-            bump(&src.calls.describe_task_definition);
-            let out = ecs
-                .describe_task_definition()
-                .task_definition(&arn)
-                .include(t::TaskDefinitionField::Tags)
-                .send()
-                .await
-                .map_err(|e| describe_error("ecs:DescribeTaskDefinition", &e))?;
-            if let Some(td) = out.task_definition() {
-                cache.insert(
-                    arn.clone(),
-                    Arc::new(convert_task_definition(td, out.tags())),
-                );
+            let got = match &failed {
+                Some(e) => Err(e.clone()),
+                None => {
+                    bump(&src.calls.describe_task_definition);
+                    ecs.describe_task_definition()
+                        .task_definition(&arn)
+                        .include(t::TaskDefinitionField::Tags)
+                        .send()
+                        .await
+                        .map_err(|e| describe_error("ecs:DescribeTaskDefinition", &e))
+                }
+            };
+            match got {
+                Ok(out) => {
+                    if let Some(td) = out.task_definition() {
+                        cache.insert(
+                            arn.clone(),
+                            Arc::new(convert_task_definition(td, out.tags())),
+                        );
+                    }
+                }
+                Err(e) => {
+                    failed.get_or_insert(e.clone());
+                    std::sync::Arc::make_mut(&mut snap.unread).insert(arn.clone(), e);
+                    unread += 1;
+                    continue;
+                }
             }
         }
         if let Some(td) = cache.get(&arn) {
             std::sync::Arc::make_mut(&mut snap.task_definitions).insert(arn, td.clone());
         }
     }
+    if let Some(e) = failed {
+        problems.push(format!(
+            "{e} ({unread} task definition{} not read)",
+            if unread == 1 { "" } else { "s" }
+        ));
+    }
     snap.services
         .sort_by(|a, b| (&a.cluster, &a.name).cmp(&(&b.cluster, &b.name)));
-    Ok(())
+    Ok(problems)
 }
 
 #[cfg(test)]

@@ -25,13 +25,22 @@ pub struct RoleCache {
     pub by_arn: HashMap<String, (i64, std::sync::Arc<IamRole>)>,
 }
 
+/// What [`roles`] read: the roles, and those it could not read (ARN →
+/// error). After one failure the remaining uncached roles are not tried
+/// (IAM's read actions take no resource-level condition that would let one
+/// role through and deny the next, and a silent endpoint would cost a
+/// timeout per role); they are reported with the same error.
+#[derive(Debug, Default)]
+pub struct Roles {
+    pub read: HashMap<String, std::sync::Arc<IamRole>>,
+    pub unread: Vec<(String, String)>,
+}
+
 /// The roles named by `arns`, from the cache or IAM.
-pub async fn roles(
-    src: &AwsSource,
-    arns: &[String],
-) -> Result<HashMap<String, std::sync::Arc<IamRole>>, String> {
+pub async fn roles(src: &AwsSource, arns: &[String]) -> Roles {
     let now = now_ms();
-    let mut out = HashMap::new();
+    let mut out = Roles::default();
+    let mut failed: Option<String> = None;
     for arn in arns {
         let cached = src
             .roles
@@ -41,21 +50,32 @@ pub async fn roles(
             .get(arn)
             .filter(|(at, _)| now - at < REFRESH_MS)
             .map(|(_, r)| r.clone());
-        let role = match cached {
-            Some(r) => r,
-            None => {
-                let r = std::sync::Arc::new(read_role(src, arn).await?);
-                src.roles
-                    .lock()
-                    .await
-                    .by_arn
-                    .insert(arn.clone(), (now, r.clone()));
-                r
+        let role = match (cached, &failed) {
+            (Some(r), _) => r,
+            (None, Some(e)) => {
+                out.unread.push((arn.clone(), e.clone()));
+                continue;
             }
+            (None, None) => match read_role(src, arn).await {
+                Ok(r) => {
+                    let r = std::sync::Arc::new(r);
+                    src.roles
+                        .lock()
+                        .await
+                        .by_arn
+                        .insert(arn.clone(), (now, r.clone()));
+                    r
+                }
+                Err(e) => {
+                    out.unread.push((arn.clone(), e.clone()));
+                    failed = Some(e);
+                    continue;
+                }
+            },
         };
-        out.insert(arn.clone(), role);
+        out.read.insert(arn.clone(), role);
     }
-    Ok(out)
+    out
 }
 
 async fn read_role(src: &AwsSource, arn: &str) -> Result<IamRole, String> {

@@ -221,7 +221,14 @@ impl AwsSource {
         let mut snap = self.empty_snapshot();
         let now = snap.at;
         let fresh = ecs::fetch_ecs(self, &mut snap).await;
-        snap.freshness.insert("ecs".into(), freshness(now, fresh));
+        let ecs_failed = fresh.is_err();
+        snap.freshness
+            .insert("ecs".into(), freshness_partial(now, fresh));
+        if ecs_failed {
+            // Nothing hangs off a failed ECS read: the other kinds are not
+            // tried (each would wait out its own timeout on a silent endpoint).
+            return snap;
+        }
         // Subnets: the AZ of tasks that carry none (moto; EC2 tasks in
         // bridge mode carry theirs), the services' configured subnets.
         let ids: Vec<String> = snap
@@ -269,19 +276,31 @@ impl AwsSource {
             .collect();
         role_arns.sort();
         role_arns.dedup();
-        let fresh = match iam::roles(self, &role_arns).await {
-            Ok(roles) => {
-                for td in std::sync::Arc::make_mut(&mut snap.task_definitions).values_mut() {
-                    let role = td.task_role_arn.as_ref().and_then(|a| roles.get(a));
-                    if td.task_role.as_ref() != role.map(|r| &**r) {
-                        Arc::make_mut(td).task_role = role.map(|r| (**r).clone());
-                    }
-                }
-                Ok(())
+        let roles = iam::roles(self, &role_arns).await;
+        for td in std::sync::Arc::make_mut(&mut snap.task_definitions).values_mut() {
+            let role = td.task_role_arn.as_ref().and_then(|a| roles.read.get(a));
+            if td.task_role.as_ref() != role.map(|r| &**r) {
+                Arc::make_mut(td).task_role = role.map(|r| (**r).clone());
             }
-            Err(e) => Err(e),
+        }
+        let fresh = match roles.unread.first() {
+            None => Ok(vec![]),
+            // Every role failed: IAM as a whole was not read.
+            Some((_, e)) if roles.read.is_empty() => Err(e.clone()),
+            Some((_, e)) => Ok(vec![format!(
+                "{e} ({} role{} not read)",
+                roles.unread.len(),
+                if roles.unread.len() == 1 { "" } else { "s" }
+            )]),
         };
-        snap.freshness.insert("iam".into(), freshness(now, fresh));
+        if !roles.unread.is_empty() {
+            let unread = std::sync::Arc::make_mut(&mut snap.unread);
+            for (arn, e) in roles.unread {
+                unread.insert(arn, e);
+            }
+        }
+        snap.freshness
+            .insert("iam".into(), freshness_partial(now, fresh));
         snap
     }
 
@@ -340,19 +359,60 @@ impl AwsSource {
     /// One full refresh of everything this source reads: ECS first, then
     /// what hangs off it, concurrently.
     pub async fn fetch(&self) -> FleetSnapshot {
-        let base = self.read_ecs().await;
+        self.fetch_by(None).await
+    }
+
+    /// [`AwsSource::fetch`] within a deadline (one-shot commands): what
+    /// has not answered by then is recorded as failed with the time it was
+    /// given. When ECS fails, nothing else is tried.
+    pub async fn fetch_by(&self, deadline: Option<Deadline>) -> FleetSnapshot {
+        let base = match within(deadline, self.read_ecs()).await {
+            Some(b) => b,
+            None => {
+                let mut snap = self.empty_snapshot();
+                snap.freshness.insert(
+                    "ecs".into(),
+                    freshness(
+                        snap.at,
+                        Err(deadline.map(|d| d.missed("ecs")).unwrap_or_default()),
+                    ),
+                );
+                snap
+            }
+        };
+        if base
+            .freshness
+            .get("ecs")
+            .is_some_and(|f| f.updated_at.is_none())
+        {
+            return self.assemble(&Parts {
+                ecs: Some(Arc::new(base)),
+                ..Default::default()
+            });
+        }
         let (mut a, mut b, mut c, mut d) = (
             Parts::default(),
             Parts::default(),
             Parts::default(),
             Parts::default(),
         );
-        futures::join!(
-            self.read_autoscaling(&mut a),
-            self.read_elbv2(&base.services, &mut b),
-            self.read_alarms(&base.services, &mut c),
-            self.read_log_groups(&base, &mut d),
+        let (ra, rb, rc, rd) = futures::join!(
+            within(deadline, self.read_autoscaling(&mut a)),
+            within(deadline, self.read_elbv2(&base.services, &mut b)),
+            within(deadline, self.read_alarms(&base.services, &mut c)),
+            within(deadline, self.read_log_groups(&base, &mut d)),
         );
+        let now = now_ms();
+        for (done, part, kind) in [
+            (ra.is_some(), &mut a, "autoscaling"),
+            (rb.is_some(), &mut b, "elbv2"),
+            (rc.is_some(), &mut c, "cloudwatch"),
+            (rd.is_some(), &mut d, "logs"),
+        ] {
+            if !done && let Some(dl) = deadline {
+                record(part, kind, now, Err(dl.missed(kind)));
+            }
+        }
         let mut parts = Parts {
             ecs: None,
             autoscaling: a.autoscaling,
@@ -365,7 +425,16 @@ impl AwsSource {
                 .flatten()
                 .collect(),
         };
-        self.read_metrics(&base.services, &mut parts).await;
+        let mut m = parts.clone();
+        if within(deadline, self.read_metrics(&base.services, &mut m))
+            .await
+            .is_some()
+        {
+            parts.metrics = m.metrics;
+            parts.freshness = m.freshness;
+        } else if let Some(dl) = deadline {
+            record(&mut parts, "metrics", now_ms(), Err(dl.missed("metrics")));
+        }
         parts.ecs = Some(Arc::new(base));
         self.assemble(&parts)
     }
@@ -396,6 +465,44 @@ impl AwsSource {
         snap.source.api_calls = Some(self.calls.total());
         snap.source.throttles = Some(THROTTLES.load(Ordering::Relaxed));
         snap
+    }
+}
+
+/// The overall deadline of a one-shot command (`--timeout`).
+#[derive(Debug, Clone, Copy)]
+pub struct Deadline {
+    pub started: tokio::time::Instant,
+    pub limit: Duration,
+}
+
+impl Deadline {
+    pub fn after(limit: Duration) -> Deadline {
+        Deadline {
+            started: tokio::time::Instant::now(),
+            limit,
+        }
+    }
+
+    pub fn at(&self) -> tokio::time::Instant {
+        self.started + self.limit
+    }
+
+    /// The error of a kind that had not answered by the deadline, with the
+    /// time really spent.
+    pub fn missed(&self, kind: &str) -> String {
+        format!(
+            "{kind}: no answer within {:.1}s (the --timeout of {}s ran out)",
+            self.started.elapsed().as_secs_f64(),
+            self.limit.as_secs()
+        )
+    }
+}
+
+/// Run `f` to its end, or until the deadline (None: it ran out).
+pub async fn within<F: std::future::Future>(deadline: Option<Deadline>, f: F) -> Option<F::Output> {
+    match deadline {
+        Some(d) => tokio::time::timeout_at(d.at(), f).await.ok(),
+        None => Some(f.await),
     }
 }
 
@@ -445,6 +552,18 @@ fn record(part: &mut Parts, kind: &str, now: i64, r: Result<(), String>) {
     part.freshness.insert(kind.into(), f);
 }
 
+/// A reading that may have succeeded with problems around it (read, and
+/// the problems shown), or failed.
+fn freshness_partial(now: i64, r: Result<Vec<String>, String>) -> Freshness {
+    match r {
+        Ok(problems) => Freshness {
+            updated_at: Some(now),
+            error: (!problems.is_empty()).then(|| problems.join("; ")),
+        },
+        Err(e) => freshness(now, Err(e)),
+    }
+}
+
 fn freshness(now: i64, r: Result<(), String>) -> Freshness {
     match r {
         Ok(()) => Freshness {
@@ -487,7 +606,13 @@ impl AwsFleet {
 
     /// One full refresh of every region (concurrently), merged.
     pub async fn fetch(&self) -> FleetSnapshot {
-        let snaps = futures::future::join_all(self.sources.iter().map(|s| s.fetch())).await;
+        self.fetch_by(None).await
+    }
+
+    /// [`AwsFleet::fetch`] within a deadline.
+    pub async fn fetch_by(&self, deadline: Option<Deadline>) -> FleetSnapshot {
+        let snaps =
+            futures::future::join_all(self.sources.iter().map(|s| s.fetch_by(deadline))).await;
         merge(snaps)
     }
 
@@ -520,6 +645,10 @@ pub fn merge(snaps: Vec<FleetSnapshot>) -> FleetSnapshot {
         std::sync::Arc::make_mut(&mut merged.log_groups).extend(s.log_groups.iter().cloned());
         std::sync::Arc::make_mut(&mut merged.metrics)
             .extend(s.metrics.iter().map(|(k, v)| (k.clone(), v.clone())));
+        if !s.unread.is_empty() {
+            std::sync::Arc::make_mut(&mut merged.unread)
+                .extend(s.unread.iter().map(|(k, v)| (k.clone(), v.clone())));
+        }
         for (k, v) in s.freshness {
             merged
                 .freshness

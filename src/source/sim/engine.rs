@@ -2071,6 +2071,8 @@ impl Engine {
                     error: None,
                 },
             )]),
+            // The simulator reads everything.
+            unread: Default::default(),
         };
         if let Some(p) = prev {
             snap.share_unchanged(p);
