@@ -649,3 +649,65 @@ fn aws_status_line_keeps_a_failing_kind_listed_with_its_error() {
     );
     insta::assert_snapshot!("aws_status_line_ecs_down_160x48", s);
 }
+
+#[test]
+fn findings_with_unread_inputs_show_bounded_scores_and_partial_panes() {
+    let mut sim = Simulator::new(Scenario::builtin("seed-review").unwrap(), None);
+    sim.run_until(120_000);
+    let mut snap = sim.snapshot();
+    snap.source.kind = "aws".into();
+    snap.source.label = "audit".into();
+    snap.source.seed = None;
+    let at = snap.at;
+    snap.freshness.clear();
+    for kind in [
+        "ecs",
+        "ec2",
+        "iam",
+        "autoscaling",
+        "elbv2",
+        "cloudwatch",
+        "metrics",
+        "logs",
+    ] {
+        snap.freshness.insert(
+            kind.into(),
+            ecsdeck::model::Freshness {
+                updated_at: Some(at),
+                error: (kind == "ecs").then(|| {
+                    "ecs:DescribeTaskDefinition: AccessDeniedException: User: arn:aws:iam::1:user/ro is not authorized (2 task definitions not read)".to_string()
+                }),
+            },
+        );
+    }
+    // Every revision was denied.
+    let arns: Vec<String> = snap.task_definitions.keys().cloned().collect();
+    let unread = std::sync::Arc::make_mut(&mut snap.unread);
+    for arn in arns {
+        unread.insert(
+            arn,
+            "ecs:DescribeTaskDefinition: AccessDeniedException: not authorized".into(),
+        );
+    }
+    std::sync::Arc::make_mut(&mut snap.task_definitions).clear();
+    let mut app = App::new(Theme::default_dark());
+    app.apply(Update::Snapshot(std::sync::Arc::new(snap)));
+    let fleet = screen(&app, 160, 48);
+    // The Services pane says its data was partly read, without hiding its title.
+    let border = fleet.lines().nth(1).unwrap();
+    assert!(
+        border.contains(" Services ") && border.contains("partly read"),
+        "{border}"
+    );
+    insta::assert_snapshot!("fleet_unread_task_definitions_160x48", fleet);
+    keys(&mut app, ":findings");
+    key(&mut app, KeyCode::Enter);
+    assert_eq!(app.view, View::Findings);
+    let s = screen(&app, 160, 48);
+    assert!(s.contains("≤"), "bounded scores: {s}");
+    insta::assert_snapshot!("findings_unread_task_definitions_160x48", s);
+    insta::assert_snapshot!(
+        "findings_unread_task_definitions_80x24",
+        screen(&app, 80, 24)
+    );
+}

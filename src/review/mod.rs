@@ -349,6 +349,19 @@ pub fn evaluate(snap: &FleetSnapshot, cfg: &ReviewConfig) -> Review {
     }
 }
 
+/// Pillars with a check not evaluated for want of data: their score counts
+/// only what could be read.
+pub fn incomplete_pillars(not_evaluated: &[NotEvaluated]) -> Vec<Pillar> {
+    Pillar::ALL
+        .into_iter()
+        .filter(|p| {
+            not_evaluated.iter().any(|n| {
+                n.missing_data && CHECKS.iter().any(|c| c.id == n.id && c.pillars.contains(p))
+            })
+        })
+        .collect()
+}
+
 /// The most severe finding each check can make, from the catalogue's
 /// severity column (`shared/review-criteria.md`). A check whose input could
 /// not be read is weighed at this severity by the gate: it might have fired

@@ -346,6 +346,24 @@ where
     stream::iter(calls).buffered(CONCURRENT).try_collect().await
 }
 
+/// One problem line per service DescribeServices answered under `failures`
+/// (MISSING: deleted between ListServices and now; or any other reason).
+pub fn service_failures<'a>(
+    cluster: &str,
+    failures: impl Iterator<Item = &'a t::Failure>,
+) -> Vec<String> {
+    failures
+        .map(|f| {
+            format!(
+                "ecs:DescribeServices: {} in cluster {cluster} not described: {}{}",
+                f.arn().unwrap_or("a service"),
+                f.reason().unwrap_or("no reason given"),
+                f.detail().map(|d| format!(" ({d})")).unwrap_or_default()
+            )
+        })
+        .collect()
+}
+
 /// Everything ECS says about the fleet, into `snap`. An error reading the
 /// clusters, services or tasks ends this refresh with one line for the
 /// status line (partial data is kept). What it could read around is
@@ -430,15 +448,10 @@ pub async fn fetch_ecs(src: &AwsSource, snap: &mut FleetSnapshot) -> Result<Vec<
         .await
         .map_err(|e| describe_error("ecs:DescribeServices", &e))?;
         // A service ECS could not describe is named, not dropped in silence.
-        for f in outs.iter().flat_map(|out| out.failures()) {
-            problems.push(format!(
-                "ecs:DescribeServices: {} in cluster {} not described: {}{}",
-                f.arn().unwrap_or("a service"),
-                cluster.name,
-                f.reason().unwrap_or("no reason given"),
-                f.detail().map(|d| format!(" ({d})")).unwrap_or_default()
-            ));
-        }
+        problems.extend(service_failures(
+            &cluster.name,
+            outs.iter().flat_map(|out| out.failures()),
+        ));
         let mut services: Vec<Service> = outs
             .iter()
             .flat_map(|out| out.services())
@@ -567,6 +580,28 @@ pub async fn fetch_ecs(src: &AwsSource, snap: &mut FleetSnapshot) -> Result<Vec<
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn services_ecs_could_not_describe_are_named_with_the_reason() {
+        let failures = [
+            t::Failure::builder()
+                .arn("arn:aws:ecs:us-east-1:1:service/prod/gone")
+                .reason("MISSING")
+                .build(),
+            t::Failure::builder()
+                .arn("arn:aws:ecs:us-east-1:1:service/prod/odd")
+                .reason("INTERNAL")
+                .detail("try again")
+                .build(),
+        ];
+        assert_eq!(
+            service_failures("prod", failures.iter()),
+            [
+                "ecs:DescribeServices: arn:aws:ecs:us-east-1:1:service/prod/gone in cluster prod not described: MISSING",
+                "ecs:DescribeServices: arn:aws:ecs:us-east-1:1:service/prod/odd in cluster prod not described: INTERNAL (try again)",
+            ]
+        );
+    }
 
     #[test]
     fn service_conversion_keeps_what_the_checks_read() {

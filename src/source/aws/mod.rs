@@ -112,6 +112,21 @@ pub struct AwsSource {
 /// Throttling errors seen by any source (the status line's count).
 pub static THROTTLES: AtomicU64 = AtomicU64::new(0);
 
+/// An error the SDK has no model for (AccessDenied on CloudWatch, say) is
+/// displayed as its metadata's Debug form, `Error { code: "AccessDenied",
+/// message: "User: … is not authorized …", … }`: made `AccessDenied: User: …`.
+fn unmodeled(msg: &str) -> Option<String> {
+    let rest = msg.strip_prefix("Error { code: \"")?;
+    let (code, rest) = rest.split_once('"')?;
+    let message = rest
+        .split_once("message: \"")
+        .and_then(|(_, m)| m.split_once("\"").map(|(m, _)| m));
+    Some(match message {
+        Some(m) => format!("{code}: {m}"),
+        None => code.to_string(),
+    })
+}
+
 /// One line for an error, as the status line shows it ("AccessDenied: ...").
 pub fn describe_error<E: std::error::Error>(op: &str, e: &E) -> String {
     let mut msg = e.to_string();
@@ -120,7 +135,8 @@ pub fn describe_error<E: std::error::Error>(op: &str, e: &E) -> String {
         msg = s.to_string();
         src = s.source();
     }
-    let msg = msg.lines().next().unwrap_or("").to_string();
+    let msg = unmodeled(msg.lines().next().unwrap_or(""))
+        .unwrap_or_else(|| msg.lines().next().unwrap_or("").to_string());
     if msg.contains("Throttl") || msg.contains("Rate exceeded") || msg.contains("TooManyRequests") {
         THROTTLES.fetch_add(1, Ordering::Relaxed);
     }
@@ -1120,6 +1136,15 @@ mod tests {
                 &E("<!doctype html><html>500 Internal Server Error")
             ),
             "application-autoscaling:DescribeScalingActivities: not available from this endpoint"
+        );
+        assert_eq!(
+            describe_error(
+                "cloudwatch:DescribeAlarms",
+                &E(
+                    r#"Error { code: "AccessDenied", message: "User: arn:aws:iam::1:user/x is not authorized to perform: cloudwatch:DescribeAlarms", aws_request_id: "r" }"#
+                )
+            ),
+            "cloudwatch:DescribeAlarms: AccessDenied: User: arn:aws:iam::1:user/x is not authorized to perform: cloudwatch:DescribeAlarms"
         );
         let mut e = describe_error("ecs:ListClusters", &E("SSO token expired"));
         name_profile(&mut e, "prod-ro");

@@ -71,10 +71,20 @@ pub fn render_fleet(f: &mut Frame, area: Rect, app: &App, focused: bool) {
         ),
         theme.header(),
     ))];
+    let incomplete = crate::review::incomplete_pillars(app.review().not_evaluated());
     for p in Pillar::ALL {
         let c = |s: Severity| counts.get(&p).and_then(|m| m.get(&s)).copied().unwrap_or(0);
         let score = scores.get(&p).copied().unwrap_or(100);
-        let style = if score < 50 {
+        // A pillar with checks that could not read their data scores at
+        // most this: never shown as a plain (healthy-looking) number.
+        let shown = if incomplete.contains(&p) {
+            format!("≤{score}")
+        } else {
+            score.to_string()
+        };
+        let style = if incomplete.contains(&p) {
+            theme.warn()
+        } else if score < 50 {
             theme.bad()
         } else if score < 80 {
             theme.warn()
@@ -83,7 +93,7 @@ pub fn render_fleet(f: &mut Frame, area: Rect, app: &App, focused: bool) {
         };
         lines.push(Line::from(vec![
             Span::raw(format!("{:<24}", p.name())),
-            Span::styled(format!("{score:>6}"), style),
+            Span::styled(format!("{shown:>6}"), style),
             Span::raw(format!(
                 "  {:>4} {:>4} {:>4} {:>4}",
                 c(Severity::Critical),

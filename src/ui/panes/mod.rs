@@ -71,7 +71,21 @@ pub fn age_note(app: &App, pane: crate::ui::app::Pane) -> Option<String> {
                 continue;
             }
             if let Some(e) = &f.error {
-                return Some(format!("⚠ {}", safe(e)));
+                // Short: the note shares the border with the pane's title
+                // (the status line has the whole message).
+                let e = safe(e);
+                let short = if e.chars().count() > 40 {
+                    e.chars().take(39).collect::<String>() + "…"
+                } else {
+                    e.to_string()
+                };
+                return Some(match f.updated_at {
+                    None => format!("⚠ not read: {short}"),
+                    Some(u) => format!(
+                        "{}s ⚠ partly read: {short}",
+                        ((snap.at - u).max(0) / 1000) as u64 + app.silent_secs
+                    ),
+                });
             }
             match f.updated_at {
                 Some(u) => age = Some(age.unwrap_or(0).max(snap.at - u)),
