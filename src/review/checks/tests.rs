@@ -572,7 +572,7 @@ fn a_task_definition_that_could_not_be_read_leaves_its_checks_not_evaluated() {
         .iter()
         .find(|n| n.id == "REL-09" && n.missing_data)
         .expect("REL-09 not evaluated");
-    assert_eq!(n.services, [name.clone()]);
+    assert_eq!(n.services, std::slice::from_ref(&name));
     assert!(
         n.reason
             .contains("ecs:DescribeTaskDefinition: AccessDenied"),
@@ -599,7 +599,7 @@ fn a_task_definition_that_could_not_be_read_leaves_its_checks_not_evaluated() {
     }
     // Every not-evaluated entry names the service and the API.
     for n in r.not_evaluated.iter().filter(|n| n.missing_data) {
-        assert_eq!(n.services, [name.clone()], "{}", n.id);
+        assert_eq!(n.services, std::slice::from_ref(&name), "{}", n.id);
         assert!(n.reason.contains("DescribeTaskDefinition"), "{}", n.reason);
     }
     // The gate: the missing checks count at their catalogue severity.
