@@ -470,155 +470,11 @@ fn runbook_offline(
     user_dirs: &[PathBuf],
     data: Option<&std::path::Path>,
 ) -> ExitCode {
-    use ecsdeck::runbook::{Block, Library};
-    let lib = Library::load(user_dirs);
-    match cmd {
-        RunbookCommand::List { format } => {
-            for p in &lib.problems {
-                eprintln!("ecsdeck: {}", p.error);
-            }
-            match format {
-                Format::Json => {
-                    let list: Vec<serde_json::Value> = lib
-                        .runbooks
-                        .iter()
-                        .map(|r| {
-                            serde_json::json!({"id": r.meta.id, "title": r.meta.title,
-                                "kind": r.meta.kind.as_str(), "origin": r.origin})
-                        })
-                        .collect();
-                    println!(
-                        "{}",
-                        serde_json::to_string_pretty(&serde_json::json!({ "runbooks": list }))
-                            .unwrap_or_default()
-                    );
-                }
-                Format::Text => {
-                    for r in &lib.runbooks {
-                        println!(
-                            "{:<22} {:<12} {}",
-                            r.meta.id,
-                            r.meta.kind.as_str(),
-                            r.meta.title
-                        );
-                    }
-                }
-            }
-            ExitCode::SUCCESS
-        }
-        RunbookCommand::Show { id } => {
-            let Some(rb) = lib.get(id) else {
-                return fail(format!("no runbook {id:?} (see `ecsdeck runbook list`)"));
-            };
-            println!(
-                "{} — {} ({}, v{})",
-                rb.meta.id,
-                rb.meta.title,
-                rb.meta.kind.as_str(),
-                rb.meta.version
-            );
-            println!("source: {}", rb.origin);
-            println!("\nparameters:");
-            for (name, p) in &rb.meta.params {
-                let d = p
-                    .default
-                    .as_ref()
-                    .map(|d| format!(" (default {d})"))
-                    .unwrap_or_default();
-                let req = if p.required { " required" } else { "" };
-                let ty = format!("{:?}", p.ty).to_lowercase();
-                println!(
-                    "  {name}: {ty}{req}{d}  {}",
-                    p.prompt.as_deref().unwrap_or("")
-                );
-            }
-            let sf = &rb.meta.safety;
-            if let Some(a) = &sf.arm_phrase {
-                println!("\narm phrase: {a}");
-            }
-            if !sf.blocking_findings.is_empty() {
-                println!("blocking findings: {}", sf.blocking_findings.join(", "));
-            }
-            for c in &rb.meta.stop_conditions {
-                println!("stop condition: alarm {}", c.alarm);
-            }
-            println!("\nsteps:");
-            for (i, st) in rb.steps.iter().enumerate() {
-                let what = match &st.block {
-                    Block::Action(a) => format!("action {}", a.op.name()),
-                    Block::Verify(v) => format!(
-                        "verify ({} condition{})",
-                        v.all.len(),
-                        if v.all.len() == 1 { "" } else { "s" }
-                    ),
-                    Block::Checkpoint(_) => "checkpoint".into(),
-                    Block::Prose => "read".into(),
-                };
-                let det = if st.common().detached {
-                    " [on demand]"
-                } else {
-                    ""
-                };
-                println!(
-                    "  {:>2}. {:<18} {:<28} {}{det}",
-                    i + 1,
-                    st.id,
-                    what,
-                    st.title
-                );
-            }
-            ExitCode::SUCCESS
-        }
-        RunbookCommand::Validate { files } => {
-            let mut bad = 0;
-            if files.is_empty() {
-                for r in &lib.runbooks {
-                    println!("ok    {} ({})", r.meta.id, r.origin);
-                }
-                for p in &lib.problems {
-                    println!("error {}", p.error);
-                    bad += 1;
-                }
-            } else {
-                for f in files {
-                    match ecsdeck::runbook::load_file(f) {
-                        Ok(r) => println!("ok    {} ({})", r.meta.id, f.display()),
-                        Err(e) => {
-                            println!("error {e}");
-                            bad += 1;
-                        }
-                    }
-                }
-            }
-            ExitCode::from(u8::from(bad > 0))
-        }
-        RunbookCommand::Report { run_id } => {
-            let Some(data) = data else {
-                return fail("no data directory (pass --data-dir)");
-            };
-            let dir = data.join("runs").join(run_id);
-            let events = match ecsdeck::runbook::journal::read(&dir.join("journal.jsonl")) {
-                Ok(e) => e,
-                Err(e) => return fail(format!("{}: {e}", dir.display())),
-            };
-            let id = events
-                .iter()
-                .find(|e| e.kind == "run_start")
-                .and_then(|e| e.detail["runbook"].as_str())
-                .unwrap_or_default()
-                .to_string();
-            let Some(rb) = lib.get(&id) else {
-                return fail(format!(
-                    "run {run_id} used runbook {id:?}, which is not installed"
-                ));
-            };
-            let md = ecsdeck::runbook::report::render(rb, &events);
-            let _ = std::fs::write(dir.join("report.md"), &md);
-            print!("{md}");
-            ExitCode::SUCCESS
-        }
-        RunbookCommand::Run(_) => unreachable!("needs a source"),
-    }
+    let lib = ecsdeck::runbook::Library::load(user_dirs);
+    let out = ecsdeck::runbook::commands::offline(cmd, &lib, data);
+    eprint!("{}", out.stderr);
+    print!("{}", out.stdout);
+    ExitCode::from(out.code)
 }
 
 /// `runbook run`: headless, on the simulator (virtual time) or AWS.
@@ -631,27 +487,31 @@ fn runbook_run(
     review: ecsdeck::review::ReviewConfig,
 ) -> ExitCode {
     use ecsdeck::runbook::drive::{Answers, Backend, SimBackend, run_headless};
-    use ecsdeck::runbook::engine::{Outcome, RunConfig, Runner, bind_params};
-    use ecsdeck::runbook::{Library, journal};
+    use ecsdeck::runbook::engine::{Outcome, RunConfig, Runner, bind_params, collect_params};
+    use ecsdeck::runbook::{Library, commands, journal};
+    use ecsdeck::sanitize::sanitize;
+    // Messages name runbook, answers and journal content: sanitized.
+    let fail = |e: &dyn std::fmt::Display| fail(sanitize(&e.to_string()));
     let lib = Library::load(user_dirs);
     let Some(rb) = lib.get(&args.id).cloned() else {
         let ids: Vec<&str> = lib.runbooks.iter().map(|r| r.meta.id.as_str()).collect();
-        return fail(format!(
+        return fail(&format!(
             "no runbook {:?} (have: {})",
             args.id,
             ids.join(", ")
         ));
     };
     let Some(data) = data else {
-        return fail("no data directory for the run journal (pass --data-dir)");
+        return fail(&"no data directory for the run journal (pass --data-dir)");
+    };
+    let given = match collect_params(&args.params) {
+        Ok(g) => g,
+        Err(e) => return fail(&e),
     };
     let answers = match &args.answers {
-        Some(f) => match std::fs::read_to_string(f) {
-            Ok(t) => match Answers::parse(&t, &f.display().to_string()) {
-                Ok(a) => a,
-                Err(e) => return fail(e),
-            },
-            Err(e) => return fail(format!("{}: {e}", f.display())),
+        Some(f) => match commands::load_answers(f) {
+            Ok(a) => a,
+            Err(e) => return fail(&e),
         },
         None => Answers::default(),
     };
@@ -671,24 +531,32 @@ fn runbook_run(
     };
     let mut runner = match &args.resume {
         Some(run_id) => {
-            if !args.params.is_empty() {
-                return fail("--resume takes the parameters from the journal; drop --param");
+            if !given.is_empty() {
+                return fail(&"--resume takes the parameters from the journal; drop --param");
+            }
+            if let Err(e) = journal::check_run_id(run_id) {
+                return fail(&e);
             }
             match Runner::resume(rb, cfg, run_id.clone()) {
-                Ok(r) => r,
-                Err(e) => return fail(e),
+                Ok(r) => {
+                    // What the resume repaired or rebuilt: one line each.
+                    for n in &r.resume_notes {
+                        eprintln!("ecsdeck: {}", sanitize(n));
+                    }
+                    r
+                }
+                Err(e) => return fail(&e),
             }
         }
         None => {
-            let given = args.params.iter().cloned().collect();
             let params = match bind_params(&rb, &given) {
                 Ok(p) => p,
-                Err(e) => return fail(e),
+                Err(e) => return fail(&e),
             };
             let id = journal::new_run_id(&rb.meta.id);
             match Runner::new(rb, params, cfg, id) {
                 Ok(r) => r,
-                Err(e) => return fail(format!("{}: {e}", data.display())),
+                Err(e) => return fail(&format!("{}: {e}", data.display())),
             }
         }
     };
@@ -699,7 +567,7 @@ fn runbook_run(
                 let mut b = SimBackend::new(sim);
                 let events = runner.journal.events.clone();
                 if let Err(e) = b.replay(&events) {
-                    return fail(e);
+                    return fail(&e);
                 }
                 Box::new(b)
             } else {
@@ -711,11 +579,11 @@ fn runbook_run(
         }
         Origin::Aws(opts) => {
             if args.at.is_some() {
-                return fail("--at only applies to --demo");
+                return fail(&"--at only applies to --demo");
             }
             match ecsdeck::source::aws::actions::AwsBackend::connect(opts, &runner) {
                 Ok(b) => Box::new(b),
-                Err(e) => return fail(e),
+                Err(e) => return fail(&e),
             }
         }
     };
@@ -733,17 +601,9 @@ fn runbook_run(
         if !text {
             return;
         }
-        if let Some(line) = ecsdeck::runbook::report::describe(e) {
-            let t = *t0.get_or_insert(e.ts);
-            let d = (e.ts - t).max(0) / 1000;
-            println!(
-                "[T+{:02}:{:02}:{:02}] {:<16} {}",
-                d / 3600,
-                d % 3600 / 60,
-                d % 60,
-                e.step.as_deref().unwrap_or(""),
-                ecsdeck::sanitize::sanitize(&line)
-            );
+        let t = *t0.get_or_insert(e.ts);
+        if let Some(line) = commands::progress_line(e, t) {
+            println!("{line}");
         }
     };
     let summary = match run_headless(
@@ -754,49 +614,14 @@ fn runbook_run(
         &mut progress,
     ) {
         Ok(s) => s,
-        Err(e) => return fail(e),
+        Err(e) => return fail(&e),
     };
     match args.format {
         Format::Json => println!(
             "{}",
             serde_json::to_string_pretty(&summary).unwrap_or_default()
         ),
-        Format::Text => {
-            println!(
-                "\n{}: {}{}",
-                summary.run_id,
-                summary.outcome.as_str(),
-                summary
-                    .reason
-                    .as_deref()
-                    .map(|r| format!(" — {r}"))
-                    .unwrap_or_default()
-            );
-            if let Some(r) = summary.rto_seconds {
-                let target = summary
-                    .rto_target_seconds
-                    .map(|t| {
-                        format!(
-                            " (target {t:.0}s: {})",
-                            if summary.rto_met == Some(true) {
-                                "PASS"
-                            } else {
-                                "FAIL"
-                            }
-                        )
-                    })
-                    .unwrap_or_default();
-                println!("RTO {r:.0}s{target}");
-            }
-            if let Some(t) = summary.ttd_seconds {
-                println!("TTD {t:.0}s");
-            }
-            println!(
-                "journal: {}\nreport:  {}",
-                summary.journal.display(),
-                summary.report.display()
-            );
-        }
+        Format::Text => print!("{}", commands::summary_text(&summary)),
     }
     ExitCode::from(u8::from(summary.outcome != Outcome::Completed))
 }

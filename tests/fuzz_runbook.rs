@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 
 use ecsdeck::runbook::drive::{Answers, SimBackend, run_headless};
 use ecsdeck::runbook::engine::{RunConfig, Runner, bind_params};
-use ecsdeck::runbook::{EMBEDDED, ParamType, parse};
+use ecsdeck::runbook::{Block, EMBEDDED, ParamType, parse};
 use ecsdeck::source::sim::{Simulator, scenario::Scenario};
 use rand::{Rng, SeedableRng};
 
@@ -48,6 +48,15 @@ const TOKENS: &[&str] = &[
     "'''\n",
     "\"\"\"",
     "[params.x]\ntype = \"int\"\nmin = 9\nmax = 1\n",
+    "```checkpiont\n",
+    "```note\n",
+    "```sh\n",
+    "\u{feff}",
+    "desired = -1\n",
+    "max_scale_factor = -2\n",
+    "arm_phrase = \"\"\n",
+    "approvers = 2\n",
+    "${param.target",
 ];
 
 fn mutate(rng: &mut rand_chacha::ChaCha8Rng, text: &str) -> String {
@@ -122,12 +131,35 @@ fn runbook_parser_and_runner_survive_mutations() {
             panic!("parse panicked (seed {seed}, iteration {n}) on:\n{text}");
         };
         match res {
-            Err(e) => assert!(
-                e.to_string().starts_with("fuzz.runbook.md"),
-                "error without the file name: {e}"
-            ),
+            Err(e) => {
+                let e = e.to_string();
+                assert!(
+                    e.starts_with("fuzz.runbook.md"),
+                    "error without the file name: {e}"
+                );
+                // One line, and never a Rust Debug dump of a block.
+                assert!(
+                    !e.contains("Some(String(") && !e.contains("common: Common"),
+                    "a Debug struct in the error (seed {seed}, iteration {n}): {e}"
+                );
+            }
             Ok(rb) => {
                 parsed += 1;
+                // A runbook that parses arms what it changes.
+                let mutates = rb
+                    .steps
+                    .iter()
+                    .any(|s| matches!(&s.block, Block::Action(a) if a.op.mutates()));
+                assert!(
+                    !mutates
+                        || rb
+                            .meta
+                            .safety
+                            .arm_phrase
+                            .as_deref()
+                            .is_some_and(|p| !p.trim().is_empty()),
+                    "a mutating runbook without an arm phrase parsed (seed {seed}, iteration {n}):\n{text}"
+                );
                 // Every fifth runbook that parses is driven for a while.
                 if parsed % 5 != 0 {
                     continue;

@@ -416,6 +416,26 @@ pub struct Runner {
     side_in_flight: Option<String>,
     /// The step being resumed had a call begun and not finished.
     pub uncertain_resume: bool,
+    /// Sustained impairments that ended (`sustain_end`) and whose release
+    /// call has not succeeded yet: they are still in force.
+    unreleased: Vec<Sustain>,
+    /// Steps whose impairment was released (a successful ReleaseAz).
+    released: BTreeSet<String>,
+    /// A step killed after its last call's result and before its end: its
+    /// after-call effects are rebuilt when the resumed run continues.
+    interrupted: Option<Interrupted>,
+    /// What `--resume` repaired or rebuilt, one line each (also journaled).
+    pub resume_notes: Vec<String>,
+}
+
+/// See [`Runner::interrupted`].
+#[derive(Debug, Clone)]
+struct Interrupted {
+    step: usize,
+    outputs: Vec<CallOutput>,
+    at: EpochMs,
+    saved: bool,
+    sustained: bool,
 }
 
 fn dur_ms(s: &str) -> Result<i64, String> {
@@ -571,6 +591,59 @@ pub fn bind_params(
         }
         out.insert(name.clone(), v);
     }
+    check_counts(rb, &out)?;
+    Ok(out)
+}
+
+/// Task counts that are one parameter (`desired = "${param.target}"`) are
+/// refused at binding when negative, before anything runs. Counts from other
+/// expressions are checked when the step plans its call.
+fn check_counts(rb: &Runbook, params: &Map<String, Value>) -> Result<(), String> {
+    for step in &rb.steps {
+        let Block::Action(a) = &step.block else {
+            continue;
+        };
+        for (key, v) in [
+            ("desired", &a.desired),
+            ("min", &a.min),
+            ("max", &a.max),
+            ("max_at_least", &a.max_at_least),
+        ] {
+            let Some(toml::Value::String(s)) = v else {
+                continue;
+            };
+            let refs = vars::references(s);
+            let [r] = refs.as_slice() else { continue };
+            let Some(name) = r.strip_prefix("param.") else {
+                continue;
+            };
+            if s.trim() != format!("${{{r}}}") {
+                continue;
+            }
+            if let Some(n) = params.get(name).and_then(as_i64)
+                && n < 0
+            {
+                return Err(format!(
+                    "--param {name}={n}: negative, and step {} uses it as `{key}` (a task count is 0 or more)",
+                    step.id
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// `--param k=v …` as a map; a parameter given twice is refused (naming it)
+/// rather than one of the values being kept silently.
+pub fn collect_params(given: &[(String, String)]) -> Result<BTreeMap<String, String>, String> {
+    let mut out = BTreeMap::new();
+    for (k, v) in given {
+        if let Some(first) = out.insert(k.clone(), v.clone()) {
+            return Err(format!(
+                "--param {k} is given twice ({k}={first} and {k}={v}): pass it once"
+            ));
+        }
+    }
     Ok(out)
 }
 
@@ -625,6 +698,10 @@ impl Runner {
             side_calls: VecDeque::new(),
             side_in_flight: None,
             uncertain_resume: false,
+            unreleased: vec![],
+            released: BTreeSet::new(),
+            interrupted: None,
+            resume_notes: vec![],
         })
     }
 
@@ -666,11 +743,15 @@ impl Runner {
             .as_object()
             .cloned()
             .unwrap_or_default();
+        let repaired = journal.repaired.clone();
         let mut r = Runner::new_with_journal(rb, params, cfg, run_id, journal, Some(dir));
         r.replay(&events);
+        let now = r.now_hint();
+        // Alarm history is read from where the journal stops, not from the epoch.
+        r.stop_since = now;
         r.journal
             .append(
-                r.now_hint(),
+                now,
                 None,
                 "resume",
                 json!({"from_seq": events.last().map(|e| e.seq)}),
@@ -678,7 +759,74 @@ impl Runner {
                 Some(r.cfg.operator.clone()),
             )
             .ok();
+        if let Some(msg) = repaired {
+            r.resume_notes.push(msg.clone());
+            r.log(now, None, "warning", json!({"message": msg}));
+        }
+        r.rebuild_after_resume(now);
         Ok(r)
+    }
+
+    /// After [`Runner::replay`]: finish the step whose calls were all made
+    /// (its saves, sustained impairment, marker and end, as if it had not been
+    /// interrupted), and queue the release of every impairment that ended
+    /// without a successful release call.
+    fn rebuild_after_resume(&mut self, now: EpochMs) {
+        if let Some(it) = self.interrupted.take() {
+            let id = self.rb.steps[it.step].id.clone();
+            self.resume_notes.push(format!(
+                "step {id} had made its calls when the run stopped: it is finished from the journal (its calls are not repeated)"
+            ));
+            self.cur = Some(it.step);
+            self.after_calls_inner(it.step, it.at, it.outputs, !it.saved, !it.sustained, true);
+        }
+        for s in self.unreleased.clone() {
+            let queued = self.side_calls.iter().any(|(_, c)| {
+                matches!(c, PlannedCall::ReleaseAz { target, az } if *target == s.target && *az == s.az)
+            });
+            if queued {
+                continue;
+            }
+            self.resume_notes.push(format!(
+                "the impairment of {} by step {} ended without a release: releasing it now",
+                s.az, s.step
+            ));
+            self.log(
+                now,
+                self.rb.step_index(&s.step),
+                "warning",
+                json!({"message": format!("resume: {} (step {}) was not released yet; releasing it", s.az, s.step)}),
+            );
+            self.side_calls.push_back((
+                s.step.clone(),
+                PlannedCall::ReleaseAz {
+                    target: s.target.clone(),
+                    az: s.az.clone(),
+                },
+            ));
+        }
+    }
+
+    /// A release call succeeded: the impairment it ends is no longer in force.
+    fn mark_released(&mut self, target: &Target, az: &str) {
+        let mut steps = vec![];
+        self.unreleased.retain(|s| {
+            let hit = s.target == *target && s.az == az;
+            if hit {
+                steps.push(s.step.clone());
+            }
+            !hit
+        });
+        self.released.extend(steps);
+    }
+
+    /// Impairments still in force: sustains running, or ended and not released.
+    fn impairments_in_force(&self) -> Vec<String> {
+        self.sustains
+            .iter()
+            .chain(&self.unreleased)
+            .map(|s| format!("{} of {} (step {})", s.az, s.target.label(), s.step))
+            .collect()
     }
 
     fn new_with_journal(
@@ -709,20 +857,38 @@ impl Runner {
         self.journal.events.last().map(|e| e.ts).unwrap_or(0)
     }
 
-    /// Rebuild state from journal events.
+    /// Rebuild state from journal events: saves, markers, arming, step
+    /// states, sustained impairments (started, ended, released), the abort and
+    /// its cleanup queue, and where to continue.
     fn replay(&mut self, events: &[Event]) {
         let mut started: Option<usize> = None;
         let mut next_after: Option<Option<usize>> = None;
         let mut open_call = false;
-        let mut calls_done = 0;
+        // Of the started step: calls made, calls planned (None: not recorded),
+        // their outputs, and which of its after-call effects are journaled.
+        let mut calls_done = 0u64;
+        let mut calls_planned: Option<u64> = None;
+        let mut outputs: Vec<CallOutput> = vec![];
         let mut last_call_ts = 0;
+        let mut saved = false;
+        let mut sustained = false;
         for e in events {
             let step_idx = e.step.as_deref().and_then(|s| self.rb.step_index(s));
+            // Any successful release (a step's or a side call) ends an impairment.
+            if e.kind == "api_call"
+                && e.detail["phase"] == "after"
+                && e.detail["ok"] == true
+                && let Ok(PlannedCall::ReleaseAz { target, az }) =
+                    serde_json::from_value::<PlannedCall>(e.detail["call"].clone())
+            {
+                self.mark_released(&target, &az);
+            }
             match e.kind.as_str() {
                 "save" => {
                     if let (Some(n), Some(v)) = (e.detail["name"].as_str(), e.detail.get("value")) {
                         self.saves.insert(n.to_string(), v.clone());
                     }
+                    saved |= started.is_some() && step_idx == started;
                 }
                 "marker" => {
                     if let Some(n) = e.detail["name"].as_str() {
@@ -735,6 +901,10 @@ impl Runner {
                     started = step_idx;
                     open_call = false;
                     calls_done = 0;
+                    calls_planned = None;
+                    outputs.clear();
+                    saved = false;
+                    sustained = false;
                     if let Some(i) = step_idx {
                         self.states[i] = StepState::Running;
                     }
@@ -743,9 +913,21 @@ impl Runner {
                     if e.step.is_some() && step_idx == started && e.detail["sweep"] != true =>
                 {
                     open_call = e.detail["phase"] == "before";
+                    if open_call {
+                        calls_planned = e.detail["of"].as_u64().or(calls_planned);
+                    }
                     if e.detail["phase"] == "after" && e.detail["ok"] == true {
                         calls_done += 1;
                         last_call_ts = e.ts;
+                        outputs.push(CallOutput {
+                            request_ids: e.detail["request_ids"]
+                                .as_array()
+                                .into_iter()
+                                .flatten()
+                                .filter_map(|v| v.as_str().map(str::to_string))
+                                .collect(),
+                            detail: e.detail.get("output").cloned().unwrap_or(Value::Null),
+                        });
                     }
                 }
                 "step_end" => {
@@ -767,12 +949,22 @@ impl Runner {
                 }
                 "sustain_start" => {
                     if let Ok(s) = serde_json::from_value::<Sustain>(e.detail.clone()) {
+                        sustained |= started.is_some()
+                            && self.rb.step_index(&s.step) == started
+                            && step_idx == started;
+                        self.sustains.retain(|x| x.step != s.step);
                         self.sustains.push(s);
                     }
                 }
                 "sustain_end" => {
+                    // Ended, but in force until its release call succeeds.
                     let step = e.detail["step"].as_str().unwrap_or_default();
-                    self.sustains.retain(|s| s.step != step);
+                    let (ended, kept): (Vec<Sustain>, Vec<Sustain>) =
+                        std::mem::take(&mut self.sustains)
+                            .into_iter()
+                            .partition(|s| s.step == step);
+                    self.sustains = kept;
+                    self.unreleased.extend(ended);
                 }
                 "abort" => {
                     let q: VecDeque<usize> = e.detail["cleanup"]
@@ -797,21 +989,28 @@ impl Runner {
             }
         }
         if let Some(q) = &mut self.cleanup {
-            // Cleanup steps already ended are not run again.
-            q.retain(|i| matches!(self.states[*i], StepState::Pending | StepState::Running));
+            // Cleanup steps already ended are not run again, nor is the one
+            // in progress queued a second time (it is resumed below).
+            q.retain(|i| {
+                matches!(self.states[*i], StepState::Pending | StepState::Running)
+                    && Some(*i) != started
+            });
         }
+        let all_made = calls_planned.is_none_or(|n| calls_done >= n);
         self.cur = match (started, next_after) {
-            (Some(i), _) if !open_call && calls_done > 0 => {
+            (Some(i), _) if !open_call && calls_done > 0 && all_made => {
                 // Killed between its last call's result and its end: the
-                // step is done (its calls are not repeated).
-                self.states[i] = StepState::Done;
-                if let Some(m) = self.rb.steps[i].common().mark.clone() {
-                    self.markers.entry(m).or_insert(last_call_ts);
-                }
-                match &self.rb.steps[i].common().next {
-                    Some(n) => self.rb.step_index(n),
-                    None => self.next_sequential(i),
-                }
+                // step is finished from the journal when the run continues
+                // (its calls are not repeated; what they left in force —
+                // a sustained impairment, a saved revision — is rebuilt).
+                self.interrupted = Some(Interrupted {
+                    step: i,
+                    outputs: std::mem::take(&mut outputs),
+                    at: last_call_ts,
+                    saved,
+                    sustained,
+                });
+                Some(i)
             }
             (Some(i), _) => {
                 self.uncertain_resume = open_call;
@@ -1142,10 +1341,14 @@ impl Runner {
                 if let Some(c) = queue.front().cloned() {
                     if !logged {
                         let id = self.rb.steps[i].id.clone();
+                        // `index` of `of`: a resume tells a step whose calls
+                        // were all made from one cut between two of them.
+                        let of = outputs.len() + queue.len();
                         self.log_call(
                             now,
                             Some(&id),
-                            json!({"phase": "before", "call": c, "change": c.describe()}),
+                            json!({"phase": "before", "call": c, "change": c.describe(),
+                                   "index": outputs.len() + 1, "of": of}),
                             None,
                         );
                     }
@@ -1401,6 +1604,8 @@ impl Runner {
             "sustain_end",
             json!({"step": s.step, "az": s.az, "why": why}),
         );
+        // In force until the release call succeeds.
+        self.unreleased.push(s.clone());
         self.side_calls.push_back((
             s.step,
             PlannedCall::ReleaseAz {
@@ -1618,28 +1823,51 @@ impl Runner {
                 }
                 if a.op == Op::SustainRelease {
                     let target = a.step.clone().unwrap_or_default();
-                    let released: Vec<Sustain> = self
+                    let ending: Vec<Sustain> = self
                         .sustains
                         .iter()
                         .filter(|s| s.step == target)
                         .cloned()
                         .collect();
                     self.sustains.retain(|s| s.step != target);
-                    let calls: VecDeque<PlannedCall> = released
-                        .into_iter()
-                        .map(|s| {
-                            self.log(
-                                now,
-                                Some(i),
-                                "sustain_end",
-                                json!({"step": s.step, "az": s.az, "why": "released"}),
-                            );
-                            PlannedCall::ReleaseAz {
-                                target: s.target,
-                                az: s.az,
-                            }
+                    for s in ending {
+                        self.log(
+                            now,
+                            Some(i),
+                            "sustain_end",
+                            json!({"step": s.step, "az": s.az, "why": "released"}),
+                        );
+                        self.unreleased.push(s);
+                    }
+                    // Everything of that step still in force is released,
+                    // including an impairment that ended earlier and whose
+                    // release failed or was interrupted.
+                    let calls: VecDeque<PlannedCall> = self
+                        .unreleased
+                        .iter()
+                        .filter(|s| s.step == target)
+                        .map(|s| PlannedCall::ReleaseAz {
+                            target: s.target.clone(),
+                            az: s.az.clone(),
                         })
                         .collect();
+                    let impaired = self
+                        .rb
+                        .step_index(&target)
+                        .is_some_and(|t| self.states[t] == StepState::Done);
+                    if calls.is_empty() && impaired && !self.released.contains(&target) {
+                        // The impairment was made and nothing says it ended:
+                        // doing nothing here would report a release that
+                        // did not happen.
+                        self.fail_step(
+                            i,
+                            now,
+                            format!(
+                                "step {target} impaired an AZ, but no record of that impairment is left to release: check the service and release the AZ by hand"
+                            ),
+                        );
+                        return;
+                    }
                     self.phase = Phase::Calls {
                         queue: calls,
                         outputs: vec![],
@@ -1676,7 +1904,9 @@ impl Runner {
                     self.end_step(i, now, StepState::DryRun, None, None);
                     return;
                 }
-                if mutating && !self.armed && self.rb.meta.safety.arm_phrase.is_some() {
+                if mutating && !self.armed {
+                    // Every mutating run is armed; a runbook without a phrase
+                    // does not validate, and an empty one refuses to arm.
                     self.phase = Phase::Arm { then: calls };
                 } else if mutating {
                     self.phase = Phase::Confirm { calls };
@@ -1725,9 +1955,16 @@ impl Runner {
                 None => Ok(None),
                 Some(v) => {
                     let j = resolve_value(v, &scope)?;
-                    as_i64(&j)
-                        .map(|n| Some(n as i32))
-                        .ok_or_else(|| format!("`{key}` = {} is not a number", display(&j)))
+                    let n = as_i64(&j)
+                        .ok_or_else(|| format!("`{key}` = {} is not a number", display(&j)))?;
+                    if n < 0 {
+                        return Err(format!(
+                            "refused: `{key}` = {n} is negative (a task count is 0 or more)"
+                        ));
+                    }
+                    i32::try_from(n)
+                        .map(Some)
+                        .map_err(|_| format!("refused: `{key}` = {n} is too large a task count"))
                 }
             }
         };
@@ -1745,9 +1982,6 @@ impl Runner {
         Ok(match a.op {
             Op::EcsScale => {
                 let to = int(&a.desired, "desired")?.unwrap_or(0);
-                if to < 0 {
-                    return Err(format!("desired {to} < 0"));
-                }
                 factor_guard(svc.desired_count, to)?;
                 vec![PlannedCall::Scale {
                     target,
@@ -1877,9 +2111,25 @@ impl Runner {
     }
 
     fn after_calls(&mut self, i: usize, now: EpochMs, outputs: Vec<CallOutput>) {
+        self.after_calls_inner(i, now, outputs, true, true, false);
+    }
+
+    /// What a step's calls leave behind (a save, a sustained impairment),
+    /// then the step's end. On resume (`rebuilt`), only the effects the
+    /// journal lacks are made (`save`, `sustain`).
+    fn after_calls_inner(
+        &mut self,
+        i: usize,
+        now: EpochMs,
+        outputs: Vec<CallOutput>,
+        save: bool,
+        sustain: bool,
+        rebuilt: bool,
+    ) {
         let step = self.rb.steps[i].clone();
         if let Block::Action(a) = &step.block {
-            if a.op == Op::ResolveRevision
+            if save
+                && a.op == Op::ResolveRevision
                 && let Some(name) = &a.save_as
             {
                 let v = outputs
@@ -1889,7 +2139,8 @@ impl Runner {
                 self.log(now, Some(i), "save", json!({"name": name, "value": v}));
                 self.saves.insert(name.clone(), v);
             }
-            if a.op == Op::StopTasks
+            if sustain
+                && a.op == Op::StopTasks
                 && let (Some(sus), Some(az)) = (&a.sustain, &a.az)
             {
                 let until = self
@@ -1915,12 +2166,11 @@ impl Runner {
                     interval,
                     next: now + interval,
                 };
-                self.log(
-                    now,
-                    Some(i),
-                    "sustain_start",
-                    serde_json::to_value(&s).unwrap_or_default(),
-                );
+                let mut detail = serde_json::to_value(&s).unwrap_or_default();
+                if rebuilt {
+                    detail["rebuilt"] = json!(true);
+                }
+                self.log(now, Some(i), "sustain_start", detail);
                 self.sustains.push(s);
             }
         }
@@ -2053,9 +2303,23 @@ impl Runner {
         self.phase = Phase::Start;
     }
 
-    fn finish(&mut self, now: EpochMs, outcome: Outcome, reason: Option<String>) {
+    fn finish(&mut self, now: EpochMs, mut outcome: Outcome, mut reason: Option<String>) {
         if self.finished.is_some() {
             return;
+        }
+        // Never healthier than the truth: an impairment still in force (its
+        // release failed or never ran) is not a completed run.
+        let in_force = self.impairments_in_force();
+        if !in_force.is_empty() {
+            let msg = format!(
+                "still impaired: {} — the release did not succeed; release it by hand",
+                in_force.join(", ")
+            );
+            self.log(now, None, "warning", json!({"message": msg}));
+            if outcome == Outcome::Completed {
+                outcome = Outcome::Failed;
+                reason = Some(msg);
+            }
         }
         self.phase = Phase::Done;
         self.cur = None;
@@ -2123,6 +2387,9 @@ impl Runner {
                 .map(|o| o.request_ids.clone())
                 .unwrap_or_default();
             self.log_call(now, Some(&step), json!({"phase": "after", "ok": ok, "error": err, "call": call, "request_ids": ids, "sweep": true}), rid);
+            if ok && let Some(PlannedCall::ReleaseAz { target, az }) = &call {
+                self.mark_released(target, az);
+            }
             return;
         }
         let Some(i) = self.cur else { return };
@@ -2138,6 +2405,9 @@ impl Runner {
         let step_id = self.rb.steps[i].id.clone();
         match result {
             Ok(out) => {
+                if let Some(PlannedCall::ReleaseAz { target, az }) = &call {
+                    self.mark_released(target, az);
+                }
                 let rid = out.request_ids.first().cloned();
                 self.log_call(
                     now,
@@ -2176,6 +2446,12 @@ impl Runner {
             return Err("not waiting for the arm phrase".into());
         };
         let want = self.arm_phrase().unwrap_or_default();
+        if want.trim().is_empty() {
+            return Err(
+                "this runbook's arm phrase is empty (after its variables were filled in): it cannot be armed"
+                    .into(),
+            );
+        }
         if typed.trim() != want.trim() {
             return Err(format!("that is not the arm phrase (type: {want})"));
         }
@@ -2242,13 +2518,16 @@ impl Runner {
         if ask.require_note && note.trim().is_empty() && !auto {
             return Err("this checkpoint needs a note".into());
         }
-        if ask.approvers as usize > approved_by.len() && !auto && choice != "abort" {
-            return Err(format!(
-                "needs {} named approval{} (got {})",
-                ask.approvers,
-                if ask.approvers == 1 { "" } else { "s" },
-                approved_by.len()
-            ));
+        if ask.approvers > 0 && !auto && choice != "abort" {
+            // Approvals count people: a name given twice is refused, not counted twice.
+            let distinct = super::approvals::check_distinct(approved_by)?;
+            if (ask.approvers as usize) > distinct {
+                return Err(format!(
+                    "needs {} named approval{} from distinct people (got {distinct})",
+                    ask.approvers,
+                    if ask.approvers == 1 { "" } else { "s" },
+                ));
+            }
         }
         let step = self.cur;
         self.log(

@@ -3,7 +3,7 @@
 //! `<data dir>/runs/<run_id>/journal.jsonl`.
 
 use std::fs::{File, OpenOptions};
-use std::io::{BufRead, BufReader, Write};
+use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
@@ -37,6 +37,65 @@ pub struct Journal {
     seq: u64,
     /// Everything written so far (the report and the console read this).
     pub events: Vec<Event>,
+    /// [`Journal::reopen`] cut a torn last line: what it did, in one line.
+    pub repaired: Option<String>,
+}
+
+/// The largest journal read back. A 3-hour GameDay writes well under 10 MiB.
+pub const MAX_JOURNAL_BYTES: u64 = 64 * 1024 * 1024;
+
+/// A last line that is not a whole event: the process died while writing it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TornLine {
+    /// 1-based line number in the file.
+    pub line: usize,
+    /// Where the valid part of the file ends (the torn line starts here).
+    pub keep: u64,
+    /// Bytes cut: the torn line, and blank lines around it.
+    pub bytes: u64,
+}
+
+/// A journal as read from disk.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Loaded {
+    pub events: Vec<Event>,
+    /// The last line was cut (it is left out of `events`).
+    pub torn: Option<TornLine>,
+    /// The last whole event is not followed by a newline.
+    pub unterminated: bool,
+}
+
+impl Loaded {
+    /// One line for an operator: the last line was cut.
+    pub fn torn_message(&self, path: &Path) -> Option<String> {
+        self.torn.as_ref().map(|t| {
+            format!(
+                "{}:{}: the journal's last line was cut (the run stopped while writing it, {} bytes): it is left out",
+                path.display(),
+                t.line,
+                t.bytes
+            )
+        })
+    }
+}
+
+/// A run id names a directory under `<data dir>/runs`: letters, digits,
+/// `-`, `_` and `.`, not starting with a dot (no `..`, no `/`).
+pub fn check_run_id(id: &str) -> Result<(), String> {
+    let ok = !id.is_empty()
+        && id.len() <= 200
+        && !id.starts_with('.')
+        && id
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
+    if ok {
+        Ok(())
+    } else {
+        Err(format!(
+            "{:?} is not a run id (letters, digits, '-', '_' and '.'; see <data dir>/runs)",
+            crate::sanitize::sanitize(id)
+        ))
+    }
 }
 
 impl Journal {
@@ -53,28 +112,42 @@ impl Journal {
             file: Some(file),
             seq: 0,
             events: vec![],
+            repaired: None,
         })
     }
 
-    /// Open an existing journal to continue it (`--resume`).
+    /// Open an existing journal to continue it (`--resume`). A torn last
+    /// line (the process died mid-write, with or without its newline) is cut
+    /// back to the last whole event before anything is appended, so it never
+    /// ends up in the middle of the file; [`Journal::repaired`] says so.
     pub fn reopen(dir: &Path) -> std::io::Result<Journal> {
         let path = dir.join("journal.jsonl");
-        // Cut a torn last line (the process died mid-write) before appending.
-        let bytes = std::fs::read(&path)?;
-        let keep = bytes.iter().rposition(|b| *b == b'\n').map_or(0, |i| i + 1);
-        if keep < bytes.len() {
+        let loaded = load(&path)?;
+        let mut repaired = None;
+        if let Some(t) = &loaded.torn {
             OpenOptions::new()
                 .write(true)
                 .open(&path)?
-                .set_len(keep as u64)?;
+                .set_len(t.keep)?;
+            repaired = Some(format!(
+                "{}:{}: the journal's last line was cut (the run stopped while writing it): removed its {} bytes before continuing",
+                path.display(),
+                t.line,
+                t.bytes
+            ));
         }
-        let events = read(&path)?;
-        let file = OpenOptions::new().append(true).open(&path)?;
+        let mut file = OpenOptions::new().append(true).open(&path)?;
+        if loaded.unterminated {
+            file.write_all(b"\n")?;
+            file.sync_data()?;
+        }
+        let events = loaded.events;
         Ok(Journal {
             seq: events.last().map(|e| e.seq).unwrap_or(0),
             path,
             file: Some(file),
             events,
+            repaired,
         })
     }
 
@@ -85,6 +158,7 @@ impl Journal {
             file: None,
             seq: 0,
             events: vec![],
+            repaired: None,
         }
     }
 
@@ -130,28 +204,101 @@ impl Journal {
 }
 
 /// Read a journal. A torn last line (the process died mid-write) is skipped;
-/// a bad line elsewhere is an error naming it.
+/// a bad line elsewhere is an error naming it. See [`load`].
 pub fn read(path: &Path) -> std::io::Result<Vec<Event>> {
-    let f = File::open(path)?;
-    let lines: Vec<String> = BufReader::new(f).lines().collect::<Result<_, _>>()?;
-    let mut out = Vec::with_capacity(lines.len());
-    let n = lines.len();
-    for (i, l) in lines.iter().enumerate() {
-        if l.trim().is_empty() {
+    load(path).map(|l| l.events)
+}
+
+/// The bytes of a journal: a regular file (never a FIFO or device, which
+/// could block or never end) of at most [`MAX_JOURNAL_BYTES`]. Bytes, not
+/// text: a torn last line may end in the middle of a UTF-8 character.
+fn read_bytes(path: &Path) -> std::io::Result<Vec<u8>> {
+    use std::os::unix::fs::OpenOptionsExt;
+    let bad = |m: String| std::io::Error::new(std::io::ErrorKind::InvalidData, m);
+    let meta = std::fs::metadata(path)?;
+    if !meta.file_type().is_file() {
+        return Err(bad(format!(
+            "{}: not a regular file; refusing to read it",
+            path.display()
+        )));
+    }
+    let file = OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK)
+        .open(path)?;
+    if !file.metadata()?.file_type().is_file() {
+        return Err(bad(format!(
+            "{}: not a regular file; refusing to read it",
+            path.display()
+        )));
+    }
+    let mut bytes = Vec::with_capacity(meta.len().min(MAX_JOURNAL_BYTES) as usize);
+    file.take(MAX_JOURNAL_BYTES + 1).read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > MAX_JOURNAL_BYTES {
+        return Err(bad(format!(
+            "{}: over the {MAX_JOURNAL_BYTES}-byte limit for a journal",
+            path.display()
+        )));
+    }
+    Ok(bytes)
+}
+
+/// Read a journal and say whether its last line was torn. Blank lines are
+/// skipped; a line that is not an event is an error naming file and line,
+/// unless it is the last one (then it is [`Loaded::torn`]).
+pub fn load(path: &Path) -> std::io::Result<Loaded> {
+    let bytes = read_bytes(path)?;
+    let mut events = vec![];
+    let mut keep = 0usize;
+    let mut unterminated = false;
+    let mut pos = 0usize;
+    let mut n = 0usize;
+    while pos < bytes.len() {
+        n += 1;
+        let end = bytes[pos..]
+            .iter()
+            .position(|b| *b == b'\n')
+            .map_or(bytes.len(), |i| pos + i);
+        let next = (end + 1).min(bytes.len());
+        let raw = &bytes[pos..end];
+        pos = next;
+        if raw.iter().all(|b| b.is_ascii_whitespace()) {
             continue;
         }
-        match serde_json::from_str::<Event>(l) {
-            Ok(e) => out.push(e),
-            Err(_) if i + 1 == n => break,
+        let parsed = std::str::from_utf8(raw)
+            .map_err(|_| "not UTF-8 text".to_string())
+            .and_then(|t| serde_json::from_str::<Event>(t).map_err(|e| e.to_string()));
+        match parsed {
+            Ok(e) => {
+                events.push(e);
+                keep = next;
+                unterminated = end == bytes.len();
+            }
             Err(e) => {
+                let rest_blank = bytes[next..].iter().all(|b| b.is_ascii_whitespace());
+                if rest_blank {
+                    return Ok(Loaded {
+                        events,
+                        torn: Some(TornLine {
+                            line: n,
+                            keep: keep as u64,
+                            bytes: (bytes.len() - keep) as u64,
+                        }),
+                        unterminated,
+                    });
+                }
                 return Err(std::io::Error::new(
                     std::io::ErrorKind::InvalidData,
-                    format!("{}:{}: {e}", path.display(), i + 1),
+                    format!("{}:{n}: {e}", path.display()),
                 ));
             }
         }
     }
-    Ok(out)
+    Ok(Loaded {
+        events,
+        torn: None,
+        unterminated,
+    })
 }
 
 /// A new run id: `<runbook>-<UTC yyyymmddThhmmss>-<4 hex>`.

@@ -6,6 +6,8 @@
 //! Nothing here talks to AWS or draws: actions are described as
 //! [`engine::PlannedCall`]s that a backend performs.
 
+pub mod approvals;
+pub mod commands;
 pub mod cond;
 pub mod drive;
 pub mod engine;
@@ -573,7 +575,10 @@ pub fn runbook_files(dir: &Path) -> Vec<PathBuf> {
     out
 }
 
+/// Read and parse one runbook file. Only a regular file under the size cap is
+/// read (a link to `/dev/zero` or a FIFO is refused at once, never opened for
+/// a blocking read); the error names the file.
 pub fn load_file(path: &Path) -> Result<Runbook, String> {
-    let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let text = crate::files::read_text(path).map_err(|e| e.to_string())?;
     parse(&text, &path.display().to_string()).map_err(|e| e.to_string())
 }

@@ -2,8 +2,9 @@
 //!
 //! The Markdown is read with pulldown-cmark (front matter as a `+++` metadata
 //! block, steps as `##` headings with `{#id}` attributes, blocks as fenced code
-//! with an `action`/`verify`/`checkpoint` info string); block bodies and the
-//! front matter are TOML.
+//! with an `action`/`verify`/`checkpoint`/`note` info string); block bodies and the
+//! front matter are TOML. Any other info string is an error (a typo such as
+//! `checkpiont` must not turn a checkpoint into a read step).
 
 use std::collections::BTreeSet;
 use std::fmt;
@@ -111,8 +112,74 @@ fn toml_err(ctx: &Ctx, e: &toml::de::Error, body: &str, first_line: usize) -> Pa
     ctx.err(first_line + rel - 1, key.as_deref(), msg)
 }
 
-/// Parse one runbook. `file` names it in errors.
+/// The info strings a fenced block may have.
+pub const BLOCK_TYPES: &[&str] = &["action", "verify", "checkpoint", "note"];
+
+/// Edit distance with adjacent transpositions (optimal string alignment).
+fn osa_distance(a: &str, b: &str) -> usize {
+    let a: Vec<char> = a.chars().collect();
+    let b: Vec<char> = b.chars().collect();
+    let mut d = vec![vec![0usize; b.len() + 1]; a.len() + 1];
+    for (i, row) in d.iter_mut().enumerate() {
+        row[0] = i;
+    }
+    for (j, cell) in d[0].iter_mut().enumerate() {
+        *cell = j;
+    }
+    for i in 1..=a.len() {
+        for j in 1..=b.len() {
+            let cost = usize::from(a[i - 1] != b[j - 1]);
+            let mut v = (d[i - 1][j] + 1)
+                .min(d[i][j - 1] + 1)
+                .min(d[i - 1][j - 1] + cost);
+            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
+                v = v.min(d[i - 2][j - 2] + 1);
+            }
+            d[i][j] = v;
+        }
+    }
+    d[a.len()][b.len()]
+}
+
+/// The block type `lang` was probably meant to be, if it is a near miss.
+fn did_you_mean(lang: &str) -> Option<&'static str> {
+    let l = lang.to_lowercase();
+    // Long tags from untrusted files: no quadratic work on them.
+    if l.chars().count() > 24 {
+        return None;
+    }
+    BLOCK_TYPES
+        .iter()
+        .map(|t| (osa_distance(&l, t), *t))
+        .filter(|(d, _)| *d <= 2)
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, t)| t)
+}
+
+/// The error for a fenced block whose info string is not a block type.
+fn unknown_block(ctx: &Ctx, line: usize, lang: &str) -> ParseError {
+    let hint = match did_you_mean(lang) {
+        Some(t) => format!(" — did you mean {t}?"),
+        None => String::new(),
+    };
+    let what = if lang.is_empty() {
+        "a fenced block without a type".to_string()
+    } else {
+        format!("unknown block type {lang:?}")
+    };
+    ctx.err(
+        line,
+        None,
+        format!(
+            "{what}: a fenced block is `action`, `verify`, `checkpoint` or `note` (text shown as is){hint}"
+        ),
+    )
+}
+
+/// Parse one runbook. `file` names it in errors. A leading UTF-8 BOM is
+/// ignored (editors on Windows write one).
 pub fn parse(text: &str, file: &str) -> Result<Runbook, ParseError> {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let ctx = Ctx { file };
     let lines = Lines::new(text);
     if !text.starts_with("+++") {
@@ -205,28 +272,33 @@ pub fn parse(text: &str, file: &str) -> Result<Runbook, ParseError> {
                 }
             }
             Event::Start(Tag::CodeBlock(CodeBlockKind::Fenced(info))) => {
+                // The first word; `checkpoint{.x}`-style attributes are not a type.
                 let lang = info.split_whitespace().next().unwrap_or("").to_string();
                 code = Some((lang, lines.line(r.start) + 1, r.start));
                 code_text.clear();
             }
             Event::End(TagEnd::CodeBlock) => {
-                if let Some((lang, line, start)) = code.take()
-                    && matches!(lang.as_str(), "action" | "verify" | "checkpoint")
-                {
-                    match raws.last_mut() {
-                        Some(raw) => raw.blocks.push((
-                            lang,
-                            std::mem::take(&mut code_text),
-                            line,
-                            start..r.end,
-                        )),
-                        None => {
-                            return Err(ctx.err(
-                                line - 1,
-                                None,
-                                format!("a `{lang}` block before the first `## step` heading"),
-                            ));
-                        }
+                let Some((lang, line, start)) = code.take() else {
+                    continue;
+                };
+                if lang == "note" {
+                    // Text shown as is: part of the step's prose.
+                    continue;
+                }
+                if !matches!(lang.as_str(), "action" | "verify" | "checkpoint") {
+                    return Err(unknown_block(&ctx, line - 1, &lang));
+                }
+                match raws.last_mut() {
+                    Some(raw) => {
+                        raw.blocks
+                            .push((lang, std::mem::take(&mut code_text), line, start..r.end))
+                    }
+                    None => {
+                        return Err(ctx.err(
+                            line - 1,
+                            None,
+                            format!("a `{lang}` block before the first `## step` heading"),
+                        ));
                     }
                 }
             }
@@ -248,6 +320,8 @@ pub fn parse(text: &str, file: &str) -> Result<Runbook, ParseError> {
 
     let mut steps = Vec::with_capacity(raws.len());
     let mut seen = BTreeSet::new();
+    // Block strings that use `${…}`, with their lines (checked once all steps are known).
+    let mut var_strings: Vec<(String, usize)> = vec![];
     for raw in raws {
         if raw.blocks.len() > 1 {
             return Err(ctx.err(
@@ -279,10 +353,9 @@ pub fn parse(text: &str, file: &str) -> Result<Runbook, ParseError> {
                     body.push_str("\n\n");
                     body.push_str(after);
                 }
-                (
-                    parse_block(&ctx, &lang, &code, line)?,
-                    body.trim().to_string(),
-                )
+                let block = parse_block(&ctx, &lang, &code, line)?;
+                block_var_strings(&code, line, &mut var_strings);
+                (block, body.trim().to_string())
             }
         };
         steps.push(Step {
@@ -299,8 +372,50 @@ pub fn parse(text: &str, file: &str) -> Result<Runbook, ParseError> {
         steps,
         origin: file.to_string(),
     };
-    validate(&ctx, &rb, &meta_text, meta_line)?;
+    validate(&ctx, &rb, &meta_text, meta_line, text, &var_strings)?;
     Ok(rb)
+}
+
+/// Every string value of a block's TOML that holds `${`, with the file line
+/// it is on (the first line of the block that contains it, else the block's).
+fn block_var_strings(body: &str, first_line: usize, out: &mut Vec<(String, usize)>) {
+    fn walk(v: &toml::Value, found: &mut Vec<String>) {
+        match v {
+            toml::Value::String(s) if s.contains("${") => found.push(s.clone()),
+            toml::Value::Array(a) => a.iter().for_each(|x| walk(x, found)),
+            toml::Value::Table(t) => t.values().for_each(|x| walk(x, found)),
+            _ => {}
+        }
+    }
+    let Ok(table) = toml::from_str::<toml::Table>(body) else {
+        return;
+    };
+    let mut found = vec![];
+    for v in table.values() {
+        walk(v, &mut found);
+    }
+    for s in found {
+        let probe: String = s[s.find("${").unwrap_or(0)..].chars().take(24).collect();
+        let probe = probe.lines().next().unwrap_or("").to_string();
+        let line = body
+            .lines()
+            .position(|l| !probe.is_empty() && l.contains(&probe))
+            .map_or(first_line, |p| first_line + p);
+        out.push((s, line));
+    }
+}
+
+/// The 1-based line of the first line of `text` at or after `from` that contains `needle`.
+fn line_containing(text: &str, from: usize, needle: &str) -> Option<usize> {
+    let probe = needle.lines().next().unwrap_or("");
+    if probe.is_empty() {
+        return None;
+    }
+    text.lines()
+        .enumerate()
+        .skip(from.saturating_sub(1))
+        .find(|(_, l)| l.contains(probe))
+        .map(|(i, _)| i + 1)
 }
 
 /// GitHub-style heading slug.
@@ -487,6 +602,61 @@ fn check_action(
         Op::SustainRelease => need("step", a.step.is_some())?,
         Op::ForceNewDeployment | Op::StopDeployment => {}
     }
+    // Counts written as literals: a number ≥ 0 (`${…}` is checked when the run binds it).
+    for (key, v) in [
+        ("desired", &a.desired),
+        ("min", &a.min),
+        ("max", &a.max),
+        ("max_at_least", &a.max_at_least),
+    ] {
+        let Some(v) = v else { continue };
+        let n = match v {
+            toml::Value::Integer(n) => Some(*n),
+            toml::Value::String(s) if s.contains("${") => continue,
+            toml::Value::String(s) => s.trim().parse::<i64>().ok(),
+            _ => None,
+        };
+        match n {
+            Some(n) if n < 0 => {
+                return Err(ctx.err(
+                    at(Some(key)),
+                    Some(key),
+                    format!("{n} is negative: a task count is 0 or more"),
+                ));
+            }
+            Some(n) if n > i64::from(i32::MAX) => {
+                return Err(ctx.err(
+                    at(Some(key)),
+                    Some(key),
+                    format!("{n} is too large for a task count"),
+                ));
+            }
+            Some(_) => {}
+            None => {
+                return Err(ctx.err(
+                    at(Some(key)),
+                    Some(key),
+                    format!("{v} is not a task count (a number, or \"${{param.…}}\")"),
+                ));
+            }
+        }
+    }
+    if let Some(toml::Value::Integer(n)) = &a.select
+        && *n < 0
+    {
+        return Err(ctx.err(
+            at(Some("select")),
+            Some("select"),
+            format!("{n} is negative: all, one or a count of 0 or more"),
+        ));
+    }
+    if a.op == Op::StopTasks && a.sustain.is_some() && a.az.is_none() {
+        return Err(ctx.err(
+            at(Some("sustain")),
+            Some("sustain"),
+            "`sustain` keeps an AZ impaired: it needs `az`",
+        ));
+    }
     for k in ["sustain", "sweep_interval"] {
         let v = if k == "sustain" {
             &a.sustain
@@ -499,7 +669,14 @@ fn check_action(
 }
 
 /// Cross-references: step ids, markers, params, saves.
-fn validate(ctx: &Ctx, rb: &Runbook, meta_text: &str, meta_line: usize) -> Result<(), ParseError> {
+fn validate(
+    ctx: &Ctx,
+    rb: &Runbook,
+    meta_text: &str,
+    meta_line: usize,
+    text: &str,
+    var_strings: &[(String, usize)],
+) -> Result<(), ParseError> {
     let meta_at = |key: &str| {
         key_line(meta_text, key)
             .map(|l| meta_line + l)
@@ -520,6 +697,44 @@ fn validate(ctx: &Ctx, rb: &Runbook, meta_text: &str, meta_line: usize) -> Resul
     }
     if rb.steps.is_empty() {
         return Err(ctx.err(0, None, "no steps: add `## Step title {#id}` sections"));
+    }
+    // Mutating steps are armed by a phrase the operator types: it must exist.
+    let mutating: Vec<&str> = rb
+        .steps
+        .iter()
+        .filter(|s| matches!(&s.block, Block::Action(a) if a.op.mutates()))
+        .map(|s| s.id.as_str())
+        .collect();
+    let arm = rb.meta.safety.arm_phrase.as_deref().unwrap_or("");
+    if !mutating.is_empty() && arm.trim().is_empty() {
+        let line = if rb.meta.safety.arm_phrase.is_some() {
+            meta_at("arm_phrase")
+        } else {
+            key_line(meta_text, "safety").map_or(meta_line, |l| meta_line + l)
+        };
+        return Err(ctx.err(
+            line,
+            Some("safety.arm_phrase"),
+            format!(
+                "{} (step{} {}): set a phrase the operator types to arm them, e.g. arm_phrase = \"${{param.service}}\"",
+                if rb.meta.safety.arm_phrase.is_none() {
+                    "missing, and this runbook has mutating steps"
+                } else {
+                    "is blank, and this runbook has mutating steps"
+                },
+                if mutating.len() == 1 { "" } else { "s" },
+                mutating.join(", ")
+            ),
+        ));
+    }
+    if let Some(f) = rb.meta.safety.max_scale_factor
+        && (f.is_nan() || f < 0.0)
+    {
+        return Err(ctx.err(
+            meta_at("max_scale_factor"),
+            Some("safety.max_scale_factor"),
+            format!("{f} is not a factor: use a number of 0 or more, e.g. 3"),
+        ));
     }
     let ids: BTreeSet<&str> = rb.steps.iter().map(|s| s.id.as_str()).collect();
     let step_ref = |line: usize, key: &str, id: &str| {
@@ -641,6 +856,13 @@ fn validate(ctx: &Ctx, rb: &Runbook, meta_text: &str, meta_line: usize) -> Resul
         })
         .collect();
     let check_refs = |text: &str, line: usize| -> Result<(), ParseError> {
+        if let Some(at) = vars::unclosed(text) {
+            return Err(ctx.err(
+                line,
+                None,
+                format!("unclosed `${{` in {at:?}: end the variable with `}}`"),
+            ));
+        }
         for r in vars::references(text) {
             let mut parts = r.splitn(3, '.');
             let root = parts.next().unwrap_or("");
@@ -664,15 +886,22 @@ fn validate(ctx: &Ctx, rb: &Runbook, meta_text: &str, meta_line: usize) -> Resul
         }
         Ok(())
     };
-    check_refs(meta_text, meta_line)?;
+    // Line by line, so that an error names the line it is on.
+    for (n, l) in meta_text.lines().enumerate() {
+        check_refs(l, meta_line + n)?;
+    }
+    for l in rb.intro.lines() {
+        check_refs(l, line_containing(text, meta_line, l).unwrap_or(0))?;
+    }
     for s in &rb.steps {
         check_refs(&s.title, s.line)?;
-        check_refs(&s.body, s.line)?;
+        for (n, l) in s.body.lines().enumerate() {
+            let line = line_containing(text, s.line, l).unwrap_or(s.line + n);
+            check_refs(l, line)?;
+        }
     }
-    // Block bodies: re-serialise to find references (their line is the step's).
-    for s in &rb.steps {
-        let dbg = format!("{:?}", s.block);
-        check_refs(&dbg, s.line)?;
+    for (v, line) in var_strings {
+        check_refs(v, *line)?;
     }
     Ok(())
 }

@@ -8,8 +8,35 @@ use serde_json::Value;
 use super::Runbook;
 use super::engine::fmt_dur;
 use super::journal::Event;
-fn sanitize_line(s: &str) -> String {
-    crate::sanitize::sanitize(s).into_owned()
+
+/// Untrusted text (a runbook, the journal, AWS) for one Markdown line: line
+/// breaks become " / " (a value must not start a heading or a list of its
+/// own), then escape sequences and control characters go.
+fn text(s: &str) -> String {
+    let one_line = s.replace("\r\n", " / ").replace(['\n', '\r'], " / ");
+    crate::sanitize::sanitize(&one_line).into_owned()
+}
+
+/// [`text`] for a table cell: a `|` would end the cell.
+fn cell(s: &str) -> String {
+    text(s).replace('|', "\\|")
+}
+
+/// [`text`] as an inline code span, fenced with more backticks than it holds.
+fn code(s: &str) -> String {
+    let t = text(s);
+    let mut longest = 0;
+    let mut run = 0;
+    for c in t.chars() {
+        run = if c == '`' { run + 1 } else { 0 };
+        longest = longest.max(run);
+    }
+    let fence = "`".repeat(longest + 1);
+    if longest == 0 {
+        format!("{fence}{t}{fence}")
+    } else {
+        format!("{fence} {t} {fence}")
+    }
 }
 
 fn s(v: &Value) -> String {
@@ -122,27 +149,32 @@ pub fn describe(e: &Event) -> Option<String> {
 }
 
 pub fn render(rb: &Runbook, events: &[Event]) -> String {
+    render_with(rb, events, &[])
+}
+
+/// [`render`], with lines about the journal itself (a torn last line).
+pub fn render_with(rb: &Runbook, events: &[Event], journal_notes: &[String]) -> String {
     let mut out = String::new();
     let t0 = events.first().map(|e| e.ts).unwrap_or(0);
     let start = events.iter().find(|e| e.kind == "run_start");
     let end = events.iter().rev().find(|e| e.kind == "run_end");
-    let _ = writeln!(out, "# Drill report: {}\n", rb.meta.title);
+    let _ = writeln!(out, "# Drill report: {}\n", text(&rb.meta.title));
     if let Some(st) = start {
         let _ = writeln!(
             out,
-            "- Runbook: `{}` v{} ({})",
-            rb.meta.id,
+            "- Runbook: {} v{} ({})",
+            code(&rb.meta.id),
             rb.meta.version,
             rb.meta.kind.as_str()
         );
         let _ = writeln!(
             out,
             "- Started: {} (source clock {}), operator {}",
-            st.wall,
+            text(&st.wall),
             st.ts,
-            st.operator.as_deref().unwrap_or("?")
+            text(st.operator.as_deref().unwrap_or("?"))
         );
-        let _ = writeln!(out, "- Source: {}", s(&st.detail["source"]));
+        let _ = writeln!(out, "- Source: {}", text(&s(&st.detail["source"])));
         let _ = writeln!(
             out,
             "- Mode: {}",
@@ -153,9 +185,15 @@ pub fn render(rb: &Runbook, events: &[Event]) -> String {
             }
         );
         if let Some(p) = st.detail["params"].as_object() {
-            let ps: Vec<String> = p.iter().map(|(k, v)| format!("{k}={}", s(v))).collect();
+            let ps: Vec<String> = p
+                .iter()
+                .map(|(k, v)| format!("{}={}", text(k), text(&s(v))))
+                .collect();
             let _ = writeln!(out, "- Parameters: {}", ps.join(", "));
         }
+    }
+    for n in journal_notes {
+        let _ = writeln!(out, "- Journal: {}", text(n));
     }
     let _ = writeln!(out);
     let _ = writeln!(out, "## Result\n");
@@ -165,9 +203,9 @@ pub fn render(rb: &Runbook, events: &[Event]) -> String {
             let _ = writeln!(
                 out,
                 "- Outcome: **{}**{}",
-                s(&d["outcome"]),
+                text(&s(&d["outcome"])),
                 match d["reason"].as_str() {
-                    Some(r) => format!(" — {}", sanitize_line(r)),
+                    Some(r) => format!(" — {}", text(r)),
                     None => String::new(),
                 }
             );
@@ -209,13 +247,12 @@ pub fn render(rb: &Runbook, events: &[Event]) -> String {
     let _ = writeln!(out, "|---|---|---|");
     for e in events {
         if let Some(line) = describe(e) {
-            let line = sanitize_line(&line).replace('|', "\\|");
             let _ = writeln!(
                 out,
                 "| {} | {} | {} |",
                 rel(e.ts, t0),
-                e.step.as_deref().unwrap_or(""),
-                line
+                cell(e.step.as_deref().unwrap_or("")),
+                cell(&line)
             );
         }
     }
@@ -227,11 +264,11 @@ pub fn render(rb: &Runbook, events: &[Event]) -> String {
     for n in notes {
         let _ = writeln!(
             out,
-            "- {} `{}` {}: {}",
+            "- {} {} {}: {}",
             rel(n.ts, t0),
-            n.step.as_deref().unwrap_or("-"),
-            n.operator.as_deref().unwrap_or(""),
-            sanitize_line(n.detail["text"].as_str().unwrap_or("")).replace('\n', " / ")
+            code(n.step.as_deref().unwrap_or("-")),
+            text(n.operator.as_deref().unwrap_or("")),
+            text(n.detail["text"].as_str().unwrap_or(""))
         );
     }
     let stops: Vec<&Event> = events
@@ -245,16 +282,16 @@ pub fn render(rb: &Runbook, events: &[Event]) -> String {
     for st in stops {
         let _ = writeln!(
             out,
-            "- {} alarm `{}` {}{} → {}",
+            "- {} alarm {} {}{} → {}",
             rel(st.ts, t0),
-            s(&st.detail["alarm"]),
-            s(&st.detail["state"]),
+            code(&s(&st.detail["alarm"])),
+            text(&s(&st.detail["state"])),
             if st.detail["from_history"] == true {
                 " (seen in alarm history)"
             } else {
                 ""
             },
-            s(&st.detail["action"])
+            text(&s(&st.detail["action"]))
         );
     }
     let _ = writeln!(out, "\n## Follow-ups\n");
@@ -262,15 +299,15 @@ pub fn render(rb: &Runbook, events: &[Event]) -> String {
     for e in events {
         match e.kind.as_str() {
             "timeout" => follow.push(format!(
-                "Step `{}` timed out: find out why it did not converge.",
-                e.step.as_deref().unwrap_or("?")
+                "Step {} timed out: find out why it did not converge.",
+                code(e.step.as_deref().unwrap_or("?"))
             )),
             "error" => follow.push(format!(
-                "Step `{}` failed: {}",
-                e.step.as_deref().unwrap_or("?"),
-                sanitize_line(&s(&e.detail["error"]))
+                "Step {} failed: {}",
+                code(e.step.as_deref().unwrap_or("?")),
+                text(&s(&e.detail["error"]))
             )),
-            "warning" => follow.push(sanitize_line(&s(&e.detail["message"]))),
+            "warning" => follow.push(text(&s(&e.detail["message"]))),
             _ => {}
         }
     }

@@ -1008,3 +1008,920 @@ fn unconfirmed_cleanup_steps_are_skipped_not_looped() {
         .collect();
     assert!(skipped.contains(&"restore"), "{skipped:?}");
 }
+
+// ------------------------------------------------------------ issue 11
+
+fn az_answers(approved_by: &str) -> Answers {
+    Answers::parse(
+        &format!(
+            "arm_phrase = \"IMPAIR us-east-1a\"\n[steps.go]\nchoice = \"continue\"\nnote = \"go\"\napproved_by = {approved_by}\n[steps.inject]\nconfirm = true\n[steps.observe]\nchoice = \"continue\"\nnote = \"ok\"\n[steps.debrief]\nchoice = \"end\"\nnote = \"done\"\n"
+        ),
+        "a.toml",
+    )
+    .unwrap()
+}
+
+const AZ_PARAMS: &[(&str, &str)] = &[
+    ("cluster", "prod"),
+    ("service", "api"),
+    ("az", "us-east-1a"),
+    ("duration", "3m"),
+];
+
+#[test]
+fn duplicate_approvers_in_answers_do_not_pass_the_checkpoint() {
+    for dup in [
+        "[\"alice\", \"alice\"]",
+        "[\"alice\", \" Alice \"]",
+        "[\"Bob\", \"BOB\"]",
+    ] {
+        let r = run(
+            runbook("gameday-az-outage"),
+            sim_at("steady", 60_000),
+            AZ_PARAMS,
+            true,
+            &az_answers(dup),
+            false,
+        );
+        assert_eq!(r.summary.outcome, Outcome::Aborted, "{dup}");
+        let reason = r.summary.reason.clone().unwrap();
+        assert!(reason.contains("listed twice"), "{dup}: {reason}");
+        assert!(
+            kinds(&r.events, "checkpoint_response").is_empty(),
+            "{dup}: the checkpoint was not answered"
+        );
+        assert!(
+            kinds(&r.events, "api_call").is_empty(),
+            "{dup}: nothing was stopped"
+        );
+    }
+    // Two distinct people pass it.
+    let r = run(
+        runbook("gameday-az-outage"),
+        sim_at("steady", 60_000),
+        AZ_PARAMS,
+        true,
+        &az_answers("[\"alice\", \"bob\"]"),
+        false,
+    );
+    assert_eq!(
+        r.summary.outcome,
+        Outcome::Completed,
+        "{:?}",
+        r.summary.reason
+    );
+}
+
+/// Drive a runner with `--yes`-like answers until the checkpoint `step` is open.
+fn drive_to_checkpoint(r: &mut Runner, backend: &mut SimBackend, step: &str) -> i64 {
+    use super::drive::Backend;
+    use super::engine::Need;
+    for _ in 0..10_000 {
+        let snap = backend.snapshot();
+        let now = backend.now();
+        match r.poll(now, &snap) {
+            Need::Wait { until } => backend.advance_to(until),
+            Need::Call(call) => {
+                let res = backend.call(&call);
+                r.call_done(backend.now(), res);
+            }
+            Need::Arm { phrase } => r.arm(now, &phrase, true).unwrap(),
+            Need::Confirm { .. } => r.confirm(now, true, true),
+            Need::Checkpoint(a) if a.step == step => return now,
+            Need::Checkpoint(a) => r.answer(now, &a.choices[0], "ok", &[], true).unwrap(),
+            Need::Finished(s) => panic!("finished before {step}: {s:?}"),
+        }
+    }
+    panic!("never reached {step}")
+}
+
+#[test]
+fn duplicate_approvers_in_the_console_field_are_refused() {
+    use crate::ui::runbooks::{AnswerForm, ConsoleRun, Modal, RunbookUi, Screen};
+    use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+    let rb = runbook("gameday-az-outage");
+    let given = AZ_PARAMS
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    let p = bind_params(&rb, &given).unwrap();
+    let mut r = Runner::new(rb, p, cfg(true), "console".into()).unwrap();
+    let mut backend = SimBackend::new(sim_at("steady", 60_000));
+    let now = drive_to_checkpoint(&mut r, &mut backend, "go");
+    let snap = {
+        use super::drive::Backend;
+        backend.snapshot()
+    };
+    let super::engine::Need::Checkpoint(ask) = r.poll(now, &snap) else {
+        panic!("the go checkpoint is open")
+    };
+    assert_eq!(ask.approvers, 2);
+    let mut ui = RunbookUi::default();
+    let submit = |ui: &mut RunbookUi, field: &str| -> Option<String> {
+        let Screen::Run(run) = &mut ui.screen else {
+            panic!("a run is shown")
+        };
+        run.modal = Modal::Answer(Box::new(AnswerForm {
+            ask: ask.clone(),
+            choice: 0,
+            note: ratatui_textarea::TextArea::new(vec!["go".to_string()]),
+            approvers: field.to_string(),
+            on_approvers: false,
+            error: None,
+        }));
+        let key = KeyEvent::new(KeyCode::Char('s'), KeyModifiers::CONTROL);
+        ui.on_key(key, now, ("", ""));
+        let Screen::Run(run) = &ui.screen else {
+            panic!("still a run")
+        };
+        match &run.modal {
+            Modal::Answer(a) => Some(a.error.clone().unwrap_or_default()),
+            _ => None,
+        }
+    };
+    ui.screen = Screen::Run(Box::new(ConsoleRun {
+        runner: r,
+        modal: Modal::None,
+        in_flight: None,
+        next_id: 0,
+        dismissed: None,
+        step_cursor: 0,
+        abort_armed: false,
+    }));
+    for field in ["alice,alice", "alice, Alice", "alice ,  ALICE  ,"] {
+        let err = submit(&mut ui, field).expect("the dialog stays open");
+        assert!(err.contains("listed twice"), "{field}: {err}");
+    }
+    let Screen::Run(run) = &ui.screen else {
+        panic!()
+    };
+    assert!(
+        kinds(&run.runner.journal.events, "checkpoint_response").is_empty(),
+        "not answered"
+    );
+    // One name is one approval: still short of two.
+    let err = submit(&mut ui, "alice").expect("still open");
+    assert!(err.contains("got 1"), "{err}");
+    assert_eq!(submit(&mut ui, "alice, bob"), None, "answered");
+    let Screen::Run(run) = &ui.screen else {
+        panic!()
+    };
+    let resp = kinds(&run.runner.journal.events, "checkpoint_response");
+    assert_eq!(resp.len(), 1);
+    assert_eq!(
+        resp[0].detail["approved_by"],
+        serde_json::json!(["alice", "bob"])
+    );
+}
+
+#[test]
+fn unknown_fence_tags_are_errors_with_file_and_line() {
+    let cases: &[(&str, &str, &str)] = &[
+        (
+            "```verify",
+            "```verfiy",
+            "t.runbook.md:20: unknown block type \"verfiy\": a fenced block is `action`, `verify`, `checkpoint` or `note` (text shown as is) — did you mean verify?",
+        ),
+        (
+            "```action",
+            "```Action",
+            "t.runbook.md:14: unknown block type \"Action\"",
+        ),
+        (
+            "```verify",
+            "```bogus",
+            "t.runbook.md:20: unknown block type \"bogus\"",
+        ),
+        (
+            "```verify",
+            "```",
+            "t.runbook.md:20: a fenced block without a type",
+        ),
+        (
+            "## Two {#two}\n",
+            "## Two {#two}\n```sh\necho hi\n```\n",
+            "t.runbook.md:20: unknown block type \"sh\"",
+        ),
+        (
+            "+++\n\n## One",
+            "+++\n\n```text\nintro\n```\n\n## One",
+            "t.runbook.md:13: unknown block type \"text\"",
+        ),
+    ];
+    for (from, to, want) in cases {
+        let got = bad(from, to);
+        assert!(got.starts_with(want), "{to:?}: want {want:?}, got {got:?}");
+    }
+    assert!(!bad("```verify", "```bogus").contains("did you mean"));
+    // The issue's case: a checkpoint typo in the shipped GameDay is an error
+    // on the fence's line, not a read step that lets the run go on.
+    let text = embedded("gameday-az-outage.runbook.md");
+    let line = text.lines().position(|l| l == "```checkpoint").unwrap() + 1;
+    let e = parse(
+        &text.replacen("```checkpoint", "```checkpiont", 1),
+        "g.runbook.md",
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(
+        e.starts_with(&format!(
+            "g.runbook.md:{line}: unknown block type \"checkpiont\""
+        )),
+        "{e}"
+    );
+    assert!(e.ends_with("did you mean checkpoint?"), "{e}");
+    // `note` is text shown as is: part of the step's prose, not its block.
+    let rb = parse(
+        &GOOD.replacen(
+            "## Two {#two}\n",
+            "## Two {#two}\n```note\nrun `aws ecs describe-services`\n```\n",
+            1,
+        ),
+        "t",
+    )
+    .unwrap();
+    assert_eq!(rb.steps[1].kind(), "verify");
+    assert!(
+        rb.steps[1].body.contains("describe-services"),
+        "{}",
+        rb.steps[1].body
+    );
+}
+
+const SCALE: &str = r#"+++
+id = "s"
+title = "S"
+kind = "operational"
+[params.cluster]
+type = "string"
+required = true
+[params.service]
+type = "string"
+required = true
+[params.n]
+type = "int"
+required = true
+[safety]
+arm_phrase = "go"
++++
+
+## Scale {#scale}
+```action
+op = "ecs.scale"
+desired = "${param.n}"
+```
+"#;
+
+#[test]
+fn mutating_runbooks_need_an_arm_phrase() {
+    assert!(parse(SCALE, "s.runbook.md").is_ok());
+    let e = parse(&SCALE.replace("arm_phrase = \"go\"\n", ""), "s.runbook.md")
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.starts_with("s.runbook.md:14: `safety.arm_phrase`: missing, and this runbook has mutating steps (step scale)"),
+        "{e}"
+    );
+    let e = parse(
+        &SCALE.replace("[safety]\narm_phrase = \"go\"\n", ""),
+        "s.runbook.md",
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(e.contains("`safety.arm_phrase`: missing"), "{e}");
+    let e = parse(&SCALE.replace("\"go\"", "\"  \""), "s.runbook.md")
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.starts_with("s.runbook.md:15: `safety.arm_phrase`: is blank"),
+        "{e}"
+    );
+    // Read-only runbooks need none.
+    assert!(parse(GOOD, "t").unwrap().meta.safety.arm_phrase.is_none());
+    // A phrase that is empty once filled in refuses to arm.
+    let text = SCALE
+        .replace("arm_phrase = \"go\"", "arm_phrase = \"${param.p}\"")
+        .replace(
+            "[safety]",
+            "[params.p]\ntype = \"string\"\ndefault = \"\"\n[safety]",
+        );
+    let rb = parse(&text, "s").unwrap();
+    let r = run(
+        rb,
+        sim_at("steady", 60_000),
+        &[("cluster", "prod"), ("service", "api"), ("n", "7")],
+        true,
+        &Answers::default(),
+        true,
+    );
+    assert_eq!(r.summary.outcome, Outcome::Aborted);
+    assert!(
+        r.summary
+            .reason
+            .as_deref()
+            .unwrap()
+            .contains("arm phrase is empty"),
+        "{:?}",
+        r.summary.reason
+    );
+    assert!(kinds(&r.events, "api_call").is_empty(), "nothing changed");
+}
+
+#[test]
+fn negative_counts_and_factors_are_refused() {
+    let lit = |from: &str, to: &str| {
+        parse(&SCALE.replacen(from, to, 1), "s.runbook.md")
+            .map(|_| String::new())
+            .unwrap_or_else(|e| e.to_string())
+    };
+    let e = lit("desired = \"${param.n}\"", "desired = -1");
+    assert_eq!(
+        e,
+        "s.runbook.md:21: `desired`: -1 is negative: a task count is 0 or more"
+    );
+    let e = lit("desired = \"${param.n}\"", "desired = \"-2\"");
+    assert!(
+        e.starts_with("s.runbook.md:21: `desired`: -2 is negative"),
+        "{e}"
+    );
+    let e = lit("desired = \"${param.n}\"", "desired = \"many\"");
+    assert!(e.contains("is not a task count"), "{e}");
+    let e = lit(
+        "arm_phrase = \"go\"",
+        "arm_phrase = \"go\"\nmax_scale_factor = -3",
+    );
+    assert!(
+        e.starts_with("s.runbook.md:16: `safety.max_scale_factor`: -3 is not a factor"),
+        "{e}"
+    );
+    let e = lit(
+        "arm_phrase = \"go\"",
+        "arm_phrase = \"go\"\nmax_scale_factor = nan",
+    );
+    assert!(e.contains("is not a factor"), "{e}");
+    assert_eq!(
+        lit(
+            "arm_phrase = \"go\"",
+            "arm_phrase = \"go\"\nmax_scale_factor = 3"
+        ),
+        ""
+    );
+    let e = lit(
+        "op = \"ecs.scale\"\ndesired = \"${param.n}\"",
+        "op = \"autoscaling.set_capacity\"\nmin = -4",
+    );
+    assert!(e.contains("`min`: -4 is negative"), "{e}");
+    // From a parameter: refused when the parameters are bound.
+    let rb = parse(SCALE, "s").unwrap();
+    let given = |n: &str| {
+        [("cluster", "prod"), ("service", "api"), ("n", n)]
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    };
+    let e = bind_params(&rb, &given("-3")).unwrap_err();
+    assert_eq!(
+        e,
+        "--param n=-3: negative, and step scale uses it as `desired` (a task count is 0 or more)"
+    );
+    assert!(bind_params(&rb, &given("3")).is_ok());
+    // From an expression: refused when the step plans its call.
+    let rb = parse(&SCALE.replace("\"${param.n}\"", "\"-${param.n}\""), "s").unwrap();
+    let r = run(
+        rb,
+        sim_at("steady", 60_000),
+        &[("cluster", "prod"), ("service", "api"), ("n", "3")],
+        true,
+        &Answers::default(),
+        true,
+    );
+    assert_eq!(r.summary.outcome, Outcome::Failed);
+    let reason = r.summary.reason.clone().unwrap();
+    assert!(reason.contains("`desired` = -3 is negative"), "{reason}");
+    assert!(kinds(&r.events, "api_call").is_empty());
+    // Too large for ECS's 32-bit count: refused, not wrapped around.
+    let rb = parse(SCALE, "s").unwrap();
+    let r = run(
+        rb,
+        sim_at("steady", 60_000),
+        &[("cluster", "prod"), ("service", "api"), ("n", "4294967297")],
+        true,
+        &Answers::default(),
+        true,
+    );
+    assert_eq!(r.summary.outcome, Outcome::Failed);
+    assert!(
+        r.summary.reason.as_deref().unwrap().contains("too large"),
+        "{:?}",
+        r.summary.reason
+    );
+}
+
+#[test]
+fn a_sustain_needs_an_az() {
+    let text = SCALE.replace(
+        "op = \"ecs.scale\"\ndesired = \"${param.n}\"",
+        "op = \"ecs.stop_tasks\"\nselect = \"all\"\nsustain = \"5m\"",
+    );
+    let e = parse(&text, "s.runbook.md").unwrap_err().to_string();
+    assert!(
+        e.starts_with("s.runbook.md:22: `sustain`: `sustain` keeps an AZ impaired: it needs `az`"),
+        "{e}"
+    );
+}
+
+#[test]
+fn an_unclosed_variable_is_one_line_naming_file_and_line() {
+    let e = parse(
+        &SCALE.replace("\"${param.n}\"", "\"${param.n\""),
+        "s.runbook.md",
+    )
+    .unwrap_err()
+    .to_string();
+    assert_eq!(
+        e,
+        "s.runbook.md:21: unclosed `${` in \"${param.n\": end the variable with `}`"
+    );
+    // In a prompt of a multi-line block, the line is the string's.
+    let e = bad(
+        "timeout = \"1m\"\n",
+        "timeout = \"1m\"\n[[all]]\nsource = \"ecs.service\"\nselect = \"runningCount\"\nop = \">=\"\nvalue = \"${save.s\"\n",
+    );
+    assert!(e.starts_with("t.runbook.md:30: unclosed"), "{e}");
+    // Front matter and prose, too.
+    let e = parse(
+        &SCALE.replace("arm_phrase = \"go\"", "arm_phrase = \"${param.service\""),
+        "s.runbook.md",
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(e.starts_with("s.runbook.md:15: unclosed"), "{e}");
+    let e = parse(
+        &SCALE.replace(
+            "## Scale {#scale}\n",
+            "## Scale {#scale}\nScale to ${param.n now.\n",
+        ),
+        "s.runbook.md",
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(e.starts_with("s.runbook.md:19: unclosed"), "{e}");
+    // No Rust struct in any of them.
+    for bad in ["Action {", "Some(", "String(\""] {
+        assert!(!e.contains(bad), "{e}");
+    }
+    // An unknown variable in a block names its line, not the step's.
+    let e = parse(
+        &SCALE.replace("\"${param.n}\"", "\"${param.m}\""),
+        "s.runbook.md",
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(
+        e.starts_with("s.runbook.md:21: unknown variable ${param.m}"),
+        "{e}"
+    );
+}
+
+#[test]
+fn a_bom_is_ignored() {
+    let rb = parse(&format!("\u{feff}{GOOD}"), "t").unwrap();
+    assert_eq!(rb.steps.len(), 2);
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("b.runbook.md");
+    std::fs::write(&p, format!("\u{feff}{GOOD}")).unwrap();
+    assert_eq!(load_file(&p).unwrap().meta.id, "t");
+}
+
+#[test]
+fn a_parameter_given_twice_is_refused() {
+    use super::engine::collect_params;
+    let kv = |k: &str, v: &str| (k.to_string(), v.to_string());
+    let e = collect_params(&[kv("target", "3"), kv("cluster", "prod"), kv("target", "30")])
+        .unwrap_err();
+    assert_eq!(
+        e,
+        "--param target is given twice (target=3 and target=30): pass it once"
+    );
+    assert!(collect_params(&[kv("target", "3"), kv("target", "3")]).is_err());
+    let m = collect_params(&[kv("a", "1"), kv("b", "2")]).unwrap();
+    assert_eq!(m.len(), 2);
+}
+
+#[test]
+fn unreadable_runbook_files_are_problems_not_hangs() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("good.runbook.md"), SCALE).unwrap();
+    std::os::unix::fs::symlink("/dev/zero", dir.path().join("zero.runbook.md")).unwrap();
+    let fifo = dir.path().join("fifo.runbook.md");
+    let c = std::ffi::CString::new(fifo.to_str().unwrap()).unwrap();
+    assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
+    std::fs::create_dir(dir.path().join("dir.runbook.md")).unwrap();
+    let t = std::time::Instant::now();
+    let lib = Library::load(&[dir.path().to_path_buf()]);
+    assert!(t.elapsed() < std::time::Duration::from_secs(5));
+    assert!(lib.get("s").is_some(), "the good one is listed");
+    let errs: Vec<&str> = lib.problems.iter().map(|p| p.error.as_str()).collect();
+    assert_eq!(errs.len(), 3, "{errs:?}");
+    assert!(
+        errs.iter()
+            .any(|e| e
+                .ends_with("fifo.runbook.md: not a regular file (a FIFO); refusing to read it")),
+        "{errs:?}"
+    );
+    assert!(
+        errs.iter().any(|e| e.ends_with(
+            "zero.runbook.md: not a regular file (a character device); refusing to read it"
+        )),
+        "{errs:?}"
+    );
+    assert!(
+        errs.iter()
+            .any(|e| e.contains("dir.runbook.md: not a regular file (a directory)")),
+        "{errs:?}"
+    );
+}
+
+// ------------------------------------------------------------ resume rebuilds
+
+/// Run the AZ GameDay to its end with a journal on disk; the journal path.
+fn az_run_on_disk(dir: &std::path::Path, id: &str) -> std::path::PathBuf {
+    let rb = runbook("gameday-az-outage");
+    let given = AZ_PARAMS
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    let p = bind_params(&rb, &given).unwrap();
+    let mut c = cfg(true);
+    c.data_dir = Some(dir.to_path_buf());
+    let mut r = Runner::new(rb, p, c, id.into()).unwrap();
+    let mut backend = SimBackend::new(sim_at("steady", 60_000));
+    let s = run_headless(
+        &mut r,
+        &mut backend,
+        &az_answers("[\"alice\", \"bob\"]"),
+        false,
+        &mut |_| {},
+    )
+    .unwrap();
+    assert_eq!(s.outcome, Outcome::Completed, "{:?}", s.reason);
+    dir.join("runs").join(id).join("journal.jsonl")
+}
+
+/// Keep the journal's lines up to and including the first that matches.
+fn cut_after(path: &std::path::Path, pred: impl Fn(&str) -> bool) {
+    let text = std::fs::read_to_string(path).unwrap();
+    let mut keep = vec![];
+    for l in text.lines() {
+        keep.push(l);
+        if pred(l) {
+            std::fs::write(path, keep.join("\n") + "\n").unwrap();
+            return;
+        }
+    }
+    panic!("no such line");
+}
+
+/// Resume `id` on a simulator that replays the journal; the summary, events
+/// and the simulator afterwards.
+fn resume_az(dir: &std::path::Path, id: &str) -> (Summary, Vec<Event>, SimBackend, Vec<String>) {
+    let mut c = cfg(true);
+    c.data_dir = Some(dir.to_path_buf());
+    let mut r = Runner::resume(runbook("gameday-az-outage"), c, id.into()).unwrap();
+    let mut backend = SimBackend::new(sim_at("steady", 0));
+    backend.replay(&r.journal.events.clone()).unwrap();
+    let notes = r.resume_notes.clone();
+    let s = run_headless(
+        &mut r,
+        &mut backend,
+        &az_answers("[\"alice\", \"bob\"]"),
+        false,
+        &mut |_| {},
+    )
+    .unwrap();
+    (s, r.journal.events.clone(), backend, notes)
+}
+
+fn spread(backend: &mut SimBackend) -> usize {
+    use super::drive::Backend;
+    let snap = backend.snapshot();
+    let svc = snap.service("prod/api").unwrap();
+    svc.running_tasks()
+        .filter_map(|t| t.availability_zone.clone())
+        .collect::<std::collections::BTreeSet<_>>()
+        .len()
+}
+
+fn release_calls_after_resume(events: &[Event]) -> usize {
+    let at = events.iter().position(|e| e.kind == "resume").unwrap();
+    events[at..]
+        .iter()
+        .filter(|e| {
+            e.kind == "api_call"
+                && e.detail["phase"] == "after"
+                && e.detail["ok"] == true
+                && e.detail["call"]["api"] == "ReleaseAz"
+        })
+        .count()
+}
+
+#[test]
+fn resume_after_the_stop_tasks_result_rebuilds_the_sustain_and_releases_the_az() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = az_run_on_disk(dir.path(), "az-1");
+    cut_after(&path, |l| {
+        l.contains("\"api\":\"StopTasks\"") && l.contains("\"phase\":\"after\"")
+    });
+    let (s, events, mut backend, notes) = resume_az(dir.path(), "az-1");
+    assert_eq!(s.outcome, Outcome::Completed, "{:?}", s.reason);
+    assert!(
+        notes
+            .iter()
+            .any(|n| n.contains("step inject had made its calls")),
+        "{notes:?}"
+    );
+    // The sustain is rebuilt from the journal (its sweeps go on) …
+    let rebuilt = kinds(&events, "sustain_start");
+    assert_eq!(rebuilt.len(), 1);
+    assert_eq!(rebuilt[0].detail["rebuilt"], true);
+    // … the inject call is not repeated, its marker is kept …
+    let stops = events
+        .iter()
+        .filter(|e| {
+            e.kind == "api_call"
+                && e.detail["phase"] == "after"
+                && e.detail["call"]["api"] == "StopTasks"
+                && e.detail["sweep"] != true
+        })
+        .count();
+    assert_eq!(stops, 1);
+    assert!(s.rto_seconds.is_some());
+    // … and release-az releases the AZ: the service spreads over 3 AZs again.
+    assert_eq!(release_calls_after_resume(&events), 1);
+    assert_eq!(spread(&mut backend), 3);
+    // The journal reads back whole, and a second read gives the same run.
+    let on_disk = journal::read(&path).unwrap();
+    assert_eq!(on_disk.len(), events.len());
+}
+
+#[test]
+fn resume_after_an_unfinished_release_releases_the_az() {
+    // Killed after release-az journaled the end of the sustain and before
+    // its ReleaseAz call: the impairment is still in force.
+    let dir = tempfile::tempdir().unwrap();
+    let path = az_run_on_disk(dir.path(), "az-2");
+    cut_after(&path, |l| {
+        l.contains("\"kind\":\"sustain_end\"") && l.contains("\"why\":\"released\"")
+    });
+    let (s, events, mut backend, notes) = resume_az(dir.path(), "az-2");
+    assert_eq!(s.outcome, Outcome::Completed, "{:?}", s.reason);
+    assert!(
+        notes.iter().any(|n| n.contains("ended without a release")),
+        "{notes:?}"
+    );
+    assert_eq!(release_calls_after_resume(&events), 1);
+    assert_eq!(spread(&mut backend), 3);
+}
+
+#[test]
+fn a_release_step_with_nothing_to_release_is_not_completed() {
+    // A journal that lost the sustain (here: its line removed) must not
+    // resume into a "completed" run whose release did nothing.
+    let dir = tempfile::tempdir().unwrap();
+    let path = az_run_on_disk(dir.path(), "az-3");
+    cut_after(&path, |l| {
+        l.contains("\"kind\":\"step_end\"") && l.contains("\"step\":\"inject\"")
+    });
+    let text = std::fs::read_to_string(&path).unwrap();
+    let text: Vec<&str> = text
+        .lines()
+        .filter(|l| !l.contains("\"kind\":\"sustain_start\""))
+        .collect();
+    std::fs::write(&path, text.join("\n") + "\n").unwrap();
+    let (s, events, _, _) = resume_az(dir.path(), "az-3");
+    assert_ne!(s.outcome, Outcome::Completed);
+    let err = kinds(&events, "error");
+    assert!(
+        err.iter().any(|e| e.step.as_deref() == Some("release-az")
+            && e.detail["error"]
+                .as_str()
+                .unwrap()
+                .contains("no record of that impairment")),
+        "{err:?}"
+    );
+}
+
+#[test]
+fn a_failed_release_is_never_completed() {
+    use super::drive::Backend;
+    use super::engine::{CallOutput, PlannedCall};
+    struct NoRelease(SimBackend);
+    impl Backend for NoRelease {
+        fn now(&self) -> i64 {
+            self.0.now()
+        }
+        fn snapshot(&mut self) -> std::sync::Arc<crate::model::FleetSnapshot> {
+            self.0.snapshot()
+        }
+        fn advance_to(&mut self, t: i64) {
+            self.0.advance_to(t)
+        }
+        fn call(&mut self, c: &PlannedCall) -> Result<CallOutput, String> {
+            match c {
+                PlannedCall::ReleaseAz { .. } => Err("throttled".into()),
+                _ => self.0.call(c),
+            }
+        }
+    }
+    let rb = runbook("gameday-az-outage");
+    let given = AZ_PARAMS
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    let p = bind_params(&rb, &given).unwrap();
+    let mut r = Runner::new(rb, p, cfg(true), "nr".into()).unwrap();
+    let mut backend = NoRelease(SimBackend::new(sim_at("steady", 60_000)));
+    let s = run_headless(
+        &mut r,
+        &mut backend,
+        &az_answers("[\"alice\", \"bob\"]"),
+        false,
+        &mut |_| {},
+    )
+    .unwrap();
+    assert_ne!(s.outcome, Outcome::Completed, "{s:?}");
+    assert!(
+        kinds(&r.journal.events, "warning")
+            .iter()
+            .any(|e| e.detail["message"]
+                .as_str()
+                .unwrap()
+                .contains("still impaired: us-east-1a of prod/api")),
+        "the end says what is left impaired"
+    );
+}
+
+#[test]
+fn a_garbage_last_journal_line_is_cut_before_appending() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = az_run_on_disk(dir.path(), "az-4");
+    cut_after(&path, |l| {
+        l.contains("\"api\":\"StopTasks\"") && l.contains("\"phase\":\"after\"")
+    });
+    let lines_before = std::fs::read_to_string(&path).unwrap().lines().count();
+    // A whole garbage line, newline included (and a torn UTF-8 character).
+    use std::io::Write;
+    std::fs::OpenOptions::new()
+        .append(true)
+        .open(&path)
+        .unwrap()
+        .write_all(b"{\"ts\":17,\"note\":\"caf\xc3\n")
+        .unwrap();
+    let loaded = journal::load(&path).unwrap();
+    let torn = loaded.torn.clone().expect("the last line is torn");
+    assert_eq!(torn.line, lines_before + 1);
+    assert!(
+        loaded
+            .torn_message(&path)
+            .unwrap()
+            .contains("last line was cut")
+    );
+    let (s, events, _, notes) = resume_az(dir.path(), "az-4");
+    assert_eq!(s.outcome, Outcome::Completed, "{:?}", s.reason);
+    assert!(
+        notes.iter().any(|n| n.contains("last line was cut")),
+        "{notes:?}"
+    );
+    assert!(
+        kinds(&events, "warning").iter().any(|e| e.detail["message"]
+            .as_str()
+            .unwrap()
+            .contains("last line was cut")),
+        "journaled"
+    );
+    // The garbage is gone: the whole file reads back, nothing torn.
+    let after = journal::load(&path).unwrap();
+    assert!(after.torn.is_none());
+    assert_eq!(after.events.len(), events.len());
+    let text = std::fs::read(&path).unwrap();
+    assert!(!text.windows(9).any(|w| w == b"\"ts\":17,\""));
+}
+
+#[test]
+fn a_journal_without_its_last_newline_is_continued_on_a_new_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = az_run_on_disk(dir.path(), "az-5");
+    cut_after(&path, |l| {
+        l.contains("\"api\":\"StopTasks\"") && l.contains("\"phase\":\"after\"")
+    });
+    let text = std::fs::read_to_string(&path).unwrap();
+    std::fs::write(&path, text.trim_end()).unwrap();
+    let (s, events, _, _) = resume_az(dir.path(), "az-5");
+    assert_eq!(s.outcome, Outcome::Completed, "{:?}", s.reason);
+    assert_eq!(journal::read(&path).unwrap().len(), events.len());
+}
+
+// ------------------------------------------------------------ printers
+
+#[test]
+fn printers_sanitize_untrusted_text() {
+    use crate::cli::Format;
+    let hostile = SCALE
+        .replace(
+            "title = \"S\"",
+            "title = \"\\u001b[2Jpwned \\u001b]52;c;ZWNobw==\\u0007\"",
+        )
+        .replace("## Scale {#scale}", "## Scale \u{1b}[31mred {#scale}")
+        .replace(
+            "type = \"int\"",
+            "type = \"int\"\nprompt = \"\\u001b]0;title\\u0007count\"",
+        );
+    let rb = parse(&hostile, "h.runbook.md").unwrap();
+    let lib = Library {
+        runbooks: vec![rb.clone()],
+        problems: vec![LoadProblem {
+            origin: "x".into(),
+            error: "x.runbook.md:1: bad \u{1b}[2J".into(),
+        }],
+    };
+    let l = commands::list(&lib, Format::Text);
+    assert!(l.stdout.contains("pwned"), "{}", l.stdout);
+    assert!(
+        !l.stdout.contains('\u{1b}') && !l.stdout.contains('\u{7}'),
+        "{:?}",
+        l.stdout
+    );
+    assert!(!l.stderr.contains('\u{1b}'), "{:?}", l.stderr);
+    let show = commands::show_text(&rb);
+    assert!(
+        show.contains("pwned") && show.contains("count") && show.contains("red"),
+        "{show}"
+    );
+    assert!(
+        !show.chars().any(|c| c.is_control() && c != '\n'),
+        "{show:?}"
+    );
+    let v = commands::validate(&lib, &[]);
+    assert!(!v.stdout.contains('\u{1b}'), "{:?}", v.stdout);
+    // The report: operator, parameters, notes, alarms; Markdown kept whole.
+    let ev = |seq: u64, kind: &str, step: Option<&str>, detail: serde_json::Value| Event {
+        ts: 1000 * seq as i64,
+        wall: "2026-01-01T00:00:00Z".into(),
+        seq,
+        step: step.map(str::to_string),
+        kind: kind.into(),
+        detail,
+        aws_request_id: None,
+        operator: Some("mallory\u{1b}]52;c;cm0gLXJm\u{7}".into()),
+    };
+    let events = vec![
+        ev(
+            1,
+            "run_start",
+            None,
+            serde_json::json!({"runbook": "s", "source": "demo:\u{1b}[2J", "write": true,
+            "params": {"cluster": "prod\u{1b}]52;c;eA==\u{7}", "service": "a|b\n# injected", "n": 3}}),
+        ),
+        ev(
+            2,
+            "step_start",
+            Some("scale"),
+            serde_json::json!({"title": "Scale | \u{1b}[31mnow\nnext"}),
+        ),
+        ev(
+            3,
+            "note",
+            Some("scale"),
+            serde_json::json!({"text": "line one\nline | two \u{1b}[2J"}),
+        ),
+        ev(
+            4,
+            "stop_condition",
+            Some("scale"),
+            serde_json::json!({"alarm": "a`b\u{1b}[1m", "state": "ALARM", "action": "abort"}),
+        ),
+        ev(
+            5,
+            "run_end",
+            None,
+            serde_json::json!({"outcome": "aborted", "reason": "because\u{1b}[2J"}),
+        ),
+    ];
+    let md = report::render_with(
+        &rb,
+        &events,
+        &["j.jsonl:9: the journal's last line was cut".into()],
+    );
+    assert!(!md.contains('\u{1b}') && !md.contains('\u{7}'), "{md:?}");
+    assert!(md.contains("operator mallory"), "{md}");
+    assert!(md.contains("service=a|b / # injected"), "{md}");
+    assert!(!md.lines().any(|l| l.starts_with("# injected")), "{md}");
+    let row = md.lines().find(|l| l.contains("step: Scale")).unwrap();
+    assert_eq!(row, "| T+00:00:01 | scale | step: Scale \\| now / next |");
+    assert!(md.contains("line one / line | two"), "{md}");
+    assert!(md.contains("alarm `` a`b `` ALARM"), "{md}");
+    assert!(
+        md.contains("- Journal: j.jsonl:9: the journal's last line was cut"),
+        "{md}"
+    );
+}

@@ -22,6 +22,24 @@ pub fn references(text: &str) -> Vec<&str> {
     out
 }
 
+/// The text from the first `${` that has no closing `}` (at most 40
+/// characters of it, for an error message), if there is one.
+pub fn unclosed(text: &str) -> Option<&str> {
+    let mut rest = text;
+    while let Some(i) = rest.find("${") {
+        let after = &rest[i + 2..];
+        match after.find('}') {
+            Some(j) => rest = &after[j + 1..],
+            None => {
+                let from = &rest[i..];
+                let end = from.char_indices().nth(40).map_or(from.len(), |(k, _)| k);
+                return Some(&from[..end]);
+            }
+        }
+    }
+    None
+}
+
 /// What variables resolve against.
 pub trait Scope {
     fn lookup(&self, name: &str) -> Option<Value>;

@@ -557,12 +557,9 @@ impl RunbookUi {
                                 && key.modifiers.contains(KeyModifiers::ALT));
                         if submit {
                             let note = a.note.lines().join("\n");
-                            let approvers: Vec<String> = a
-                                .approvers
-                                .split(',')
-                                .map(|s| s.trim().to_string())
-                                .filter(|s| !s.is_empty())
-                                .collect();
+                            // Names separated by commas; the runner refuses a
+                            // name given twice (any case or spacing).
+                            let approvers = crate::runbook::approvals::parse_field(&a.approvers);
                             let choice =
                                 a.ask.choices[a.choice.min(a.ask.choices.len() - 1)].clone();
                             match run.runner.answer(now, &choice, &note, &approvers, false) {
