@@ -849,9 +849,9 @@ desired = 2
 
     #[test]
     fn the_fleet_as_a_whole_is_bounded() {
-        // 20 services of 5,000 each is the bound; a 21st task is over it.
+        // 10 services of 5,000 each is the bound; one task more is over it.
         let mut text = BASE.replace("desired = 2", "desired = 5000");
-        for i in 1..20 {
+        for i in 1..10 {
             text.push_str(&format!(
                 "\n[[services]]\ncluster = \"prod\"\nname = \"s{i}\"\ntask_definition = \"api:1\"\ndesired = 5000\n"
             ));
@@ -861,9 +861,9 @@ desired = 2
             "{text}\n[[services]]\ncluster = \"prod\"\nname = \"last\"\ntask_definition = \"api:1\"\ndesired = 1\n"
         );
         let e = Scenario::parse(&over, "big.toml").unwrap_err();
-        assert_eq!(e.field, "services[20].desired", "{e}");
+        assert_eq!(e.field, "services[10].desired", "{e}");
         assert_eq!(over.lines().nth(e.line - 1), Some("desired = 1"), "{e}");
-        assert!(e.message.contains("100000"), "{e}");
+        assert!(e.message.contains("50000"), "{e}");
         // Auto scaling maxima and set_desired events count too.
         let scaled = text.replace(
             "name = \"s1\"\ntask_definition = \"api:1\"\ndesired = 5000",
@@ -877,7 +877,7 @@ desired = 2
         assert!(Scenario::parse(&evented, "big.toml").is_ok());
         let e =
             Scenario::parse(&evented.replace("count = 0", "count = 1"), "big.toml").unwrap_err();
-        assert_eq!(e.field, "services[20].desired", "{e}");
+        assert_eq!(e.field, "services[10].desired", "{e}");
     }
 
     #[test]

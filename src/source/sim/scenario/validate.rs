@@ -37,9 +37,10 @@ pub const MAX_CONTAINERS: usize = 10;
 pub const MAX_AZS: usize = 16;
 /// The simulator's own bound (ECS has none for a whole fleet): the sum over
 /// services of the most tasks each can be asked to run (its desired count,
-/// its auto scaling maximum, its `set_desired` events). Every tick costs
-/// time linear in it, and a task takes about 2 KiB.
-pub const MAX_FLEET_TASKS: i64 = 100_000;
+/// its auto scaling maximum, its `set_desired` events) — ten services at
+/// ECS's quota. Every simulated second costs time linear in it, and a task
+/// about 3 KiB of memory (50,000 tasks: ~150 MB).
+pub const MAX_FLEET_TASKS: i64 = 50_000;
 /// The simulator's bound on load multipliers (curve points, `load` events).
 pub const MAX_LOAD: f64 = 1_000.0;
 /// The simulator's bound on requests per second of a service at load 1.
