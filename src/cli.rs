@@ -208,9 +208,20 @@ pub fn parse_timeout(s: &str) -> Result<std::time::Duration, String> {
     Ok(d)
 }
 
+/// The longest `--at`: the simulator runs every simulated second up to it.
+pub const MAX_AT: std::time::Duration =
+    std::time::Duration::from_millis(crate::source::sim::scenario::MAX_SIM_MS as u64);
+
+/// `--at DURATION` (status, review, runbook run): at most [`MAX_AT`] (31 days).
 pub fn parse_duration(s: &str) -> Result<std::time::Duration, String> {
-    humantime::parse_duration(s)
-        .map_err(|e| format!("invalid duration {s:?}: {e} (try 90s, 4m, 1h30m)"))
+    let d = humantime::parse_duration(s)
+        .map_err(|e| format!("invalid duration {s:?}: {e} (try 90s, 4m, 1h30m)"))?;
+    if d > MAX_AT {
+        return Err(format!(
+            "{s:?} is more than the simulator runs to: at most 31 days (744h)"
+        ));
+    }
+    Ok(d)
 }
 
 #[cfg(test)]
@@ -244,5 +255,30 @@ mod tests {
         };
         assert_eq!(s.at, Some(std::time::Duration::from_secs(240)));
         assert_eq!(s.format, Format::Json);
+    }
+
+    #[test]
+    fn at_is_capped_at_31_days() {
+        assert_eq!(parse_duration("31d"), Ok(MAX_AT));
+        assert_eq!(parse_duration("744h"), Ok(MAX_AT));
+        for too_long in ["744h 1s", "32d", "999999h", "99999999999999999y"] {
+            let e = parse_duration(too_long).unwrap_err();
+            assert!(
+                e.contains("at most 31 days") || e.starts_with("invalid duration"),
+                "{too_long}: {e}"
+            );
+        }
+        assert!(
+            parse_duration("999999h")
+                .unwrap_err()
+                .contains("at most 31 days (744h)")
+        );
+        for sub in ["status", "review"] {
+            let e = Cli::try_parse_from(["ecsdeck", sub, "--at", "999999h"]).unwrap_err();
+            assert!(e.to_string().contains("at most 31 days"), "{e}");
+        }
+        let e = Cli::try_parse_from(["ecsdeck", "runbook", "run", "scale-out", "--at", "32d"])
+            .unwrap_err();
+        assert!(e.to_string().contains("at most 31 days"), "{e}");
     }
 }

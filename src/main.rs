@@ -62,15 +62,35 @@ fn fail(msg: impl std::fmt::Display) -> ExitCode {
     ExitCode::from(2)
 }
 
-/// Resolve `--scenario`: a built-in name or a path to a TOML file.
-fn load_scenario(name: &str) -> Result<Scenario, String> {
+/// Resolve `--scenario`, else the config's `[demo] scenario`, else `steady`:
+/// a built-in name or a path to a TOML file. A name that is neither is
+/// blamed on where it was given (`--scenario`, or the config file and line).
+fn load_scenario(cli: Option<&str>, config: &Config) -> Result<Scenario, String> {
+    let (name, given_at) = match (cli, config.demo.scenario.as_deref()) {
+        (Some(n), _) => (n, "--scenario".to_string()),
+        (None, Some(n)) => (
+            n,
+            config
+                .blame("demo.scenario")
+                .map_or_else(|| "config".into(), |at| format!("{at}: demo.scenario")),
+        ),
+        (None, None) => ("steady", "the default scenario".to_string()),
+    };
     let looks_like_path = name.contains('/') || name.ends_with(".toml");
     let res = if looks_like_path {
         Scenario::from_file(std::path::Path::new(name))
     } else {
         Scenario::builtin(name)
     };
-    res.map_err(|e| e.to_string())
+    res.map_err(|e| match (e.line, looks_like_path) {
+        // Errors inside a scenario file name that file and line.
+        (1.., _) => e.to_string(),
+        (0, true) => format!("{given_at}: {e}"),
+        (0, false) => format!(
+            "{given_at}: {name:?} is not a built-in scenario (built-in: {}; or give a path to a .toml file)",
+            Scenario::builtin_names().join(", ")
+        ),
+    })
 }
 
 /// Suppressions from `--suppressions`, `[review].suppressions`, or
@@ -87,11 +107,15 @@ fn load_suppressions(
             None => return Ok(vec![]),
         },
     };
-    match std::fs::read_to_string(&path) {
+    // A regular file of at most 4 MiB: a FIFO or a device is refused, not read.
+    match ecsdeck::files::read_text(&path) {
         Ok(text) => ecsdeck::review::suppress::parse(&text, &path.display().to_string())
             .map_err(|e| e.to_string()),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound && !must_exist => Ok(vec![]),
-        Err(e) => Err(format!("{}: {e}", path.display())),
+        Err(e) if e.is_not_found() && !must_exist => Ok(vec![]),
+        Err(e) => Err(match (explicit, config.blame("review.suppressions")) {
+            (None, Some(at)) => format!("{at}: review.suppressions: {e}"),
+            _ => e.to_string(),
+        }),
     }
 }
 
@@ -152,12 +176,7 @@ fn main() -> ExitCode {
         !present
     };
     let origin = if demo {
-        let scenario_name = g
-            .scenario
-            .clone()
-            .or(config.demo.scenario.clone())
-            .unwrap_or_else(|| "steady".into());
-        let scenario = match load_scenario(&scenario_name) {
+        let scenario = match load_scenario(g.scenario.as_deref(), &config) {
             Ok(s) => s,
             Err(e) => return fail(e),
         };

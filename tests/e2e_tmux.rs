@@ -1,5 +1,7 @@
 //! End to end: the real binary in tmux. Open, drill into a service, filter,
-//! quit; the terminal is restored on quit, SIGTERM, SIGHUP and panic.
+//! quit; the terminal is restored on quit, SIGTERM, SIGHUP, SIGQUIT,
+//! SIGUSR1, SIGUSR2 and panic; Ctrl-Z and SIGTSTP suspend with the shell's
+//! screen back, `fg` redraws.
 //! Needs tmux (scripts/test.sh installs it).
 
 use std::path::PathBuf;
@@ -214,4 +216,130 @@ fn no_credentials_opens_the_demo_with_one_line() {
     t.keys(&["q"]);
     let s = t.wait_for("EXIT=0");
     assert!(s.contains("no AWS credentials found"), "{s}");
+}
+
+/// `kill -SIG` the console and wait for the shell's `EXIT=`.
+fn kill_and_restore(sig: &str) {
+    let t = Tmux::start("--demo", 120, 40, "");
+    t.wait_for("Services");
+    assert_eq!(t.flag("alternate_on"), "1");
+    assert_eq!(t.flag("cursor_flag"), "0", "the console hides the cursor");
+    let pid = t.app_pid();
+    assert!(
+        Command::new("kill")
+            .args([&format!("-{sig}"), &pid.to_string()])
+            .status()
+            .unwrap()
+            .success()
+    );
+    let s = t.wait_for("EXIT=");
+    // Ended by the console, not by the signal's default action (which
+    // would leave the alternate screen on and, for QUIT, dump core).
+    assert!(!s.contains("EXIT=0"), "{s}");
+    assert_eq!(
+        t.flag("alternate_on"),
+        "0",
+        "{sig}: still in the alternate screen:\n{s}"
+    );
+    assert_eq!(t.flag("cursor_flag"), "1", "{sig}: cursor still hidden");
+}
+
+#[test]
+fn sigquit_restores_the_terminal() {
+    kill_and_restore("QUIT");
+}
+
+#[test]
+fn sigusr1_and_sigusr2_restore_the_terminal() {
+    kill_and_restore("USR1");
+    kill_and_restore("USR2");
+}
+
+/// An interactive shell with job control in a tmux pane.
+fn job_control_shell() -> Tmux {
+    let t = Tmux::start_raw("env PS1='$ ' bash --norc --noprofile -i", 120, 40);
+    t.wait_for("$");
+    t
+}
+
+impl Tmux {
+    /// Like [`Tmux::start`], but the pane runs `cmd` as it is.
+    fn start_raw(cmd: &str, w: u16, h: u16) -> Tmux {
+        let dir = tempfile::tempdir().unwrap();
+        let socket = dir.path().join("tmux.sock");
+        let st = Command::new("tmux")
+            .arg("-S")
+            .arg(&socket)
+            .args(["-f", "/dev/null", "new-session", "-d", "-s", "t"])
+            .args(["-x", &w.to_string(), "-y", &h.to_string()])
+            .arg(cmd)
+            .env_remove("TMUX")
+            .status()
+            .expect("tmux is installed (scripts/test.sh installs it)");
+        assert!(st.success());
+        Tmux { socket, _dir: dir }
+    }
+
+    fn type_line(&self, line: &str) {
+        self.keys(&["-l", line]);
+        self.keys(&["Enter"]);
+    }
+
+    fn wait_until(&self, what: &str, ok: impl Fn(&Tmux) -> bool) {
+        let start = Instant::now();
+        while !ok(self) {
+            assert!(
+                start.elapsed() < Duration::from_secs(20),
+                "timed out waiting for {what}; screen:\n{}",
+                self.screen()
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+}
+
+/// Ctrl-Z and `kill -TSTP` stop the console like any job, with the shell's
+/// screen and cursor back; `fg` brings the console back, redrawn.
+#[test]
+fn ctrl_z_and_sigtstp_suspend_with_the_terminal_restored_and_fg_redraws() {
+    let t = job_control_shell();
+    let data = t._dir.path().join("data");
+    t.type_line(&format!(
+        "{} --demo --data-dir {}",
+        env!("CARGO_BIN_EXE_ecsdeck"),
+        data.display()
+    ));
+    t.wait_for("TASKS PER AZ");
+    let pid = t.app_pid();
+    for how in ["C-z", "TSTP"] {
+        if how == "C-z" {
+            t.keys(&["C-z"]);
+        } else {
+            assert!(
+                Command::new("kill")
+                    .args(["-TSTP", &pid.to_string()])
+                    .status()
+                    .unwrap()
+                    .success()
+            );
+        }
+        let s = t.wait_for("Stopped");
+        t.wait_until("the main screen", |t| t.flag("alternate_on") == "0");
+        assert_eq!(t.flag("cursor_flag"), "1", "{how}: cursor hidden:\n{s}");
+        // A usable shell: it runs a command.
+        let marker = format!("shell-is-back-after-{how}");
+        t.keys(&["C-l"]);
+        t.type_line(&format!("echo {marker}"));
+        t.wait_for(&format!("\n{marker}"));
+        t.type_line("fg");
+        t.wait_until("the console again", |t| t.flag("alternate_on") == "1");
+        // Redrawn in full (the shell's lines are gone), cursor hidden again.
+        let s = t.wait_for("TASKS PER AZ");
+        assert!(!s.contains(&marker), "{how}: not redrawn:\n{s}");
+        t.wait_until("the cursor hidden", |t| t.flag("cursor_flag") == "0");
+    }
+    t.keys(&["q"]);
+    t.wait_until("the shell", |t| t.flag("alternate_on") == "0");
+    t.type_line("echo EXIT=$?");
+    t.assert_restored("0");
 }

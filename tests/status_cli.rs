@@ -306,3 +306,177 @@ fn suppressions_hide_until_they_expire() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("suppressions.toml:2"));
 }
+
+/// Run ecsdeck, failing (not hanging) if it takes longer than 20 s.
+fn ecsdeck_within(args: &[&str]) -> std::process::Output {
+    let data = tempfile::tempdir().unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_ecsdeck"))
+        .args(args)
+        .arg("--data-dir")
+        .arg(data.path())
+        .env("NO_COLOR", "1")
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("run ecsdeck");
+    let start = std::time::Instant::now();
+    while child.try_wait().unwrap().is_none() {
+        if start.elapsed() > std::time::Duration::from_secs(20) {
+            let _ = child.kill();
+            panic!("ecsdeck {args:?} did not end within 20 s");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    child.wait_with_output().unwrap()
+}
+
+fn mkfifo(path: &std::path::Path) {
+    let st = Command::new("mkfifo").arg(path).status().expect("mkfifo");
+    assert!(st.success());
+}
+
+fn stderr_of(out: &std::process::Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+#[test]
+fn config_dev_zero_and_fifo_are_refused_at_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = dir.path().join("config.toml");
+    mkfifo(&fifo);
+    let fifo = fifo.to_str().unwrap();
+    for args in [
+        vec!["--config", "/dev/zero", "status", "--demo"],
+        vec!["status", "--demo", "--config", "/dev/zero"],
+        vec!["--config", fifo, "status", "--demo"],
+        vec!["review", "--demo", "--config", fifo],
+    ] {
+        let out = ecsdeck_within(&args);
+        let err = stderr_of(&out);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+        assert!(
+            err.contains("not a regular file") && err.contains("refusing to read it"),
+            "{args:?}: {err}"
+        );
+        assert!(out.stdout.is_empty(), "{args:?}");
+    }
+}
+
+#[test]
+fn theme_scenario_and_suppressions_fifos_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = dir.path().join("piped.toml");
+    mkfifo(&fifo);
+    let fifo = fifo.to_str().unwrap();
+    // The theme is read before the console opens.
+    for args in [
+        vec!["--demo", "--theme", fifo],
+        vec!["status", "--demo", "--scenario", fifo],
+        vec!["review", "--demo", "--suppressions", fifo],
+    ] {
+        let out = ecsdeck_within(&args);
+        let err = stderr_of(&out);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+        assert!(
+            err.contains("piped.toml: not a regular file (a FIFO); refusing to read it"),
+            "{args:?}: {err}"
+        );
+    }
+    // Named by the config, the error says where.
+    let cfg = dir.path().join("config.toml");
+    std::fs::write(&cfg, format!("[review]\nsuppressions = {fifo:?}\n")).unwrap();
+    let out = ecsdeck_within(&["review", "--demo", "--config", cfg.to_str().unwrap()]);
+    let err = stderr_of(&out);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("config.toml:2: review.suppressions: ") && err.contains("(a FIFO)"),
+        "{err}"
+    );
+}
+
+#[test]
+fn at_over_31_days_is_refused() {
+    for sub in ["status", "review"] {
+        let out = ecsdeck_within(&[sub, "--demo", "--at", "999999h"]);
+        let err = stderr_of(&out);
+        assert_eq!(out.status.code(), Some(2), "{err}");
+        assert!(err.contains("at most 31 days (744h)"), "{err}");
+    }
+    let out = ecsdeck_within(&["runbook", "run", "scale-out", "--demo", "--at", "32d"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr_of(&out).contains("at most 31 days"));
+}
+
+#[test]
+fn unknown_scenarios_are_blamed_on_where_they_were_named() {
+    let out = ecsdeck_within(&["status", "--demo", "--scenario", "nope"]);
+    let err = stderr_of(&out);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        err.starts_with(
+            "ecsdeck: --scenario: \"nope\" is not a built-in scenario (built-in: steady, az-outage,"
+        ),
+        "{err}"
+    );
+    assert!(!err.contains(":0:"), "{err}");
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join("config.toml");
+    std::fs::write(&cfg, "theme = \"dark\"\n[demo]\nscenario = \"nope\"\n").unwrap();
+    let out = ecsdeck_within(&["status", "--demo", "--config", cfg.to_str().unwrap()]);
+    let err = stderr_of(&out);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        err.contains("config.toml:3: demo.scenario: \"nope\" is not a built-in scenario"),
+        "{err}"
+    );
+    assert!(!err.contains("nope:0"), "{err}");
+    // A path in the config that does not exist: the config's line, then the path.
+    std::fs::write(&cfg, "[demo]\n\nscenario = \"gone.toml\"\n").unwrap();
+    let out = ecsdeck_within(&["status", "--demo", "--config", cfg.to_str().unwrap()]);
+    let err = stderr_of(&out);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        err.contains("config.toml:3: demo.scenario: gone.toml: No such file"),
+        "{err}"
+    );
+    // --scenario wins over the config.
+    let (v, _) = json(&[
+        "status",
+        "--demo",
+        "--config",
+        cfg.to_str().unwrap(),
+        "--scenario",
+        "steady",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(v["source"]["label"], "steady");
+}
+
+#[test]
+fn scenario_bounds_are_checked_at_the_line_of_the_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("big.toml");
+    let base = "[scenario]\nname = \"big\"\n\n[[clusters]]\nname = \"prod\"\n\n[[task_definitions]]\nfamily = \"app\"\nrevision = 1\n[[task_definitions.containers]]\nname = \"app\"\nimage = \"x:1\"\n\n[[services]]\ncluster = \"prod\"\nname = \"app\"\ntask_definition = \"app:1\"\ndesired = DESIRED\nautoscaling = { min = MIN, max = 4, target = 50 }\n";
+    for (desired, min, want) in [
+        (
+            "50000",
+            "1",
+            "big.toml:18: services[0].desired: 50000 is not within 0..=5000",
+        ),
+        ("-2", "1", "big.toml:18: services[0].desired: -2"),
+        (
+            "2",
+            "9",
+            "big.toml:19: services[0].autoscaling.max: max 4 is below min 9",
+        ),
+    ] {
+        let text = base.replace("DESIRED", desired).replace("MIN", min);
+        std::fs::write(&path, text).unwrap();
+        let out = ecsdeck_within(&["status", "--demo", "--scenario", path.to_str().unwrap()]);
+        let err = stderr_of(&out);
+        assert_eq!(out.status.code(), Some(2), "{err}");
+        assert!(err.contains(want), "want {want:?} in {err}");
+    }
+}

@@ -10,7 +10,9 @@ pub mod theme;
 use std::time::{Duration, Instant};
 
 use futures::StreamExt;
-use ratatui::crossterm::event::{Event, EventStream, KeyEventKind};
+use ratatui::crossterm::event::{
+    Event, EventStream, KeyCode, KeyEvent, KeyEventKind, KeyModifiers,
+};
 use tokio::signal::unix::{SignalKind, signal};
 
 use crate::source::{Control, SourceHandle};
@@ -29,8 +31,94 @@ pub enum Exit {
     InputClosed,
 }
 
+/// The exit status for a signal the console ended on: 128 + its number, as
+/// a shell reports a process killed by it.
+pub fn signal_exit_code(name: &str) -> u8 {
+    let n = match name {
+        "SIGHUP" => libc::SIGHUP,
+        "SIGINT" => libc::SIGINT,
+        "SIGQUIT" => libc::SIGQUIT,
+        "SIGUSR1" => libc::SIGUSR1,
+        "SIGUSR2" => libc::SIGUSR2,
+        _ => libc::SIGTERM,
+    };
+    128 + n as u8
+}
+
+/// Give the terminal back to the shell: raw mode off, main screen, cursor shown.
+fn release(terminal: &mut ratatui::DefaultTerminal) -> std::io::Result<()> {
+    ratatui::try_restore()?;
+    terminal.show_cursor()
+}
+
+/// Take the terminal again after a stop (ours, `kill -STOP`, a `bg` that
+/// stopped on output): raw mode — re-read, the shell may have changed the
+/// modes meanwhile — alternate screen, and a full redraw.
+fn reclaim(terminal: &mut ratatui::DefaultTerminal) -> std::io::Result<()> {
+    use ratatui::crossterm::{execute, terminal as ct};
+    ct::disable_raw_mode()?;
+    ct::enable_raw_mode()?;
+    execute!(std::io::stdout(), ct::EnterAlternateScreen)?;
+    terminal.hide_cursor()?;
+    // Not `Terminal::clear`: it asks the terminal for the cursor position,
+    // whose answer the input reader would swallow. A resize to the current
+    // size (it may have changed meanwhile) clears and forgets the last frame.
+    let size = terminal.size()?;
+    terminal.resize(ratatui::layout::Rect::new(0, 0, size.width, size.height))
+}
+
+/// How a suspend was asked for.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Stop {
+    /// Ctrl-Z (a key in raw mode): stop the whole job, as the TTY driver
+    /// would in cooked mode — `cargo run`, or a pipeline, stops with us.
+    Job,
+    /// SIGTSTP sent to this process: stop it alone.
+    Process,
+}
+
+/// Suspend like any job: the terminal is given back first, the process
+/// stops with SIGTSTP's default action, and on SIGCONT (`fg`) the console
+/// takes the terminal again and redraws. In an orphaned process group
+/// (no job-control shell could resume it) the kernel discards the stop, as
+/// it does for a Ctrl-Z in cooked mode, and the console carries on.
+fn suspend(terminal: &mut ratatui::DefaultTerminal, how: Stop) -> std::io::Result<()> {
+    release(terminal)?;
+    // SAFETY: sigaction/kill/raise with valid arguments; the previous
+    // action (tokio's handler) is put back before anything else runs here.
+    unsafe {
+        let mut dfl: libc::sigaction = std::mem::zeroed();
+        dfl.sa_sigaction = libc::SIG_DFL;
+        let mut old: libc::sigaction = std::mem::zeroed();
+        if libc::sigaction(libc::SIGTSTP, &dfl, &mut old) == 0 {
+            match how {
+                // To our process group: on Linux it is delivered to this
+                // thread before kill returns, so it stops here.
+                Stop::Job => libc::kill(0, libc::SIGTSTP),
+                // To this thread: raise returns only after the stop ended.
+                Stop::Process => libc::raise(libc::SIGTSTP),
+            };
+            libc::sigaction(libc::SIGTSTP, &old, std::ptr::null_mut());
+        }
+    }
+    reclaim(terminal)
+}
+
+fn is_suspend_key(k: &KeyEvent) -> bool {
+    k.code == KeyCode::Char('z') && k.modifiers.contains(KeyModifiers::CONTROL)
+}
+
 /// Run the console until the user quits or a signal arrives. The caller owns
 /// terminal setup and restore (see `main`), so every exit path restores it.
+///
+/// Signals: TERM, HUP, INT, QUIT, USR1 and USR2 end the console as they
+/// would end any process, but through the normal exit, so the terminal is
+/// restored (exit status 128 + the signal, see [`signal_exit_code`]). TSTP
+/// and Ctrl-Z suspend it with the terminal given back, CONT takes the
+/// terminal again and redraws. PIPE is ignored (Rust's default): a write
+/// to a closed output fails, and the console ends through the normal exit.
+/// TTIN/TTOU keep their default: a console put in the background stops
+/// when it touches the terminal, until `fg`.
 pub async fn run(
     terminal: &mut ratatui::DefaultTerminal,
     mut app: App,
@@ -40,6 +128,11 @@ pub async fn run(
     let mut sigterm = signal(SignalKind::terminate())?;
     let mut sighup = signal(SignalKind::hangup())?;
     let mut sigint = signal(SignalKind::interrupt())?;
+    let mut sigquit = signal(SignalKind::quit())?;
+    let mut sigusr1 = signal(SignalKind::user_defined1())?;
+    let mut sigusr2 = signal(SignalKind::user_defined2())?;
+    let mut sigtstp = signal(SignalKind::from_raw(libc::SIGTSTP))?;
+    let mut sigcont = signal(SignalKind::from_raw(libc::SIGCONT))?;
     let mut tick = tokio::time::interval(Duration::from_secs(1));
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
 
@@ -64,7 +157,22 @@ pub async fn run(
             _ = sigterm.recv() => break Exit::Signal("SIGTERM"),
             _ = sighup.recv() => break Exit::Signal("SIGHUP"),
             _ = sigint.recv() => break Exit::Signal("SIGINT"),
+            _ = sigquit.recv() => break Exit::Signal("SIGQUIT"),
+            _ = sigusr1.recv() => break Exit::Signal("SIGUSR1"),
+            _ = sigusr2.recv() => break Exit::Signal("SIGUSR2"),
+            _ = sigtstp.recv() => {
+                suspend(terminal, Stop::Process)?;
+                dirty = true;
+            }
+            _ = sigcont.recv() => {
+                reclaim(terminal)?;
+                dirty = true;
+            }
             ev = events.next() => match ev {
+                Some(Ok(Event::Key(k))) if k.kind != KeyEventKind::Release && is_suspend_key(&k) => {
+                    suspend(terminal, Stop::Job)?;
+                    dirty = true;
+                }
                 Some(Ok(Event::Key(k))) if k.kind != KeyEventKind::Release => {
                     effects = app.on_key(k);
                     dirty = true;
@@ -130,4 +238,28 @@ pub async fn run(
     };
     let _ = source.control.try_send(Control::Shutdown);
     Ok(exit)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn signal_exit_codes_are_128_plus_the_signal() {
+        let codes: Vec<u8> = [
+            "SIGHUP", "SIGINT", "SIGQUIT", "SIGUSR1", "SIGUSR2", "SIGTERM",
+        ]
+        .iter()
+        .map(|s| signal_exit_code(s))
+        .collect();
+        assert_eq!(codes, [129, 130, 131, 138, 140, 143]);
+    }
+
+    #[test]
+    fn ctrl_z_is_the_suspend_key() {
+        let k = |c, m| KeyEvent::new(KeyCode::Char(c), m);
+        assert!(is_suspend_key(&k('z', KeyModifiers::CONTROL)));
+        assert!(!is_suspend_key(&k('z', KeyModifiers::NONE)));
+        assert!(!is_suspend_key(&k('c', KeyModifiers::CONTROL)));
+    }
 }

@@ -51,8 +51,9 @@ pub enum ThemeError {
     },
     #[error("unknown theme {0:?} (built-in: dark, light, high-contrast; or a file in {1})")]
     Unknown(String, String),
-    #[error("{0}: {1}")]
-    Io(String, std::io::Error),
+    /// Not readable, not a regular file, over the size cap, not UTF-8.
+    #[error(transparent)]
+    Read(#[from] crate::files::ReadError),
 }
 
 #[derive(Deserialize)]
@@ -150,16 +151,20 @@ impl Theme {
         } else {
             themes_dir.map(|d| d.join(format!("{name}.toml")))
         };
-        match path {
-            Some(p) if p.exists() => {
-                let text = std::fs::read_to_string(&p)
-                    .map_err(|e| ThemeError::Io(p.display().to_string(), e))?;
-                Theme::parse(&text, &p.display().to_string())
-            }
-            _ => Err(ThemeError::Unknown(
+        let unknown = || {
+            ThemeError::Unknown(
                 name.to_string(),
                 themes_dir.map_or_else(|| "the config dir".into(), |d| d.display().to_string()),
-            )),
+            )
+        };
+        let Some(p) = path else {
+            return Err(unknown());
+        };
+        // A regular file of at most 4 MiB: a FIFO or a device is refused, not read.
+        match crate::files::read_text(&p) {
+            Ok(text) => Theme::parse(&text, &p.display().to_string()),
+            Err(e) if e.is_not_found() => Err(unknown()),
+            Err(e) => Err(ThemeError::Read(e)),
         }
     }
 
@@ -287,6 +292,33 @@ mod tests {
         assert!(e.contains("colors.bg: missing"), "{e}");
         let e = Theme::load("nope", None).unwrap_err().to_string();
         assert!(e.contains("unknown theme"), "{e}");
+    }
+
+    #[test]
+    fn fifos_and_devices_are_refused_not_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let fifo = dir.path().join("piped.toml");
+        let c = std::ffi::CString::new(fifo.to_str().unwrap()).unwrap();
+        assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
+        // By name in the themes dir, and by path.
+        for name in ["piped", fifo.to_str().unwrap()] {
+            let e = Theme::load(name, Some(dir.path())).unwrap_err().to_string();
+            assert!(
+                e.ends_with("piped.toml: not a regular file (a FIFO); refusing to read it"),
+                "{e}"
+            );
+        }
+        std::os::unix::fs::symlink("/dev/zero", dir.path().join("zero.toml")).unwrap();
+        let e = Theme::load("zero", Some(dir.path()))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("a character device"), "{e}");
+        let e = Theme::load("absent", Some(dir.path()))
+            .unwrap_err()
+            .to_string();
+        assert!(e.starts_with("unknown theme \"absent\""), "{e}");
+        std::fs::write(dir.path().join("mine.toml"), BUILTIN[1].1).unwrap();
+        assert!(Theme::load("mine", Some(dir.path())).is_ok());
     }
 
     #[test]

@@ -10,7 +10,9 @@ use rand::{Rng, RngCore, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
 use super::logs;
-use super::scenario::{Behaviour, EventAction, Scenario, TaskDefSpec, TimedEvent};
+use super::scenario::{
+    Behaviour, EventAction, MAX_TASKS_PER_SERVICE, Scenario, TaskDefSpec, TimedEvent,
+};
 use crate::model::*;
 
 pub const TICK_MS: i64 = 1_000;
@@ -652,9 +654,11 @@ impl Engine {
             let desired = self.services[si].svc.desired_count;
             let dep = self.services[si].svc.deployments[0].id.clone();
             let td = self.services[si].svc.task_definition.clone();
+            let mut load = self.az_load(si);
             for _ in 0..desired {
-                let az = self.pick_az(si);
-                let Some(az) = az else { break };
+                let Some(az) = take_least(&mut load) else {
+                    break;
+                };
                 let mut t = self.new_task(si, &dep, &td, &az);
                 let age = 3_600_000 + (self.rng.random::<u32>() % 7_200_000) as i64;
                 t.task.last_status = "RUNNING".into();
@@ -704,7 +708,9 @@ impl Engine {
 
     fn load_at(&self, t: i64) -> f64 {
         let c = &self.curve;
-        let base = match c.iter().position(|p| p.0 > t) {
+        // The first point after `t` (the curve is sorted by time).
+        let after = c.partition_point(|p| p.0 <= t);
+        let base = match (after < c.len()).then_some(after) {
             None => c.last().map_or(1.0, |p| p.1),
             Some(0) => c[0].1,
             Some(i) => {
@@ -725,22 +731,36 @@ impl Engine {
         s
     }
 
-    fn pick_az(&mut self, si: usize) -> Option<String> {
+    /// The AZs a task of service `si` can be placed in (its subnets' AZs
+    /// that are not impaired, in subnet order) with the tasks not leaving
+    /// in each: one pass over the tasks.
+    fn az_load(&self, si: usize) -> Vec<(String, usize)> {
         let s = &self.services[si];
         let key = s.svc.key();
-        s.svc
+        let mut load: Vec<(String, usize)> = s
+            .svc
             .subnets
             .iter()
             .map(|n| n.availability_zone.clone())
             .filter(|az| !Self::az_impaired(&self.impaired, &key, az))
-            .min_by_key(|az| {
-                s.tasks
-                    .iter()
-                    .filter(|t| {
-                        !is_leaving(&t.task) && t.task.availability_zone.as_deref() == Some(az)
-                    })
-                    .count()
-            })
+            .map(|az| (az, 0))
+            .collect();
+        for t in &s.tasks {
+            if is_leaving(&t.task) {
+                continue;
+            }
+            if let Some(az) = t.task.availability_zone.as_deref()
+                && let Some(e) = load.iter_mut().find(|(a, _)| a == az)
+            {
+                e.1 += 1;
+            }
+        }
+        load
+    }
+
+    /// Where the next task of service `si` goes: the least loaded usable AZ.
+    fn pick_az(&mut self, si: usize) -> Option<String> {
+        take_least(&mut self.az_load(si))
     }
 
     fn new_task(&mut self, si: usize, deployment: &str, td: &str, az: &str) -> SimTask {
@@ -898,23 +918,28 @@ impl Engine {
             }
             EventAction::StopTask { service, count } => {
                 if let Some(si) = self.service_index(&service) {
+                    // The running tasks in order; a stopped one leaves the list.
+                    let mut running: Vec<usize> = self.services[si]
+                        .tasks
+                        .iter()
+                        .enumerate()
+                        .filter(|(_, t)| t.task.is_running())
+                        .map(|(i, _)| i)
+                        .collect();
+                    let now = self.now();
                     for _ in 0..count {
-                        let running: Vec<String> = self.services[si]
-                            .tasks
-                            .iter()
-                            .filter(|t| t.task.is_running())
-                            .map(|t| t.task.id.clone())
-                            .collect();
                         if running.is_empty() {
                             break;
                         }
-                        let pick =
-                            running[self.rng.random::<u32>() as usize % running.len()].clone();
-                        let _ = self.stop_task_by_id(
-                            si,
-                            &pick,
-                            "Task stopped by user (GameDay)",
+                        let k = self.rng.random::<u32>() as usize % running.len();
+                        let i = running.remove(k);
+                        let t = &mut self.services[si].tasks[i];
+                        begin_stop(
+                            t,
+                            now,
                             "UserInitiated",
+                            "Task stopped by user (GameDay)",
+                            Some(0),
                         );
                     }
                 }
@@ -976,8 +1001,10 @@ impl Engine {
         let si = self
             .service_index(key)
             .ok_or_else(|| format!("no service {key}"))?;
-        if count < 0 {
-            return Err("desired count must be ≥ 0".into());
+        if !(0..=MAX_TASKS_PER_SERVICE).contains(&count) {
+            return Err(format!(
+                "desired count {count} is not within 0..={MAX_TASKS_PER_SERVICE} (ECS's quota of tasks per service)"
+            ));
         }
         let s = &mut self.services[si];
         let old = s.svc.desired_count;
@@ -995,8 +1022,10 @@ impl Engine {
         min: i32,
         max: i32,
     ) -> Result<(i32, i32), String> {
-        if min < 0 || max < min {
-            return Err(format!("need 0 ≤ min ≤ max (got {min}..{max})"));
+        if min < 0 || max < min || max > MAX_TASKS_PER_SERVICE {
+            return Err(format!(
+                "need 0 ≤ min ≤ max ≤ {MAX_TASKS_PER_SERVICE} (got {min}..{max})"
+            ));
         }
         let t = self
             .scalable_targets
@@ -1105,8 +1134,13 @@ impl Engine {
             let roll = rng_vals.pop().unwrap_or(0);
             let jitter = (roll % 15_000) as i64;
             // AZ impairment: anything not yet stopped in an impaired AZ goes.
-            if let Some(az) = t.task.availability_zone.clone()
-                && impaired.contains(&az)
+            if !impaired.is_empty()
+                && let Some(az) = t
+                    .task
+                    .availability_zone
+                    .as_ref()
+                    .filter(|az| impaired.contains(az))
+                    .cloned()
                 && !is_leaving(&t.task)
             {
                 begin_stop(
@@ -1328,8 +1362,11 @@ impl Engine {
         if !primary_failed && primary_active < desired && total_active < max_total {
             let n = (desired - primary_active).min(max_total - total_active);
             let mut started = Vec::new();
+            // Counted once; each placement adds to its AZ (linear, not a
+            // pass over the tasks per task placed).
+            let mut load = self.az_load(si);
             for _ in 0..n {
-                match self.pick_az(si) {
+                match take_least(&mut load) {
                     Some(az) => {
                         let t = self.new_task(si, &primary.id, &primary.task_definition, &az);
                         started.push(t.task.id.clone());
@@ -1423,28 +1460,24 @@ impl Engine {
                 _ => self.services[si].rebalance_task = None,
             }
         } else if primary_active > desired {
-            for _ in desired..primary_active {
-                let Some((id, _)) = self.most_loaded_task(si, None) else {
-                    break;
-                };
-                // One at a time, so the next pick sees the new AZ counts.
-                self.scheduler_stop(si, std::slice::from_ref(&id), &primary.id);
+            // One at a time (an event each), each pick seeing the AZ counts
+            // the previous stops left.
+            for i in self.scale_in_order(si, primary_active - desired, None) {
+                self.scheduler_stop_at(si, &[i], &primary.id);
             }
         }
 
         // 4. Old deployments with nothing left are done.
         //    A FAILED one stays visible until the rollback completes.
-        let alive: Vec<String> = self.services[si]
-            .tasks
-            .iter()
-            .filter(|t| !is_leaving(&t.task))
-            .map(|t| t.deployment.clone())
-            .collect();
         let rolling_back = primary.rollout_state == Some(RolloutState::InProgress);
-        self.services[si].svc.deployments.retain(|d| {
+        let s = &mut self.services[si];
+        let tasks = &s.tasks;
+        s.svc.deployments.retain(|d| {
             d.status == DeploymentStatus::Primary
-                || alive.contains(&d.id)
                 || (rolling_back && d.rollout_state == Some(RolloutState::Failed))
+                || tasks
+                    .iter()
+                    .any(|t| t.deployment == d.id && !is_leaving(&t.task))
         });
 
         // 5. Completion and steady state.
@@ -1516,9 +1549,35 @@ impl Engine {
         if ids.is_empty() {
             return;
         }
+        // One index of the tasks, not a search per id.
+        let at: Vec<usize> = {
+            let mut by_id = std::collections::HashMap::with_capacity(self.services[si].tasks.len());
+            for (i, t) in self.services[si].tasks.iter().enumerate() {
+                by_id.entry(t.task.id.as_str()).or_insert(i);
+            }
+            ids.iter()
+                .filter_map(|id| by_id.get(id.as_str()).copied())
+                .collect()
+        };
+        self.scheduler_stop_at(si, &at, deployment);
+    }
+
+    /// [`Engine::scheduler_stop`] of the tasks at these positions.
+    fn scheduler_stop_at(&mut self, si: usize, at: &[usize], deployment: &str) {
+        if at.is_empty() {
+            return;
+        }
+        let now = self.now();
         let reason = format!("Scaling activity initiated by (deployment {deployment})");
-        for id in ids {
-            let _ = self.stop_task_by_id(si, id, &reason, "ServiceSchedulerInitiated");
+        let mut ids = Vec::with_capacity(at.len());
+        for &i in at {
+            let Some(t) = self.services[si].tasks.get_mut(i) else {
+                continue;
+            };
+            if !is_leaving(&t.task) {
+                begin_stop(t, now, "ServiceSchedulerInitiated", &reason, Some(0));
+            }
+            ids.push(t.task.id.clone());
         }
         let name = self.services[si].svc.name.clone();
         let list = ids
@@ -1586,29 +1645,63 @@ impl Engine {
     /// A running task in the most loaded AZ (healthy ones last to go is not
     /// what ECS does: it balances first), never `except`.
     fn most_loaded_task(&self, si: usize, except: Option<&str>) -> Option<(String, String)> {
-        let s = &self.services[si];
-        let per_az = |az: &Option<String>| {
-            s.tasks
-                .iter()
-                .filter(|t| !is_leaving(&t.task) && t.task.availability_zone == *az)
-                .count()
+        let i = *self.scale_in_order(si, 1, except).first()?;
+        let t = &self.services[si].tasks[i].task;
+        Some((
+            t.id.clone(),
+            t.availability_zone.clone().unwrap_or_default(),
+        ))
+    }
+
+    /// The positions of the next `n` tasks to stop when scaling in, in
+    /// order: each is the task not leaving with the greatest (tasks not
+    /// leaving in its AZ, not yet running, id) once the ones before it
+    /// stopped — [`Engine::most_loaded_task`] asked `n` times, in
+    /// O(tasks · log tasks + n · AZs) instead of O(n · tasks²). `except`
+    /// counts in its AZ but is never picked.
+    fn scale_in_order(&self, si: usize, n: usize, except: Option<&str>) -> Vec<usize> {
+        let tasks = &self.services[si].tasks;
+        // Per AZ: its count, and its candidates sorted so the best is last.
+        let mut groups: Vec<(Option<&str>, usize, Vec<usize>)> = Vec::new();
+        for (i, t) in tasks.iter().enumerate() {
+            if is_leaving(&t.task) {
+                continue;
+            }
+            let az = t.task.availability_zone.as_deref();
+            let g = match groups.iter().position(|g| g.0 == az) {
+                Some(g) => g,
+                None => {
+                    groups.push((az, 0, Vec::new()));
+                    groups.len() - 1
+                }
+            };
+            groups[g].1 += 1;
+            if Some(t.task.id.as_str()) != except {
+                groups[g].2.push(i);
+            }
+        }
+        let key = |i: usize| {
+            let t = &tasks[i].task;
+            (!t.is_running(), t.id.as_str())
         };
-        s.tasks
-            .iter()
-            .filter(|t| !is_leaving(&t.task) && Some(t.task.id.as_str()) != except)
-            .max_by_key(|t| {
-                (
-                    per_az(&t.task.availability_zone),
-                    !t.task.is_running(),
-                    t.task.id.clone(),
-                )
-            })
-            .map(|t| {
-                (
-                    t.task.id.clone(),
-                    t.task.availability_zone.clone().unwrap_or_default(),
-                )
-            })
+        for g in &mut groups {
+            g.2.sort_by(|a, b| key(*a).cmp(&key(*b)));
+        }
+        let mut out = Vec::with_capacity(n.min(tasks.len()));
+        while out.len() < n {
+            let best = groups
+                .iter()
+                .enumerate()
+                .filter_map(|(gi, g)| Some((gi, g.1, key(*g.2.last()?))))
+                .max_by(|a, b| (a.1, a.2).cmp(&(b.1, b.2)));
+            let Some((gi, _, _)) = best else { break };
+            let g = &mut groups[gi];
+            if let Some(i) = g.2.pop() {
+                out.push(i);
+                g.1 -= 1;
+            }
+        }
+        out
     }
 
     fn update_targets(&mut self, si: usize) {
@@ -2082,6 +2175,13 @@ impl Engine {
     }
 }
 
+/// The least loaded AZ of `load` (the first of equals), counted one more.
+fn take_least(load: &mut [(String, usize)]) -> Option<String> {
+    let i = (0..load.len()).min_by_key(|&i| load[i].1)?;
+    load[i].1 += 1;
+    Some(load[i].0.clone())
+}
+
 /// Circuit-breaker failure threshold as ECS computes it.
 pub fn breaker_threshold(desired: i32) -> i32 {
     ((desired as f64 * 0.5).ceil() as i32).clamp(3, 200)
@@ -2147,4 +2247,110 @@ fn begin_stop(t: &mut SimTask, now: i64, code: &str, reason: &str, exit: Option<
 
 pub(crate) fn rng_of(e: &mut Engine) -> &mut ChaCha8Rng {
     &mut e.rng
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The definition `scale_in_order` replaces: ask `most_loaded_task`'s
+    /// original rule (max of (tasks in the AZ, not running, id) over the
+    /// tasks not leaving) once per stop, the stopped one leaving.
+    fn one_pick_at_a_time(e: &Engine, si: usize, n: usize, except: Option<&str>) -> Vec<usize> {
+        let tasks = &e.services[si].tasks;
+        let mut gone = vec![false; tasks.len()];
+        let mut out = Vec::new();
+        for _ in 0..n {
+            let alive = |i: usize| !gone[i] && !is_leaving(&tasks[i].task);
+            let per_az = |az: &Option<String>| {
+                (0..tasks.len())
+                    .filter(|&j| alive(j) && tasks[j].task.availability_zone == *az)
+                    .count()
+            };
+            let pick = (0..tasks.len())
+                .filter(|&i| alive(i) && Some(tasks[i].task.id.as_str()) != except)
+                .max_by_key(|&i| {
+                    let t = &tasks[i].task;
+                    (per_az(&t.availability_zone), !t.is_running(), t.id.clone())
+                });
+            let Some(i) = pick else { break };
+            gone[i] = true;
+            out.push(i);
+        }
+        out
+    }
+
+    fn uneven_fleet() -> (Engine, usize) {
+        let sc = Scenario::builtin("az-outage").unwrap();
+        let mut e = Engine::new(&sc, Some(3));
+        let si = e.service_index("prod/api").unwrap();
+        // Uneven AZs, tasks in every state: impair, scale out, release.
+        e.impair_az("us-east-1a", None);
+        e.set_desired("prod/api", 40).unwrap();
+        for _ in 0..90 {
+            e.tick();
+        }
+        e.release_az("us-east-1a");
+        e.set_desired("prod/api", 70).unwrap();
+        for _ in 0..25 {
+            e.tick();
+        }
+        (e, si)
+    }
+
+    #[test]
+    fn scale_in_order_is_one_pick_at_a_time() {
+        let (e, si) = uneven_fleet();
+        let tasks = &e.services[si].tasks;
+        let states: std::collections::BTreeSet<&str> =
+            tasks.iter().map(|t| t.task.last_status.as_str()).collect();
+        assert!(states.len() >= 3, "a mix of states: {states:?}");
+        let alive = tasks.iter().filter(|t| !is_leaving(&t.task)).count();
+        for n in [0, 1, 7, alive / 2, alive, alive + 5] {
+            assert_eq!(
+                e.scale_in_order(si, n, None),
+                one_pick_at_a_time(&e, si, n, None),
+                "n = {n}"
+            );
+        }
+        let except = tasks
+            .iter()
+            .find(|t| !is_leaving(&t.task))
+            .map(|t| t.task.id.clone());
+        assert_eq!(
+            e.scale_in_order(si, alive, except.as_deref()),
+            one_pick_at_a_time(&e, si, alive, except.as_deref())
+        );
+    }
+
+    #[test]
+    fn az_load_counts_what_the_old_pick_counted() {
+        let (mut e, si) = uneven_fleet();
+        e.impair_service_az("prod/api", "us-east-1b", None);
+        let load = e.az_load(si);
+        let s = &e.services[si];
+        let want: Vec<(String, usize)> = s
+            .svc
+            .subnets
+            .iter()
+            .map(|n| n.availability_zone.clone())
+            .filter(|az| az != "us-east-1b")
+            .map(|az| {
+                let n = s
+                    .tasks
+                    .iter()
+                    .filter(|t| {
+                        !is_leaving(&t.task) && t.task.availability_zone.as_deref() == Some(&az)
+                    })
+                    .count();
+                (az, n)
+            })
+            .collect();
+        assert_eq!(load, want);
+        let mut l = vec![("a".to_string(), 2), ("b".into(), 1), ("c".into(), 1)];
+        assert_eq!(take_least(&mut l).as_deref(), Some("b"), "first of equals");
+        assert_eq!(take_least(&mut l).as_deref(), Some("c"));
+        assert_eq!(take_least(&mut l).as_deref(), Some("a"));
+        assert_eq!(take_least(&mut []), None);
+    }
 }

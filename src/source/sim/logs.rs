@@ -21,20 +21,17 @@ const PATHS: &[&str] = &[
 /// Emit this second's lines for service `si`.
 pub fn emit(e: &mut Engine, si: usize, now: i64, load: f64) {
     let s = &e.services[si];
-    let running: Vec<(String, String)> = s
-        .tasks
-        .iter()
-        .filter(|t| t.task.is_running())
-        .map(|t| {
-            (
-                t.task.id.clone(),
-                t.task.private_ip.clone().unwrap_or_default(),
-            )
-        })
-        .collect();
     let Some(group) = s.log_group.clone() else {
         return;
     };
+    // Positions, not copies: a line names one task, the service may have thousands.
+    let running: Vec<usize> = s
+        .tasks
+        .iter()
+        .enumerate()
+        .filter(|(_, t)| t.task.is_running())
+        .map(|(i, _)| i)
+        .collect();
     if running.is_empty() {
         return;
     }
@@ -56,8 +53,12 @@ pub fn emit(e: &mut Engine, si: usize, now: i64, load: f64) {
         .collect();
     let mut out = Vec::with_capacity(lines + 4);
     for _ in 0..lines {
+        let pick = running[rng_of(e).random::<u32>() as usize % running.len()];
+        let (task, ip) = {
+            let t = &e.services[si].tasks[pick].task;
+            (t.id.clone(), t.private_ip.clone().unwrap_or_default())
+        };
         let rng = rng_of(e);
-        let (task, ip) = &running[rng.random::<u32>() as usize % running.len()];
         let ts = now - 1_000 + (rng.random::<u32>() % 1_000) as i64;
         let msg = if has_lb {
             let path = PATHS[rng.random::<u32>() as usize % PATHS.len()]
@@ -109,7 +110,7 @@ pub fn emit(e: &mut Engine, si: usize, now: i64, load: f64) {
                 ),
             }
         };
-        out.push((task.clone(), ts, msg));
+        out.push((task, ts, msg));
     }
     for id in failing {
         let rng = rng_of(e);

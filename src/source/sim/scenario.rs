@@ -36,14 +36,37 @@ const BUILTIN: &[(&str, &str)] = &[
     ),
 ];
 
+mod validate;
+pub use validate::{MAX_FLEET_TASKS, MAX_TASKS_PER_SERVICE};
+
+/// `file:line: field: message`; without a line (the file can't be read) `file: message`;
+/// without a file (no such built-in) `field: message`.
 #[derive(Debug, thiserror::Error, PartialEq)]
-#[error("{file}:{line}: {field}: {message}")]
+#[error("{}", self.shown())]
 pub struct ScenarioError {
     pub file: String,
+    /// 0: the error is not about a line (the file can't be read, no such built-in).
     pub line: usize,
     pub field: String,
     pub message: String,
 }
+
+impl ScenarioError {
+    fn shown(&self) -> String {
+        match (self.line, self.file.is_empty()) {
+            (0, true) => format!("{}: {}", self.field, self.message),
+            (0, false) => format!("{}: {}", self.file, self.message),
+            _ => format!(
+                "{}:{}: {}: {}",
+                self.file, self.line, self.field, self.message
+            ),
+        }
+    }
+}
+
+/// The longest simulated time a scenario's durations and `--at` may name
+/// (31 days: `status --at` runs every second of it).
+pub const MAX_SIM_MS: i64 = 31 * 86_400_000;
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -426,10 +449,16 @@ pub enum EventAction {
     },
 }
 
+/// A duration of at most [`MAX_SIM_MS`], in ms.
 pub fn parse_duration_ms(s: &str) -> Result<i64, String> {
-    humantime::parse_duration(s.trim())
-        .map(|d| d.as_millis() as i64)
-        .map_err(|e| format!("{s:?} is not a duration ({e}; try 90s, 4m, 1h)"))
+    let d = humantime::parse_duration(s.trim())
+        .map_err(|e| format!("{s:?} is not a duration ({e}; try 90s, 4m, 1h)"))?;
+    match i64::try_from(d.as_millis()) {
+        Ok(ms) if ms <= MAX_SIM_MS => Ok(ms),
+        _ => Err(format!(
+            "{s:?} is longer than the simulator runs (at most 31 days)"
+        )),
+    }
 }
 
 fn line_of(text: &str, offset: usize) -> usize {
@@ -452,25 +481,43 @@ impl Scenario {
         match BUILTIN.iter().find(|(n, _)| *n == name) {
             Some((n, text)) => Scenario::parse(text, &format!("assets/scenarios/{n}.toml")),
             None => Err(ScenarioError {
-                file: name.into(),
+                file: String::new(),
                 line: 0,
                 field: "scenario".into(),
                 message: format!(
-                    "no built-in scenario {name:?} (built-in: {}; or give a path to a .toml file)",
+                    "{name:?} is not a built-in scenario (built-in: {}; or give a path to a .toml file)",
                     Self::builtin_names().join(", ")
                 ),
             }),
         }
     }
 
+    /// Read and parse a scenario file: a regular file of at most 4 MiB
+    /// ([`crate::files::read_text`]).
     pub fn from_file(path: &Path) -> Result<Scenario, ScenarioError> {
-        let text = std::fs::read_to_string(path).map_err(|e| ScenarioError {
-            file: path.display().to_string(),
-            line: 0,
-            field: "file".into(),
-            message: e.to_string(),
+        use crate::files::ReadError;
+        let file = path.display().to_string();
+        let text = crate::files::read_text(path).map_err(|e| {
+            let (line, message) = match e {
+                ReadError::Io { source, .. } => (0, source.to_string()),
+                ReadError::NotUtf8 { line, .. } => (line, "not UTF-8 text".into()),
+                other => {
+                    let m = other.to_string();
+                    let m = m
+                        .strip_prefix(&format!("{file}: "))
+                        .unwrap_or(&m)
+                        .to_string();
+                    (0, m)
+                }
+            };
+            ScenarioError {
+                file: file.clone(),
+                line,
+                field: "file".into(),
+                message,
+            }
         })?;
-        Scenario::parse(&text, &path.display().to_string())
+        Scenario::parse(&text, &file)
     }
 
     /// Parse and validate. `origin` names the file in errors.
@@ -497,225 +544,8 @@ impl Scenario {
                 message: msg,
             }
         })?;
-        sc.validate(text, origin)?;
+        validate::validate(&sc, text, origin)?;
         Ok(sc)
-    }
-
-    fn validate(&self, text: &str, origin: &str) -> Result<(), ScenarioError> {
-        let err = |span: std::ops::Range<usize>, field: String, message: String| ScenarioError {
-            file: origin.into(),
-            line: if span.is_empty() && span.start == 0 {
-                1
-            } else {
-                line_of(text, span.start)
-            },
-            field,
-            message,
-        };
-        let start = &self.scenario.start;
-        if humantime::parse_rfc3339(start.get_ref()).is_err() {
-            return Err(err(
-                start.span(),
-                "scenario.start".into(),
-                format!("{:?} is not an RFC 3339 time", start.get_ref()),
-            ));
-        }
-        if self.clusters.is_empty() {
-            return Err(err(
-                0..0,
-                "clusters".into(),
-                "a scenario needs at least one cluster".into(),
-            ));
-        }
-        for (i, (t, v)) in self.load.curve.iter().enumerate() {
-            parse_duration_ms(t.get_ref())
-                .map_err(|m| err(t.span(), format!("load.curve[{i}]"), m))?;
-            if !(v.is_finite() && *v >= 0.0) {
-                return Err(err(
-                    t.span(),
-                    format!("load.curve[{i}]"),
-                    format!("load {v} must be ≥ 0"),
-                ));
-            }
-        }
-        let td_names: Vec<String> = self
-            .task_definitions
-            .iter()
-            .map(|t| format!("{}:{}", t.family, t.revision))
-            .collect();
-        for (i, s) in self.services.iter().enumerate() {
-            let f = |k: &str| format!("services[{i}].{k}");
-            if !self.clusters.iter().any(|c| &c.name == s.cluster.get_ref()) {
-                return Err(err(
-                    s.cluster.span(),
-                    f("cluster"),
-                    format!("unknown cluster {:?}", s.cluster.get_ref()),
-                ));
-            }
-            if !td_names.contains(s.task_definition.get_ref()) {
-                return Err(err(
-                    s.task_definition.span(),
-                    f("task_definition"),
-                    format!(
-                        "unknown task definition {:?} (known: {})",
-                        s.task_definition.get_ref(),
-                        td_names.join(", ")
-                    ),
-                ));
-            }
-            let min = *s.min_healthy_percent.get_ref();
-            if !(0..=100).contains(&min) {
-                return Err(err(
-                    s.min_healthy_percent.span(),
-                    f("min_healthy_percent"),
-                    format!("{min} is not within 0..=100"),
-                ));
-            }
-            let max = *s.max_percent.get_ref();
-            if !(100..=200).contains(&max) {
-                return Err(err(
-                    s.max_percent.span(),
-                    f("max_percent"),
-                    format!("{max} is not within 100..=200"),
-                ));
-            }
-            if s.desired < 0 {
-                return Err(err(0..0, f("desired"), "must be ≥ 0".into()));
-            }
-            if let Some(azs) = &s.azs {
-                for az in azs {
-                    if !self.scenario.azs.contains(az.get_ref()) {
-                        return Err(err(
-                            az.span(),
-                            f("azs"),
-                            format!("{:?} is not one of the scenario's AZs", az.get_ref()),
-                        ));
-                    }
-                }
-            }
-            if let Some(a) = &s.autoscaling
-                && (a.min < 0 || a.max < a.min || a.target <= 0.0)
-            {
-                return Err(err(
-                    0..0,
-                    f("autoscaling"),
-                    "needs 0 ≤ min ≤ max and target > 0".into(),
-                ));
-            }
-        }
-        let svc_keys: Vec<String> = self
-            .services
-            .iter()
-            .map(|s| format!("{}/{}", s.cluster.get_ref(), s.name))
-            .collect();
-        for (i, a) in self.alarms.iter().enumerate() {
-            if !svc_keys.contains(a.service.get_ref()) {
-                return Err(err(
-                    a.service.span(),
-                    format!("alarms[{i}].service"),
-                    format!("unknown service {:?}", a.service.get_ref()),
-                ));
-            }
-            if !METRICS.contains(&a.metric.get_ref().as_str()) {
-                return Err(err(
-                    a.metric.span(),
-                    format!("alarms[{i}].metric"),
-                    format!(
-                        "unknown metric {:?} (known: {})",
-                        a.metric.get_ref(),
-                        METRICS.join(", ")
-                    ),
-                ));
-            }
-            if !COMPARISONS.contains(&a.comparison.get_ref().as_str()) {
-                return Err(err(
-                    a.comparison.span(),
-                    format!("alarms[{i}].comparison"),
-                    format!("unknown comparison {:?}", a.comparison.get_ref()),
-                ));
-            }
-        }
-        for (i, e) in self.events.iter().enumerate() {
-            let f = |k: &str| format!("events[{i}].{k}");
-            parse_duration_ms(e.at.get_ref()).map_err(|m| err(e.at.span(), f("at"), m))?;
-            let need = |o: &Option<Spanned<String>>, k: &str| -> Result<(), ScenarioError> {
-                if o.is_none() {
-                    return Err(err(
-                        e.action.span(),
-                        f(k),
-                        format!("{:?} needs {k}", e.action.get_ref()),
-                    ));
-                }
-                Ok(())
-            };
-            match e.action.get_ref().as_str() {
-                "deploy" => {
-                    need(&e.service, "service")?;
-                    need(&e.task_definition, "task_definition")?;
-                    let td = e
-                        .task_definition
-                        .as_ref()
-                        .map(|t| t.get_ref().clone())
-                        .unwrap_or_default();
-                    if !td_names.contains(&td) {
-                        let sp = e.task_definition.as_ref().map_or(0..0, |t| t.span());
-                        return Err(err(
-                            sp,
-                            f("task_definition"),
-                            format!("unknown task definition {td:?}"),
-                        ));
-                    }
-                }
-                "impair_az" | "release_az" => {
-                    need(&e.az, "az")?;
-                    let az =
-                        e.az.as_ref()
-                            .map(|a| a.get_ref().clone())
-                            .unwrap_or_default();
-                    if !self.scenario.azs.contains(&az) {
-                        let sp = e.az.as_ref().map_or(0..0, |t| t.span());
-                        return Err(err(
-                            sp,
-                            f("az"),
-                            format!("{az:?} is not one of the scenario's AZs"),
-                        ));
-                    }
-                    if let Some(d) = &e.duration {
-                        parse_duration_ms(d.get_ref())
-                            .map_err(|m| err(d.span(), f("duration"), m))?;
-                    }
-                }
-                "set_desired" | "stop_task" => need(&e.service, "service")?,
-                "load" => {
-                    if e.factor.is_none_or(|x| !(x.is_finite() && x >= 0.0)) {
-                        return Err(err(
-                            e.action.span(),
-                            f("factor"),
-                            "\"load\" needs factor ≥ 0".into(),
-                        ));
-                    }
-                }
-                other => {
-                    return Err(err(
-                        e.action.span(),
-                        f("action"),
-                        format!(
-                            "unknown action {other:?} (deploy, impair_az, release_az, set_desired, stop_task, load)"
-                        ),
-                    ));
-                }
-            }
-            if let Some(s) = &e.service
-                && !svc_keys.contains(s.get_ref())
-            {
-                return Err(err(
-                    s.span(),
-                    f("service"),
-                    format!("unknown service {:?}", s.get_ref()),
-                ));
-            }
-        }
-        Ok(())
     }
 
     /// Simulated start time, epoch ms.
@@ -927,6 +757,159 @@ desired = 2
     fn unknown_builtin_lists_the_known_ones() {
         let e = Scenario::builtin("nope").unwrap_err().to_string();
         assert!(e.contains("steady") && e.contains("az-outage"), "{e}");
+        assert!(e.starts_with("scenario: \"nope\" is not a built-in"), "{e}");
+        assert!(!e.contains(":0:"), "no fake line: {e}");
+    }
+
+    /// Every numeric field is checked against its documented bound, and the
+    /// error names the line of the offending key (its table's line when the
+    /// key is missing). `(replace, with, "file:line: field")`.
+    #[test]
+    fn semantic_errors_name_the_line_of_the_key() {
+        const ALARM: &str = "desired = 2\n\n[[alarms]]\nname = \"a\"\nservice = \"prod/api\"\nmetric = \"CPUUtilization\"\nthreshold = 1";
+        const EVENT: &str = "desired = 2\n\n[[events]]\nat = \"1m\"";
+        let d = "desired = 2";
+        let alarm = |extra: &str| ALARM.replace("threshold = 1", extra);
+        let event = |extra: &str| format!("{EVENT}\n{extra}");
+        let cases: Vec<(&str, String, &str)> = vec![
+            // services (desired is line 18 of BASE)
+            (d, "desired = -1".into(), "bad.toml:18: services[0].desired: -1 is not within 0..=5000"),
+            (d, "desired = 50000".into(), "bad.toml:18: services[0].desired: 50000 is not within 0..=5000: ECS's quota"),
+            (d, "desired = 2\nautoscaling = { min = 5, max = 2, target = 50 }".into(), "bad.toml:19: services[0].autoscaling.max: max 2 is below min 5"),
+            (d, "desired = 2\n\n[services.autoscaling]\nmin = 1\nmax = 4\ntarget = nan".into(), "bad.toml:23: services[0].autoscaling.target"),
+            (d, "desired = 2\n\n[services.autoscaling]\nmin = -1\nmax = 4\ntarget = 50".into(), "bad.toml:21: services[0].autoscaling.min"),
+            (d, "desired = 2\nautoscaling = { min = 1, max = 9000, target = 50 }".into(), "bad.toml:19: services[0].autoscaling.max: 9000"),
+            (d, "desired = 2\nautoscaling = { min = 1, max = 2, target = 0 }".into(), "bad.toml:19: services[0].autoscaling.target"),
+            (d, "desired = 2\nautoscaling = { min = 1, max = 2, target = 50, metric = \"vibes\" }".into(), "bad.toml:19: services[0].autoscaling.metric"),
+            (d, "desired = 2\nautoscaling = { min = 1, max = 2, target = 50, scale_in_cooldown = -5 }".into(), "bad.toml:19: services[0].autoscaling.scale_in_cooldown"),
+            (d, "desired = 2\nazs = []".into(), "bad.toml:19: services[0].azs: a service needs at least one AZ"),
+            (d, "desired = 2\nazs = [\"us-east-1a\",\n  \"us-east-1a\"]".into(), "bad.toml:20: services[0].azs[1]: \"us-east-1a\" is defined twice"),
+            (d, "desired = 2\nderegistration_delay = 3601".into(), "bad.toml:19: services[0].deregistration_delay"),
+            (d, "desired = 2\nhealth_check_grace_period = -1".into(), "bad.toml:19: services[0].health_check_grace_period"),
+            (d, "desired = 2\nbase_rps = nan".into(), "bad.toml:19: services[0].base_rps: NaN is not a number"),
+            (d, "desired = 2\nbase_rps = 1e300".into(), "bad.toml:19: services[0].base_rps"),
+            (d, "desired = 2\ncpu_per_rps = inf".into(), "bad.toml:19: services[0].cpu_per_rps: inf"),
+            (d, "desired = 2\ncpu_per_rps = -0.5".into(), "bad.toml:19: services[0].cpu_per_rps"),
+            (d, "desired = 2\ncapacity_providers = [{ provider = \"FARGATE\", weight = -1 }]".into(), "bad.toml:19: services[0].capacity_providers[0].weight"),
+            (d, "desired = 2\n\n[[services]]\ncluster = \"prod\"\nname = \"api\"\ntask_definition = \"api:1\"\ndesired = 1".into(), "bad.toml:22: services[1].name: service \"prod/api\" is defined twice"),
+            // alarms (threshold is line 24)
+            (d, alarm("threshold = nan"), "bad.toml:24: alarms[0].threshold: NaN is not a finite threshold"),
+            (d, alarm("threshold = -inf"), "bad.toml:24: alarms[0].threshold"),
+            (d, alarm("threshold = 1\nevaluation_periods = 0"), "bad.toml:25: alarms[0].evaluation_periods: 0 is not within 1..=1440"),
+            (d, alarm("threshold = 1\nevaluation_periods = 3\ndatapoints_to_alarm = 4"), "bad.toml:26: alarms[0].datapoints_to_alarm: 4 is not within 1..=3"),
+            (d, alarm("threshold = 1\ndatapoints_to_alarm = 0"), "bad.toml:25: alarms[0].datapoints_to_alarm"),
+            (d, alarm("threshold = 1\ncomparison = \"Bigger\""), "bad.toml:25: alarms[0].comparison"),
+            // events ([[events]] is line 20, at line 21)
+            (d, event("action = \"set_desired\"\nservice = \"prod/api\"\ncount = -3"), "bad.toml:24: events[0].count: -3 is not within 0..=5000"),
+            (d, event("action = \"set_desired\"\nservice = \"prod/api\"\ncount = 50000"), "bad.toml:24: events[0].count"),
+            (d, event("action = \"set_desired\"\nservice = \"prod/api\""), "bad.toml:20: events[0].count: \"set_desired\" needs count"),
+            (d, event("action = \"stop_task\"\nservice = \"prod/api\"\ncount = 0"), "bad.toml:24: events[0].count: 0 is not within 1..=5000"),
+            (d, event("action = \"load\"\nfactor = nan"), "bad.toml:23: events[0].factor: NaN"),
+            (d, event("action = \"load\"\nfactor = 1e9"), "bad.toml:23: events[0].factor"),
+            (d, event("action = \"load\""), "bad.toml:20: events[0].factor: \"load\" needs factor"),
+            (d, event("action = \"impair_az\"\naz = \"us-east-1a\"\nduration = \"0s\""), "bad.toml:24: events[0].duration: \"0s\" must be longer than 0s"),
+            (d, event("action = \"impair_az\"\naz = \"us-east-1a\"\nduration = \"40d\""), "bad.toml:24: events[0].duration: \"40d\" is longer than the simulator runs"),
+            (d, event("action = \"release_az\"\naz = \"us-east-1a\"").replace("\"1m\"", "\"999999999999h\""), "bad.toml:21: events[0].at"),
+            // load curve (appended after the service: [load] is line 20)
+            (d, "desired = 2\n\n[load]\ncurve = [[\"0s\", 1.0],\n  [\"5m\", nan]]".into(), "bad.toml:22: load.curve[1][1]: NaN"),
+            (d, "desired = 2\n\n[load]\ncurve = [[\"0s\", -1.0]]".into(), "bad.toml:21: load.curve[0][1]"),
+            (d, "desired = 2\n\n[load]\ncurve = [[\"32d\", 1.0]]".into(), "bad.toml:21: load.curve[0][0]"),
+            // scenario and task definitions
+            ("name = \"t\"", "name = \"t\"\nazs = []".into(), "bad.toml:3: scenario.azs: a scenario needs at least one Availability Zone"),
+            ("name = \"t\"", "name = \"t\"\nazs = [\"a\", \"\"]".into(), "bad.toml:3: scenario.azs[1]"),
+            ("name = \"t\"", "name = \"t\"\nstart = \"1960-01-01T00:00:00Z\"".into(), "bad.toml:3: scenario.start"),
+            ("revision = 1", "revision = 0".into(), "bad.toml:9: task_definitions[0].revision"),
+            ("revision = 1", "revision = 1\ncpu = \"lots\"".into(), "bad.toml:10: task_definitions[0].cpu"),
+            ("image = \"x:1\"", "image = \"x:1\"\nport = 70000".into(), "bad.toml:13: task_definitions[0].containers[0].port"),
+            ("image = \"x:1\"", "image = \"x:1\"\nhealth_check_start_period = 301".into(), "bad.toml:13: task_definitions[0].containers[0].health_check_start_period"),
+            ("image = \"x:1\"", "image = \"x:1\"\nmemory = 512\nmemory_reservation = 1024".into(), "bad.toml:14: task_definitions[0].containers[0].memory_reservation"),
+            ("image = \"x:1\"", "image = \"x:1\"\nstop_timeout = 121".into(), "bad.toml:13: task_definitions[0].containers[0].stop_timeout"),
+            (d, "desired = 2\n\n[[log_groups]]\nname = \"/ecs/api\"\nretention_days = 13".into(), "bad.toml:22: log_groups[0].retention_days: 13 is not a CloudWatch Logs retention"),
+            ("name = \"prod\"", "name = \"prod\"\ndefault_capacity_providers = [{ provider = \"FARGATE\", base = 100001 }]".into(), "bad.toml:6: clusters[0].default_capacity_providers[0].base"),
+        ];
+        for (from, to, want) in &cases {
+            assert!(BASE.contains(from), "{from}");
+            let text = BASE.replacen(from, to, 1);
+            let e = Scenario::parse(&text, "bad.toml")
+                .err()
+                .unwrap_or_else(|| panic!("accepted:\n{text}"))
+                .to_string();
+            assert!(e.starts_with(want), "want {want:?}\n got {e:?}\nin\n{text}");
+        }
+        // Inside the bounds: accepted.
+        for ok in [
+            "desired = 5000",
+            "desired = 0",
+            "desired = 2\nautoscaling = { min = 0, max = 5000, target = 50 }",
+        ] {
+            let text = BASE.replace(d, ok);
+            assert!(Scenario::parse(&text, "ok.toml").is_ok(), "{ok}");
+        }
+    }
+
+    #[test]
+    fn the_fleet_as_a_whole_is_bounded() {
+        // 10 services of 5,000 each is the bound; one task more is over it.
+        let mut text = BASE.replace("desired = 2", "desired = 5000");
+        for i in 1..10 {
+            text.push_str(&format!(
+                "\n[[services]]\ncluster = \"prod\"\nname = \"s{i}\"\ntask_definition = \"api:1\"\ndesired = 5000\n"
+            ));
+        }
+        assert!(Scenario::parse(&text, "big.toml").is_ok());
+        let over = format!(
+            "{text}\n[[services]]\ncluster = \"prod\"\nname = \"last\"\ntask_definition = \"api:1\"\ndesired = 1\n"
+        );
+        let e = Scenario::parse(&over, "big.toml").unwrap_err();
+        assert_eq!(e.field, "services[10].desired", "{e}");
+        assert_eq!(over.lines().nth(e.line - 1), Some("desired = 1"), "{e}");
+        assert!(e.message.contains("50000"), "{e}");
+        // Auto scaling maxima and set_desired events count too.
+        let scaled = text.replace(
+            "name = \"s1\"\ntask_definition = \"api:1\"\ndesired = 5000",
+            "name = \"s1\"\ntask_definition = \"api:1\"\ndesired = 1\nautoscaling = { min = 1, max = 5000, target = 50 }",
+        );
+        assert!(Scenario::parse(&scaled, "big.toml").is_ok());
+        let evented = format!(
+            "{over}\n[[events]]\nat = \"1m\"\naction = \"set_desired\"\nservice = \"prod/last\"\ncount = 0\n"
+        )
+        .replace("name = \"last\"\ntask_definition = \"api:1\"\ndesired = 1", "name = \"last\"\ntask_definition = \"api:1\"\ndesired = 0");
+        assert!(Scenario::parse(&evented, "big.toml").is_ok());
+        let e =
+            Scenario::parse(&evented.replace("count = 0", "count = 1"), "big.toml").unwrap_err();
+        assert_eq!(e.field, "services[10].desired", "{e}");
+    }
+
+    #[test]
+    fn unreadable_files_are_refused_without_a_fake_line() {
+        let e = Scenario::from_file(Path::new("/dev/zero"))
+            .unwrap_err()
+            .to_string();
+        assert_eq!(
+            e,
+            "/dev/zero: not a regular file (a character device); refusing to read it"
+        );
+        let dir = tempfile::tempdir().unwrap();
+        let fifo = dir.path().join("s.toml");
+        let c = std::ffi::CString::new(fifo.to_str().unwrap()).unwrap();
+        assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
+        let e = Scenario::from_file(&fifo).unwrap_err().to_string();
+        assert!(
+            e.ends_with("s.toml: not a regular file (a FIFO); refusing to read it"),
+            "{e}"
+        );
+        let e = Scenario::from_file(&dir.path().join("none.toml"))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.ends_with("none.toml: No such file or directory (os error 2)"),
+            "{e}"
+        );
+        assert!(!e.contains(":0:"), "{e}");
+        let bad = dir.path().join("bad.toml");
+        std::fs::write(&bad, b"[scenario]\nname = \"\xff\"\n").unwrap();
+        let e = Scenario::from_file(&bad).unwrap_err().to_string();
+        assert!(e.ends_with("bad.toml:2: file: not UTF-8 text"), "{e}");
     }
 
     #[test]
@@ -934,5 +917,17 @@ desired = 2
         let s = Scenario::synthetic(100, 10);
         assert_eq!(s.services.len(), 100);
         assert!(s.services.iter().all(|x| x.desired == 10));
+    }
+
+    #[test]
+    fn durations_are_bounded() {
+        assert_eq!(parse_duration_ms("31d"), Ok(MAX_SIM_MS));
+        assert!(parse_duration_ms("31d 1ms").is_err());
+        // Past i64 ms: refused, not wrapped to a negative time.
+        let e = parse_duration_ms("500000000000y").unwrap_err();
+        assert!(
+            e.contains("not a duration") || e.contains("at most 31 days"),
+            "{e}"
+        );
     }
 }

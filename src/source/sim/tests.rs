@@ -492,3 +492,36 @@ fn unchanged_services_keep_their_arc() {
         .count();
     assert_eq!(reused, c.services.len() - 1);
 }
+
+/// A service at ECS's quota of 5,000 tasks starts warm, scales in to 0 and
+/// out again. Placement and scale-in used to cost a pass over the tasks per
+/// task (scale-in: per task per task), which hung at this size.
+#[test]
+fn a_service_at_the_task_quota_scales_in_and_out() {
+    let sc = scenario("healthy", scenario::MAX_TASKS_PER_SERVICE, 100, 200, "");
+    let mut sim = Simulator::new(sc, None);
+    let s = api(&sim);
+    assert_eq!(s.running_count, 5_000);
+    let mut per_az = std::collections::BTreeMap::<String, usize>::new();
+    for t in s.running_tasks() {
+        *per_az
+            .entry(t.availability_zone.clone().unwrap_or_default())
+            .or_default() += 1;
+    }
+    assert_eq!(per_az.len(), 3, "{per_az:?}");
+    assert!(
+        per_az.values().all(|n| (1666..=1667).contains(n)),
+        "balanced: {per_az:?}"
+    );
+    assert_eq!(sim.set_desired_count("prod", "api", 0), Ok(5_000));
+    sim.run_until(60_000);
+    let s = api(&sim);
+    assert_eq!((s.running_count, s.pending_count), (0, 0));
+    assert!(
+        sim.set_desired_count("prod", "api", 5_001).is_err(),
+        "over the quota"
+    );
+    sim.set_desired_count("prod", "api", 5_000).unwrap();
+    sim.run_until(3 * 60_000);
+    assert_eq!(api(&sim).running_count, 5_000);
+}
