@@ -473,11 +473,7 @@ fn run_console(mut app: App, origin: Origin) -> ExitCode {
         Ok(ui::Exit::Signal(sig)) => {
             tracing::info!("exiting on {sig}");
             // Conventional 128 + signal number.
-            ExitCode::from(match sig {
-                "SIGHUP" => 129,
-                "SIGINT" => 130,
-                _ => 143,
-            })
+            ExitCode::from(ui::signal_exit_code(sig))
         }
         Err(e) => fail(format!("terminal error: {e}")),
     }

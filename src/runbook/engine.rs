@@ -1500,6 +1500,33 @@ impl Runner {
                         && safety.blocking_findings.iter().any(|b| b == f.id)
                 })
                 .collect();
+            // A blocking check that could not read its data on the target
+            // cannot say the way is clear: refused, naming the API.
+            let target = format!("{}/{}", svc.cluster, svc.name);
+            let blind: Vec<&crate::review::NotEvaluated> = review
+                .not_evaluated
+                .iter()
+                .filter(|n| {
+                    n.missing_data
+                        && n.services.contains(&target)
+                        && safety.blocking_findings.iter().any(|b| b == n.id)
+                })
+                .collect();
+            if !blind.is_empty() {
+                let detail: Vec<Value> = blind
+                    .iter()
+                    .map(|n| json!({"id": n.id, "not_evaluated": n.reason}))
+                    .collect();
+                self.log(now, None, "blocked", json!({"findings": detail}));
+                let why: Vec<String> = blind
+                    .iter()
+                    .map(|n| format!("{} ({})", n.id, n.reason))
+                    .collect();
+                return Err(format!(
+                    "refused: blocking checks could not be evaluated on {target}: {}",
+                    why.join(" | ")
+                ));
+            }
             if !hits.is_empty() {
                 let detail: Vec<Value> = hits
                     .iter()

@@ -1925,3 +1925,58 @@ fn printers_sanitize_untrusted_text() {
         "{md}"
     );
 }
+
+#[test]
+fn a_blocking_check_that_could_not_read_its_data_refuses_the_start() {
+    // AWS, everything read but auto scaling (denied): REL-04 (redundant task
+    // count, which reads the scalable target's MinCapacity) cannot say the
+    // target is safe to crash tasks of.
+    let mut snap = sim_at("steady", 60_000).snapshot();
+    snap.source.kind = "aws".into();
+    snap.freshness.clear();
+    for kind in [
+        "ecs",
+        "ec2",
+        "iam",
+        "elbv2",
+        "cloudwatch",
+        "metrics",
+        "logs",
+    ] {
+        snap.freshness.insert(
+            kind.into(),
+            crate::model::Freshness {
+                updated_at: Some(snap.at),
+                error: None,
+            },
+        );
+    }
+    snap.freshness.insert(
+        "autoscaling".into(),
+        crate::model::Freshness {
+            updated_at: None,
+            error: Some("application-autoscaling:DescribeScalableTargets: AccessDenied".into()),
+        },
+    );
+    let rb = runbook("gameday-task-crash");
+    let p = bind_params(
+        &rb,
+        &[("cluster", "prod"), ("service", "api")]
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect(),
+    )
+    .unwrap();
+    let mut r = Runner::new(rb, p, cfg(true), "blind".into()).unwrap();
+    let _ = r.poll(snap.at, &snap);
+    let s = r.summary().expect("refused at once");
+    assert_eq!(s.outcome, Outcome::Aborted);
+    let reason = s.reason.as_deref().unwrap();
+    assert!(
+        reason.contains("blocking checks could not be evaluated on prod/api")
+            && reason.contains("REL-04")
+            && reason.contains("AccessDenied"),
+        "{reason}"
+    );
+    assert!(kinds(&r.journal.events, "api_call").is_empty());
+}
