@@ -425,6 +425,16 @@ fn runbook_console_run() {
     keys(&mut rig.app, "Dashboards open; on-call paged by test page.");
     rig.app
         .on_key(KeyEvent::new(KeyCode::BackTab, KeyModifiers::SHIFT));
+    // The same person twice (another case, a stray space) is one approval.
+    keys(&mut rig.app, "alice, Alice ");
+    rig.app
+        .on_key(KeyEvent::new(KeyCode::Char('s'), KeyModifiers::CONTROL));
+    let s = screen(&rig.app, 160, 48);
+    assert!(s.contains("twice"), "duplicate approvers refused: {s}");
+    insta::assert_snapshot!("runbook_checkpoint_duplicate_approvers_160x48", s);
+    for _ in 0.."alice, Alice ".len() {
+        key(&mut rig.app, KeyCode::Backspace);
+    }
     keys(&mut rig.app, "alice, bob");
     insta::assert_snapshot!("runbook_checkpoint_notes_160x48", screen(&rig.app, 160, 48));
     rig.app

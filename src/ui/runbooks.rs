@@ -591,8 +591,13 @@ impl RunbookUi {
                                     match key.code {
                                         KeyCode::Backspace => {
                                             a.approvers.pop();
+                                            // Editing answers the error shown.
+                                            a.error = None;
                                         }
-                                        KeyCode::Char(c) if !ctrl => a.approvers.push(c),
+                                        KeyCode::Char(c) if !ctrl => {
+                                            a.approvers.push(c);
+                                            a.error = None;
+                                        }
                                         _ => {}
                                     }
                                     Modal::Answer(a)
