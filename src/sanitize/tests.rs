@@ -238,4 +238,3 @@ fn clean_text_is_borrowed() {
     assert!(is_clean("GET /health 200"));
     assert!(!is_clean("a\u{1b}[0m"));
 }
-
