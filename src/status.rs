@@ -271,8 +271,8 @@ mod tests {
                     "column at {c} of {line:?}: {hit:?}"
                 );
             }
-            // Every column but the last is exactly as wide as its header.
-            assert!(width(line) >= 112 + 1, "{line:?}");
+            // The alarms column holds at least "-", at most 48 cells.
+            assert!(width(line) > 112, "{line:?}");
             assert!(width(line) <= 112 + 48, "{line:?}");
         }
         let service = |row: usize| {

@@ -178,22 +178,13 @@ fn status_text_is_sanitized_and_aligned_by_display_width() {
     assert!(svc.iter().any(|s| s.starts_with("paygnp.exe ")), "{svc:?}");
     assert!(svc.iter().any(|s| s.starts_with("c1csi ")), "{svc:?}");
     assert!(svc.iter().any(|s| s.starts_with("line sep  ")), "{svc:?}");
-    assert!(
-        svc.iter().any(|s| *s == "日本語サービス決済東京… "),
-        "{svc:?}"
-    );
-    assert!(
-        svc.iter().any(|s| *s == "x# FORGED heading| a | …"),
-        "{svc:?}"
-    );
+    assert!(svc.contains(&"日本語サービス決済東京… "), "{svc:?}");
+    assert!(svc.contains(&"x# FORGED heading| a | …"), "{svc:?}");
     assert!(
         svc.iter().any(|s| s.starts_with("apie\u{301}\u{301}🚀👍 ")),
         "{svc:?}"
     );
-    assert!(
-        svc.iter().any(|s| *s == "svc-長長長長長長長長長… "),
-        "{svc:?}"
-    );
+    assert!(svc.contains(&"svc-長長長長長長長長長… "), "{svc:?}");
     for s in &svc {
         assert_eq!(width(s), 24, "{s:?}");
     }
