@@ -12,6 +12,7 @@ use ecsdeck::cli::{
 use ecsdeck::config::Config;
 use ecsdeck::model::FleetSnapshot;
 use ecsdeck::model::rows;
+use ecsdeck::sanitize::json as safe_json;
 use ecsdeck::source::aws::{AwsFleet, AwsOptions};
 use ecsdeck::source::sim::{Simulator, scenario::Scenario};
 use ecsdeck::source::{self, Update};
@@ -211,7 +212,7 @@ fn main() -> ExitCode {
             }
             let rep = status::report(&snap, &rows);
             match args.format {
-                Format::Json => match serde_json::to_string_pretty(&rep) {
+                Format::Json => match safe_json::to_string_pretty(&rep) {
                     Ok(j) => println!("{j}"),
                     Err(e) => return fail(e),
                 },
@@ -253,12 +254,12 @@ fn main() -> ExitCode {
             let text = match args.format {
                 ReviewFormat::Md => ecsdeck::review::report::markdown(&review, &snap),
                 ReviewFormat::Json => {
-                    serde_json::to_string_pretty(&ecsdeck::review::report::json(&review, &snap))
+                    safe_json::to_string_pretty(&ecsdeck::review::report::json(&review, &snap))
                         .unwrap_or_default()
                         + "\n"
                 }
                 ReviewFormat::Sarif => {
-                    serde_json::to_string_pretty(&ecsdeck::review::report::sarif(&review))
+                    safe_json::to_string_pretty(&ecsdeck::review::report::sarif(&review))
                         .unwrap_or_default()
                         + "\n"
                 }
@@ -634,7 +635,7 @@ fn runbook_run(
     match args.format {
         Format::Json => println!(
             "{}",
-            serde_json::to_string_pretty(&summary).unwrap_or_default()
+            safe_json::to_string_pretty(&summary).unwrap_or_default()
         ),
         Format::Text => print!("{}", commands::summary_text(&summary)),
     }

@@ -14,7 +14,7 @@ use serde::Serialize;
 use crate::model::az::UNKNOWN_AZ;
 use crate::model::rows::{DeploymentSummary, ServiceRow};
 use crate::model::{FleetSnapshot, ServiceHealth};
-use crate::sanitize::sanitize;
+use crate::sanitize::{fit, fit_right, sanitize, truncate};
 
 #[derive(Debug, Serialize)]
 pub struct StatusReport {
@@ -120,6 +120,38 @@ pub fn exit_code(rows: &[ServiceRow]) -> i32 {
     }
 }
 
+/// Columns of the text table: title, width in cells, right-aligned. The
+/// last one (alarms) is cut, not padded.
+const COLUMNS: [(&str, usize, bool); 7] = [
+    ("HEALTH", 10, false),
+    ("CLUSTER", 16, false),
+    ("SERVICE", 24, false),
+    ("DES/RUN/PND", 11, true),
+    ("DEPLOYMENTS", 24, false),
+    ("TASKS PER AZ", 20, false),
+    ("ALARMS", 48, false),
+];
+
+/// One table line: every cell sanitized and fitted to its column by display
+/// width (CJK, emoji and combining marks align; long values end in `…`).
+fn table_line(out: &mut String, cells: [&str; 7]) {
+    for (i, (cell, (_, cols, right))) in cells.iter().zip(COLUMNS).enumerate() {
+        if i == COLUMNS.len() - 1 {
+            out.push_str(&truncate(cell, cols));
+        } else if right {
+            out.push_str(&fit_right(cell, cols));
+        } else {
+            out.push_str(&fit(cell, cols));
+        }
+        // Two spaces between the counts and the deployments, as before.
+        out.push_str(match i {
+            3 => "  ",
+            6 => "\n",
+            _ => " ",
+        });
+    }
+}
+
 /// The text form: one line per service, every source string sanitized.
 pub fn render_text(rep: &StatusReport) -> String {
     let s = |x: &str| sanitize(x).into_owned();
@@ -135,27 +167,24 @@ pub fn render_text(rep: &StatusReport) -> String {
         s(&rep.source.kind),
         s(&rep.source.label),
         s(&rep.source.region),
-        rep.at
+        s(&rep.at)
     );
-    let _ = writeln!(
-        out,
-        "{:<10} {:<16} {:<24} {:>11}  {:<24} {:<20} ALARMS",
-        "HEALTH", "CLUSTER", "SERVICE", "DES/RUN/PND", "DEPLOYMENTS", "TASKS PER AZ"
-    );
+    table_line(&mut out, COLUMNS.map(|(title, _, _)| title));
     for r in &rep.services {
         let deps = r
             .deployments
             .iter()
             .map(|d| {
-                let st = d.rollout_state.as_deref().unwrap_or("-");
-                format!("{}:{}", d.status.get(..1).unwrap_or("?"), st)
+                let status = sanitize(&d.status);
+                let st = d.rollout_state.as_deref().map_or("-".into(), sanitize);
+                format!("{}:{st}", status.chars().next().unwrap_or('?'))
             })
             .collect::<Vec<_>>()
             .join(",");
         let azs = r
             .tasks_by_az
             .iter()
-            .map(|(az, n)| format!("{}:{n}", crate::model::az::az_short(az)))
+            .map(|(az, n)| format!("{}:{n}", sanitize(crate::model::az::az_short(az))))
             .collect::<Vec<_>>()
             .join(" ");
         let alarms = if r.alarms_in_alarm.is_empty() {
@@ -167,15 +196,18 @@ pub fn render_text(rep: &StatusReport) -> String {
                 .collect::<Vec<_>>()
                 .join(",")
         };
-        let _ = writeln!(
-            out,
-            "{:<10} {:<16} {:<24} {:>11}  {:<24} {:<20} {alarms}",
-            r.health.as_str(),
-            s(&r.cluster),
-            s(&r.name),
-            format!("{}/{}/{}", r.desired, r.running, r.pending),
-            deps,
-            azs
+        let counts = format!("{}/{}/{}", r.desired, r.running, r.pending);
+        table_line(
+            &mut out,
+            [
+                r.health.as_str(),
+                &r.cluster,
+                &r.name,
+                &counts,
+                &deps,
+                &azs,
+                &alarms,
+            ],
         );
     }
     let counts = ["steady", "deploying", "degraded", "failed"]
@@ -185,4 +217,105 @@ pub fn render_text(rep: &StatusReport) -> String {
         .join(", ");
     let _ = writeln!(out, "{} services: {counts}", rep.services.len());
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sanitize::width;
+    use crate::source::sim::{Simulator, scenario::Scenario};
+
+    /// Display columns at which a character (not a zero-width mark) starts,
+    /// with the character before it.
+    fn starts(line: &str) -> Vec<(usize, Option<char>)> {
+        let mut out = Vec::new();
+        let mut w = 0;
+        let mut prev = None;
+        for c in line.chars() {
+            let cw = width(c.encode_utf8(&mut [0; 4]));
+            if cw > 0 {
+                out.push((w, prev));
+            }
+            w += cw;
+            prev = Some(c);
+        }
+        out
+    }
+
+    #[test]
+    fn text_table_aligns_by_display_width() {
+        let mut sim = Simulator::new(Scenario::builtin("steady").unwrap(), None);
+        sim.run_until(60_000);
+        let snap = sim.snapshot();
+        let rows = crate::model::rows::build(&snap);
+        let mut rep = report(&snap, &rows);
+        let long = "n".repeat(300);
+        let names = [
+            "日本語のサービス名前がとても長い",
+            "🚀🚀launch👍",
+            "cafe\u{301}\u{301}-e\u{300}",
+            long.as_str(),
+            "\u{1b}[31mred\u{202e}\u{2028}x\u{200b}",
+        ];
+        assert_eq!(rep.services.len(), names.len());
+        for (s, n) in rep.services.iter_mut().zip(names) {
+            s.name = n.to_string();
+        }
+        rep.services[0].cluster = "集群-生产环境-东京区域".into();
+        rep.services[1].alarms_in_alarm = vec!["a".repeat(300)];
+        rep.services[2]
+            .tasks_by_az
+            .insert("ap-northeast-1\u{202e}日本".into(), 3);
+        rep.services[3].deployments[0].rollout_state = Some("\u{1b}]0;x\u{7}日本".into());
+        let text = render_text(&rep);
+        assert!(
+            !text.contains(['\u{1b}', '\u{202e}', '\u{2028}', '\u{200b}']),
+            "{text}"
+        );
+        let lines: Vec<&str> = text.lines().collect();
+        let table = &lines[1..lines.len() - 1];
+        assert_eq!(table.len(), 1 + names.len());
+        let cols = [0usize, 11, 28, 53, 66, 91, 112];
+        for line in table {
+            let st = starts(line);
+            for c in &cols[1..] {
+                let hit = st.iter().find(|(w, _)| w == c);
+                assert!(
+                    matches!(hit, Some((_, Some(' ')))),
+                    "column at {c} of {line:?}: {hit:?}"
+                );
+            }
+            // The alarms column holds at least "-", at most 48 cells.
+            assert!(width(line) > 112, "{line:?}");
+            assert!(width(line) <= 112 + 48, "{line:?}");
+        }
+        let service = |row: usize| {
+            let line = table[row];
+            let from = line
+                .char_indices()
+                .map(|(i, _)| i)
+                .find(|&i| width(&line[..i]) == 28)
+                .unwrap();
+            let to = line
+                .char_indices()
+                .map(|(i, _)| i)
+                .find(|&i| width(&line[..i]) == 52)
+                .unwrap();
+            line[from..to].to_string()
+        };
+        assert_eq!(service(1), "日本語のサービス名前が… ");
+        assert_eq!(
+            service(3),
+            format!("cafe\u{301}\u{301}-e\u{300}{}", " ".repeat(18))
+        );
+        assert_eq!(service(4), format!("{}…", "n".repeat(23)));
+        assert_eq!(service(5), format!("red x{}", " ".repeat(19)));
+        assert!(
+            table[2].ends_with(&format!("{}…", "a".repeat(47))),
+            "{}",
+            table[2]
+        );
+        assert!(table[3].contains(" ap-northeast-1日本:… "), "{}", table[3]);
+        assert!(table[4].contains(":日本"), "{}", table[4]);
+    }
 }

@@ -7,8 +7,11 @@ use serde_json::{Value, json};
 
 use super::{CHECKS, Pillar, Review, Severity};
 use crate::model::FleetSnapshot;
+use crate::sanitize::markdown::{code, text};
 use crate::sanitize::sanitize;
 
+/// Untrusted text for SARIF (JSON: the writer escapes, this keeps what a
+/// code-scanning UI shows the same as the console).
 fn clean(s: &str) -> String {
     sanitize(s).into_owned()
 }
@@ -53,7 +56,9 @@ pub fn json(review: &Review, snap: &FleetSnapshot) -> Value {
     })
 }
 
-/// A Markdown review in the spirit of the seed reviews.
+/// A Markdown review in the spirit of the seed reviews. Every value from the
+/// fleet or a user file is sanitized and escaped for its place: inline text
+/// with [`text`], code spans with [`code`].
 pub fn markdown(review: &Review, snap: &FleetSnapshot) -> String {
     let mut o = String::new();
     let scores = review.scores();
@@ -61,10 +66,10 @@ pub fn markdown(review: &Review, snap: &FleetSnapshot) -> String {
     let _ = writeln!(o, "# ECS Well-Architected review\n");
     let _ = writeln!(
         o,
-        "**Source:** {} `{}` ({}) · **At:** {} · **Services:** {}\n",
-        clean(&snap.source.kind),
-        clean(&snap.source.label),
-        clean(&snap.source.region),
+        "**Source:** {} {} ({}) · **At:** {} · **Services:** {}\n",
+        text(&snap.source.kind),
+        code(&snap.source.label),
+        text(&snap.source.region),
         crate::status::rfc3339(snap.at),
         snap.services.len()
     );
@@ -109,13 +114,16 @@ pub fn markdown(review: &Review, snap: &FleetSnapshot) -> String {
     for (i, f) in review.findings.iter().enumerate() {
         let _ = writeln!(
             o,
-            "{}. **{}** [{}] {} — `{}/{}`: {}",
+            "{}. **{}** [{}] {} — {}: {}",
             i + 1,
             f.severity.as_str().to_uppercase(),
             f.id,
             f.title,
-            clean(&f.cluster),
-            clean(f.service.as_deref().unwrap_or("-")),
+            code(&format!(
+                "{}/{}",
+                f.cluster,
+                f.service.as_deref().unwrap_or("-")
+            )),
             f.remediation
         );
     }
@@ -131,16 +139,16 @@ pub fn markdown(review: &Review, snap: &FleetSnapshot) -> String {
                 "### {} {} — {}/{} ({})\n",
                 f.id,
                 f.title,
-                clean(&f.cluster),
-                clean(f.service.as_deref().unwrap_or("-")),
+                text(&f.cluster),
+                text(f.service.as_deref().unwrap_or("-")),
                 f.severity.as_str()
             );
-            let _ = writeln!(o, "- Resource: `{}`", clean(&f.resource));
+            let _ = writeln!(o, "- Resource: {}", code(&f.resource));
             for e in &f.evidence {
-                let _ = writeln!(o, "- Evidence: {}", clean(e));
+                let _ = writeln!(o, "- Evidence: {}", text(e));
             }
             let _ = writeln!(o, "- Remediation: {}", f.remediation);
-            let _ = writeln!(o, "- Fix: `{}`", clean(&f.fix));
+            let _ = writeln!(o, "- Fix: {}", code(&f.fix));
             let _ = writeln!(o, "- Docs: {}\n", f.doc_url);
         }
     }
@@ -152,17 +160,17 @@ pub fn markdown(review: &Review, snap: &FleetSnapshot) -> String {
                 "- {} {} — {}/{}: {} (until {})",
                 f.id,
                 f.title,
-                clean(&f.cluster),
-                clean(f.service.as_deref().unwrap_or("-")),
-                clean(&s.reason),
-                s.expires
+                text(&f.cluster),
+                text(f.service.as_deref().unwrap_or("-")),
+                text(&s.reason),
+                text(&s.expires)
             );
         }
     }
     if !review.not_evaluated.is_empty() {
         let _ = writeln!(o, "\n## Not evaluated\n");
         for n in &review.not_evaluated {
-            let _ = writeln!(o, "- {} {}: {}", n.id, n.title, n.reason);
+            let _ = writeln!(o, "- {} {}: {}", n.id, n.title, text(&n.reason));
         }
     }
     o

@@ -74,9 +74,10 @@ pub fn list(lib: &Library, format: Format) -> Printed {
                         "kind": r.meta.kind.as_str(), "origin": r.origin})
                 })
                 .collect();
-            p.stdout = serde_json::to_string_pretty(&serde_json::json!({ "runbooks": list }))
-                .unwrap_or_default()
-                + "\n";
+            p.stdout =
+                crate::sanitize::json::to_string_pretty(&serde_json::json!({ "runbooks": list }))
+                    .unwrap_or_default()
+                    + "\n";
         }
         Format::Text => {
             for r in &lib.runbooks {

@@ -189,7 +189,7 @@ impl Journal {
             operator,
         };
         let res = match &mut self.file {
-            Some(f) => serde_json::to_string(&ev)
+            Some(f) => crate::sanitize::json::to_string(&ev)
                 .map_err(std::io::Error::other)
                 .and_then(|mut line| {
                     line.push('\n');
