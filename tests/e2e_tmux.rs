@@ -212,10 +212,11 @@ fn no_credentials_opens_the_demo_with_one_line() {
         dir.path().display()
     );
     let t = Tmux::start("", 120, 40, &env);
-    t.wait_for("Services");
+    // Said on screen, in the status line, for the whole session.
+    let s = t.wait_for("DEMO: no AWS credentials found");
+    assert!(s.contains("Services"), "{s}");
     t.keys(&["q"]);
-    let s = t.wait_for("EXIT=0");
-    assert!(s.contains("no AWS credentials found"), "{s}");
+    t.wait_for("EXIT=0");
 }
 
 /// `kill -SIG` the console and wait for the shell's `EXIT=`.
