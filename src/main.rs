@@ -58,9 +58,29 @@ fn init_tracing(data: Option<&PathBuf>) {
         .try_init();
 }
 
+/// One line on stderr, sanitized (messages quote files, AWS and user input).
 fn fail(msg: impl std::fmt::Display) -> ExitCode {
-    eprintln!("ecsdeck: {msg}");
+    let msg = msg.to_string();
+    let lines: Vec<_> = msg.lines().map(ecsdeck::sanitize::sanitize).collect();
+    eprintln!("ecsdeck: {}", lines.join("\n"));
     ExitCode::from(2)
+}
+
+/// Write to stdout. A closed pipe (`ecsdeck status | head -1`) is not an
+/// error: the rest of the output is dropped and the command still returns
+/// its own exit code, so a gate is never greener for being piped.
+fn emit(text: &str) {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        Ok(()) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {}
+        Err(e) => eprintln!("ecsdeck: stdout: {e}"),
+    }
+}
+
+fn emitln(text: &str) {
+    emit(&format!("{text}\n"));
 }
 
 /// Resolve `--scenario`, else the config's `[demo] scenario`, else `steady`:
@@ -136,7 +156,7 @@ fn main() -> ExitCode {
 
     if let Some(Command::Scenarios) = cli.command {
         for n in Scenario::builtin_names() {
-            println!("{n}");
+            emitln(n);
         }
         return ExitCode::SUCCESS;
     }
@@ -213,10 +233,10 @@ fn main() -> ExitCode {
             let rep = status::report(&snap, &rows);
             match args.format {
                 Format::Json => match safe_json::to_string_pretty(&rep) {
-                    Ok(j) => println!("{j}"),
+                    Ok(j) => emitln(&j),
                     Err(e) => return fail(e),
                 },
-                Format::Text => print!("{}", status::render_text(&rep)),
+                Format::Text => emit(&status::render_text(&rep)),
             }
             let code = status::exit_code(&rows);
             if code == 0 && !args.allow_missing_data {
@@ -270,7 +290,7 @@ fn main() -> ExitCode {
                         return fail(format!("{}: {e}", path.display()));
                     }
                 }
-                None => print!("{text}"),
+                None => emit(&text),
             }
             let threshold = match args.fail_on {
                 FailOn::Critical => ecsdeck::review::Severity::Critical,
@@ -489,7 +509,7 @@ fn runbook_offline(
     let lib = ecsdeck::runbook::Library::load(user_dirs);
     let out = ecsdeck::runbook::commands::offline(cmd, &lib, data);
     eprint!("{}", out.stderr);
-    print!("{}", out.stdout);
+    emit(&out.stdout);
     ExitCode::from(out.code)
 }
 
@@ -607,7 +627,7 @@ fn runbook_run(
     if !write {
         let msg = "dry run: no change will be made (start ecsdeck with --write to act)";
         if text {
-            println!("{msg}");
+            emitln(msg);
         } else {
             eprintln!("ecsdeck: {msg}");
         }
@@ -619,7 +639,7 @@ fn runbook_run(
         }
         let t = *t0.get_or_insert(e.ts);
         if let Some(line) = commands::progress_line(e, t) {
-            println!("{line}");
+            emitln(&line);
         }
     };
     let summary = match run_headless(
@@ -633,11 +653,8 @@ fn runbook_run(
         Err(e) => return fail(&e),
     };
     match args.format {
-        Format::Json => println!(
-            "{}",
-            safe_json::to_string_pretty(&summary).unwrap_or_default()
-        ),
-        Format::Text => print!("{}", commands::summary_text(&summary)),
+        Format::Json => emitln(&safe_json::to_string_pretty(&summary).unwrap_or_default()),
+        Format::Text => emit(&commands::summary_text(&summary)),
     }
     ExitCode::from(u8::from(summary.outcome != Outcome::Completed))
 }

@@ -1515,18 +1515,9 @@ async fn console_pollers_stream_every_kind_and_the_followed_logs(url: &str) {
         assert!(!left.is_zero(), "full={full} logs={log_lines:?}");
         match tokio::time::timeout(left, h.updates.recv()).await {
             Ok(Some(Update::Snapshot(s))) => {
-                full = [
-                    "ecs",
-                    "ec2",
-                    "iam",
-                    "elbv2",
-                    "cloudwatch",
-                    "metrics",
-                    "logs",
-                    "autoscaling",
-                ]
-                .iter()
-                .all(|k| s.freshness.get(*k).is_some_and(|f| f.updated_at.is_some()))
+                full = ecsdeck::model::DATA_KINDS
+                    .iter()
+                    .all(|k| s.freshness.get(*k).is_some_and(|f| f.updated_at.is_some()))
                     && !s.target_groups.is_empty()
                     && !s.alarms.is_empty();
             }
@@ -1831,16 +1822,7 @@ async fn an_empty_account_is_read_cleanly() {
     .await;
     let snap = src.fetch().await;
     assert!(snap.clusters.is_empty() && snap.services.is_empty());
-    for kind in [
-        "ecs",
-        "ec2",
-        "iam",
-        "autoscaling",
-        "elbv2",
-        "cloudwatch",
-        "metrics",
-        "logs",
-    ] {
+    for kind in ecsdeck::model::DATA_KINDS {
         let f = &snap.freshness[kind];
         assert!(f.updated_at.is_some() && f.error.is_none(), "{kind}: {f:?}");
     }

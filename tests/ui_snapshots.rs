@@ -487,24 +487,7 @@ fn aws_status_line_shows_api_rate_and_throttles() {
         snap.source.throttles = Some(throttled);
         // As the AWS source reports it: every kind read just now.
         snap.freshness.clear();
-        for kind in [
-            "ecs",
-            "ec2",
-            "iam",
-            "autoscaling",
-            "elbv2",
-            "cloudwatch",
-            "metrics",
-            "logs",
-        ] {
-            snap.freshness.insert(
-                kind.into(),
-                ecsdeck::model::Freshness {
-                    updated_at: Some(snap.at),
-                    error: None,
-                },
-            );
-        }
+        snap.mark_read(&ecsdeck::model::DATA_KINDS, snap.at);
         app.apply(Update::Snapshot(std::sync::Arc::new(snap)));
         if i == 0 {
             // Under a minute of samples: no extrapolated rate, the calls so far.

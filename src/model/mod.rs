@@ -74,6 +74,19 @@ pub struct SourceInfo {
     pub throttles: Option<u64>,
 }
 
+/// Every data kind an AWS refresh reads: the keys of
+/// [`FleetSnapshot::freshness`] (`kind@region` when several regions).
+pub const DATA_KINDS: [&str; 8] = [
+    "ecs",
+    "ec2",
+    "iam",
+    "autoscaling",
+    "elbv2",
+    "cloudwatch",
+    "metrics",
+    "logs",
+];
+
 #[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
 pub struct Freshness {
     /// Source clock at the last successful refresh.
@@ -683,6 +696,20 @@ pub struct DataError {
 }
 
 impl FleetSnapshot {
+    /// Record each of `kinds` as read at `at` without error (replay, and a
+    /// snapshot shaped as the AWS source reports one).
+    pub fn mark_read(&mut self, kinds: &[&str], at: EpochMs) {
+        for kind in kinds {
+            self.freshness.insert(
+                (*kind).to_string(),
+                Freshness {
+                    updated_at: Some(at),
+                    error: None,
+                },
+            );
+        }
+    }
+
     /// Every kind of every region whose last reading failed or had
     /// problems, in (kind, region) order.
     pub fn errors(&self) -> Vec<DataError> {

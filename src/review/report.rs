@@ -63,6 +63,12 @@ pub fn markdown(review: &Review, snap: &FleetSnapshot) -> String {
     let mut o = String::new();
     let scores = review.scores();
     let counts = review.counts();
+    let incomplete = review.incomplete_pillars();
+    let missing = review
+        .not_evaluated
+        .iter()
+        .filter(|n| n.missing_data)
+        .count();
     let _ = writeln!(o, "# ECS Well-Architected review\n");
     let _ = writeln!(
         o,
@@ -85,6 +91,12 @@ pub fn markdown(review: &Review, snap: &FleetSnapshot) -> String {
         sev(Severity::Low),
         review.not_evaluated.len()
     );
+    if missing > 0 {
+        let _ = writeln!(
+            o,
+            "**Incomplete:** {missing} check(s) could not read their data (see *Not evaluated*); a score marked ≤ is an upper bound.\n"
+        );
+    }
     let _ = writeln!(
         o,
         "| Pillar | Score | Critical | High | Medium | Low |\n|---|---:|---:|---:|---:|---:|"
@@ -93,8 +105,9 @@ pub fn markdown(review: &Review, snap: &FleetSnapshot) -> String {
         let c = |s: Severity| counts.get(&p).and_then(|m| m.get(&s)).copied().unwrap_or(0);
         let _ = writeln!(
             o,
-            "| {} | {}/100 | {} | {} | {} | {} |",
+            "| {} | {}{}/100 | {} | {} | {} | {} |",
             p.name(),
+            if incomplete.contains(&p) { "≤" } else { "" },
             scores.get(&p).copied().unwrap_or(100),
             c(Severity::Critical),
             c(Severity::High),
@@ -169,8 +182,37 @@ pub fn markdown(review: &Review, snap: &FleetSnapshot) -> String {
     }
     if !review.not_evaluated.is_empty() {
         let _ = writeln!(o, "\n## Not evaluated\n");
-        for n in &review.not_evaluated {
+        for n in review.not_evaluated.iter().filter(|n| n.missing_data) {
+            let _ = writeln!(
+                o,
+                "- **{}** {} ({}, data not read) on {}: {}",
+                n.id,
+                n.title,
+                n.severity.as_str(),
+                text(&n.services.join(", ")),
+                text(&n.reason)
+            );
+        }
+        for n in review.not_evaluated.iter().filter(|n| !n.missing_data) {
             let _ = writeln!(o, "- {} {}: {}", n.id, n.title, text(&n.reason));
+        }
+    }
+    let errors = snap.errors();
+    if !errors.is_empty() {
+        let _ = writeln!(o, "\n## Data not read\n");
+        for e in &errors {
+            let _ = writeln!(
+                o,
+                "- {} {} ({}): {}",
+                if e.partial {
+                    "partly read:"
+                } else {
+                    "not read:"
+                },
+                text(&e.kind),
+                text(&e.region),
+                text(&e.message)
+            );
         }
     }
     o

@@ -9,34 +9,26 @@ use super::Runbook;
 use super::engine::fmt_dur;
 use super::journal::Event;
 
-/// Untrusted text (a runbook, the journal, AWS) for one Markdown line: line
+/// Untrusted text (a runbook, the journal, AWS) on one Markdown line: line
 /// breaks become " / " (a value must not start a heading or a list of its
-/// own), then escape sequences and control characters go.
+/// own); then [`crate::sanitize::markdown`] removes escape sequences and
+/// control characters and escapes Markdown syntax.
+fn one_line(s: &str) -> String {
+    s.replace("\r\n", " / ").replace(['\n', '\r'], " / ")
+}
+
 fn text(s: &str) -> String {
-    let one_line = s.replace("\r\n", " / ").replace(['\n', '\r'], " / ");
-    crate::sanitize::sanitize(&one_line).into_owned()
+    crate::sanitize::markdown::text(&one_line(s))
 }
 
-/// [`text`] for a table cell: a `|` would end the cell.
+/// [`text`] for a table cell (`|` is escaped there too).
 fn cell(s: &str) -> String {
-    text(s).replace('|', "\\|")
+    text(s)
 }
 
-/// [`text`] as an inline code span, fenced with more backticks than it holds.
+/// An inline code span that its content cannot close.
 fn code(s: &str) -> String {
-    let t = text(s);
-    let mut longest = 0;
-    let mut run = 0;
-    for c in t.chars() {
-        run = if c == '`' { run + 1 } else { 0 };
-        longest = longest.max(run);
-    }
-    let fence = "`".repeat(longest + 1);
-    if longest == 0 {
-        format!("{fence}{t}{fence}")
-    } else {
-        format!("{fence} {t} {fence}")
-    }
+    crate::sanitize::markdown::code(&one_line(s))
 }
 
 fn s(v: &Value) -> String {

@@ -1914,12 +1914,13 @@ fn printers_sanitize_untrusted_text() {
     );
     assert!(!md.contains('\u{1b}') && !md.contains('\u{7}'), "{md:?}");
     assert!(md.contains("operator mallory"), "{md}");
-    assert!(md.contains("service=a|b / # injected"), "{md}");
+    // Markdown syntax in values is escaped (`\|`, `\#`): it renders as text.
+    assert!(md.contains("service=a\\|b / \\# injected"), "{md}");
     assert!(!md.lines().any(|l| l.starts_with("# injected")), "{md}");
     let row = md.lines().find(|l| l.contains("step: Scale")).unwrap();
     assert_eq!(row, "| T+00:00:01 | scale | step: Scale \\| now / next |");
-    assert!(md.contains("line one / line | two"), "{md}");
-    assert!(md.contains("alarm `` a`b `` ALARM"), "{md}");
+    assert!(md.contains("line one / line \\| two"), "{md}");
+    assert!(md.contains("alarm ``a`b`` ALARM"), "{md}");
     assert!(
         md.contains("- Journal: j.jsonl:9: the journal's last line was cut"),
         "{md}"
@@ -1934,23 +1935,7 @@ fn a_blocking_check_that_could_not_read_its_data_refuses_the_start() {
     let mut snap = sim_at("steady", 60_000).snapshot();
     snap.source.kind = "aws".into();
     snap.freshness.clear();
-    for kind in [
-        "ecs",
-        "ec2",
-        "iam",
-        "elbv2",
-        "cloudwatch",
-        "metrics",
-        "logs",
-    ] {
-        snap.freshness.insert(
-            kind.into(),
-            crate::model::Freshness {
-                updated_at: Some(snap.at),
-                error: None,
-            },
-        );
-    }
+    snap.mark_read(&crate::model::DATA_KINDS, snap.at);
     snap.freshness.insert(
         "autoscaling".into(),
         crate::model::Freshness {

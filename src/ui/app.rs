@@ -784,6 +784,8 @@ impl App {
         self.message = None;
         match action {
             Action::Quit => self.request_quit(),
+            // Handled by the run loop (the terminal must be restored first).
+            Action::Suspend => {}
             Action::Help => {
                 self.help = true;
                 self.help_scroll = 0;

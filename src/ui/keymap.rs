@@ -27,6 +27,8 @@ pub enum Action {
     NextStream,
     ToggleScope,
     ToggleBadOnly,
+    /// Ctrl-Z: the run loop stops the job before the app sees the key.
+    Suspend,
 }
 
 /// Where a binding applies.
@@ -138,6 +140,14 @@ pub const BINDINGS: &[Binding] = &[
         Quit,
         "quit",
         true
+    ),
+    b!(
+        Global,
+        [(KeyCode::Char('z'), C)],
+        "C-z",
+        Suspend,
+        "suspend to the shell (fg returns)",
+        false
     ),
     b!(
         Table,

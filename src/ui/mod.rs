@@ -10,9 +10,7 @@ pub mod theme;
 use std::time::{Duration, Instant};
 
 use futures::StreamExt;
-use ratatui::crossterm::event::{
-    Event, EventStream, KeyCode, KeyEvent, KeyEventKind, KeyModifiers,
-};
+use ratatui::crossterm::event::{Event, EventStream, KeyEvent, KeyEventKind};
 use tokio::signal::unix::{SignalKind, signal};
 
 use crate::source::{Control, SourceHandle};
@@ -104,8 +102,9 @@ fn suspend(terminal: &mut ratatui::DefaultTerminal, how: Stop) -> std::io::Resul
     reclaim(terminal)
 }
 
+/// Ctrl-Z, as the keymap (and so the help overlay) names it.
 fn is_suspend_key(k: &KeyEvent) -> bool {
-    k.code == KeyCode::Char('z') && k.modifiers.contains(KeyModifiers::CONTROL)
+    keymap::lookup(keymap::Context::Global, k) == Some(keymap::Action::Suspend)
 }
 
 /// Run the console until the user quits or a signal arrives. The caller owns
@@ -257,6 +256,7 @@ mod tests {
 
     #[test]
     fn ctrl_z_is_the_suspend_key() {
+        use ratatui::crossterm::event::{KeyCode, KeyModifiers};
         let k = |c, m| KeyEvent::new(KeyCode::Char(c), m);
         assert!(is_suspend_key(&k('z', KeyModifiers::CONTROL)));
         assert!(!is_suspend_key(&k('z', KeyModifiers::NONE)));

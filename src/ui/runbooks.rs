@@ -21,6 +21,7 @@ use crate::runbook::engine::{
     CheckpointAsk, Need, RunConfig, Runner, StepState, bind_params, fmt_dur,
 };
 use crate::runbook::{Block as RbBlock, Library, journal};
+use crate::sanitize::fit;
 use crate::source::Control;
 use crate::ui::panes::{block, safe};
 use crate::ui::theme::Theme;
@@ -673,7 +674,7 @@ fn render_list(f: &mut Frame, area: Rect, ui: &RunbookUi, theme: &Theme) {
             theme.base()
         };
         lines.push(Line::from(vec![
-            Span::styled(format!(" {:<22}", safe(&r.meta.id)), st),
+            Span::styled(format!(" {} ", fit(&r.meta.id, 21)), st),
             Span::styled(format!("{:<12}", r.meta.kind.as_str()), theme.dim()),
             Span::styled(safe(&r.meta.title).into_owned(), st),
         ]));
@@ -698,7 +699,7 @@ fn render_list(f: &mut Frame, area: Rect, ui: &RunbookUi, theme: &Theme) {
                 theme.warn()
             };
             lines.push(Line::from(vec![
-                Span::styled(format!(" {:<22}", safe(rb)), st),
+                Span::styled(format!(" {} ", fit(rb, 21)), st),
                 Span::styled(safe(id).into_owned(), st),
             ]));
         }

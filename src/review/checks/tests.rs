@@ -514,24 +514,7 @@ fn checks_without_their_data_are_not_evaluated_on_aws() {
 fn as_aws(mut snap: FleetSnapshot) -> FleetSnapshot {
     snap.source.kind = "aws".into();
     snap.freshness.clear();
-    for kind in [
-        "ecs",
-        "ec2",
-        "iam",
-        "autoscaling",
-        "elbv2",
-        "cloudwatch",
-        "metrics",
-        "logs",
-    ] {
-        snap.freshness.insert(
-            kind.into(),
-            Freshness {
-                updated_at: Some(snap.at),
-                error: None,
-            },
-        );
-    }
+    snap.mark_read(&crate::model::DATA_KINDS, snap.at);
     snap
 }
 
@@ -606,6 +589,21 @@ fn a_task_definition_that_could_not_be_read_leaves_its_checks_not_evaluated() {
     assert!(!r.missing_at(Severity::High).any(|n| n.id == "REL-09"));
     assert!(r.missing_at(Severity::Medium).any(|n| n.id == "REL-09"));
     assert!(r.incomplete_pillars().contains(&crate::review::Pillar::Rel));
+    // The Markdown report says so: an upper-bound score, the check, its
+    // severity and the service; the complete report has none of it.
+    let md = crate::review::report::markdown(&r, &denied);
+    assert!(md.contains("| Reliability | ≤"), "{md}");
+    assert!(md.contains("**Incomplete:**"), "{md}");
+    let line = md
+        .lines()
+        .find(|l| l.starts_with("- **REL-09**"))
+        .unwrap_or_else(|| panic!("REL-09 under Not evaluated:\n{md}"));
+    assert!(
+        line.contains("medium, data not read") && line.contains(&name),
+        "{line}"
+    );
+    let md_full = crate::review::report::markdown(&full, &snap);
+    assert!(!md_full.contains('≤') && !md_full.contains("**Incomplete:**"));
     // The console's cache agrees, and follows the denial going away.
     let mut cache = crate::review::ReviewCache::default();
     cache.update(&denied, &ReviewConfig::default());

@@ -12,6 +12,7 @@
 pub mod actions;
 mod autoscaling;
 pub mod cloudwatch;
+mod deadline;
 pub mod ec2;
 mod ecs;
 pub mod elbv2;
@@ -26,6 +27,8 @@ use std::time::Duration;
 use aws_config::BehaviorVersion;
 use aws_config::retry::RetryConfig;
 use tokio::sync::{mpsc, watch};
+
+pub use deadline::{Deadline, within};
 
 use crate::model::{FleetSnapshot, Freshness, SourceInfo};
 use crate::source::{Control, SourceHandle, UPDATE_CHANNEL_BOUND, Update};
@@ -481,44 +484,6 @@ impl AwsSource {
         snap.source.api_calls = Some(self.calls.total());
         snap.source.throttles = Some(THROTTLES.load(Ordering::Relaxed));
         snap
-    }
-}
-
-/// The overall deadline of a one-shot command (`--timeout`).
-#[derive(Debug, Clone, Copy)]
-pub struct Deadline {
-    pub started: tokio::time::Instant,
-    pub limit: Duration,
-}
-
-impl Deadline {
-    pub fn after(limit: Duration) -> Deadline {
-        Deadline {
-            started: tokio::time::Instant::now(),
-            limit,
-        }
-    }
-
-    pub fn at(&self) -> tokio::time::Instant {
-        self.started + self.limit
-    }
-
-    /// The error of a kind that had not answered by the deadline, with the
-    /// time really spent.
-    pub fn missed(&self, kind: &str) -> String {
-        format!(
-            "{kind}: no answer within {:.1}s (the --timeout of {}s ran out)",
-            self.started.elapsed().as_secs_f64(),
-            self.limit.as_secs()
-        )
-    }
-}
-
-/// Run `f` to its end, or until the deadline (None: it ran out).
-pub async fn within<F: std::future::Future>(deadline: Option<Deadline>, f: F) -> Option<F::Output> {
-    match deadline {
-        Some(d) => tokio::time::timeout_at(d.at(), f).await.ok(),
-        None => Some(f.await),
     }
 }
 

@@ -16,6 +16,7 @@ use crate::model::{
     DeploymentStatus, FleetSnapshot, MetricSeries, RolloutState, Service, TargetState,
     short_task_definition,
 };
+use crate::sanitize::fit;
 use crate::ui::app::{App, Pane};
 use crate::ui::theme::Theme;
 
@@ -314,7 +315,7 @@ pub fn render_tasks(f: &mut Frame, area: Rect, app: &App, key: &str, focused: bo
             theme.header()
         };
         let mut spans = vec![
-            Span::styled(format!("{:<4}", safe(az_short(az))), az_style),
+            Span::styled(fit(az_short(az), 4).into_owned(), az_style),
             Span::styled(format!("{} ", "■".repeat(n.min(20) as usize)), az_style),
             Span::raw(format!("{n} running")),
         ];
@@ -345,8 +346,8 @@ pub fn render_tasks(f: &mut Frame, area: Rect, app: &App, key: &str, focused: bo
             };
             lines.push(Line::from(vec![
                 Span::styled(format!("    {:.8} ", safe(&t.id)), theme.dim()),
-                Span::raw(format!("{:<13}", safe(&t.last_status))),
-                Span::styled(format!("{:<10}", safe(&t.health_status)), hstyle),
+                Span::raw(fit(&t.last_status, 13).into_owned()),
+                Span::styled(fit(&t.health_status, 10).into_owned(), hstyle),
                 Span::styled(
                     format!(
                         "{} {}",

@@ -9,6 +9,7 @@ use ratatui::widgets::Paragraph;
 
 use super::{block, clamp_scroll, inner, list_offset, safe};
 use crate::review::{Finding, Pillar, Severity};
+use crate::sanitize::fit;
 use crate::ui::app::{App, Pane, finding_key};
 use crate::ui::theme::Theme;
 
@@ -128,7 +129,7 @@ pub fn render_fleet(f: &mut Frame, area: Rect, app: &App, focused: bool) {
                     severity_style(x.severity, theme),
                 ),
                 Span::styled(format!("{:<8}", x.id), theme.accent()),
-                Span::raw(format!("{:<22} ", safe(&finding_key(x)))),
+                Span::raw(format!("{} ", fit(&finding_key(x), 22))),
                 Span::raw(format!("{} ", x.title)),
                 Span::styled(
                     x.evidence
