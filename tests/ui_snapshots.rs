@@ -15,6 +15,7 @@ use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 fn app_at(scenario: &str, secs: i64) -> App {
     let mut sim = Simulator::new(Scenario::builtin(scenario).expect("builtin scenario"), None);
     let mut app = App::new(Theme::default_dark());
+    app.set_capabilities(ecsdeck::source::sim::CAPABILITIES);
     app.apply(Update::Snapshot(std::sync::Arc::new(sim.snapshot())));
     for t in 1..=secs {
         sim.run_until(t * 1000);
@@ -376,6 +377,7 @@ impl Rig {
         let mut sim = Simulator::new(Scenario::builtin(scenario).unwrap(), None);
         sim.run_until(secs * 1000);
         let mut app = App::new(Theme::default_dark());
+        app.set_capabilities(ecsdeck::source::sim::CAPABILITIES);
         app.apply(Update::Snapshot(std::sync::Arc::new(sim.snapshot())));
         app.runbooks.write = true;
         app.runbooks.fixed_run_id = Some("gameday-az-outage-test".into());
@@ -549,6 +551,7 @@ fn interrupted_runs_are_listed_and_resumed() {
     app.runbooks.data_dir = Some(data.path().to_path_buf());
     app.runbooks.source_label = "aws:prod@us-east-1".into();
     app.runbooks.write = true;
+    app.set_capabilities(ecsdeck::source::aws::CAPABILITIES);
     keys(&mut app, ":runbooks");
     key(&mut app, KeyCode::Enter);
     assert_eq!(app.runbooks.interrupted.len(), 1);
@@ -703,4 +706,17 @@ fn findings_with_unread_inputs_show_bounded_scores_and_partial_panes() {
         "findings_unread_task_definitions_80x24",
         screen(&app, 80, 24)
     );
+}
+
+#[test]
+fn a_command_the_source_cannot_honour_is_refused_on_screen() {
+    // AWS has no clock to pause: `:pause` says so and PAUSED is not shown.
+    let mut app = app_at("steady", 10);
+    app.set_capabilities(ecsdeck::source::aws::CAPABILITIES);
+    keys(&mut app, ":pause");
+    let effects = app.on_key(KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE));
+    assert_eq!(effects, vec![]);
+    let s = screen(&app, 160, 48);
+    assert!(!s.lines().next().unwrap().contains("PAUSED"));
+    insta::assert_snapshot!("command_refused_pause_160x48", s);
 }

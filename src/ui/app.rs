@@ -11,7 +11,7 @@ use regex::{Regex, RegexBuilder};
 use crate::model::TimelineEvent;
 use crate::model::rows::{self, ServiceRow};
 use crate::review::{self, Finding, ReviewCache, ReviewConfig};
-use crate::source::{Control, Update};
+use crate::source::{Capabilities, Capability, Control, Update};
 use crate::store::{Store, StoredLine};
 use crate::ui::keymap::{self, Action, Context};
 use crate::ui::theme::Theme;
@@ -245,6 +245,9 @@ pub struct App {
     pub quit_armed: bool,
     /// (source time, AWS API calls so far) of recent snapshots, for calls/min.
     pub api_samples: std::collections::VecDeque<(i64, u64)>,
+    /// What the source can do (see [`App::set_capabilities`]); nothing
+    /// until it says.
+    pub capabilities: Capabilities,
 }
 
 impl App {
@@ -279,6 +282,26 @@ impl App {
             runbooks: Default::default(),
             quit_armed: false,
             api_samples: Default::default(),
+            capabilities: Capabilities::NONE,
+        }
+    }
+
+    /// What the source declared it can do: commands that need more are
+    /// refused with one line (see [`App::refuse_without`]).
+    pub fn set_capabilities(&mut self, caps: Capabilities) {
+        self.capabilities = caps;
+        self.runbooks.can_write = caps.writes;
+    }
+
+    /// `Some(refusal)` when the source lacks `cap`: the bottom line says so
+    /// and the caller leaves its state alone.
+    fn refuse_without(&mut self, what: &str, cap: Capability) -> bool {
+        match self.capabilities.check(cap) {
+            Ok(()) => false,
+            Err(why) => {
+                self.message = Some((format!("{what}: {why}"), true));
+                true
+            }
         }
     }
 
@@ -719,6 +742,15 @@ impl App {
                     Err(e) => self.message = Some((e.to_string(), true)),
                 },
             },
+            "speed" | "pause" | "resume"
+                if self.refuse_without(
+                    &format!(":{cmd}"),
+                    if cmd == "speed" {
+                        Capability::Speed
+                    } else {
+                        Capability::Pause
+                    },
+                ) => {}
             "speed" => match arg.and_then(|a| a.trim_end_matches('x').parse::<f64>().ok()) {
                 Some(x) if x > 0.0 && x <= 1000.0 => {
                     self.message = Some((format!("speed ×{x}"), false));
@@ -834,6 +866,8 @@ impl App {
                     self.focus = 0;
                 }
             }
+            Action::ToggleFollow
+                if !self.logs.follow && self.refuse_without("f", Capability::LiveTail) => {}
             Action::ToggleFollow => {
                 if self.logs.follow {
                     self.logs.follow = false;
@@ -996,3 +1030,6 @@ pub fn finding_key(f: &Finding) -> String {
         None => f.cluster.to_string(),
     }
 }
+
+#[cfg(test)]
+mod tests;

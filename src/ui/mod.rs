@@ -123,6 +123,7 @@ pub async fn run(
     mut app: App,
     mut source: SourceHandle,
 ) -> std::io::Result<Exit> {
+    app.set_capabilities(source.capabilities);
     let mut events = EventStream::new();
     let mut sigterm = signal(SignalKind::terminate())?;
     let mut sighup = signal(SignalKind::hangup())?;

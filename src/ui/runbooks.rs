@@ -89,6 +89,9 @@ pub struct RunbookUi {
     /// Runs in the data dir that never ended (a dropped SSH session, a
     /// crash): (run id, runbook id), newest first. Listed under the runbooks.
     pub interrupted: Vec<(String, String)>,
+    /// The source can make changes (its capabilities): a `--write` run on
+    /// one that cannot is refused at its start.
+    pub can_write: bool,
 }
 
 impl Default for RunbookUi {
@@ -105,6 +108,7 @@ impl Default for RunbookUi {
             message: None,
             fixed_run_id: None,
             interrupted: Vec::new(),
+            can_write: false,
         }
     }
 }
@@ -196,6 +200,9 @@ impl RunbookUi {
             return Err(format!(
                 "on the demo, resume with: ecsdeck --demo --write runbook run {runbook} --resume {run_id}"
             ));
+        }
+        if self.write && !self.can_write {
+            return Err(crate::source::Capability::Writes.refusal().to_string());
         }
         let rb = self
             .library
@@ -309,6 +316,9 @@ impl RunbookUi {
     }
 
     fn start(&self, form: &ParamForm) -> Result<Box<ConsoleRun>, String> {
+        if self.write && !self.can_write {
+            return Err(crate::source::Capability::Writes.refusal().to_string());
+        }
         let rb = self.library.runbooks[form.runbook].clone();
         let given = form
             .fields
