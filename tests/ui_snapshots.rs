@@ -109,6 +109,13 @@ fn help_overlay() {
     assert!(app.help);
     insta::assert_snapshot!("help_160x48", screen(&app, 160, 48));
     insta::assert_snapshot!("help_80x24", screen(&app, 80, 24));
+    // Scrolled to the end: the commands, from the same table as the parser.
+    for _ in 0..200 {
+        key(&mut app, KeyCode::Char('j'));
+    }
+    let end = screen(&app, 160, 48);
+    assert!(end.contains(":runbooks"));
+    insta::assert_snapshot!("help_commands_160x48", end);
     key(&mut app, KeyCode::Char('x'));
     assert!(!app.help);
 }
@@ -719,4 +726,19 @@ fn a_command_the_source_cannot_honour_is_refused_on_screen() {
     let s = screen(&app, 160, 48);
     assert!(!s.lines().next().unwrap().contains("PAUSED"));
     insta::assert_snapshot!("command_refused_pause_160x48", s);
+}
+
+#[test]
+fn tab_completes_a_command_name() {
+    let mut app = app_at("steady", 10);
+    keys(&mut app, ":r");
+    insta::assert_snapshot!("command_candidates_80x24", screen(&app, 80, 24));
+    keys(&mut app, "unb");
+    key(&mut app, KeyCode::Tab);
+    assert_eq!(
+        app.input,
+        ecsdeck::ui::app::Input::Command("runbooks".into())
+    );
+    key(&mut app, KeyCode::Enter);
+    assert_eq!(app.view, View::Runbooks);
 }

@@ -646,6 +646,13 @@ impl App {
                     vec![]
                 }
             }
+            KeyCode::Tab if command => {
+                if let Some(done) = crate::ui::commands::complete(&text) {
+                    text = done;
+                }
+                self.input = Input::Command(text);
+                vec![]
+            }
             KeyCode::Backspace if text.is_empty() => {
                 self.input = Input::Normal;
                 vec![]
@@ -690,75 +697,57 @@ impl App {
         self.cursor.insert(pane, 0);
     }
 
-    /// Run a `:` command.
+    /// Run a `:` command (the table is [`crate::ui::commands::COMMANDS`]).
     pub fn run_command(&mut self, line: &str) -> Vec<Effect> {
-        let mut words = line.split_whitespace();
-        let Some(cmd) = words.next() else {
-            return vec![];
-        };
-        let arg = words.next();
+        use crate::ui::commands::{self, Cmd};
         self.message = None;
-        match cmd {
-            "q!" | "qa" => self.quit = true,
-            "q" | "quit" => self.request_quit(),
-            "svc" | "services" | "s" => self.show_fleet(Pane::Services),
-            "alarms" | "alarm" | "a" => self.show_fleet(Pane::Alarms),
-            "timeline" | "tl" | "t" => self.show_fleet(Pane::Timeline),
-            "findings" | "review" | "f" => {
+        let (spec, arg) = match commands::parse(line) {
+            Ok(Some(found)) => found,
+            Ok(None) => return vec![],
+            Err(other) => {
+                self.message = Some((
+                    format!("unknown command :{other} (try {})", commands::hint()),
+                    true,
+                ));
+                return vec![];
+            }
+        };
+        if let Some(cap) = spec.needs
+            && self.refuse_without(&format!(":{}", spec.name()), cap)
+        {
+            return vec![];
+        }
+        match spec.cmd {
+            Cmd::QuitNow => self.quit = true,
+            Cmd::Quit => self.request_quit(),
+            Cmd::Services => self.show_fleet(Pane::Services),
+            Cmd::Alarms => self.show_fleet(Pane::Alarms),
+            Cmd::Timeline => self.show_fleet(Pane::Timeline),
+            Cmd::Findings => {
                 self.view = View::Findings;
                 self.focus = 0;
             }
-            "runbooks" | "runbook" | "rb" => {
+            Cmd::Runbooks => {
                 self.view = View::Runbooks;
                 self.focus = 0;
                 if matches!(self.runbooks.screen, crate::ui::runbooks::Screen::List) {
                     self.runbooks.scan_interrupted();
                 }
             }
-            "logs" | "log" | "l" => {
+            Cmd::Logs => {
                 let panes = self.view.panes();
                 self.focus = panes.iter().position(|p| *p == Pane::Logs).unwrap_or(0);
             }
-            "help" | "h" => self.help = true,
-            "theme" => match arg {
-                None => {
-                    self.message = Some((
-                        format!(
-                            "theme: {} (try :theme dark|light|high-contrast)",
-                            self.theme.name
-                        ),
-                        false,
-                    ))
-                }
-                Some(name) => match Theme::load(name, self.themes_dir.as_deref()) {
-                    Ok(t) => {
-                        self.theme = if self.no_color {
-                            Theme::monochrome()
-                        } else {
-                            t
-                        };
-                        self.message = Some((format!("theme {name}"), false));
-                    }
-                    Err(e) => self.message = Some((e.to_string(), true)),
-                },
-            },
-            "speed" | "pause" | "resume"
-                if self.refuse_without(
-                    &format!(":{cmd}"),
-                    if cmd == "speed" {
-                        Capability::Speed
-                    } else {
-                        Capability::Pause
-                    },
-                ) => {}
-            "speed" => match arg.and_then(|a| a.trim_end_matches('x').parse::<f64>().ok()) {
+            Cmd::Help => self.help = true,
+            Cmd::Theme => self.theme_command(arg),
+            Cmd::Speed => match arg.and_then(|a| a.trim_end_matches('x').parse::<f64>().ok()) {
                 Some(x) if x > 0.0 && x <= 1000.0 => {
                     self.message = Some((format!("speed ×{x}"), false));
                     return vec![Effect::Control(Control::SetSpeed(x))];
                 }
                 _ => self.message = Some(("usage: :speed X (0 < X ≤ 1000)".into(), true)),
             },
-            "pause" => {
+            Cmd::Pause => {
                 self.paused = true;
                 self.message = Some((
                     "paused: the source sends nothing until :resume".into(),
@@ -766,20 +755,37 @@ impl App {
                 ));
                 return vec![Effect::Control(Control::Pause(true))];
             }
-            "resume" => {
+            Cmd::Resume => {
                 self.paused = false;
                 return vec![Effect::Control(Control::Pause(false))];
             }
-            other => {
-                self.message = Some((
-                    format!(
-                        "unknown command :{other} (try :svc :alarms :timeline :logs :findings :runbooks :theme NAME :q)"
-                    ),
-                    true,
-                ))
-            }
         }
         vec![]
+    }
+
+    fn theme_command(&mut self, arg: Option<&str>) {
+        match arg {
+            None => {
+                self.message = Some((
+                    format!(
+                        "theme: {} (try :theme dark|light|high-contrast)",
+                        self.theme.name
+                    ),
+                    false,
+                ))
+            }
+            Some(name) => match Theme::load(name, self.themes_dir.as_deref()) {
+                Ok(t) => {
+                    self.theme = if self.no_color {
+                        Theme::monochrome()
+                    } else {
+                        t
+                    };
+                    self.message = Some((format!("theme {name}"), false));
+                }
+                Err(e) => self.message = Some((e.to_string(), true)),
+            },
+        }
     }
 
     fn show_fleet(&mut self, pane: Pane) {

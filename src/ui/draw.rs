@@ -2,13 +2,13 @@
 //! footer / command line, help overlay. A pure function of `&App`.
 
 use ratatui::Frame;
-use ratatui::layout::{Constraint, Flex, Layout, Rect};
+use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Clear, Paragraph, Tabs};
+use ratatui::widgets::{Block, Paragraph, Tabs};
 
 use crate::model::ServiceHealth;
 use crate::ui::app::{App, Input, Pane, View};
-use crate::ui::keymap::{self, BINDINGS, CONTEXTS};
+use crate::ui::keymap;
 use crate::ui::panes::{self, detail, findings, fleet, logs, safe, services};
 
 /// Below this size the panes collapse into tabs.
@@ -44,7 +44,7 @@ pub fn draw(f: &mut Frame, app: &App) {
     }
     render_footer(f, footer, app);
     if app.help {
-        render_help(f, area, app);
+        crate::ui::help::render(f, area, &app.theme, app.help_scroll);
     }
 }
 
@@ -352,10 +352,7 @@ fn render_footer(f: &mut Frame, area: Rect, app: &App) {
             Span::styled(":", theme.accent()),
             Span::raw(t.clone()),
             Span::styled("█", theme.accent()),
-            Span::styled(
-                "   Enter run · Esc cancel · svc alarms timeline logs findings runbooks theme NAME q",
-                theme.dim(),
-            ),
+            Span::styled(command_hint(t), theme.dim()),
         ]),
         Input::Filter(t) => {
             let hint = match app.filters.get(&app.focused()) {
@@ -412,61 +409,22 @@ fn render_footer(f: &mut Frame, area: Rect, app: &App) {
     f.render_widget(Paragraph::new(line), area);
 }
 
-fn render_help(f: &mut Frame, area: Rect, app: &App) {
-    let theme = &app.theme;
-    let w = area.width.saturating_sub(4).min(88);
-    let h = area.height.saturating_sub(2);
-    let [popup] = Layout::horizontal([Constraint::Length(w)])
-        .flex(Flex::Center)
-        .areas(area);
-    let [popup] = Layout::vertical([Constraint::Length(h)])
-        .flex(Flex::Center)
-        .areas(popup);
-    let mut lines = Vec::new();
-    for ctx in CONTEXTS {
-        lines.push(Line::from(Span::styled(ctx.title(), theme.header())));
-        for b in BINDINGS.iter().filter(|b| b.context == *ctx) {
-            lines.push(Line::from(vec![
-                Span::styled(format!("  {:<10}", b.label), theme.accent()),
-                Span::raw(b.help),
-            ]));
-        }
-        lines.push(Line::default());
+/// While a command is typed: what Enter does, and the commands it may
+/// become (all of the short hint while nothing is typed).
+fn command_hint(typed: &str) -> String {
+    use crate::ui::commands;
+    let word = typed.split_whitespace().next().unwrap_or("");
+    if word.is_empty() {
+        return format!(
+            "   Enter run · Esc cancel · {}",
+            commands::hint().replace(':', "")
+        );
     }
-    lines.push(Line::from(Span::styled("Commands", theme.header())));
-    for (c, h) in [
-        (":svc", "services (fleet view)"),
-        (":alarms", "alarms pane"),
-        (":timeline", "fleet timeline"),
-        (":logs", "logs pane"),
-        (":findings", "review findings by pillar and severity"),
-        (":theme NAME", "dark, light, high-contrast, or a theme file"),
-        (":speed X", "simulation speed (demo)"),
-        (
-            ":pause / :resume",
-            "stop or restart the simulated clock (demo)",
-        ),
-        (":q", "quit"),
-    ] {
-        lines.push(Line::from(vec![
-            Span::styled(format!("  {c:<18}"), theme.accent()),
-            Span::raw(h),
-        ]));
+    if typed.contains(char::is_whitespace) {
+        return "   Enter run · Esc cancel".into();
     }
-    let total = lines.len();
-    let inner_h = h.saturating_sub(2) as usize;
-    let off = panes::clamp_scroll(app.help_scroll, total, inner_h);
-    f.render_widget(Clear, popup);
-    f.render_widget(
-        Paragraph::new(lines)
-            .scroll((off as u16, 0))
-            .style(theme.base())
-            .block(panes::block(
-                "Help — any key closes, j/k scroll",
-                None,
-                true,
-                theme,
-            )),
-        popup,
-    );
+    match commands::candidates(word).as_slice() {
+        [] => "   no such command (Backspace, or Esc cancel)".into(),
+        found => format!("   Enter run · Tab complete · {}", found.join(" ")),
+    }
 }

@@ -98,7 +98,7 @@ pub const BINDINGS: &[Binding] = &[
         [(KeyCode::Char(':'), N), (KeyCode::Char(':'), S)],
         ":",
         CommandLine,
-        "command (:svc :alarms :timeline :logs :findings :runbooks :theme NAME :q)",
+        "command (the commands are listed below; Tab completes them)",
         true
     ),
     b!(

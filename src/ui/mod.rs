@@ -1,7 +1,9 @@
 //! The console: app state, event loop, panes, theme, keymap.
 
 pub mod app;
+pub mod commands;
 pub mod draw;
+pub mod help;
 pub mod keymap;
 pub mod panes;
 pub mod runbooks;
