@@ -892,6 +892,20 @@ impl App {
                 self.timeline_bad_only = !self.timeline_bad_only;
                 self.cursor.insert(Pane::Timeline, 0);
             }
+            // The runbook view and its dialogs handle their own.
+            Action::Start
+            | Action::NextField
+            | Action::PrevField
+            | Action::OpenNote
+            | Action::Reopen
+            | Action::Abort
+            | Action::BackToList
+            | Action::Yes
+            | Action::No
+            | Action::Later
+            | Action::Submit
+            | Action::NextChoice
+            | Action::SwitchField => {}
         }
         vec![]
     }

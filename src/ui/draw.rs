@@ -374,31 +374,13 @@ fn render_footer(f: &mut Frame, area: Rect, app: &App) {
                     if *err { theme.bad() } else { theme.info() },
                 ));
             }
-            use crate::ui::runbooks::Screen;
-            let runbook_keys: &[(&str, &str)] = match app.runbooks.screen {
-                Screen::List => &[
-                    ("j/k", "select"),
-                    ("Enter", "start / resume"),
-                    (":", "command"),
-                    ("Esc", "fleet"),
-                ],
-                Screen::Params(_) => &[("Tab/↑↓", "field"), ("Enter", "start"), ("Esc", "back")],
-                Screen::Run(_) => &[
-                    ("j/k", "step"),
-                    ("n", "note"),
-                    ("Enter", "reopen dialog"),
-                    ("X X", "abort"),
-                    (":", "command"),
-                    ("Esc", "fleet"),
-                ],
-            };
-            let keys: Vec<(&str, &str)> = if app.view == View::Runbooks {
-                runbook_keys.to_vec()
+            // The runbook view: its screen's keys, or its open dialog's.
+            let context = if app.view == View::Runbooks {
+                app.runbooks.context()
             } else {
-                keymap::footer(app.focused().context())
-                    .into_iter()
-                    .collect()
+                app.focused().context()
             };
+            let keys = keymap::footer(context);
             for (k, h) in keys {
                 spans.push(Span::styled(format!(" {k}"), theme.accent()));
                 spans.push(Span::styled(format!(" {h} "), theme.dim()));

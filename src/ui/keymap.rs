@@ -29,6 +29,30 @@ pub enum Action {
     ToggleBadOnly,
     /// Ctrl-Z: the run loop stops the job before the app sees the key.
     Suspend,
+    // ---- the runbook view and its dialogs ----
+    /// Start the selected runbook (or resume the selected interrupted run).
+    Start,
+    NextField,
+    PrevField,
+    /// Open the notes editor.
+    OpenNote,
+    /// Reopen a dialog closed with Esc.
+    Reopen,
+    /// Abort the run (pressed twice).
+    Abort,
+    /// Back to the runbook list (a finished run).
+    BackToList,
+    /// Confirm: make the changes.
+    Yes,
+    /// Confirm: decline them.
+    No,
+    /// Close a dialog for now (it waits; a draft is kept).
+    Later,
+    /// Answer the dialog (arm, checkpoint, note).
+    Submit,
+    NextChoice,
+    /// Checkpoint: between the approvers field and the note.
+    SwitchField,
 }
 
 /// Where a binding applies.
@@ -41,6 +65,24 @@ pub enum Context {
     Scroll,
     Logs,
     Timeline,
+    /// `:runbooks`: the list of runbooks and interrupted runs.
+    RunbookList,
+    /// A runbook's parameter form.
+    RunbookParams,
+    /// A run in progress (no dialog open).
+    RunbookRun,
+    /// Dialog: confirm the changes of an action step.
+    Confirm,
+    /// Dialog: type the arm phrase.
+    Arm,
+    /// Dialog: a prose checkpoint (read and continue).
+    Read,
+    /// Dialog: a checkpoint with choices and a note.
+    Checkpoint,
+    /// Dialog: a checkpoint that also needs approvers.
+    CheckpointApprovers,
+    /// Dialog: the notes editor.
+    Note,
 }
 
 impl Context {
@@ -51,7 +93,34 @@ impl Context {
             Context::Scroll => "Detail sections",
             Context::Logs => "Logs",
             Context::Timeline => "Timeline",
+            Context::RunbookList => "Runbooks",
+            Context::RunbookParams => "Runbook parameters",
+            Context::RunbookRun => "Runbook run",
+            Context::Confirm => "Dialog: confirm changes",
+            Context::Arm => "Dialog: arm the run",
+            Context::Read => "Dialog: read and continue",
+            Context::Checkpoint => "Dialog: checkpoint",
+            Context::CheckpointApprovers => "Dialog: checkpoint with approvers",
+            Context::Note => "Dialog: note",
         }
+    }
+
+    /// Whether the global keys apply here too. Not in the runbook view and
+    /// its dialogs: their keys are their own (text is typed there), and the
+    /// footer lists only them.
+    pub fn with_globals(self) -> bool {
+        !matches!(
+            self,
+            Context::RunbookList
+                | Context::RunbookParams
+                | Context::RunbookRun
+                | Context::Confirm
+                | Context::Arm
+                | Context::Read
+                | Context::Checkpoint
+                | Context::CheckpointApprovers
+                | Context::Note
+        )
     }
 }
 
@@ -70,6 +139,7 @@ pub struct Binding {
 const N: KeyModifiers = KeyModifiers::NONE;
 const S: KeyModifiers = KeyModifiers::SHIFT;
 const C: KeyModifiers = KeyModifiers::CONTROL;
+const A: KeyModifiers = KeyModifiers::ALT;
 
 macro_rules! b {
     ($ctx:ident, [$($k:expr),+], $label:expr, $act:ident, $help:expr, $footer:expr) => {
@@ -425,6 +495,253 @@ pub const BINDINGS: &[Binding] = &[
         "clear the filter",
         false
     ),
+    // ---- the runbook view ----
+    b!(
+        RunbookList,
+        [(KeyCode::Char('j'), N), (KeyCode::Down, N)],
+        "j/↓",
+        Down,
+        "next",
+        true
+    ),
+    b!(
+        RunbookList,
+        [(KeyCode::Char('k'), N), (KeyCode::Up, N)],
+        "k/↑",
+        Up,
+        "previous",
+        false
+    ),
+    b!(
+        RunbookList,
+        [(KeyCode::Enter, N)],
+        "Enter",
+        Start,
+        "start / resume (fill the parameters, or resume from the journal)",
+        true
+    ),
+    b!(
+        RunbookList,
+        [(KeyCode::Char(':'), N), (KeyCode::Char(':'), S)],
+        ":",
+        CommandLine,
+        "command",
+        true
+    ),
+    b!(RunbookList, [(KeyCode::Esc, N)], "Esc", Back, "fleet", true),
+    b!(
+        RunbookParams,
+        [(KeyCode::Tab, N), (KeyCode::Down, N)],
+        "Tab/↓",
+        NextField,
+        "next field",
+        true
+    ),
+    b!(
+        RunbookParams,
+        [
+            (KeyCode::BackTab, S),
+            (KeyCode::BackTab, N),
+            (KeyCode::Up, N)
+        ],
+        "S-Tab/↑",
+        PrevField,
+        "previous field",
+        false
+    ),
+    b!(
+        RunbookParams,
+        [(KeyCode::Enter, N)],
+        "Enter",
+        Start,
+        "start the run",
+        true
+    ),
+    b!(
+        RunbookParams,
+        [(KeyCode::Esc, N)],
+        "Esc",
+        Back,
+        "back to the list",
+        true
+    ),
+    b!(
+        RunbookRun,
+        [(KeyCode::Char('j'), N), (KeyCode::Down, N)],
+        "j/↓",
+        Down,
+        "next step",
+        true
+    ),
+    b!(
+        RunbookRun,
+        [(KeyCode::Char('k'), N), (KeyCode::Up, N)],
+        "k/↑",
+        Up,
+        "previous step",
+        false
+    ),
+    b!(
+        RunbookRun,
+        [(KeyCode::Char('n'), N)],
+        "n",
+        OpenNote,
+        "note (to the journal; the draft is kept)",
+        true
+    ),
+    b!(
+        RunbookRun,
+        [(KeyCode::Enter, N), (KeyCode::Char('a'), N)],
+        "Enter",
+        Reopen,
+        "reopen dialog (one closed with Esc)",
+        true
+    ),
+    b!(
+        RunbookRun,
+        [(KeyCode::Char('X'), S), (KeyCode::Char('X'), N)],
+        "X X",
+        Abort,
+        "abort (twice; the cleanup steps run)",
+        true
+    ),
+    b!(
+        RunbookRun,
+        [(KeyCode::Char('L'), S), (KeyCode::Char('L'), N)],
+        "L",
+        BackToList,
+        "list of runbooks (once the run ended)",
+        false
+    ),
+    b!(
+        RunbookRun,
+        [(KeyCode::Char(':'), N), (KeyCode::Char(':'), S)],
+        ":",
+        CommandLine,
+        "command",
+        true
+    ),
+    b!(
+        RunbookRun,
+        [(KeyCode::Esc, N)],
+        "Esc",
+        Back,
+        "fleet (the run goes on)",
+        true
+    ),
+    // ---- the dialogs (the line at their foot is made of these) ----
+    b!(
+        Confirm,
+        [
+            (KeyCode::Char('y'), N),
+            (KeyCode::Char('Y'), S),
+            (KeyCode::Char('Y'), N)
+        ],
+        "y",
+        Yes,
+        "make them",
+        true
+    ),
+    b!(
+        Confirm,
+        [
+            (KeyCode::Char('n'), N),
+            (KeyCode::Char('N'), S),
+            (KeyCode::Char('N'), N)
+        ],
+        "n",
+        No,
+        "decline (aborts, or skips an optional step)",
+        true
+    ),
+    b!(Confirm, [(KeyCode::Esc, N)], "Esc", Later, "later", true),
+    b!(Arm, [(KeyCode::Enter, N)], "Enter", Submit, "arm", true),
+    b!(Arm, [(KeyCode::Esc, N)], "Esc", Later, "later", true),
+    b!(
+        Read,
+        [
+            (KeyCode::Enter, N),
+            (KeyCode::Char('s'), C),
+            (KeyCode::Enter, A)
+        ],
+        "Enter",
+        Submit,
+        "continue",
+        true
+    ),
+    b!(Read, [(KeyCode::Esc, N)], "Esc", Later, "later", true),
+    b!(
+        Checkpoint,
+        [(KeyCode::Char('s'), C), (KeyCode::Enter, A)],
+        "Ctrl-S",
+        Submit,
+        "answer",
+        true
+    ),
+    b!(
+        Checkpoint,
+        [(KeyCode::Tab, N)],
+        "Tab",
+        NextChoice,
+        "next choice",
+        true
+    ),
+    b!(
+        Checkpoint,
+        [(KeyCode::Esc, N)],
+        "Esc",
+        Later,
+        "later (the draft is kept)",
+        true
+    ),
+    b!(
+        CheckpointApprovers,
+        [(KeyCode::Char('s'), C), (KeyCode::Enter, A)],
+        "Ctrl-S",
+        Submit,
+        "answer",
+        true
+    ),
+    b!(
+        CheckpointApprovers,
+        [(KeyCode::Tab, N)],
+        "Tab",
+        NextChoice,
+        "choice",
+        true
+    ),
+    b!(
+        CheckpointApprovers,
+        [(KeyCode::BackTab, S), (KeyCode::BackTab, N)],
+        "Shift-Tab",
+        SwitchField,
+        "approvers/note",
+        true
+    ),
+    b!(
+        CheckpointApprovers,
+        [(KeyCode::Esc, N)],
+        "Esc",
+        Later,
+        "later (draft kept)",
+        true
+    ),
+    b!(
+        Note,
+        [(KeyCode::Char('s'), C)],
+        "Ctrl-S",
+        Submit,
+        "save to the journal",
+        true
+    ),
+    b!(
+        Note,
+        [(KeyCode::Esc, N)],
+        "Esc",
+        Later,
+        "keep as draft",
+        true
+    ),
 ];
 
 /// The action bound to `key` in `context` (falling back to global bindings).
@@ -445,10 +762,20 @@ pub fn lookup(context: Context, key: &KeyEvent) -> Option<Action> {
         .or_else(|| {
             BINDINGS
                 .iter()
-                .filter(|b| b.context == Context::Global)
+                .filter(|b| context.with_globals() && b.context == Context::Global)
                 .find(matches)
         })
         .map(|b| b.action)
+}
+
+/// The line at a dialog's foot: `y: make them · n: decline … · Esc: later`.
+pub fn hint(context: Context) -> String {
+    BINDINGS
+        .iter()
+        .filter(|b| b.context == context && b.footer)
+        .map(|b| format!("{}: {}", b.label, b.help))
+        .collect::<Vec<_>>()
+        .join(" · ")
 }
 
 /// Footer entries for a context: its own footer bindings, then the global ones.
@@ -459,7 +786,7 @@ pub fn footer(context: Context) -> Vec<(&'static str, &'static str)> {
         .map(|b| (b.label, short_help(b.help)));
     let global = BINDINGS
         .iter()
-        .filter(|b| b.context == Context::Global && b.footer)
+        .filter(|b| context.with_globals() && b.context == Context::Global && b.footer)
         .map(|b| (b.label, short_help(b.help)));
     own.chain(global).collect()
 }
@@ -477,6 +804,15 @@ pub const CONTEXTS: &[Context] = &[
     Context::Timeline,
     Context::Logs,
     Context::Scroll,
+    Context::RunbookList,
+    Context::RunbookParams,
+    Context::RunbookRun,
+    Context::Confirm,
+    Context::Arm,
+    Context::Read,
+    Context::Checkpoint,
+    Context::CheckpointApprovers,
+    Context::Note,
 ];
 
 #[cfg(test)]
@@ -526,6 +862,30 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn dialogs_take_only_their_own_keys() {
+        // A `q` typed into the arm phrase is text, not quit.
+        assert_eq!(lookup(Context::Arm, &key(KeyCode::Char('q'), N)), None);
+        assert_eq!(
+            lookup(Context::Confirm, &key(KeyCode::Char('Y'), S)),
+            Some(Action::Yes)
+        );
+        assert_eq!(
+            lookup(Context::Checkpoint, &key(KeyCode::Enter, A)),
+            Some(Action::Submit)
+        );
+        assert_eq!(lookup(Context::Checkpoint, &key(KeyCode::Enter, N)), None);
+        assert_eq!(
+            hint(Context::Confirm),
+            "y: make them · n: decline (aborts, or skips an optional step) · Esc: later"
+        );
+        assert_eq!(
+            footer(Context::Arm),
+            [("Enter", "arm"), ("Esc", "later")],
+            "no global keys under a dialog"
+        );
     }
 
     #[test]
