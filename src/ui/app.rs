@@ -6,197 +6,16 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
-use regex::{Regex, RegexBuilder};
 
 use crate::model::TimelineEvent;
 use crate::model::rows::{self, ServiceRow};
 use crate::review::{self, Finding, ReviewCache, ReviewConfig};
 use crate::source::{Capabilities, Capability, Control, Update};
 use crate::store::{Store, StoredLine};
-use crate::ui::keymap::{self, Action, Context};
+use crate::ui::keymap::{self, Action};
 use crate::ui::theme::Theme;
 
-/// Which screen is shown.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum View {
-    /// All services, alarms, the fleet timeline and logs.
-    Fleet,
-    /// One service in detail, by key (`cluster/service`).
-    Service(String),
-    /// Review findings across the fleet, by pillar and severity.
-    Findings,
-    /// Runbooks: the list, a parameter form, or a run in progress.
-    Runbooks,
-}
-
-/// A pane: one rectangle of the screen (or one tab at 80x24).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Pane {
-    Services,
-    Alarms,
-    Timeline,
-    Logs,
-    Rollout,
-    Tasks,
-    Metrics,
-    SvcAlarms,
-    Events,
-    Findings,
-    SvcFindings,
-    Runbook,
-}
-
-impl Pane {
-    pub fn title(self) -> &'static str {
-        match self {
-            Pane::Services => "Services",
-            Pane::Alarms => "Alarms",
-            Pane::Timeline => "Timeline",
-            Pane::Logs => "Logs",
-            Pane::Rollout => "Deployments & scaling",
-            Pane::Tasks => "Tasks & targets by AZ",
-            Pane::Metrics => "Metrics",
-            Pane::SvcAlarms => "Alarms",
-            Pane::Events => "Events",
-            Pane::Findings => "Findings",
-            Pane::SvcFindings => "Findings",
-            Pane::Runbook => "Runbook",
-        }
-    }
-
-    /// Short name for the tab bar at 80 columns.
-    pub fn tab(self) -> &'static str {
-        match self {
-            Pane::Services => "Services",
-            Pane::Alarms => "Alarms",
-            Pane::Timeline => "Timeline",
-            Pane::Logs => "Logs",
-            Pane::Rollout => "Rollout",
-            Pane::Tasks => "AZ",
-            Pane::Metrics => "Metrics",
-            Pane::SvcAlarms => "Alarms",
-            Pane::Events => "Events",
-            Pane::Findings => "Findings",
-            Pane::SvcFindings => "Findings",
-            Pane::Runbook => "Runbook",
-        }
-    }
-
-    pub fn context(self) -> Context {
-        match self {
-            Pane::Services | Pane::Alarms | Pane::Findings => Context::Table,
-            Pane::Timeline => Context::Timeline,
-            Pane::Logs => Context::Logs,
-            _ => Context::Scroll,
-        }
-    }
-}
-
-impl View {
-    pub fn panes(&self) -> &'static [Pane] {
-        match self {
-            View::Fleet => &[Pane::Services, Pane::Alarms, Pane::Timeline, Pane::Logs],
-            View::Service(_) => &[
-                Pane::Rollout,
-                Pane::Tasks,
-                Pane::Metrics,
-                Pane::SvcAlarms,
-                Pane::SvcFindings,
-                Pane::Events,
-                Pane::Logs,
-            ],
-            View::Findings => &[Pane::Findings],
-            View::Runbooks => &[Pane::Runbook],
-        }
-    }
-}
-
-/// What the bottom line is being used for.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Input {
-    Normal,
-    Command(String),
-    Filter(String),
-}
-
-/// A pane's filter: the text typed and the case-insensitive regex built from
-/// it (a literal match when the text is not a valid regex).
-#[derive(Debug, Clone)]
-pub struct Filter {
-    pub text: String,
-    pub regex: Regex,
-    /// True when the text was not a valid regex and is matched literally.
-    pub literal: bool,
-}
-
-impl Filter {
-    pub fn new(text: &str) -> Option<Filter> {
-        if text.is_empty() {
-            return None;
-        }
-        let build = |p: &str| {
-            RegexBuilder::new(p)
-                .case_insensitive(true)
-                .size_limit(1 << 20)
-                .build()
-        };
-        match build(text) {
-            Ok(regex) => Some(Filter {
-                text: text.into(),
-                regex,
-                literal: false,
-            }),
-            Err(_) => build(&regex::escape(text)).ok().map(|regex| Filter {
-                text: text.into(),
-                regex,
-                literal: true,
-            }),
-        }
-    }
-
-    pub fn is_match(&self, s: &str) -> bool {
-        self.regex.is_match(s)
-    }
-}
-
-/// The log pane's state.
-#[derive(Debug, Clone)]
-pub struct LogView {
-    /// Follow the newest line; false = paused at `anchor`.
-    pub follow: bool,
-    /// When paused: the store sequence number of the bottom line shown.
-    pub anchor: u64,
-    pub wrap: bool,
-    /// Only this stream (None = every stream of the scope).
-    pub stream: Option<Arc<str>>,
-    /// In the fleet view: every service (true) or the selected one (false).
-    pub all_services: bool,
-}
-
-impl Default for LogView {
-    fn default() -> Self {
-        Self {
-            follow: true,
-            anchor: 0,
-            wrap: false,
-            stream: None,
-            all_services: true,
-        }
-    }
-}
-
-/// Something the event loop must do on the app's behalf.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Effect {
-    Control(Control),
-}
-
-/// What the status line says of the API calls made.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub enum ApiCalls {
-    SoFar(u64),
-    PerMin(f64),
-}
+pub use crate::ui::view::{ApiCalls, Drawn, Effect, Filter, Input, LogView, Pane, View};
 
 pub struct App {
     pub store: Store,
@@ -226,8 +45,9 @@ pub struct App {
     pub no_color: bool,
     /// Rows of the last drawn list panes (for PgUp/PgDn).
     pub page: usize,
-    /// Scroll offsets of list panes, kept by the renderer so lists don't jump.
-    pub offsets: std::cell::RefCell<HashMap<Pane, usize>>,
+    /// First row shown of each list pane in the last frame (see
+    /// [`App::remember`]), so lists don't jump.
+    pub offsets: HashMap<Pane, usize>,
     /// Only these clusters (`--cluster`); empty = all.
     pub clusters: Vec<String>,
     /// The user paused the source (`:pause`): silence is expected.
@@ -284,6 +104,11 @@ impl App {
             api_samples: Default::default(),
             capabilities: Capabilities::NONE,
         }
+    }
+
+    /// Keep what the last frame learned (where each list's window starts).
+    pub fn remember(&mut self, drawn: Drawn) {
+        self.offsets.extend(drawn.list_offsets);
     }
 
     /// What the source declared it can do: commands that need more are

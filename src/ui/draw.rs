@@ -7,9 +7,9 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Paragraph, Tabs};
 
 use crate::model::ServiceHealth;
-use crate::ui::app::{App, Input, Pane, View};
+use crate::ui::app::{App, Drawn, Input, Pane, View};
 use crate::ui::keymap;
-use crate::ui::panes::{self, detail, findings, fleet, logs, safe, services};
+use crate::ui::panes::{self, Cx, detail, safe};
 
 /// Below this size the panes collapse into tabs.
 pub const WIDE_MIN_WIDTH: u16 = 120;
@@ -19,7 +19,15 @@ pub fn is_compact(area: Rect) -> bool {
     area.width < WIDE_MIN_WIDTH || area.height < WIDE_MIN_HEIGHT
 }
 
+/// Draw a frame (what it learned is dropped: see [`frame`]).
 pub fn draw(f: &mut Frame, app: &App) {
+    let _ = frame(f, app);
+}
+
+/// Draw a frame from `&App` and return what the next frame needs (the
+/// event loop hands it to [`App::remember`]).
+pub fn frame(f: &mut Frame, app: &App) -> Drawn {
+    let mut out = Drawn::default();
     let area = f.area();
     f.render_widget(Block::default().style(app.theme.base()), area);
     let [status, body, footer] = Layout::vertical([
@@ -31,14 +39,14 @@ pub fn draw(f: &mut Frame, app: &App) {
     render_status(f, status, app);
     let compact = is_compact(area);
     if app.view == View::Runbooks {
-        crate::ui::runbooks::render(f, body, &app.runbooks, &app.theme, app.source_now());
+        render_pane(f, body, app, Pane::Runbook, compact, &mut out);
     } else if compact {
-        render_tabs(f, body, app);
+        render_tabs(f, body, app, &mut out);
     } else {
-        match app.view.clone() {
-            View::Fleet => render_fleet_grid(f, body, app),
-            View::Service(key) => render_service_grid(f, body, app, &key),
-            View::Findings => render_pane(f, body, app, Pane::Findings, false),
+        match &app.view {
+            View::Fleet => render_fleet_grid(f, body, app, &mut out),
+            View::Service(key) => render_service_grid(f, body, app, key, &mut out),
+            View::Findings => render_pane(f, body, app, Pane::Findings, false, &mut out),
             View::Runbooks => {}
         }
     }
@@ -46,33 +54,21 @@ pub fn draw(f: &mut Frame, app: &App) {
     if app.help {
         crate::ui::help::render(f, area, &app.theme, app.help_scroll);
     }
+    out
 }
 
-fn render_pane(f: &mut Frame, area: Rect, app: &App, pane: Pane, compact: bool) {
-    let focused = app.focused() == pane;
-    let key = match &app.view {
-        View::Service(k) => k.clone(),
-        _ => String::new(),
+fn render_pane(f: &mut Frame, area: Rect, app: &App, pane: Pane, compact: bool, out: &mut Drawn) {
+    let cx = Cx {
+        app,
+        focused: app.focused() == pane,
+        compact,
     };
-    match pane {
-        Pane::Services => services::render(f, area, app, focused, compact),
-        Pane::Alarms => fleet::render_alarms(f, area, app, focused),
-        Pane::Timeline => fleet::render_timeline(f, area, app, focused),
-        Pane::Logs => logs::render(f, area, app, focused),
-        Pane::Rollout => detail::render_rollout(f, area, app, &key, focused),
-        Pane::Tasks => detail::render_tasks(f, area, app, &key, focused),
-        Pane::Metrics => detail::render_metrics(f, area, app, &key, focused),
-        Pane::SvcAlarms => detail::render_alarms(f, area, app, &key, focused),
-        Pane::Events => detail::render_events(f, area, app, &key, focused),
-        Pane::Findings => findings::render_fleet(f, area, app, focused),
-        Pane::SvcFindings => findings::render_service(f, area, app, focused),
-        Pane::Runbook => {
-            crate::ui::runbooks::render(f, area, &app.runbooks, &app.theme, app.source_now())
-        }
+    if let Some(first) = panes::of(pane).render(f, area, &cx) {
+        out.list_offsets.push((pane, first));
     }
 }
 
-fn render_fleet_grid(f: &mut Frame, area: Rect, app: &App) {
+fn render_fleet_grid(f: &mut Frame, area: Rect, app: &App, out: &mut Drawn) {
     // The table takes what its rows need (up to 45 %); the rest goes to
     // alarms/timeline and logs.
     let rows = app.visible_rows().len().clamp(1, 1000) as u16 + 3;
@@ -85,13 +81,13 @@ fn render_fleet_grid(f: &mut Frame, area: Rect, app: &App) {
     .areas(area);
     let [alarms, timeline] =
         Layout::horizontal([Constraint::Percentage(38), Constraint::Fill(1)]).areas(middle);
-    render_pane(f, table, app, Pane::Services, false);
-    render_pane(f, alarms, app, Pane::Alarms, false);
-    render_pane(f, timeline, app, Pane::Timeline, false);
-    render_pane(f, logs_area, app, Pane::Logs, false);
+    render_pane(f, table, app, Pane::Services, false, out);
+    render_pane(f, alarms, app, Pane::Alarms, false, out);
+    render_pane(f, timeline, app, Pane::Timeline, false, out);
+    render_pane(f, logs_area, app, Pane::Logs, false, out);
 }
 
-fn render_service_grid(f: &mut Frame, area: Rect, app: &App, key: &str) {
+fn render_service_grid(f: &mut Frame, area: Rect, app: &App, key: &str, out: &mut Drawn) {
     let [header, row1, row2, logs_area] = Layout::vertical([
         Constraint::Length(2),
         Constraint::Percentage(30),
@@ -110,17 +106,17 @@ fn render_service_grid(f: &mut Frame, area: Rect, app: &App, key: &str) {
     .areas(row2);
     let [events, logs_area] =
         Layout::horizontal([Constraint::Percentage(35), Constraint::Fill(1)]).areas(logs_area);
-    render_pane(f, rollout, app, Pane::Rollout, false);
-    render_pane(f, metrics, app, Pane::Metrics, false);
-    render_pane(f, tasks, app, Pane::Tasks, false);
-    render_pane(f, alarms, app, Pane::SvcAlarms, false);
-    render_pane(f, findings_area, app, Pane::SvcFindings, false);
-    render_pane(f, events, app, Pane::Events, false);
-    render_pane(f, logs_area, app, Pane::Logs, false);
+    render_pane(f, rollout, app, Pane::Rollout, false, out);
+    render_pane(f, metrics, app, Pane::Metrics, false, out);
+    render_pane(f, tasks, app, Pane::Tasks, false, out);
+    render_pane(f, alarms, app, Pane::SvcAlarms, false, out);
+    render_pane(f, findings_area, app, Pane::SvcFindings, false, out);
+    render_pane(f, events, app, Pane::Events, false, out);
+    render_pane(f, logs_area, app, Pane::Logs, false, out);
 }
 
 /// 80x24: a tab bar of the view's panes and the focused pane below it.
-fn render_tabs(f: &mut Frame, area: Rect, app: &App) {
+fn render_tabs(f: &mut Frame, area: Rect, app: &App, out: &mut Drawn) {
     let theme = &app.theme;
     let panes = app.view.panes();
     let (header_h, key) = match &app.view {
@@ -136,14 +132,17 @@ fn render_tabs(f: &mut Frame, area: Rect, app: &App) {
     if let Some(k) = &key {
         detail::render_header(f, header, app, k);
     }
-    let titles: Vec<Line> = panes.iter().map(|p| Line::from(p.tab())).collect();
+    let titles: Vec<Line> = panes
+        .iter()
+        .map(|p| Line::from(panes::of(*p).tab()))
+        .collect();
     let tabs = Tabs::new(titles)
         .select(app.focus.min(panes.len() - 1))
         .style(theme.dim())
         .highlight_style(theme.selected())
         .divider("│");
     f.render_widget(tabs, tabs_area);
-    render_pane(f, body, app, app.focused(), true);
+    render_pane(f, body, app, app.focused(), true, out);
 }
 
 fn render_status(f: &mut Frame, area: Rect, app: &App) {

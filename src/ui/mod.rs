@@ -8,6 +8,8 @@ pub mod keymap;
 pub mod panes;
 pub mod runbooks;
 pub mod theme;
+pub mod view;
+pub mod widgets;
 
 use std::time::{Duration, Instant};
 
@@ -16,7 +18,7 @@ use ratatui::crossterm::event::{Event, EventStream, KeyEvent, KeyEventKind};
 use tokio::signal::unix::{SignalKind, signal};
 
 use crate::source::{Control, SourceHandle};
-use app::{App, Effect};
+use app::{App, Drawn, Effect};
 
 /// At most ~30 frames per second, however fast updates arrive.
 pub const FRAME: Duration = Duration::from_millis(33);
@@ -145,7 +147,9 @@ pub async fn run(
     let mut source_open = true;
     let exit = loop {
         if dirty && last_draw.elapsed() >= FRAME {
-            terminal.draw(|f| draw::draw(f, &app))?;
+            let mut drawn = Drawn::default();
+            terminal.draw(|f| drawn = draw::frame(f, &app))?;
+            app.remember(drawn);
             last_draw = Instant::now();
             dirty = false;
             // Test hook (debug builds only): prove the terminal survives a panic.

@@ -7,6 +7,7 @@ use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Sparkline};
 
+use super::{Cx, PaneView};
 use super::{
     alarm_style, block, clamp_scroll, health_badge, hhmmss, inner, safe, short_duration, with_age,
 };
@@ -39,7 +40,7 @@ fn scrolled(
 ) {
     let h = inner(area).height as usize;
     let off = clamp_scroll(app.cursor(pane), lines.len(), h);
-    let title = pane.title();
+    let title = super::of(pane).title();
     let p = Paragraph::new(lines)
         .block(block(title, with_age(app, pane, note), focused, &app.theme))
         .scroll((off.min(u16::MAX as usize) as u16, 0));
@@ -52,7 +53,7 @@ fn gone(f: &mut Frame, area: Rect, app: &App, pane: Pane, focused: bool) {
             "this service is no longer in the fleet (Esc goes back)",
             app.theme.warn(),
         ))
-        .block(block(pane.title(), None, focused, &app.theme)),
+        .block(block(super::of(pane).title(), None, focused, &app.theme)),
         area,
     );
 }
@@ -649,4 +650,100 @@ pub fn render_events(f: &mut Frame, area: Rect, app: &App, key: &str, focused: b
         Some(format!("{}", svc.events.len())),
         lines,
     );
+}
+
+pub struct RolloutPane;
+
+impl PaneView for RolloutPane {
+    fn id(&self) -> Pane {
+        Pane::Rollout
+    }
+    fn title(&self) -> &'static str {
+        "Deployments & scaling"
+    }
+    fn tab(&self) -> &'static str {
+        "Rollout"
+    }
+    fn kinds(&self) -> &'static [&'static str] {
+        &["ecs", "autoscaling"]
+    }
+    fn render(&self, f: &mut Frame, area: Rect, cx: &Cx) -> Option<usize> {
+        render_rollout(f, area, cx.app, cx.service_key(), cx.focused);
+        None
+    }
+}
+
+pub struct TasksPane;
+
+impl PaneView for TasksPane {
+    fn id(&self) -> Pane {
+        Pane::Tasks
+    }
+    fn title(&self) -> &'static str {
+        "Tasks & targets by AZ"
+    }
+    fn tab(&self) -> &'static str {
+        "AZ"
+    }
+    fn kinds(&self) -> &'static [&'static str] {
+        &["ecs", "elbv2", "ec2"]
+    }
+    fn render(&self, f: &mut Frame, area: Rect, cx: &Cx) -> Option<usize> {
+        render_tasks(f, area, cx.app, cx.service_key(), cx.focused);
+        None
+    }
+}
+
+pub struct MetricsPane;
+
+impl PaneView for MetricsPane {
+    fn id(&self) -> Pane {
+        Pane::Metrics
+    }
+    fn title(&self) -> &'static str {
+        "Metrics"
+    }
+    fn kinds(&self) -> &'static [&'static str] {
+        &["metrics"]
+    }
+    fn render(&self, f: &mut Frame, area: Rect, cx: &Cx) -> Option<usize> {
+        render_metrics(f, area, cx.app, cx.service_key(), cx.focused);
+        None
+    }
+}
+
+pub struct SvcAlarmsPane;
+
+impl PaneView for SvcAlarmsPane {
+    fn id(&self) -> Pane {
+        Pane::SvcAlarms
+    }
+    fn title(&self) -> &'static str {
+        "Alarms"
+    }
+    fn kinds(&self) -> &'static [&'static str] {
+        &["cloudwatch"]
+    }
+    fn render(&self, f: &mut Frame, area: Rect, cx: &Cx) -> Option<usize> {
+        render_alarms(f, area, cx.app, cx.service_key(), cx.focused);
+        None
+    }
+}
+
+pub struct EventsPane;
+
+impl PaneView for EventsPane {
+    fn id(&self) -> Pane {
+        Pane::Events
+    }
+    fn title(&self) -> &'static str {
+        "Events"
+    }
+    fn kinds(&self) -> &'static [&'static str] {
+        &["ecs"]
+    }
+    fn render(&self, f: &mut Frame, area: Rect, cx: &Cx) -> Option<usize> {
+        render_events(f, area, cx.app, cx.service_key(), cx.focused);
+        None
+    }
 }

@@ -13,8 +13,8 @@ use ratatui_textarea::TextArea;
 use super::ConsoleRun;
 use crate::runbook::engine::CheckpointAsk;
 use crate::ui::keymap::{self, Action, Context};
-use crate::ui::panes::safe;
 use crate::ui::theme::Theme;
+use crate::ui::widgets::safe;
 
 pub enum Modal {
     None,

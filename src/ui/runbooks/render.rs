@@ -10,8 +10,8 @@ use super::{ConsoleRun, ParamForm, RunbookUi, Screen, dialogs};
 use crate::runbook::Block as RbBlock;
 use crate::runbook::engine::{StepState, fmt_dur};
 use crate::sanitize::fit;
-use crate::ui::panes::{block, safe};
 use crate::ui::theme::Theme;
+use crate::ui::widgets::{block, safe};
 
 fn state_mark(s: StepState, current: bool, theme: &Theme) -> Span<'static> {
     let (t, st) = match s {
@@ -320,7 +320,7 @@ fn journal_lines(run: &ConsoleRun, n: usize, theme: &Theme) -> Vec<Line<'static>
             crate::runbook::report::describe(e).map(|d| {
                 format!(
                     "{} {:<12} {}",
-                    crate::ui::panes::hhmmss(e.ts),
+                    crate::ui::widgets::hhmmss(e.ts),
                     e.step.as_deref().unwrap_or(""),
                     d
                 )
