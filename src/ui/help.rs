@@ -7,16 +7,16 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Clear, Paragraph};
 
 use crate::ui::commands::COMMANDS;
-use crate::ui::keymap::{BINDINGS, CONTEXTS};
-use crate::ui::panes;
+use crate::ui::keymap::{CONTEXTS, bindings};
 use crate::ui::theme::Theme;
+use crate::ui::widgets as panes;
 
 /// The overlay's text, unscrolled.
 pub fn lines(theme: &Theme) -> Vec<Line<'static>> {
     let mut lines = Vec::new();
     for ctx in CONTEXTS {
         lines.push(Line::from(Span::styled(ctx.title(), theme.header())));
-        for b in BINDINGS.iter().filter(|b| b.context == *ctx) {
+        for b in bindings().filter(|b| b.context == *ctx) {
             lines.push(Line::from(vec![
                 Span::styled(format!("  {:<10}", b.label), theme.accent()),
                 Span::raw(b.help),
@@ -90,7 +90,7 @@ mod tests {
     #[test]
     fn every_binding_is_in_help() {
         let help = text();
-        for b in BINDINGS {
+        for b in bindings() {
             assert!(
                 help.iter()
                     .any(|l| l.contains(b.label) && l.contains(b.help)),
