@@ -7,11 +7,16 @@
 //! `sanitize` (see [`safe`]) before it is a `Span`.
 
 pub mod detail;
+pub mod events;
 pub mod findings;
 pub mod fleet;
 pub mod logs;
+pub mod metrics;
+pub mod rollout;
 pub mod runbook;
 pub mod services;
+pub mod svc_alarms;
+pub mod tasks;
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
@@ -72,11 +77,11 @@ pub fn of(pane: Pane) -> &'static dyn PaneView {
         Pane::Alarms => &fleet::AlarmsPane,
         Pane::Timeline => &fleet::TimelinePane,
         Pane::Logs => &logs::LogsPane,
-        Pane::Rollout => &detail::RolloutPane,
-        Pane::Tasks => &detail::TasksPane,
-        Pane::Metrics => &detail::MetricsPane,
-        Pane::SvcAlarms => &detail::SvcAlarmsPane,
-        Pane::Events => &detail::EventsPane,
+        Pane::Rollout => &rollout::RolloutPane,
+        Pane::Tasks => &tasks::TasksPane,
+        Pane::Metrics => &metrics::MetricsPane,
+        Pane::SvcAlarms => &svc_alarms::SvcAlarmsPane,
+        Pane::Events => &events::EventsPane,
         Pane::Findings => &findings::FindingsPane,
         Pane::SvcFindings => &findings::SvcFindingsPane,
         Pane::Runbook => &runbook::RunbookPane,
@@ -184,6 +189,38 @@ mod tests {
     use crate::source::Update;
     use crate::ui::app::App;
     use crate::ui::theme::Theme;
+
+    #[test]
+    fn a_list_keeps_its_window_between_frames() {
+        use crate::ui::view::{Drawn, Pane};
+        let mut app = App::new(Theme::default_dark());
+        app.offsets.insert(Pane::Alarms, 5);
+        // Inside the window: kept; above or below it: the window follows.
+        assert_eq!(super::list_offset(&app, Pane::Alarms, 7, 4), 5);
+        assert_eq!(super::list_offset(&app, Pane::Alarms, 3, 4), 3);
+        assert_eq!(super::list_offset(&app, Pane::Alarms, 12, 4), 9);
+        assert_eq!(app.offsets[&Pane::Alarms], 5, "drawing changes nothing");
+        app.remember(Drawn {
+            list_offsets: vec![(Pane::Alarms, 9)],
+        });
+        assert_eq!(app.offsets[&Pane::Alarms], 9);
+    }
+
+    #[test]
+    fn every_pane_is_registered_under_its_own_id() {
+        use crate::ui::view::View;
+        for view in [
+            View::Fleet,
+            View::Service(String::new()),
+            View::Findings,
+            View::Runbooks,
+        ] {
+            for p in view.panes() {
+                assert_eq!(super::of(*p).id(), *p);
+                assert!(!super::of(*p).title().is_empty());
+            }
+        }
+    }
 
     #[test]
     fn the_fleet_age_is_ecs_not_the_slowest_kind() {
