@@ -175,6 +175,21 @@ fn compact_terminal_uses_tabs() {
 }
 
 #[test]
+fn commands_complete_with_tab_and_open_the_runbook_dialogs_keys() {
+    let t = Tmux::start("--demo --scenario steady", 80, 24, "");
+    t.wait_for(" Services │ Alarms │ Timeline │ Logs");
+    t.keys(&[":", "r", "u"]);
+    t.wait_for("Tab complete · runbooks");
+    t.keys(&["Tab"]);
+    t.wait_for(":runbooks█");
+    t.keys(&["Enter"]);
+    // The runbook list's keys come from the keymap.
+    t.wait_for("Enter start / resume");
+    t.keys(&[":", "q", "Enter"]);
+    t.assert_restored("0");
+}
+
+#[test]
 fn sigterm_restores_the_terminal() {
     let t = Tmux::start("--demo", 120, 40, "");
     t.wait_for("Services");
