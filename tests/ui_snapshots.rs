@@ -765,3 +765,22 @@ fn tab_completes_a_command_name() {
     key(&mut app, KeyCode::Enter);
     assert_eq!(app.view, View::Runbooks);
 }
+
+/// Between two ordinary AWS refreshes (ECS every 10 s) the source is not
+/// "silent"; past twice its heartbeat it is, and the data age keeps growing
+/// either way (it is never younger than the truth).
+#[test]
+fn source_silent_only_past_twice_the_heartbeat() {
+    let mut app = app_at("steady", 5);
+    app.silent_after = 24;
+    app.silent_secs = 12;
+    let s = screen(&mut app, 160, 48);
+    let status = s.lines().next().unwrap_or_default();
+    assert!(!status.contains("source silent"), "{status}");
+    assert!(status.contains("data 12s"), "{status}");
+    app.silent_secs = 25;
+    let s = screen(&mut app, 160, 48);
+    let status = s.lines().next().unwrap_or_default();
+    assert!(status.contains("(source silent 25s)"), "{status}");
+    assert!(status.contains("data 25s"), "{status}");
+}

@@ -131,6 +131,10 @@ pub struct SourceHandle {
     pub control: mpsc::Sender<Control>,
     /// What this source can do; the console refuses the rest.
     pub capabilities: Capabilities,
+    /// The longest a healthy source goes between two updates (the AWS
+    /// source's fastest poll, with its jitter): the console calls the source
+    /// silent only past twice this, not between two ordinary refreshes.
+    pub heartbeat: std::time::Duration,
 }
 
 /// Whether the standard AWS credential chain has anything to work with:

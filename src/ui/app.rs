@@ -41,6 +41,10 @@ pub struct App {
     pub quit: bool,
     /// Real seconds since the source last sent anything (set by the event loop).
     pub silent_secs: u64,
+    /// Past this many silent seconds the status line says "source silent"
+    /// (twice the source's heartbeat: an AWS refresh every 10 s is not
+    /// silence).
+    pub silent_after: u64,
     /// Whether `NO_COLOR` is set: theme switches keep colours off.
     pub no_color: bool,
     /// Rows of the last drawn list panes (for PgUp/PgDn).
@@ -90,6 +94,7 @@ impl App {
             notice: None,
             quit: false,
             silent_secs: 0,
+            silent_after: 5,
             no_color: false,
             page: 10,
             offsets: Default::default(),

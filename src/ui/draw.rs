@@ -218,7 +218,7 @@ fn staleness_spans(app: &App, narrow: bool) -> Vec<Span<'static>> {
     let snap = &app.store.snapshot;
     let mut out = Vec::new();
     let age = panes::data_age_secs(app);
-    let style = if age > 30 || app.silent_secs > 5 {
+    let style = if age > 30 || app.silent_secs > app.silent_after {
         theme.warn()
     } else {
         theme.dim()
@@ -231,7 +231,7 @@ fn staleness_spans(app: &App, narrow: bool) -> Vec<Span<'static>> {
         },
         style,
     ));
-    if app.silent_secs > 5 {
+    if app.silent_secs > app.silent_after {
         out.push(Span::styled(
             format!(" (source silent {}s)", app.silent_secs),
             theme.warn(),

@@ -128,6 +128,7 @@ pub async fn run(
     mut source: SourceHandle,
 ) -> std::io::Result<Exit> {
     app.set_capabilities(source.capabilities);
+    app.silent_after = (2 * source.heartbeat.as_secs()).max(5);
     let mut events = EventStream::new();
     let mut sigterm = signal(SignalKind::terminate())?;
     let mut sighup = signal(SignalKind::hangup())?;

@@ -958,6 +958,8 @@ pub fn spawn(fleet: AwsFleet, iv: Intervals) -> SourceHandle {
         snapshots,
         control,
         capabilities: CAPABILITIES,
+        // ECS is the fastest poller (+10% jitter, plus the refresh itself).
+        heartbeat: iv.ecs.mul_f64(1.1) + Duration::from_secs(2),
     }
 }
 

@@ -238,6 +238,7 @@ pub fn spawn(mut sim: Simulator, speed: f64) -> SourceHandle {
         snapshots,
         control,
         capabilities: CAPABILITIES,
+        heartbeat: std::time::Duration::from_secs(1),
     }
 }
 
