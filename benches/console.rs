@@ -49,8 +49,8 @@ fn render(c: &mut Criterion) {
             term.draw(|f| draw(f, black_box(&app))).unwrap();
         })
     });
-    let key = app.rows[500].key.clone();
-    app.open_service(key);
+    let id = app.rows[500].id.clone();
+    app.open_service(id);
     c.bench_function("render_detail_160x48_1000svc", |b| {
         b.iter(|| {
             term.draw(|f| draw(f, black_box(&app))).unwrap();

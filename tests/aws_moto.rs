@@ -1375,7 +1375,7 @@ async fn every_pane_reads_from_moto() {
         Some("cloudwatch:DescribeAlarmHistory: not available from this endpoint")
     );
 
-    let api = snap.service("shop/api").expect("service read");
+    let api = snap.service_in("shop/api", None).expect("service read");
     // EC2: the service's subnets span three AZs; every task has its AZ.
     let mut azs: Vec<&str> = api
         .subnets

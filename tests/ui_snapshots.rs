@@ -70,7 +70,7 @@ fn service_detail_wide_and_every_tab_compact() {
     let first = app.rows[0].key.clone();
     select_service(&mut app, &first);
     key(&mut app, KeyCode::Enter);
-    assert_eq!(app.view, View::Service(first));
+    assert_eq!(app.view, View::Service(app.rows[0].id.clone()));
     insta::assert_snapshot!("detail_az_outage_160x48", screen(&app, 160, 48));
     for (i, pane) in app.view.panes().iter().enumerate() {
         insta::assert_snapshot!(
@@ -94,10 +94,10 @@ fn bad_deploy_detail_shows_breaker() {
         "failed",
         "a FAILED rollout shows as failed while rolling back"
     );
-    app.open_service("prod/api".into());
+    assert!(app.open_service_named("prod/api"));
     insta::assert_snapshot!("detail_bad_deploy_160x48", screen(&app, 160, 48));
     // staging/api has no breaker: it keeps trying.
-    app.open_service("staging/api".into());
+    assert!(app.open_service_named("staging/api"));
     insta::assert_snapshot!("detail_bad_deploy_no_breaker_80x24", screen(&app, 80, 24));
 }
 
@@ -262,7 +262,7 @@ fn any_terminal_size_renders_without_panic() {
     let mut app = app_at("bad-deploy", 200);
     for view in 0..2 {
         if view == 1 {
-            app.open_service("prod/api".into());
+            assert!(app.open_service_named("prod/api"));
         }
         for help in [false, true] {
             app.help = help;
@@ -312,7 +312,7 @@ fn findings_view_and_badges() {
     app.focus = svc_pane;
     insta::assert_snapshot!("detail_findings_80x24", screen(&app, 80, 24));
     // The well-architected service shows no finding.
-    app.open_service("prod/checkout".into());
+    assert!(app.open_service_named("prod/checkout"));
     app.focus = svc_pane;
     assert!(screen(&app, 80, 24).contains("no finding: every evaluated check passes"));
 }

@@ -21,8 +21,9 @@ use crate::ui::theme::Theme;
 pub enum View {
     /// All services, alarms, the fleet timeline and logs.
     Fleet,
-    /// One service in detail, by key (`cluster/service`).
-    Service(String),
+    /// One service in detail, by its id (twins in two regions or accounts
+    /// are two services).
+    Service(crate::model::ServiceId),
     /// Review findings across the fleet, by pillar and severity.
     Findings,
     /// Runbooks: the list, a parameter form, or a run in progress.
@@ -430,10 +431,10 @@ impl App {
     }
 
     /// The service the view is about: the open one, or the selected row.
-    pub fn current_service_key(&self) -> Option<String> {
+    pub fn current_service_id(&self) -> Option<crate::model::ServiceId> {
         match &self.view {
             View::Service(k) => Some(k.clone()),
-            _ => self.selected_row().map(|r| r.key.clone()),
+            _ => self.selected_row().map(|r| r.id.clone()),
         }
     }
 
@@ -473,7 +474,7 @@ impl App {
     pub fn visible_findings(&self) -> Vec<&Finding> {
         let f = self.filters.get(&Pane::Findings);
         let scope = match &self.view {
-            View::Service(k) => Some(k.as_str()),
+            View::Service(k) => Some(k),
             _ => None,
         };
         self.review()
@@ -500,7 +501,7 @@ impl App {
     pub fn visible_timeline(&self) -> Vec<&TimelineEvent> {
         let f = self.filters.get(&Pane::Timeline);
         let scope = match &self.view {
-            View::Service(k) => Some(k.as_str()),
+            View::Service(k) => Some(k),
             _ => None,
         };
         self.store
@@ -508,7 +509,7 @@ impl App {
             .iter()
             .rev()
             .filter(|e| !self.timeline_bad_only || e.bad)
-            .filter(|e| scope.is_none_or(|k| e.service_key.as_deref() == Some(k)))
+            .filter(|e| scope.is_none_or(|k| e.service.as_ref() == Some(k)))
             .filter(|e| f.is_none_or(|f| f.is_match(&e.summary) || f.is_match(e.kind.as_str())))
             .collect()
     }
@@ -516,7 +517,7 @@ impl App {
     /// The service the logs pane shows (None = all services).
     pub fn log_scope(&self) -> Option<String> {
         match &self.view {
-            View::Service(k) => Some(k.clone()),
+            View::Service(k) => Some(k.short()),
             _ if self.logs.all_services => None,
             _ => self.selected_row().map(|r| r.key.clone()),
         }
@@ -858,24 +859,24 @@ impl App {
 
     fn drill_down(&mut self, pane: Pane) {
         let key = match pane {
-            Pane::Services => self.selected_row().map(|r| r.key.clone()),
+            Pane::Services => self.selected_row().map(|r| r.id.clone()),
             Pane::Alarms => {
                 let idx = self.visible_alarms();
                 idx.get(self.cursor(pane))
-                    .and_then(|i| self.store.snapshot.alarms[*i].service_key.clone())
+                    .and_then(|i| self.store.snapshot.alarms[*i].service_id())
             }
             Pane::Timeline => self
                 .visible_timeline()
                 .get(self.cursor(pane))
-                .and_then(|e| e.service_key.clone()),
+                .and_then(|e| e.service.clone()),
             Pane::Findings => self
                 .visible_findings()
                 .get(self.cursor(pane))
-                .map(|f| finding_key(f)),
+                .and_then(|f| finding_service(f)),
             _ => None,
         };
         if let Some(key) = key {
-            if let Some(pos) = self.rows.iter().position(|r| r.key == key) {
+            if let Some(pos) = self.rows.iter().position(|r| r.id == key) {
                 // Keep the services cursor on the opened service (unfiltered list).
                 if !self.filters.contains_key(&Pane::Services) {
                     self.cursor.insert(Pane::Services, pos);
@@ -885,8 +886,21 @@ impl App {
         }
     }
 
-    pub fn open_service(&mut self, key: String) {
-        self.view = View::Service(key);
+    /// Open the service whose short key is `key` (the first of twins, in
+    /// fleet order); false when there is none.
+    pub fn open_service_named(&mut self, key: &str) -> bool {
+        match self.rows.iter().find(|r| r.key == key) {
+            Some(r) => {
+                let id = r.id.clone();
+                self.open_service(id);
+                true
+            }
+            None => false,
+        }
+    }
+
+    pub fn open_service(&mut self, id: crate::model::ServiceId) {
+        self.view = View::Service(id);
         self.focus = 0;
         self.logs.stream = None;
         for p in [
@@ -980,13 +994,21 @@ impl App {
     }
 }
 
-/// Whether a finding concerns `cluster/service` (no allocation: this runs
+/// Whether a finding concerns the service `id` (no allocation: this runs
 /// over every finding of the fleet for each frame of the service view).
-pub fn finding_is_for(f: &Finding, key: &str) -> bool {
-    match (key.split_once('/'), &f.service) {
-        (Some((c, s)), Some(fs)) => &*f.cluster == c && &**fs == s,
-        _ => false,
-    }
+pub fn finding_is_for(f: &Finding, id: &crate::model::ServiceId) -> bool {
+    f.service.as_deref() == Some(&*id.name)
+        && *f.cluster == *id.cluster
+        && *f.region == *id.region
+        && *f.account == *id.account
+}
+
+/// The service a finding concerns.
+pub fn finding_service(f: &Finding) -> Option<crate::model::ServiceId> {
+    let s = f.service.as_deref()?;
+    Some(crate::model::ServiceId::new(
+        &f.account, &f.region, &f.cluster, s,
+    ))
 }
 
 /// `cluster/service` of a finding (the cluster alone for cluster-level ones).

@@ -51,19 +51,19 @@ pub fn draw(f: &mut Frame, app: &App) {
 fn render_pane(f: &mut Frame, area: Rect, app: &App, pane: Pane, compact: bool) {
     let focused = app.focused() == pane;
     let key = match &app.view {
-        View::Service(k) => k.clone(),
-        _ => String::new(),
+        View::Service(k) => Some(k.clone()),
+        _ => None,
     };
     match pane {
         Pane::Services => services::render(f, area, app, focused, compact),
         Pane::Alarms => fleet::render_alarms(f, area, app, focused),
         Pane::Timeline => fleet::render_timeline(f, area, app, focused),
         Pane::Logs => logs::render(f, area, app, focused),
-        Pane::Rollout => detail::render_rollout(f, area, app, &key, focused),
-        Pane::Tasks => detail::render_tasks(f, area, app, &key, focused),
-        Pane::Metrics => detail::render_metrics(f, area, app, &key, focused),
-        Pane::SvcAlarms => detail::render_alarms(f, area, app, &key, focused),
-        Pane::Events => detail::render_events(f, area, app, &key, focused),
+        Pane::Rollout => detail::render_rollout(f, area, app, key.as_ref(), focused),
+        Pane::Tasks => detail::render_tasks(f, area, app, key.as_ref(), focused),
+        Pane::Metrics => detail::render_metrics(f, area, app, key.as_ref(), focused),
+        Pane::SvcAlarms => detail::render_alarms(f, area, app, key.as_ref(), focused),
+        Pane::Events => detail::render_events(f, area, app, key.as_ref(), focused),
         Pane::Findings => findings::render_fleet(f, area, app, focused),
         Pane::SvcFindings => findings::render_service(f, area, app, focused),
         Pane::Runbook => {
@@ -91,7 +91,7 @@ fn render_fleet_grid(f: &mut Frame, area: Rect, app: &App) {
     render_pane(f, logs_area, app, Pane::Logs, false);
 }
 
-fn render_service_grid(f: &mut Frame, area: Rect, app: &App, key: &str) {
+fn render_service_grid(f: &mut Frame, area: Rect, app: &App, key: &crate::model::ServiceId) {
     let [header, row1, row2, logs_area] = Layout::vertical([
         Constraint::Length(2),
         Constraint::Percentage(30),
@@ -99,7 +99,7 @@ fn render_service_grid(f: &mut Frame, area: Rect, app: &App, key: &str) {
         Constraint::Fill(1),
     ])
     .areas(area);
-    detail::render_header(f, header, app, key);
+    detail::render_header(f, header, app, Some(key));
     let [rollout, metrics] =
         Layout::horizontal([Constraint::Percentage(55), Constraint::Fill(1)]).areas(row1);
     let [tasks, alarms, findings_area] = Layout::horizontal([
@@ -134,7 +134,7 @@ fn render_tabs(f: &mut Frame, area: Rect, app: &App) {
     ])
     .areas(area);
     if let Some(k) = &key {
-        detail::render_header(f, header, app, k);
+        detail::render_header(f, header, app, Some(k));
     }
     let titles: Vec<Line> = panes.iter().map(|p| Line::from(p.tab())).collect();
     let tabs = Tabs::new(titles)

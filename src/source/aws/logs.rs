@@ -50,6 +50,8 @@ pub async fn fetch_groups(src: &AwsSource, groups: &[String]) -> Result<Vec<LogG
                 found = Some((
                     LogGroup {
                         name: name.clone(),
+                        account: String::new(),
+                        region: String::new(),
                         retention_in_days: g.retention_in_days(),
                         kms_key_id: g.kms_key_id().map(str::to_string),
                     },

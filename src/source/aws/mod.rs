@@ -102,6 +102,9 @@ pub struct AwsSource {
     pub(crate) iam: aws_sdk_iam::Client,
     pub(crate) opts: AwsOptions,
     pub region: String,
+    /// The account this source reads, learnt from the ARNs ECS returns
+    /// ("" until then).
+    pub(crate) account: std::sync::Mutex<String>,
     pub calls: Arc<CallCounts>,
     /// Task definitions are immutable per revision: cached by ARN.
     pub(crate) td_cache: tokio::sync::Mutex<BTreeMap<String, Arc<crate::model::TaskDefinition>>>,
@@ -203,6 +206,7 @@ impl AwsSource {
             iam: aws_sdk_iam::Client::new(&conf),
             opts,
             region,
+            account: Default::default(),
             calls: Arc::new(CallCounts::default()),
             td_cache: Default::default(),
             subnets: Default::default(),
@@ -210,6 +214,50 @@ impl AwsSource {
             tg_attributes: Default::default(),
             alarm_history: Default::default(),
             log_groups: Default::default(),
+        }
+    }
+
+    /// The account this source reads ("" before ECS answered once).
+    pub fn account(&self) -> String {
+        self.account
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    /// Learn the account from the ARNs ECS returned, and give it to what
+    /// came without one.
+    fn learn_account(&self, snap: &mut FleetSnapshot) {
+        let seen = snap
+            .clusters
+            .iter()
+            .map(|c| c.account.as_str())
+            .chain(snap.services.iter().map(|s| s.account.as_str()))
+            .find(|a| !a.is_empty())
+            .map(str::to_string);
+        if let Some(a) = seen {
+            *self.account.lock().unwrap_or_else(|e| e.into_inner()) = a;
+        }
+        let account = self.account();
+        snap.source.account.clone_from(&account);
+        for c in Arc::make_mut(&mut snap.clusters)
+            .iter_mut()
+            .filter(|c| c.account.is_empty())
+        {
+            c.account.clone_from(&account);
+        }
+        for s in snap.services.iter_mut().filter(|s| s.account.is_empty()) {
+            Arc::make_mut(s).account.clone_from(&account);
+        }
+    }
+
+    /// Fill an empty account or region with this source's.
+    fn place(&self, account: &mut String, region: &mut String) {
+        if account.is_empty() {
+            *account = self.account();
+        }
+        if region.is_empty() {
+            region.clone_from(&self.region);
         }
     }
 
@@ -224,6 +272,7 @@ impl AwsSource {
                     .clone()
                     .unwrap_or_else(|| "default".into()),
                 region: self.region.clone(),
+                account: self.account(),
                 speed: None,
                 seed: None,
                 api_calls: None,
@@ -241,6 +290,7 @@ impl AwsSource {
         let now = snap.at;
         let fresh = ecs::fetch_ecs(self, &mut snap).await;
         let ecs_failed = fresh.is_err();
+        self.learn_account(&mut snap);
         snap.freshness
             .insert("ecs".into(), freshness_partial(now, fresh));
         if ecs_failed {
@@ -327,6 +377,13 @@ impl AwsSource {
         let mut tmp = self.empty_snapshot();
         let now = tmp.at;
         let r = autoscaling::fetch(self, &mut tmp).await;
+        let (account, region) = (self.account(), &self.region);
+        for t in Arc::make_mut(&mut tmp.scalable_targets) {
+            (t.account, t.region) = (account.clone(), region.clone());
+        }
+        for a in Arc::make_mut(&mut tmp.scaling_activities) {
+            (a.account, a.region) = (account.clone(), region.clone());
+        }
         if r.is_ok() {
             part.autoscaling = Some((tmp.scalable_targets, tmp.scaling_activities));
         }
@@ -337,7 +394,10 @@ impl AwsSource {
         let now = now_ms();
         let r = elbv2::fetch(self, services).await;
         let res = r.as_ref().map(|_| ()).map_err(Clone::clone);
-        if let Ok(tgs) = r {
+        if let Ok(mut tgs) = r {
+            for t in tgs.iter_mut() {
+                self.place(&mut t.account, &mut t.region);
+            }
             part.target_groups = Some(Arc::new(tgs));
         }
         record(part, "elbv2", now, res);
@@ -345,12 +405,16 @@ impl AwsSource {
 
     pub async fn read_alarms(&self, services: &[Arc<crate::model::Service>], part: &mut Parts) {
         let now = now_ms();
-        let r = cloudwatch::fetch_alarms(self, services)
-            .await
-            .map(|(alarms, history_error)| {
-                part.alarms = Some(Arc::new(alarms));
-                history_error
-            });
+        let r =
+            cloudwatch::fetch_alarms(self, services)
+                .await
+                .map(|(mut alarms, history_error)| {
+                    for a in alarms.iter_mut() {
+                        self.place(&mut a.account, &mut a.region);
+                    }
+                    part.alarms = Some(Arc::new(alarms));
+                    history_error
+                });
         record_partial(part, "cloudwatch", now, r);
     }
 
@@ -369,7 +433,10 @@ impl AwsSource {
         let now = now_ms();
         let r = logs::fetch_groups(self, &logs::group_names(base)).await;
         let res = r.as_ref().map(|_| ()).map_err(Clone::clone);
-        if let Ok(g) = r {
+        if let Ok(mut g) = r {
+            for l in g.iter_mut() {
+                self.place(&mut l.account, &mut l.region);
+            }
             part.log_groups = Some(Arc::new(g));
         }
         record(part, "logs", now, res);
@@ -500,7 +567,7 @@ pub struct Parts {
     )>,
     pub target_groups: Option<Arc<Vec<crate::model::TargetGroup>>>,
     pub alarms: Option<Arc<Vec<crate::model::Alarm>>>,
-    pub metrics: Option<Arc<BTreeMap<String, crate::model::ServiceMetrics>>>,
+    pub metrics: Option<Arc<BTreeMap<crate::model::ServiceId, crate::model::ServiceMetrics>>>,
     pub log_groups: Option<Arc<Vec<crate::model::LogGroup>>>,
     pub freshness: BTreeMap<String, Freshness>,
 }

@@ -147,6 +147,9 @@ pub struct ClusterSpec {
     /// its standby cluster in a second region.
     #[serde(default)]
     pub region: Option<String>,
+    /// The cluster's account (default: the scenario's), 12 digits.
+    #[serde(default)]
+    pub account: Option<String>,
 }
 
 fn enabled() -> String {

@@ -13,7 +13,7 @@ use super::{
 use crate::model::az::{UNKNOWN_AZ, az_short, targets_by_az};
 use crate::model::rows::ServiceRow;
 use crate::model::{
-    DeploymentStatus, FleetSnapshot, MetricSeries, RolloutState, Service, TargetState,
+    DeploymentStatus, FleetSnapshot, MetricSeries, RolloutState, Service, ServiceId, TargetState,
     short_task_definition,
 };
 use crate::sanitize::fit;
@@ -21,8 +21,8 @@ use crate::ui::app::{App, Pane};
 use crate::ui::theme::Theme;
 
 /// The open service and its row, if it still exists.
-fn current<'a>(app: &'a App, key: &str) -> Option<(&'a Service, &'a ServiceRow)> {
-    let row = app.rows.iter().find(|r| r.key == key)?;
+fn current<'a>(app: &'a App, key: Option<&ServiceId>) -> Option<(&'a Service, &'a ServiceRow)> {
+    let row = app.rows.iter().find(|r| Some(&r.id) == key)?;
     let svc = app.store.snapshot.services.get(row.index)?;
     Some((svc, row))
 }
@@ -58,11 +58,17 @@ fn gone(f: &mut Frame, area: Rect, app: &App, pane: Pane, focused: bool) {
 }
 
 /// One or two header lines: identity, size, counts, deployment configuration.
-pub fn render_header(f: &mut Frame, area: Rect, app: &App, key: &str) {
+pub fn render_header(f: &mut Frame, area: Rect, app: &App, key: Option<&ServiceId>) {
     let theme = &app.theme;
     let Some((svc, row)) = current(app, key) else {
         f.render_widget(
-            Paragraph::new(Span::styled(format!("{} — gone", safe(key)), theme.warn())),
+            Paragraph::new(Span::styled(
+                format!(
+                    "{} — gone",
+                    safe(&key.map(ServiceId::short).unwrap_or_default())
+                ),
+                theme.warn(),
+            )),
             area,
         );
         return;
@@ -149,7 +155,13 @@ fn breaker_threshold(desired: i32) -> i32 {
     ((desired as f64 * 0.5).ceil() as i32).clamp(3, 200)
 }
 
-pub fn render_rollout(f: &mut Frame, area: Rect, app: &App, key: &str, focused: bool) {
+pub fn render_rollout(
+    f: &mut Frame,
+    area: Rect,
+    app: &App,
+    key: Option<&ServiceId>,
+    focused: bool,
+) {
     let theme = &app.theme;
     let Some((svc, _)) = current(app, key) else {
         return gone(f, area, app, Pane::Rollout, focused);
@@ -276,7 +288,7 @@ pub fn render_rollout(f: &mut Frame, area: Rect, app: &App, key: &str, focused: 
     );
 }
 
-pub fn render_tasks(f: &mut Frame, area: Rect, app: &App, key: &str, focused: bool) {
+pub fn render_tasks(f: &mut Frame, area: Rect, app: &App, key: Option<&ServiceId>, focused: bool) {
     let theme = &app.theme;
     let Some((svc, row)) = current(app, key) else {
         return gone(f, area, app, Pane::Tasks, focused);
@@ -411,7 +423,13 @@ struct MetricRow<'a> {
     max: Option<u64>,
 }
 
-pub fn render_metrics(f: &mut Frame, area: Rect, app: &App, key: &str, focused: bool) {
+pub fn render_metrics(
+    f: &mut Frame,
+    area: Rect,
+    app: &App,
+    key: Option<&ServiceId>,
+    focused: bool,
+) {
     let theme = &app.theme;
     let Some((svc, _)) = current(app, key) else {
         return gone(f, area, app, Pane::Metrics, focused);
@@ -528,7 +546,7 @@ fn metric_style(label: &str, last: Option<f64>, theme: &Theme) -> Style {
     }
 }
 
-pub fn render_alarms(f: &mut Frame, area: Rect, app: &App, key: &str, focused: bool) {
+pub fn render_alarms(f: &mut Frame, area: Rect, app: &App, key: Option<&ServiceId>, focused: bool) {
     let theme = &app.theme;
     let Some((svc, _)) = current(app, key) else {
         return gone(f, area, app, Pane::SvcAlarms, focused);
@@ -612,7 +630,7 @@ fn short_state(s: crate::model::AlarmState) -> &'static str {
     }
 }
 
-pub fn render_events(f: &mut Frame, area: Rect, app: &App, key: &str, focused: bool) {
+pub fn render_events(f: &mut Frame, area: Rect, app: &App, key: Option<&ServiceId>, focused: bool) {
     let theme = &app.theme;
     let Some((svc, _)) = current(app, key) else {
         return gone(f, area, app, Pane::Events, focused);

@@ -179,6 +179,7 @@ pub(super) fn validate(sc: &Scenario, text: &str, origin: &str) -> Res {
         origin,
     };
     meta(sc, &c)?;
+    accounts(sc, &c)?;
     let td_names = task_definitions(sc, &c)?;
     clusters(sc, &c)?;
     services(sc, &c, &td_names)?;
@@ -229,6 +230,29 @@ fn meta(sc: &Scenario, c: &Checker) -> Res {
             MAX_LOAD,
             "a load multiplier",
         )?;
+    }
+    Ok(())
+}
+
+/// Account ids: 12 digits, the scenario's and each cluster's.
+fn accounts(sc: &Scenario, c: &Checker) -> Res {
+    let bad = |a: &str| !crate::model::id::is_account_id(a);
+    if bad(&sc.scenario.account) {
+        return c.fail(
+            "scenario.account".into(),
+            format!(
+                "{:?} is not an AWS account id (12 digits)",
+                sc.scenario.account
+            ),
+        );
+    }
+    for (i, cl) in sc.clusters.iter().enumerate() {
+        if let Some(a) = cl.account.as_deref().filter(|a| bad(a)) {
+            return c.fail(
+                format!("clusters[{i}].account"),
+                format!("{a:?} is not an AWS account id (12 digits)"),
+            );
+        }
     }
     Ok(())
 }
@@ -781,28 +805,4 @@ fn fleet_size(sc: &Scenario, c: &Checker) -> Res {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn segments_split_keys_and_indices() {
-        let s: Vec<String> = segments("load.curve[2][1]")
-            .into_iter()
-            .map(|s| match s {
-                Seg::Key(k) => k.to_string(),
-                Seg::Index(i) => format!("#{i}"),
-            })
-            .collect();
-        assert_eq!(s, ["load", "curve", "#2", "#1"]);
-    }
-
-    #[test]
-    fn task_sizes() {
-        for ok in ["256", "1024", " 512 ", "1 vCPU", "0.5 vCPU", "2 GB", "2GB"] {
-            assert!(task_size_ok(ok), "{ok}");
-        }
-        for bad in ["", "0", "-1", "lots", "NaN vCPU", "inf GB", "1 TB", "0 GB"] {
-            assert!(!task_size_ok(bad), "{bad}");
-        }
-    }
-}
+mod tests;
