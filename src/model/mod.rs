@@ -740,6 +740,17 @@ pub struct LogLine {
     pub message: String,
 }
 
+/// Where one freshness key was read (see [`FleetSnapshot::place_of`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Place<'a> {
+    pub kind: &'a str,
+    pub region: &'a str,
+    /// "" when not known.
+    pub account: &'a str,
+    /// The profile, when its account is not known.
+    pub profile: Option<&'a str>,
+}
+
 /// One data kind of one region that failed, or read with problems (the
 /// `errors` of `status` and `review` JSON).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -748,6 +759,9 @@ pub struct DataError {
     pub kind: String,
     /// The account whose read failed ("" when the source could not tell).
     pub account: String,
+    /// The profile, when its account is not known (its reads failed).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub profile: Option<String>,
     pub region: String,
     pub message: String,
     /// False when the kind was not read at all; true when it was read but

@@ -24,23 +24,47 @@ impl FleetSnapshot {
     /// Every kind of every region whose last reading failed or had
     /// problems, in (kind, region) order.
     pub fn errors(&self) -> Vec<DataError> {
-        let first = self.source.region.split(',').next().unwrap_or_default();
         self.freshness
             .iter()
             .filter_map(|(key, f)| {
-                let (kind, place) = key.split_once('@').unwrap_or((key, first));
-                // `kind@region` or, with several accounts, `kind@region@account`.
-                let (region, account) = match place.split_once('@') {
-                    Some((r, a)) => (r, a),
-                    None => (place, self.source.account.as_str()),
-                };
+                let p = self.place_of(key);
                 Some(DataError {
-                    kind: kind.to_string(),
-                    account: account.to_string(),
-                    region: region.to_string(),
+                    kind: p.kind.to_string(),
+                    account: p.account.to_string(),
+                    profile: p.profile.map(str::to_string),
+                    region: p.region.to_string(),
                     message: f.error.clone()?,
                     partial: f.updated_at.is_some(),
                 })
+            })
+            .collect()
+    }
+
+    /// Where a freshness key was read: `kind` (the first source's place),
+    /// `kind@region`, or with several profiles `kind@region@account`
+    /// (`kind@region@profile` while the profile's account is unknown).
+    pub fn place_of<'a>(&'a self, key: &'a str) -> Place<'a> {
+        let first = self.source.region.split(',').next().unwrap_or_default();
+        let (kind, rest) = key.split_once('@').unwrap_or((key, first));
+        let (region, who) = rest.split_once('@').unwrap_or((rest, &self.source.account));
+        let known = super::id::is_account_id(who) || who.is_empty();
+        Place {
+            kind,
+            region,
+            account: if known { who } else { "" },
+            profile: (!known).then_some(who),
+        }
+    }
+
+    /// The freshness key suffix of every place read (`""`, `@region`,
+    /// `@region@account`), from the `ecs` keys every AWS read records.
+    pub fn place_suffixes(&self) -> Vec<&str> {
+        self.freshness
+            .keys()
+            .filter_map(|k| match k.split_once('@') {
+                Some(("ecs", _)) => Some(&k[3..]),
+                None if k == "ecs" => Some(""),
+                _ => None,
             })
             .collect()
     }
@@ -123,6 +147,29 @@ impl FleetSnapshot {
         v.sort_unstable();
         v.dedup();
         v
+    }
+
+    /// More than one account is read: services, and places read (a
+    /// profile whose reads failed counts, by its name).
+    pub fn spans_accounts(&self) -> bool {
+        let mut seen: Vec<String> = self.accounts().iter().map(|a| a.to_string()).collect();
+        for sfx in self.place_suffixes() {
+            let key = format!("ecs{sfx}");
+            let p = self.place_of(&key);
+            seen.push(match p.profile {
+                Some(name) => format!("profile {name}"),
+                None => p.account.to_string(),
+            });
+        }
+        seen.retain(|a| !a.is_empty());
+        seen.sort_unstable();
+        seen.dedup();
+        seen.len() > 1
+    }
+
+    /// More than one region is read.
+    pub fn spans_regions(&self) -> bool {
+        self.regions().len() > 1 || self.source.region.contains(',')
     }
 
     /// The regions the fleet spans, sorted.

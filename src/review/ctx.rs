@@ -85,8 +85,8 @@ impl Input {
 /// reads everything: its readiness is empty.
 #[derive(Debug, Clone, Default)]
 pub struct Readiness {
-    /// (region, input, reason) for each kind never read in that region.
-    kinds: Vec<(String, Input, String)>,
+    /// ((account, region), input, reason) for each kind never read there.
+    kinds: Vec<((String, String), Input, String)>,
     /// The snapshot's resource-level gaps (ARN or name → "api: error").
     unread: Arc<std::collections::BTreeMap<String, String>>,
 }
@@ -101,16 +101,15 @@ impl Readiness {
     pub fn of(snap: &FleetSnapshot) -> Readiness {
         let mut kinds = Vec::new();
         if snap.source.kind == "aws" {
-            // The first region's kinds are keyed `kind`, the others'
-            // `kind@region` (see the AWS source's merge).
-            let regions: Vec<&str> = snap.source.region.split(',').collect();
-            for (i, region) in regions.iter().enumerate() {
+            // Each place read (account, region) has its `ecs` key; the
+            // other kinds of that place share its suffix (see the AWS
+            // source's merge).
+            for sfx in snap.place_suffixes() {
+                let ecs = format!("ecs{sfx}");
+                let p = snap.place_of(&ecs);
+                let place = (p.account.to_string(), p.region.to_string());
                 for input in Input::ALL {
-                    let key = if i == 0 {
-                        input.kind().to_string()
-                    } else {
-                        format!("{}@{region}", input.kind())
-                    };
+                    let key = format!("{}{sfx}", input.kind());
                     let reason = match snap.freshness.get(&key) {
                         None => format!("needs {}, which this source did not read", input.api()),
                         Some(f) if f.updated_at.is_none() => format!(
@@ -120,7 +119,7 @@ impl Readiness {
                         ),
                         Some(_) => continue,
                     };
-                    kinds.push((region.to_string(), input, reason));
+                    kinds.push((place.clone(), input, reason));
                 }
             }
         }
@@ -135,10 +134,12 @@ impl Readiness {
         self.kinds.is_empty() && self.unread.is_empty()
     }
 
-    fn kind_missing(&self, region: &str) -> u16 {
+    /// Inputs not read in `svc`'s place. A place whose account is not
+    /// known (every read of it failed) holds no service.
+    fn kind_missing(&self, svc: &Service) -> u16 {
         self.kinds
             .iter()
-            .filter(|(r, _, _)| r == region)
+            .filter(|((a, r), _, _)| *r == svc.region && *a == svc.account)
             .fold(0, |m, (_, i, _)| m | i.bit())
     }
 }
@@ -394,7 +395,9 @@ impl<'a> Ctx<'a> {
                 .ready
                 .kinds
                 .iter()
-                .find(|(r, i, _)| *r == self.svc.region && *i == input)
+                .find(|((a, r), i, _)| {
+                    *r == self.svc.region && *a == self.svc.account && *i == input
+                })
                 .map(|(_, _, why)| why.clone());
             let why = kind.or_else(|| {
                 self.resources_of(input)
@@ -435,7 +438,7 @@ impl<'a> Ctx<'a> {
     }
 
     fn missing_of(&self) -> u16 {
-        let mut m = self.ready.kind_missing(&self.svc.region);
+        let mut m = self.ready.kind_missing(self.svc);
         if !self.ready.unread.is_empty() {
             for input in Input::ALL {
                 if self

@@ -16,7 +16,9 @@ mod deadline;
 pub mod ec2;
 mod ecs;
 pub mod elbv2;
+mod fleet;
 pub mod iam;
+mod identity;
 pub mod logs;
 
 use std::collections::BTreeMap;
@@ -29,6 +31,7 @@ use aws_config::retry::RetryConfig;
 use tokio::sync::{mpsc, watch};
 
 pub use deadline::{Deadline, within};
+pub use fleet::{AwsFleet, merge};
 
 use crate::model::{FleetSnapshot, Freshness, SourceInfo};
 use crate::source::{Control, SourceHandle, UPDATE_CHANNEL_BOUND, Update};
@@ -36,7 +39,10 @@ use crate::source::{Control, SourceHandle, UPDATE_CHANNEL_BOUND, Update};
 /// How to reach AWS: the standard credential chain plus the CLI's overrides.
 #[derive(Debug, Clone, Default)]
 pub struct AwsOptions {
+    /// The profile of this source (the first `--profile` of a fleet).
     pub profile: Option<String>,
+    /// Every `--profile` given: each is read in every region and merged.
+    pub profiles: Vec<String>,
     pub region: Option<String>,
     pub endpoint_url: Option<String>,
     /// Only these clusters (names); empty = every cluster of the region.
@@ -61,6 +67,8 @@ pub struct CallCounts {
     pub logs: AtomicU64,
     pub ec2: AtomicU64,
     pub iam: AtomicU64,
+    /// STS GetCallerIdentity and IAM ListAccountAliases, once per source.
+    pub identity: AtomicU64,
     /// Calls answered with a throttling error (after the SDK's retries).
     pub throttles: AtomicU64,
 }
@@ -81,6 +89,7 @@ impl CallCounts {
             &self.logs,
             &self.ec2,
             &self.iam,
+            &self.identity,
         ]
         .iter()
         .map(|c| c.load(Ordering::Relaxed))
@@ -100,11 +109,14 @@ pub struct AwsSource {
     pub(crate) logs: aws_sdk_cloudwatchlogs::Client,
     pub(crate) ec2: aws_sdk_ec2::Client,
     pub(crate) iam: aws_sdk_iam::Client,
+    pub(crate) sts: aws_sdk_sts::Client,
     pub(crate) opts: AwsOptions,
     pub region: String,
     /// The account this source reads, learnt from the ARNs ECS returns
     /// ("" until then).
     pub(crate) account: std::sync::Mutex<String>,
+    /// Asked once: the account (STS) and its alias (IAM).
+    pub(crate) identity: tokio::sync::Mutex<identity::Identity>,
     pub calls: Arc<CallCounts>,
     /// Task definitions are immutable per revision: cached by ARN.
     pub(crate) td_cache: tokio::sync::Mutex<BTreeMap<String, Arc<crate::model::TaskDefinition>>>,
@@ -204,9 +216,11 @@ impl AwsSource {
             logs: aws_sdk_cloudwatchlogs::Client::new(&conf),
             ec2: aws_sdk_ec2::Client::new(&conf),
             iam: aws_sdk_iam::Client::new(&conf),
+            sts: aws_sdk_sts::Client::new(&conf),
             opts,
             region,
             account: Default::default(),
+            identity: Default::default(),
             calls: Arc::new(CallCounts::default()),
             td_cache: Default::default(),
             subnets: Default::default(),
@@ -214,50 +228,6 @@ impl AwsSource {
             tg_attributes: Default::default(),
             alarm_history: Default::default(),
             log_groups: Default::default(),
-        }
-    }
-
-    /// The account this source reads ("" before ECS answered once).
-    pub fn account(&self) -> String {
-        self.account
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .clone()
-    }
-
-    /// Learn the account from the ARNs ECS returned, and give it to what
-    /// came without one.
-    fn learn_account(&self, snap: &mut FleetSnapshot) {
-        let seen = snap
-            .clusters
-            .iter()
-            .map(|c| c.account.as_str())
-            .chain(snap.services.iter().map(|s| s.account.as_str()))
-            .find(|a| !a.is_empty())
-            .map(str::to_string);
-        if let Some(a) = seen {
-            *self.account.lock().unwrap_or_else(|e| e.into_inner()) = a;
-        }
-        let account = self.account();
-        snap.source.account.clone_from(&account);
-        for c in Arc::make_mut(&mut snap.clusters)
-            .iter_mut()
-            .filter(|c| c.account.is_empty())
-        {
-            c.account.clone_from(&account);
-        }
-        for s in snap.services.iter_mut().filter(|s| s.account.is_empty()) {
-            Arc::make_mut(s).account.clone_from(&account);
-        }
-    }
-
-    /// Fill an empty account or region with this source's.
-    fn place(&self, account: &mut String, region: &mut String) {
-        if account.is_empty() {
-            *account = self.account();
-        }
-        if region.is_empty() {
-            region.clone_from(&self.region);
         }
     }
 
@@ -288,7 +258,7 @@ impl AwsSource {
     pub async fn read_ecs(&self) -> FleetSnapshot {
         let mut snap = self.empty_snapshot();
         let now = snap.at;
-        let fresh = ecs::fetch_ecs(self, &mut snap).await;
+        let (fresh, ()) = tokio::join!(ecs::fetch_ecs(self, &mut snap), self.ask_identity());
         let ecs_failed = fresh.is_err();
         self.learn_account(&mut snap);
         snap.freshness
@@ -370,6 +340,7 @@ impl AwsSource {
         }
         snap.freshness
             .insert("iam".into(), freshness_partial(now, fresh));
+        self.note_alias(&mut snap);
         snap
     }
 
@@ -623,98 +594,6 @@ fn freshness(now: i64, r: Result<(), String>) -> Freshness {
             error: Some(e),
         },
     }
-}
-
-/// One source per `--region`, read together and merged into one snapshot
-/// whose every service carries its region.
-pub struct AwsFleet {
-    pub sources: Vec<AwsSource>,
-}
-
-impl AwsFleet {
-    pub async fn connect(opts: AwsOptions) -> AwsFleet {
-        let mut regions = opts.regions.clone();
-        regions.dedup();
-        if regions.len() <= 1 {
-            let region = regions.first().cloned().or(opts.region.clone());
-            return AwsFleet {
-                sources: vec![AwsSource::connect(AwsOptions { region, ..opts }).await],
-            };
-        }
-        let connects = regions.iter().map(|r| {
-            AwsSource::connect(AwsOptions {
-                region: Some(r.clone()),
-                ..opts.clone()
-            })
-        });
-        AwsFleet {
-            sources: futures::future::join_all(connects).await,
-        }
-    }
-
-    /// One full refresh of every region (concurrently), merged.
-    pub async fn fetch(&self) -> FleetSnapshot {
-        self.fetch_by(None).await
-    }
-
-    /// [`AwsFleet::fetch`] within a deadline.
-    pub async fn fetch_by(&self, deadline: Option<Deadline>) -> FleetSnapshot {
-        let snaps =
-            futures::future::join_all(self.sources.iter().map(|s| s.fetch_by(deadline))).await;
-        merge(snaps)
-    }
-
-    pub fn calls(&self) -> u64 {
-        self.sources.iter().map(|s| s.calls.total()).sum()
-    }
-}
-
-/// Merge per-region snapshots. Services stay ordered by (region, cluster,
-/// name); freshness keys of later regions get an `@region` suffix.
-pub fn merge(snaps: Vec<FleetSnapshot>) -> FleetSnapshot {
-    let mut it = snaps.into_iter();
-    let mut merged = it.next().unwrap_or_default();
-    let mut regions = vec![merged.source.region.clone()];
-    for s in it {
-        regions.push(s.source.region.clone());
-        std::sync::Arc::make_mut(&mut merged.clusters).extend(s.clusters.iter().cloned());
-        merged.services.extend(s.services);
-        std::sync::Arc::make_mut(&mut merged.task_definitions).extend(
-            s.task_definitions
-                .iter()
-                .map(|(k, v)| (k.clone(), v.clone())),
-        );
-        std::sync::Arc::make_mut(&mut merged.scalable_targets)
-            .extend(s.scalable_targets.iter().cloned());
-        std::sync::Arc::make_mut(&mut merged.scaling_activities)
-            .extend(s.scaling_activities.iter().cloned());
-        std::sync::Arc::make_mut(&mut merged.target_groups).extend(s.target_groups.iter().cloned());
-        std::sync::Arc::make_mut(&mut merged.alarms).extend(s.alarms.iter().cloned());
-        std::sync::Arc::make_mut(&mut merged.log_groups).extend(s.log_groups.iter().cloned());
-        std::sync::Arc::make_mut(&mut merged.metrics)
-            .extend(s.metrics.iter().map(|(k, v)| (k.clone(), v.clone())));
-        if !s.unread.is_empty() {
-            std::sync::Arc::make_mut(&mut merged.unread)
-                .extend(s.unread.iter().map(|(k, v)| (k.clone(), v.clone())));
-        }
-        for (k, v) in s.freshness {
-            merged
-                .freshness
-                .insert(format!("{k}@{}", s.source.region), v);
-        }
-        merged.source.api_calls = match (merged.source.api_calls, s.source.api_calls) {
-            (Some(a), Some(b)) => Some(a + b),
-            (a, b) => a.or(b),
-        };
-        merged.at = merged.at.max(s.at);
-    }
-    if regions.len() > 1 {
-        merged.source.region = regions.join(",");
-        merged.services.sort_by(|a, b| {
-            (&a.region, &a.cluster, &a.name).cmp(&(&b.region, &b.cluster, &b.name))
-        });
-    }
-    merged
 }
 
 /// `run \`aws sso login\`` → `run \`aws sso login --profile X\``.
