@@ -704,3 +704,29 @@ fn findings_with_unread_inputs_show_bounded_scores_and_partial_panes() {
         screen(&app, 80, 24)
     );
 }
+
+/// Twins in two regions and two accounts: the account and region columns
+/// appear (wide), the compact list tells them apart, and each service view
+/// is its own.
+#[test]
+fn twins_in_two_accounts_and_two_regions() {
+    let mut app = app_at("twins", 240);
+    let api: Vec<_> = app.rows.iter().filter(|r| r.key == "prod/api").collect();
+    assert_eq!(api.len(), 3, "three prod/api twins");
+    insta::assert_snapshot!("fleet_twins_160x48", screen(&app, 160, 48));
+    insta::assert_snapshot!("fleet_twins_80x24", screen(&app, 80, 24));
+    let west = app
+        .rows
+        .iter()
+        .find(|r| r.key == "prod/api" && r.region == "us-west-2")
+        .unwrap()
+        .id
+        .clone();
+    app.open_service(west);
+    let s = screen(&app, 160, 48);
+    assert!(s.contains("us-west-2"), "{s}");
+    assert!(
+        !s.contains("prod-api-cpu-high"),
+        "the east alarm is not the west twin's\n{s}"
+    );
+}

@@ -239,7 +239,9 @@ pub struct App {
     /// Accepted findings: hidden while their suppression is active.
     pub suppressions: Vec<review::suppress::Suppression>,
     /// Per service key: the worst severity and the number of findings.
-    pub badges: HashMap<String, (review::Severity, usize)>,
+    /// Worst severity and count of each service's findings (twins have
+    /// their own).
+    pub badges: HashMap<crate::model::ServiceId, (review::Severity, usize)>,
     /// `:runbooks`: the library and the run in progress.
     pub runbooks: crate::ui::runbooks::RunbookUi,
     /// `q` was pressed once during a runbook run.
@@ -389,7 +391,10 @@ impl App {
                 for f in self.review_cache.findings().filter(|f| {
                     review::suppress::suppression_for(&self.suppressions, f, now).is_none()
                 }) {
-                    let b = self.badges.entry(finding_key(f)).or_insert((f.severity, 0));
+                    let Some(id) = finding_service(f) else {
+                        continue;
+                    };
+                    let b = self.badges.entry(id).or_insert((f.severity, 0));
                     b.0 = b.0.min(f.severity);
                     b.1 += 1;
                 }

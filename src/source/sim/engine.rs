@@ -302,11 +302,10 @@ impl Engine {
         for (si, s) in sc.services.iter().enumerate() {
             let cluster = s.cluster.get_ref().clone();
             // The service lives where its cluster does (account, region).
-            let (svc_region, svc_account) = clusters
-                .iter()
-                .find(|c| c.name == cluster)
-                .map(|c| (c.region.clone(), c.account.clone()))
-                .unwrap_or_else(|| (region.clone(), account.clone()));
+            let (svc_account, svc_region) = sc
+                .cluster_of(s)
+                .map(|c| sc.place_of(c))
+                .unwrap_or_else(|| (account.clone(), region.clone()));
             let td = td_arn(&region, &account, s.task_definition.get_ref());
             let tdef = task_definitions.get(&td).cloned();
             let container = tdef

@@ -395,13 +395,17 @@ fn clusters(sc: &Scenario, c: &Checker) -> Res {
             ),
         );
     }
+    // Twins: the same name in another region or account is another cluster.
     let mut seen = BTreeSet::new();
     for (i, cl) in sc.clusters.iter().enumerate() {
         let f = format!("clusters[{i}].name");
         if cl.name.trim().is_empty() {
             return c.fail(f, "a cluster name can't be empty".into());
         }
-        c.unique(&mut seen, f, &cl.name)?;
+        let (account, region) = sc.place_of(cl);
+        if !seen.insert((account, region, cl.name.as_str())) {
+            return c.fail(f, format!("{:?} is defined twice", cl.name));
+        }
         capacity_providers(
             c,
             &format!("clusters[{i}].default_capacity_providers"),
@@ -432,6 +436,15 @@ fn services(sc: &Scenario, c: &Checker, td_names: &BTreeSet<String>) -> Res {
                 format!("unknown cluster {:?}", s.cluster.get_ref()),
             );
         }
+        let Some(home) = sc.cluster_of(s) else {
+            return c.fail(
+                f("region"),
+                format!(
+                    "no cluster {:?} in that region and account",
+                    s.cluster.get_ref()
+                ),
+            );
+        };
         let n = per_cluster.entry(s.cluster.get_ref()).or_default();
         *n += 1;
         if *n > MAX_SERVICES_PER_CLUSTER {
@@ -446,8 +459,9 @@ fn services(sc: &Scenario, c: &Checker, td_names: &BTreeSet<String>) -> Res {
         if s.name.trim().is_empty() {
             return c.fail(f("name"), "a service name can't be empty".into());
         }
+        let (account, region) = sc.place_of(home);
         let key = format!("{}/{}", s.cluster.get_ref(), s.name);
-        if !seen.insert(key.clone()) {
+        if !seen.insert(format!("{account}/{region}/{key}")) {
             return c.fail(f("name"), format!("service {key:?} is defined twice"));
         }
         if !td_names.contains(s.task_definition.get_ref()) {
