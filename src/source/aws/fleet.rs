@@ -66,6 +66,18 @@ impl AwsFleet {
         merge(snaps)
     }
 
+    /// The source reading `account` (when known) in `region` (when given):
+    /// the first one when the call names neither.
+    pub fn source_for(&self, account: Option<&str>, region: Option<&str>) -> Option<usize> {
+        self.sources.iter().position(|s| {
+            region.is_none_or(|r| r.is_empty() || s.region == r)
+                && account.is_none_or(|a| {
+                    let mine = s.account();
+                    mine.is_empty() || mine == a
+                })
+        })
+    }
+
     pub fn calls(&self) -> u64 {
         self.sources.iter().map(|s| s.calls.total()).sum()
     }
@@ -234,5 +246,26 @@ mod tests {
         ]);
         let keys: Vec<&str> = m.freshness.keys().map(String::as_str).collect();
         assert_eq!(keys, ["cloudwatch", "cloudwatch@us-west-2"]);
+    }
+
+    #[test]
+    fn a_target_records_the_place_it_resolved_to_and_old_journals_load() {
+        use crate::runbook::engine::Target;
+        let old = r#"{"cluster":"prod","service":"api"}"#;
+        let t: Target = serde_json::from_str(old).unwrap();
+        assert_eq!(t.place(), (None, None));
+        let t: Target = serde_json::from_str(
+            r#"{"cluster":"prod","service":"api","account":"210987654321","service_region":"us-west-2"}"#,
+        )
+        .unwrap();
+        assert_eq!(t.place(), (Some("210987654321"), Some("us-west-2")));
+        let json = serde_json::to_string(&t).unwrap();
+        assert!(json.contains(r#""account":"210987654321""#), "{json}");
+        // A region the runbook named wins over the resolved one.
+        let named: Target = serde_json::from_str(
+            r#"{"cluster":"prod","service":"api","region":"us-east-1","service_region":"us-west-2"}"#,
+        )
+        .unwrap();
+        assert_eq!(named.place().1, Some("us-east-1"));
     }
 }

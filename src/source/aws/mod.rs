@@ -870,13 +870,8 @@ pub fn spawn(fleet: AwsFleet, iv: Intervals) -> SourceHandle {
                 }
                 Control::Apply(id, call) => {
                     // A runbook action; the reads right after show its effect.
-                    let region = call.target().region.clone();
-                    let i = shared
-                        .fleet
-                        .sources
-                        .iter()
-                        .position(|s| region.as_deref().is_none_or(|r| s.region == r))
-                        .unwrap_or(0);
+                    let (account, region) = call.target().place();
+                    let i = shared.fleet.source_for(account, region).unwrap_or(0);
                     let res = actions::perform(&shared.fleet.sources[i], &call).await;
                     shared.refresh_now[i].notify_waiters();
                     if tx.send(Update::CallResult(id, res)).await.is_err() {
