@@ -92,6 +92,7 @@ pub fn sample_lines(n: usize) -> Vec<LogLine> {
                 id: i as u64,
                 timestamp: 1_795_000_000_000 + i as i64,
                 service_key: format!("prod/svc-{}", i % 20),
+                service: None,
                 log_group: "/ecs/prod".into(),
                 log_stream: format!("ecs/app/{:032x}", i % 60),
                 message,

@@ -722,7 +722,11 @@ fn twins_in_two_accounts_and_two_regions() {
         .unwrap()
         .id
         .clone();
-    app.open_service(west);
+    app.open_service(west.clone());
+    // Its logs are its own, not the us-east-1 twin's.
+    let lines = app.log_window(200);
+    assert!(!lines.is_empty(), "the standby logs too");
+    assert!(lines.iter().all(|l| l.service.as_ref() == Some(&west)));
     let s = screen(&app, 160, 48);
     assert!(s.contains("us-west-2"), "{s}");
     assert!(

@@ -734,6 +734,9 @@ pub struct LogLine {
     pub timestamp: EpochMs,
     /// `cluster/service`.
     pub service_key: String,
+    /// The service it is from (twins' lines stay apart); None when the
+    /// source can't tell the place.
+    pub service: Option<ServiceId>,
     pub log_group: String,
     pub log_stream: String,
     /// Raw message. Untrusted: sanitize before display.

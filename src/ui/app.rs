@@ -530,6 +530,11 @@ impl App {
 
     pub fn log_line_matches(&self, l: &StoredLine, scope: Option<&str>) -> bool {
         scope.is_none_or(|s| &*l.service_key == s)
+            // The open service's own lines, not its twin's elsewhere.
+            && match (&self.view, &l.service) {
+                (View::Service(id), Some(from)) => from == id,
+                _ => true,
+            }
             && self
                 .logs
                 .stream
