@@ -179,9 +179,9 @@ pub(super) fn validate(sc: &Scenario, text: &str, origin: &str) -> Res {
         origin,
     };
     meta(sc, &c)?;
-    accounts(sc, &c)?;
+    places::accounts(sc, &c)?;
     let td_names = task_definitions(sc, &c)?;
-    clusters(sc, &c)?;
+    places::clusters(sc, &c)?;
     services(sc, &c, &td_names)?;
     alarms(sc, &c)?;
     log_groups(sc, &c)?;
@@ -230,29 +230,6 @@ fn meta(sc: &Scenario, c: &Checker) -> Res {
             MAX_LOAD,
             "a load multiplier",
         )?;
-    }
-    Ok(())
-}
-
-/// Account ids: 12 digits, the scenario's and each cluster's.
-fn accounts(sc: &Scenario, c: &Checker) -> Res {
-    let bad = |a: &str| !crate::model::id::is_account_id(a);
-    if bad(&sc.scenario.account) {
-        return c.fail(
-            "scenario.account".into(),
-            format!(
-                "{:?} is not an AWS account id (12 digits)",
-                sc.scenario.account
-            ),
-        );
-    }
-    for (i, cl) in sc.clusters.iter().enumerate() {
-        if let Some(a) = cl.account.as_deref().filter(|a| bad(a)) {
-            return c.fail(
-                format!("clusters[{i}].account"),
-                format!("{a:?} is not an AWS account id (12 digits)"),
-            );
-        }
     }
     Ok(())
 }
@@ -375,42 +352,6 @@ fn capacity_providers(c: &Checker, at: &str, items: &[super::CapacityProviderSpe
             at.into(),
             format!("{} capacity providers; at most 20", items.len()),
         );
-    }
-    Ok(())
-}
-
-fn clusters(sc: &Scenario, c: &Checker) -> Res {
-    if sc.clusters.is_empty() {
-        return c.fail(
-            "clusters".into(),
-            "a scenario needs at least one cluster".into(),
-        );
-    }
-    if sc.clusters.len() > MAX_CLUSTERS {
-        return c.fail(
-            "clusters".into(),
-            format!(
-                "{} clusters; ECS's quota is {MAX_CLUSTERS} a Region",
-                sc.clusters.len()
-            ),
-        );
-    }
-    // Twins: the same name in another region or account is another cluster.
-    let mut seen = BTreeSet::new();
-    for (i, cl) in sc.clusters.iter().enumerate() {
-        let f = format!("clusters[{i}].name");
-        if cl.name.trim().is_empty() {
-            return c.fail(f, "a cluster name can't be empty".into());
-        }
-        let (account, region) = sc.place_of(cl);
-        if !seen.insert((account, region, cl.name.as_str())) {
-            return c.fail(f, format!("{:?} is defined twice", cl.name));
-        }
-        capacity_providers(
-            c,
-            &format!("clusters[{i}].default_capacity_providers"),
-            &cl.default_capacity_providers,
-        )?;
     }
     Ok(())
 }
@@ -818,5 +759,6 @@ fn fleet_size(sc: &Scenario, c: &Checker) -> Res {
     Ok(())
 }
 
+mod places;
 #[cfg(test)]
 mod tests;
