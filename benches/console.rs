@@ -49,8 +49,8 @@ fn render(c: &mut Criterion) {
             term.draw(|f| draw(f, black_box(&app))).unwrap();
         })
     });
-    let key = app.rows[500].key.clone();
-    app.open_service(key);
+    let id = app.rows[500].id.clone();
+    app.open_service(id);
     c.bench_function("render_detail_160x48_1000svc", |b| {
         b.iter(|| {
             term.draw(|f| draw(f, black_box(&app))).unwrap();
@@ -92,6 +92,7 @@ pub fn sample_lines(n: usize) -> Vec<LogLine> {
                 id: i as u64,
                 timestamp: 1_795_000_000_000 + i as i64,
                 service_key: format!("prod/svc-{}", i % 20),
+                service: None,
                 log_group: "/ecs/prod".into(),
                 log_stream: format!("ecs/app/{:032x}", i % 60),
                 message,

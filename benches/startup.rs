@@ -120,6 +120,7 @@ fn memory(_c: &mut Criterion) {
             id: i,
             timestamp: i as i64,
             service_key: format!("prod/svc-{}", i % 20),
+            service: None,
             log_group: "/ecs/prod".into(),
             log_stream: format!("ecs/app/{:032x}", i % 60),
             message,

@@ -37,9 +37,10 @@ pub struct GlobalOpts {
     /// Simulated seconds per real second in the console (demo only).
     #[arg(long, global = true, value_name = "X")]
     pub speed: Option<f64>,
-    /// AWS profile (shared config/credentials).
+    /// AWS profile (shared config/credentials); repeatable to watch several
+    /// accounts at once.
     #[arg(long, global = true, env = "AWS_PROFILE")]
-    pub profile: Option<String>,
+    pub profile: Vec<String>,
     /// AWS region; repeatable to watch several regions at once.
     #[arg(long, global = true)]
     pub region: Vec<String>,

@@ -182,8 +182,9 @@ fn main() -> ExitCode {
     let mut demo_notice = None;
     let demo = g.demo || g.scenario.is_some() || {
         let present =
-            source::aws_credentials_present(g.profile.as_deref(), &|k| std::env::var(k).ok())
-                || g.endpoint_url.is_some();
+            source::aws_credentials_present(g.profile.first().map(String::as_str), &|k| {
+                std::env::var(k).ok()
+            }) || g.endpoint_url.is_some();
         if !present && one_shot {
             return fail(
                 "no AWS credentials found (environment, ~/.aws/config or credentials, --profile): \
@@ -212,7 +213,13 @@ fn main() -> ExitCode {
         }
     } else {
         Origin::Aws(AwsOptions {
-            profile: g.profile.clone().filter(|p| !p.is_empty()),
+            profile: g.profile.first().cloned().filter(|p| !p.is_empty()),
+            profiles: g
+                .profile
+                .iter()
+                .filter(|p| !p.is_empty())
+                .cloned()
+                .collect(),
             region: g.region.first().cloned(),
             endpoint_url: g.endpoint_url.clone(),
             clusters: g.cluster.clone(),
@@ -429,7 +436,10 @@ fn snapshot_once(
                 let msgs: Vec<String> = errors
                     .iter()
                     .filter(|e| e.kind == "ecs")
-                    .map(|e| format!("{} ({})", e.message, e.region))
+                    .map(|e| {
+                        let at = ecsdeck::status::error_place(e, snap.spans_accounts());
+                        format!("{} ({at})", e.message)
+                    })
                     .collect();
                 return Err(ecsdeck::sanitize::sanitize(&msgs.join("; ")).into_owned());
             }
@@ -442,7 +452,7 @@ fn snapshot_once(
                         "not read:"
                     },
                     e.kind,
-                    ecsdeck::sanitize::sanitize(&e.region),
+                    ecsdeck::status::error_place(e, snap.spans_accounts()),
                     ecsdeck::sanitize::sanitize(&e.message)
                 );
             }

@@ -1,7 +1,8 @@
 //! `ecsdeck status`: a one-shot fleet summary for scripts and SSH checks.
 //!
 //! JSON contract (documented in the README; add fields, never rename):
-//! `services[]` with `.region`, `.cluster`, `.name`, `.health`
+//! `services[]` with `.account` (and `.account_alias` where known),
+//! `.region`, `.cluster`, `.name`, `.health`
 //! (steady|deploying|degraded|failed), `.desired`, `.running`, `.pending`,
 //! `.tasks_by_az` {az: count}, `.alarms_in_alarm` [names], `.deployments`
 //! [{`status`, `rollout_state`, `task_definition`}].
@@ -19,6 +20,10 @@ use crate::sanitize::{fit, fit_right, sanitize, truncate};
 #[derive(Debug, Serialize)]
 pub struct StatusReport {
     pub source: SourceSummary,
+    /// The text table shows account / region columns (not in the JSON:
+    /// every service carries both there).
+    #[serde(skip)]
+    pub columns: (bool, bool),
     /// Source clock of the snapshot, RFC 3339.
     pub at: String,
     pub summary: BTreeMap<&'static str, usize>,
@@ -38,6 +43,10 @@ pub struct SourceSummary {
 
 #[derive(Debug, Serialize)]
 pub struct ServiceStatus {
+    /// The 12-digit account id.
+    pub account: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub account_alias: Option<String>,
     pub region: String,
     pub cluster: String,
     pub name: String,
@@ -74,6 +83,7 @@ pub fn report(snap: &FleetSnapshot, rows: &[ServiceRow]) -> StatusReport {
             seed: snap.source.seed,
         },
         at: rfc3339(snap.at),
+        columns: (snap.spans_accounts(), snap.spans_regions()),
         summary,
         errors: snap.errors(),
         services: rows
@@ -84,6 +94,8 @@ pub fn report(snap: &FleetSnapshot, rows: &[ServiceRow]) -> StatusReport {
                     tasks_by_az.insert(UNKNOWN_AZ.to_string(), r.spread.unknown);
                 }
                 ServiceStatus {
+                    account: r.account.clone(),
+                    account_alias: snap.account_aliases.get(&r.account).cloned(),
                     region: r.region.clone(),
                     cluster: r.cluster.clone(),
                     name: r.name.clone(),
@@ -107,8 +119,20 @@ pub fn health_unread(snap: &FleetSnapshot) -> Vec<String> {
     snap.errors()
         .into_iter()
         .filter(|e| !e.partial && (e.kind == "cloudwatch" || e.kind == "elbv2"))
-        .map(|e| format!("{} ({})", e.kind, sanitize(&e.region)))
+        .map(|e| format!("{} ({})", e.kind, error_place(&e, snap.spans_accounts())))
         .collect()
+}
+
+/// Where a failed kind was read, sanitized: `region`, or with several
+/// accounts `account region` (`profile NAME region` while its account is
+/// not known).
+pub fn error_place(e: &crate::model::DataError, accounts: bool) -> String {
+    let region = sanitize(&e.region);
+    match (&e.profile, accounts) {
+        (Some(p), _) => format!("profile {}, {region}", sanitize(p)),
+        (None, true) if !e.account.is_empty() => format!("{}, {region}", sanitize(&e.account)),
+        _ => region.into_owned(),
+    }
 }
 
 /// 0 when no service is degraded or failed, 1 otherwise.
@@ -169,6 +193,19 @@ pub fn render_text(rep: &StatusReport) -> String {
         s(&rep.source.region),
         s(&rep.at)
     );
+    let (accounts, regions) = rep.columns;
+    // Where each service is, only when the fleet spans several.
+    let place = |out: &mut String, account: &str, region: &str| {
+        if accounts {
+            out.push_str(&fit(account, 12));
+            out.push(' ');
+        }
+        if regions {
+            out.push_str(&fit(region, 14));
+            out.push(' ');
+        }
+    };
+    place(&mut out, "ACCOUNT", "REGION");
     table_line(&mut out, COLUMNS.map(|(title, _, _)| title));
     for r in &rep.services {
         let deps = r
@@ -197,6 +234,7 @@ pub fn render_text(rep: &StatusReport) -> String {
                 .join(",")
         };
         let counts = format!("{}/{}/{}", r.desired, r.running, r.pending);
+        place(&mut out, &r.account, &r.region);
         table_line(
             &mut out,
             [

@@ -28,6 +28,8 @@ pub struct StoredLine {
     pub id: u64,
     pub timestamp: i64,
     pub service_key: Arc<str>,
+    /// The service it is from, when the source could tell.
+    pub service: Option<crate::model::ServiceId>,
     pub log_stream: Arc<str>,
     /// Sanitized text: safe to put in a `Span`.
     pub text: String,
@@ -86,6 +88,7 @@ impl LogBuffer {
             id: line.id,
             timestamp: line.timestamp,
             service_key,
+            service: line.service,
             log_stream,
             text,
         });
@@ -205,6 +208,7 @@ mod tests {
             id: i,
             timestamp: i as i64,
             service_key: "prod/api".into(),
+            service: None,
             log_group: "/ecs/api".into(),
             log_stream: "ecs/api/abc".into(),
             message: msg.into(),

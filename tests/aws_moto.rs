@@ -7,100 +7,14 @@
 //! `ECSDECK_MOTO_SERVER`; with `ECSDECK_REQUIRE_MOTO=1` (as the script sets)
 //! a missing moto fails the test instead of skipping it.
 
-use std::net::TcpListener;
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 use aws_sdk_ecs::types as t;
 use ecsdeck::source::aws::{AwsOptions, AwsSource};
 
-struct Moto {
-    child: Child,
-    url: String,
-}
-
-impl Moto {
-    fn start() -> Option<Moto> {
-        Self::start_denying(&[])
-    }
-
-    /// moto behind the shim, which answers AccessDenied for `deny` (IAM
-    /// action names, e.g. `ecs:DescribeTaskDefinition`): the permission
-    /// tests' denying proxy.
-    fn start_denying(deny: &[&str]) -> Option<Moto> {
-        let bin = std::env::var("ECSDECK_MOTO_SERVER").ok().or_else(|| {
-            let local = concat!(env!("CARGO_MANIFEST_DIR"), "/.venv/bin/moto_server");
-            std::path::Path::new(local)
-                .exists()
-                .then(|| local.to_string())
-        });
-        let Some(bin) = bin else {
-            assert!(
-                std::env::var("ECSDECK_REQUIRE_MOTO").is_err(),
-                "moto_server not found: run scripts/test.sh (it installs moto into .venv)"
-            );
-            eprintln!("skipping: moto_server not installed (scripts/test.sh installs it)");
-            return None;
-        };
-        let port = TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        // moto's own app behind the CloudWatch CBOR shim, with the venv's
-        // Python (the one beside `moto_server`).
-        let python = std::path::Path::new(&bin).with_file_name("python");
-        let shim = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/moto_shim.py");
-        let mut args = vec![shim.to_string(), port.to_string()];
-        if !deny.is_empty() {
-            args.push("--deny".into());
-            args.push(deny.join(","));
-        }
-        let child = Command::new(python)
-            .args(&args)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start moto_server");
-        let start = Instant::now();
-        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(
-                start.elapsed() < Duration::from_secs(30),
-                "moto_server did not come up"
-            );
-            std::thread::sleep(Duration::from_millis(100));
-        }
-        Some(Moto {
-            child,
-            url: format!("http://127.0.0.1:{port}"),
-        })
-    }
-}
-
-impl Drop for Moto {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// SDK config pointed at moto, in `region`.
-async fn sdk_conf(url: &str, region: &str) -> aws_config::SdkConfig {
-    aws_config::defaults(aws_config::BehaviorVersion::latest())
-        .endpoint_url(url)
-        .region(aws_config::Region::new(region.to_string()))
-        .load()
-        .await
-}
-
-fn fake_credentials() {
-    // SAFETY: set before any thread of this test reads the environment.
-    unsafe {
-        std::env::set_var("AWS_ACCESS_KEY_ID", "testing");
-        std::env::set_var("AWS_SECRET_ACCESS_KEY", "testing");
-        std::env::set_var("AWS_REGION", "us-east-1");
-    }
-}
+mod moto;
+use moto::{Moto, fake_credentials, sdk_conf};
 
 async fn seed(url: &str, clusters: &[(&str, usize)]) {
     let conf = sdk_conf(url, "us-east-1").await;
@@ -1375,7 +1289,7 @@ async fn every_pane_reads_from_moto() {
         Some("cloudwatch:DescribeAlarmHistory: not available from this endpoint")
     );
 
-    let api = snap.service("shop/api").expect("service read");
+    let api = snap.service_in("shop/api", None).expect("service read");
     // EC2: the service's subnets span three AZs; every task has its AZ.
     let mut azs: Vec<&str> = api
         .subnets
@@ -2055,7 +1969,7 @@ async fn every_failed_kind_is_reported_and_a_blind_status_is_not_healthy() {
 
 /// An endpoint that accepts connections and never answers.
 fn silent_endpoint() -> (String, std::sync::Arc<std::sync::atomic::AtomicBool>) {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
     let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
     let flag = stop.clone();

@@ -79,7 +79,7 @@ fn service_detail_wide_and_every_tab_compact() {
     let first = app.rows[0].key.clone();
     select_service(&mut app, &first);
     key(&mut app, KeyCode::Enter);
-    assert_eq!(app.view, View::Service(first));
+    assert_eq!(app.view, View::Service(app.rows[0].id.clone()));
     insta::assert_snapshot!("detail_az_outage_160x48", screen(&mut app, 160, 48));
     for (i, pane) in app.view.panes().iter().enumerate() {
         insta::assert_snapshot!(
@@ -106,10 +106,10 @@ fn bad_deploy_detail_shows_breaker() {
         "failed",
         "a FAILED rollout shows as failed while rolling back"
     );
-    app.open_service("prod/api".into());
+    assert!(app.open_service_named("prod/api"));
     insta::assert_snapshot!("detail_bad_deploy_160x48", screen(&mut app, 160, 48));
     // staging/api has no breaker: it keeps trying.
-    app.open_service("staging/api".into());
+    assert!(app.open_service_named("staging/api"));
     insta::assert_snapshot!(
         "detail_bad_deploy_no_breaker_80x24",
         screen(&mut app, 80, 24)
@@ -284,7 +284,7 @@ fn any_terminal_size_renders_without_panic() {
     let mut app = app_at("bad-deploy", 200);
     for view in 0..2 {
         if view == 1 {
-            app.open_service("prod/api".into());
+            assert!(app.open_service_named("prod/api"));
         }
         for help in [false, true] {
             app.help = help;
@@ -334,7 +334,7 @@ fn findings_view_and_badges() {
     app.focus = svc_pane;
     insta::assert_snapshot!("detail_findings_80x24", screen(&mut app, 80, 24));
     // The well-architected service shows no finding.
-    app.open_service("prod/checkout".into());
+    assert!(app.open_service_named("prod/checkout"));
     app.focus = svc_pane;
     assert!(screen(&mut app, 80, 24).contains("no finding: every evaluated check passes"));
 }
@@ -783,4 +783,34 @@ fn source_silent_only_past_twice_the_heartbeat() {
     let status = s.lines().next().unwrap_or_default();
     assert!(status.contains("(source silent 25s)"), "{status}");
     assert!(status.contains("data 25s"), "{status}");
+}
+
+/// Twins in two regions and two accounts: the account and region columns
+/// appear (wide), the compact list tells them apart, and each service view
+/// is its own.
+#[test]
+fn twins_in_two_accounts_and_two_regions() {
+    let mut app = app_at("twins", 240);
+    let api: Vec<_> = app.rows.iter().filter(|r| r.key == "prod/api").collect();
+    assert_eq!(api.len(), 3, "three prod/api twins");
+    insta::assert_snapshot!("fleet_twins_160x48", screen(&mut app, 160, 48));
+    insta::assert_snapshot!("fleet_twins_80x24", screen(&mut app, 80, 24));
+    let west = app
+        .rows
+        .iter()
+        .find(|r| r.key == "prod/api" && r.region == "us-west-2")
+        .unwrap()
+        .id
+        .clone();
+    app.open_service(west.clone());
+    // Its logs are its own, not the us-east-1 twin's.
+    let lines = app.log_window(200);
+    assert!(!lines.is_empty(), "the standby logs too");
+    assert!(lines.iter().all(|l| l.service.as_ref() == Some(&west)));
+    let s = screen(&mut app, 160, 48);
+    assert!(s.contains("us-west-2"), "{s}");
+    assert!(
+        !s.contains("prod-api-cpu-high"),
+        "the east alarm is not the west twin's\n{s}"
+    );
 }

@@ -5,7 +5,9 @@
 
 pub mod az;
 pub mod health;
+pub mod id;
 pub mod rows;
+mod snapshot;
 pub mod timeline;
 
 use std::collections::BTreeMap;
@@ -15,6 +17,7 @@ use serde::{Deserialize, Serialize};
 
 pub use az::AzSpread;
 pub use health::ServiceHealth;
+pub use id::{AlarmId, ClusterId, LogGroupId, ScalableTargetId, ServiceId, TargetGroupId};
 pub use timeline::{TimelineEvent, TimelineKind};
 
 /// Milliseconds since the Unix epoch. Simulated or real, depending on the source.
@@ -45,8 +48,12 @@ pub struct FleetSnapshot {
     pub scaling_activities: Arc<Vec<ScalingActivity>>,
     pub alarms: Arc<Vec<Alarm>>,
     pub log_groups: Arc<Vec<LogGroup>>,
-    /// Metric series keyed by service key (`cluster/service`).
-    pub metrics: Arc<BTreeMap<String, ServiceMetrics>>,
+    /// Metric series by service: twins in two regions or accounts have
+    /// their own.
+    pub metrics: Arc<BTreeMap<ServiceId, ServiceMetrics>>,
+    /// Account id → its alias (`iam:ListAccountAliases`), where known.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub account_aliases: BTreeMap<String, String>,
     /// Per source kind: when it last succeeded and its last error.
     pub freshness: BTreeMap<String, Freshness>,
     /// Single resources a source could not read although their kind was
@@ -63,6 +70,9 @@ pub struct SourceInfo {
     /// Scenario name (demo) or profile (aws).
     pub label: String,
     pub region: String,
+    /// The account read (the first one's when several are merged).
+    #[serde(default)]
+    pub account: String,
     /// Simulation speed factor (demo only).
     pub speed: Option<f64>,
     pub seed: Option<u64>,
@@ -99,6 +109,9 @@ pub struct Freshness {
 pub struct Cluster {
     pub name: String,
     pub arn: String,
+    /// The 12-digit account id.
+    #[serde(default)]
+    pub account: String,
     pub region: String,
     pub status: String,
     /// `settings[name=containerInsights].value`: "enabled" | "enhanced" | "disabled".
@@ -231,6 +244,9 @@ pub struct ServiceEvent {
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
 pub struct Service {
+    /// The 12-digit account id.
+    #[serde(default)]
+    pub account: String,
     pub region: String,
     pub cluster: String,
     pub name: String,
@@ -271,9 +287,31 @@ pub struct Service {
 }
 
 impl Service {
-    /// `cluster/name`: the key used across the model.
+    /// `cluster/name`: the short display of the service. Not an identity:
+    /// twins in two regions or accounts share it (see [`Service::id`]).
     pub fn key(&self) -> String {
         service_key(&self.cluster, &self.name)
+    }
+
+    /// (account, region, cluster, name).
+    pub fn id(&self) -> ServiceId {
+        ServiceId::new(&self.account, &self.region, &self.cluster, &self.name)
+    }
+
+    /// Whether its short key (`cluster/name`) is `key` (no allocation).
+    pub fn has_key(&self, key: &str) -> bool {
+        key.len() == self.cluster.len() + 1 + self.name.len()
+            && key.starts_with(self.cluster.as_str())
+            && key.as_bytes()[self.cluster.len()] == b'/'
+            && key.ends_with(self.name.as_str())
+    }
+
+    /// Whether this is the service `id` names (no allocation).
+    pub fn is(&self, id: &ServiceId) -> bool {
+        *id.name == *self.name
+            && *id.cluster == *self.cluster
+            && *id.region == *self.region
+            && *id.account == *self.account
     }
 
     pub fn primary_deployment(&self) -> Option<&Deployment> {
@@ -505,6 +543,10 @@ pub struct TargetHealth {
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
 pub struct TargetGroup {
     pub arn: String,
+    #[serde(default)]
+    pub account: String,
+    #[serde(default)]
+    pub region: String,
     pub name: String,
     pub load_balancer_arn: Option<String>,
     /// AZs the load balancer is enabled in.
@@ -528,6 +570,10 @@ pub struct TargetTrackingPolicy {
 pub struct ScalableTarget {
     /// `service/<cluster>/<service>`.
     pub resource_id: String,
+    #[serde(default)]
+    pub account: String,
+    #[serde(default)]
+    pub region: String,
     pub min_capacity: i32,
     pub max_capacity: i32,
     pub dynamic_scaling_in_suspended: bool,
@@ -542,6 +588,10 @@ pub struct ScalableTarget {
 pub struct ScalingActivity {
     pub activity_id: String,
     pub resource_id: String,
+    #[serde(default)]
+    pub account: String,
+    #[serde(default)]
+    pub region: String,
     /// "Setting desired count to 6."
     pub description: String,
     /// "monitor alarm TargetTracking-... in state ALARM triggered policy cpu-tt"
@@ -585,6 +635,10 @@ pub struct AlarmHistoryItem {
 pub struct Alarm {
     pub name: String,
     pub arn: String,
+    #[serde(default)]
+    pub account: String,
+    #[serde(default)]
+    pub region: String,
     pub namespace: String,
     pub metric_name: String,
     pub dimensions: BTreeMap<String, String>,
@@ -609,6 +663,10 @@ pub struct Alarm {
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
 pub struct LogGroup {
     pub name: String,
+    #[serde(default)]
+    pub account: String,
+    #[serde(default)]
+    pub region: String,
     /// None = never expire.
     pub retention_in_days: Option<i32>,
     pub kms_key_id: Option<String>,
@@ -676,10 +734,24 @@ pub struct LogLine {
     pub timestamp: EpochMs,
     /// `cluster/service`.
     pub service_key: String,
+    /// The service it is from (twins' lines stay apart); None when the
+    /// source can't tell the place.
+    pub service: Option<ServiceId>,
     pub log_group: String,
     pub log_stream: String,
     /// Raw message. Untrusted: sanitize before display.
     pub message: String,
+}
+
+/// Where one freshness key was read (see [`FleetSnapshot::place_of`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Place<'a> {
+    pub kind: &'a str,
+    pub region: &'a str,
+    /// "" when not known.
+    pub account: &'a str,
+    /// The profile, when its account is not known.
+    pub profile: Option<&'a str>,
 }
 
 /// One data kind of one region that failed, or read with problems (the
@@ -688,156 +760,14 @@ pub struct LogLine {
 pub struct DataError {
     /// The source kind: ecs, ec2, iam, autoscaling, elbv2, cloudwatch, metrics, logs.
     pub kind: String,
+    /// The account whose read failed ("" when the source could not tell).
+    pub account: String,
+    /// The profile, when its account is not known (its reads failed).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub profile: Option<String>,
     pub region: String,
     pub message: String,
     /// False when the kind was not read at all; true when it was read but
     /// part of it failed (a task definition denied, alarm history not served).
     pub partial: bool,
-}
-
-impl FleetSnapshot {
-    /// Record each of `kinds` as read at `at` without error (replay, and a
-    /// snapshot shaped as the AWS source reports one).
-    pub fn mark_read(&mut self, kinds: &[&str], at: EpochMs) {
-        for kind in kinds {
-            self.freshness.insert(
-                (*kind).to_string(),
-                Freshness {
-                    updated_at: Some(at),
-                    error: None,
-                },
-            );
-        }
-    }
-
-    /// Every kind of every region whose last reading failed or had
-    /// problems, in (kind, region) order.
-    pub fn errors(&self) -> Vec<DataError> {
-        let first = self.source.region.split(',').next().unwrap_or_default();
-        self.freshness
-            .iter()
-            .filter_map(|(key, f)| {
-                let (kind, region) = key.split_once('@').unwrap_or((key, first));
-                Some(DataError {
-                    kind: kind.to_string(),
-                    region: region.to_string(),
-                    message: f.error.clone()?,
-                    partial: f.updated_at.is_some(),
-                })
-            })
-            .collect()
-    }
-
-    /// Kinds of any region never read successfully (`kind` or `kind@region`).
-    pub fn unread_kinds(&self) -> impl Iterator<Item = &str> {
-        self.freshness
-            .iter()
-            .filter(|(_, f)| f.updated_at.is_none())
-            .map(|(k, _)| k.as_str())
-    }
-
-    /// Hand out `prev`'s `Arc` for every service and collection that did not
-    /// change, so consumers (the review cache) see "unchanged" by pointer.
-    /// Sources call it before publishing; the comparisons run there, not on
-    /// the UI thread.
-    pub fn share_unchanged(&mut self, prev: &FleetSnapshot) {
-        let old: rustc_hash::FxHashMap<&str, &Arc<Service>> =
-            prev.services.iter().map(|s| (s.arn.as_str(), s)).collect();
-        for s in &mut self.services {
-            if let Some(o) = old.get(s.arn.as_str())
-                && !Arc::ptr_eq(o, s)
-                && ***o == **s
-            {
-                *s = Arc::clone(o);
-            }
-        }
-        fn share<T: PartialEq>(new: &mut Arc<T>, old: &Arc<T>) {
-            if !Arc::ptr_eq(new, old) && **new == **old {
-                *new = Arc::clone(old);
-            }
-        }
-        share(&mut self.clusters, &prev.clusters);
-        share(&mut self.task_definitions, &prev.task_definitions);
-        share(&mut self.target_groups, &prev.target_groups);
-        share(&mut self.scalable_targets, &prev.scalable_targets);
-        share(&mut self.scaling_activities, &prev.scaling_activities);
-        share(&mut self.alarms, &prev.alarms);
-        share(&mut self.log_groups, &prev.log_groups);
-        if !Arc::ptr_eq(&self.metrics, &prev.metrics)
-            && self.metrics.len() == prev.metrics.len()
-            && self
-                .metrics
-                .iter()
-                .zip(prev.metrics.iter())
-                .all(|((k, a), (l, b))| k == l && a.same(b))
-        {
-            self.metrics = Arc::clone(&prev.metrics);
-        }
-    }
-
-    pub fn service(&self, key: &str) -> Option<&Service> {
-        self.services
-            .iter()
-            .find(|s| s.cluster.len() + 1 + s.name.len() == key.len() && s.key() == key)
-            .map(|s| &**s)
-    }
-
-    pub fn task_definition(&self, arn: &str) -> Option<&TaskDefinition> {
-        self.task_definitions.get(arn).map(|a| a.as_ref())
-    }
-
-    pub fn scalable_target(&self, svc: &Service) -> Option<&ScalableTarget> {
-        let rid = svc.scaling_resource_id();
-        self.scalable_targets.iter().find(|t| t.resource_id == rid)
-    }
-
-    /// Newest first.
-    pub fn scaling_activities_for<'a>(
-        &'a self,
-        svc: &Service,
-    ) -> impl Iterator<Item = &'a ScalingActivity> + 'a {
-        let rid = svc.scaling_resource_id();
-        self.scaling_activities
-            .iter()
-            .filter(move |a| a.resource_id == rid)
-    }
-
-    pub fn alarms_for<'a>(&'a self, svc: &Service) -> impl Iterator<Item = &'a Alarm> + 'a {
-        let key = svc.key();
-        self.alarms
-            .iter()
-            .filter(move |a| a.service_key.as_deref() == Some(key.as_str()))
-    }
-
-    pub fn target_groups_for<'a>(
-        &'a self,
-        svc: &'a Service,
-    ) -> impl Iterator<Item = &'a TargetGroup> + 'a {
-        self.target_groups.iter().filter(move |tg| {
-            svc.load_balancers
-                .iter()
-                .any(|lb| lb.target_group_arn == tg.arn)
-        })
-    }
-
-    pub fn metrics_for(&self, svc: &Service) -> Option<&ServiceMetrics> {
-        self.metrics.get(&svc.key())
-    }
-
-    /// The AZs seen anywhere in the fleet (subnets, tasks, targets), sorted.
-    pub fn availability_zones(&self) -> Vec<String> {
-        let mut azs: Vec<String> = self
-            .services
-            .iter()
-            .flat_map(|s| {
-                s.subnets
-                    .iter()
-                    .map(|n| n.availability_zone.clone())
-                    .chain(s.tasks.iter().filter_map(|t| t.availability_zone.clone()))
-            })
-            .collect();
-        azs.sort();
-        azs.dedup();
-        azs
-    }
 }

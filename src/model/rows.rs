@@ -18,7 +18,11 @@ pub struct DeploymentSummary {
 pub struct ServiceRow {
     /// Index into `snapshot.services`.
     pub index: usize,
+    /// (account, region, cluster, name): what selections and lookups use.
+    pub id: super::ServiceId,
+    /// `cluster/name`: the short display.
     pub key: String,
+    pub account: String,
     pub region: String,
     pub cluster: String,
     pub name: String,
@@ -39,12 +43,22 @@ pub struct ServiceRow {
 
 /// Build the rows for every service of the snapshot, in snapshot order.
 pub fn build(snap: &FleetSnapshot) -> Vec<ServiceRow> {
-    let mut alarms_by_service: HashMap<&str, Vec<String>> = HashMap::new();
-    for a in snap.alarms.iter() {
-        if a.state == AlarmState::Alarm
-            && let Some(k) = a.service_key.as_deref()
-        {
-            alarms_by_service.entry(k).or_default().push(a.name.clone());
+    // By service id: an alarm in ALARM in one region does not degrade the
+    // twin in another.
+    let mut alarms_by_service: HashMap<super::ServiceId, Vec<String>> = HashMap::new();
+    // An alarm without a place (built by hand) concerns every service of
+    // its key, as [`FleetSnapshot::alarms_for`] has it.
+    let mut unplaced: HashMap<&str, Vec<String>> = HashMap::new();
+    for a in snap.alarms.iter().filter(|a| a.state == AlarmState::Alarm) {
+        match (a.service_id(), a.service_key.as_deref()) {
+            (_, Some(k)) if a.account.is_empty() && a.region.is_empty() => {
+                unplaced.entry(k).or_default().push(a.name.clone());
+            }
+            (Some(id), _) => alarms_by_service
+                .entry(id)
+                .or_default()
+                .push(a.name.clone()),
+            _ => {}
         }
     }
     let unhealthy_groups: std::collections::HashSet<&str> = snap
@@ -62,17 +76,21 @@ pub fn build(snap: &FleetSnapshot) -> Vec<ServiceRow> {
         .enumerate()
         .map(|(index, s)| {
             let key = s.key();
+            let id = s.id();
+            let mut in_alarm = alarms_by_service.get(&id).cloned().unwrap_or_default();
+            if let Some(v) = unplaced.get(key.as_str()) {
+                in_alarm.extend(v.iter().cloned());
+            }
             let primary = s.primary_deployment();
             ServiceRow {
                 index,
+                account: s.account.clone(),
                 region: s.region.clone(),
                 cluster: s.cluster.clone(),
                 name: s.name.clone(),
                 health: health::classify_with(
                     s,
-                    alarms_by_service
-                        .get(key.as_str())
-                        .is_some_and(|v| !v.is_empty()),
+                    !in_alarm.is_empty(),
                     s.load_balancers
                         .iter()
                         .any(|lb| unhealthy_groups.contains(lb.target_group_arn.as_str())),
@@ -87,10 +105,7 @@ pub fn build(snap: &FleetSnapshot) -> Vec<ServiceRow> {
                         super::short_task_definition(&s.task_definition).to_string()
                     }),
                 spread: AzSpread::of(s),
-                alarms_in_alarm: alarms_by_service
-                    .get(key.as_str())
-                    .cloned()
-                    .unwrap_or_default(),
+                alarms_in_alarm: in_alarm,
                 deployments: s
                     .deployments
                     .iter()
@@ -103,6 +118,7 @@ pub fn build(snap: &FleetSnapshot) -> Vec<ServiceRow> {
                     .collect(),
                 failed_tasks: primary.map_or(0, |d| d.failed_tasks),
                 key,
+                id,
             }
         })
         .collect()

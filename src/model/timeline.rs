@@ -32,8 +32,11 @@ impl TimelineKind {
 pub struct TimelineEvent {
     pub at: EpochMs,
     pub kind: TimelineKind,
-    /// `cluster/service`, when the event concerns one service.
+    /// `cluster/service`, when the event concerns one service (display).
     pub service_key: Option<String>,
+    /// The service it concerns (its identity: twins' events stay apart).
+    #[serde(skip)]
+    pub service: Option<super::ServiceId>,
     /// One line. Untrusted parts are sanitized by the UI, not here.
     pub summary: String,
     /// True for events that mean trouble (failed rollout, ALARM, crash).
@@ -76,6 +79,7 @@ fn deployments(prev: Option<&FleetSnapshot>, next: &FleetSnapshot, out: &mut Vec
                     at: d.created_at,
                     kind: super::TimelineKind::Deployment,
                     service_key: Some(key.clone()),
+                    service: Some(s.id()),
                     summary: format!("started deployment {} of {td}", d.id),
                     bad: false,
                 });
@@ -92,6 +96,7 @@ fn deployments(prev: Option<&FleetSnapshot>, next: &FleetSnapshot, out: &mut Vec
                     at: d.updated_at,
                     kind: TimelineKind::Deployment,
                     service_key: Some(key.clone()),
+                    service: Some(s.id()),
                     summary: format!("deployment {} of {td} COMPLETED", d.id),
                     bad: false,
                 }),
@@ -99,6 +104,7 @@ fn deployments(prev: Option<&FleetSnapshot>, next: &FleetSnapshot, out: &mut Vec
                     at: d.updated_at,
                     kind: TimelineKind::Deployment,
                     service_key: Some(key.clone()),
+                    service: Some(s.id()),
                     summary: format!(
                         "deployment {} of {td} FAILED: {}",
                         d.id,
@@ -128,10 +134,12 @@ fn scaling(prev: Option<&FleetSnapshot>, next: &FleetSnapshot, out: &mut Vec<Tim
             continue;
         }
         let svc = a.resource_id.strip_prefix("service/").map(str::to_string);
+        let id = super::ScalableTargetId::new(&a.account, &a.region, &a.resource_id).service_id();
         out.push(TimelineEvent {
             at: a.start_time,
             kind: TimelineKind::Scaling,
             service_key: svc,
+            service: id,
             summary: format!("{} ({})", a.description, a.status_code),
             bad: a.status_code == "Failed",
         });
@@ -139,13 +147,14 @@ fn scaling(prev: Option<&FleetSnapshot>, next: &FleetSnapshot, out: &mut Vec<Tim
 }
 
 fn alarms(prev: Option<&FleetSnapshot>, next: &FleetSnapshot, out: &mut Vec<TimelineEvent>) {
-    let newest_before: HashMap<&str, EpochMs> = prev
+    // By (account, region, name): twins' alarms share names.
+    let newest_before: HashMap<[&str; 3], EpochMs> = prev
         .map(|p| {
             p.alarms
                 .iter()
                 .map(|a| {
                     (
-                        a.name.as_str(),
+                        [a.account.as_str(), a.region.as_str(), a.name.as_str()],
                         a.history.first().map_or(i64::MIN, |h| h.timestamp),
                     )
                 })
@@ -154,7 +163,7 @@ fn alarms(prev: Option<&FleetSnapshot>, next: &FleetSnapshot, out: &mut Vec<Time
         .unwrap_or_default();
     for a in next.alarms.iter() {
         let since = newest_before
-            .get(a.name.as_str())
+            .get(&[a.account.as_str(), a.region.as_str(), a.name.as_str()])
             .copied()
             .unwrap_or(i64::MIN);
         for h in a.history.iter().filter(|h| h.timestamp > since) {
@@ -162,6 +171,7 @@ fn alarms(prev: Option<&FleetSnapshot>, next: &FleetSnapshot, out: &mut Vec<Time
                 at: h.timestamp,
                 kind: TimelineKind::Alarm,
                 service_key: a.service_key.clone(),
+                service: a.service_id(),
                 summary: format!(
                     "{} {} → {}",
                     a.name,
@@ -199,6 +209,7 @@ fn task_stops(prev: Option<&FleetSnapshot>, next: &FleetSnapshot, out: &mut Vec<
                 at: t.stopped_at.unwrap_or(next.at),
                 kind: TimelineKind::TaskStopped,
                 service_key: Some(s.key()),
+                service: Some(s.id()),
                 summary: format!(
                     "task {} stopped in {}: {}{exit}",
                     t.id.get(..8).unwrap_or(&t.id),

@@ -11,7 +11,7 @@ use super::{
     Counts, Evaluated, Finding, Gap, NotEvaluated, OrderKey, Pillar, Review, ReviewConfig, count,
     evaluate_ranked, not_evaluated_with, scores_of,
 };
-use crate::model::FleetSnapshot;
+use crate::model::{FleetSnapshot, ServiceId};
 
 /// A finding in the cache's ordered set, under its [`OrderKey`].
 #[derive(Clone)]
@@ -70,7 +70,8 @@ impl Entry {
 #[derive(Default)]
 pub struct ReviewCache {
     /// By service ARN.
-    entries: FxHashMap<String, Entry>,
+    /// By service id (twins have their own).
+    entries: FxHashMap<ServiceId, Entry>,
     ordered: std::collections::BTreeSet<Ordered>,
     counts: Counts,
     /// What the source could not read, as of the last update.
@@ -135,10 +136,10 @@ impl ReviewCache {
         &self.not_evaluated
     }
 
-    /// The findings of one service (by ARN), in the order found.
-    pub fn for_service(&self, arn: &str) -> impl Iterator<Item = &Finding> + '_ {
+    /// The findings of one service, in the order found.
+    pub fn for_service(&self, id: &ServiceId) -> impl Iterator<Item = &Finding> + '_ {
         self.entries
-            .get(arn)
+            .get(id)
             .into_iter()
             .flat_map(|e| e.findings.iter().map(|(_, f)| &**f))
     }
@@ -164,13 +165,13 @@ impl ReviewCache {
     /// set and counts are left alone (the caller rebuilds them).
     fn set_findings(
         &mut self,
-        arn: &str,
+        id: ServiceId,
         position: u32,
         Evaluated { found, gaps, clock }: Evaluated,
         keep_order: bool,
     ) {
         let generation = self.generation;
-        let entry = self.entries.entry(arn.to_string()).or_insert(Entry {
+        let entry = self.entries.entry(id).or_insert(Entry {
             position,
             seen: generation,
             findings: vec![],
@@ -228,21 +229,27 @@ impl ReviewCache {
         // The clock moved: services whose checks read it are re-evaluated
         // even when nothing else changed (REL-12's "for 30 min").
         let ticked = prev.as_ref().is_some_and(|p| p.at != snap.at);
-        let on_clock = |entries: &FxHashMap<String, Entry>, arn: &str| {
-            ticked && entries.get(arn).is_some_and(|e| e.clock)
+        // Their positions in the last snapshot (few: most services read no
+        // clock), so the fast path stays a pointer comparison per service.
+        let clocked: rustc_hash::FxHashSet<u32> = if ticked {
+            self.entries
+                .values()
+                .filter(|e| e.clock)
+                .map(|e| e.position)
+                .collect()
+        } else {
+            Default::default()
         };
         match prev {
             Some(prev) if same_collections(&prev, snap) && same_layout(&prev, snap) => {
                 // Fast path: only services whose Arc changed.
                 self.index = old_index;
                 for (i, (old, svc)) in prev.services.iter().zip(&snap.services).enumerate() {
-                    if (Arc::ptr_eq(old, svc) || **old == **svc)
-                        && !on_clock(&self.entries, &svc.arn)
-                    {
+                    if (Arc::ptr_eq(old, svc) || **old == **svc) && !clocked.contains(&(i as u32)) {
                         continue;
                     }
                     let found = evaluate_ranked(snap, cfg, &self.index, &ready, i, svc);
-                    self.set_findings(&svc.arn, i as u32, found, true);
+                    self.set_findings(svc.id(), i as u32, found, true);
                     evaluated += 1;
                 }
                 // Nothing came or went: no entry is gone. (`seen` is only
@@ -260,11 +267,12 @@ impl ReviewCache {
                     Index::new(snap)
                 };
                 for (i, svc) in snap.services.iter().enumerate() {
-                    let unchanged = match (&prev, self.entries.get(svc.arn.as_str())) {
-                        (Some(p), Some(e)) => {
+                    let id = svc.id();
+                    let unchanged = match (&prev, self.entries.get(&id)) {
+                        (Some(p), Some(e)) if !(ticked && e.clock) => {
                             let pos = e.position as usize;
                             p.services.get(pos).is_some_and(|old| {
-                                old.arn == svc.arn && {
+                                old.is(&id) && {
                                     let a = ctx_with(p, cfg, &old_index, &ready, pos, old);
                                     let b = ctx_with(snap, cfg, &index, &ready, i, svc);
                                     a.same_inputs(&b)
@@ -272,16 +280,16 @@ impl ReviewCache {
                             })
                         }
                         _ => false,
-                    } && !on_clock(&self.entries, &svc.arn);
+                    };
                     if unchanged {
                         let generation = self.generation;
-                        if let Some(e) = self.entries.get_mut(svc.arn.as_str()) {
+                        if let Some(e) = self.entries.get_mut(&id) {
                             e.position = i as u32;
                             e.seen = generation;
                         }
                     } else {
                         let found = evaluate_ranked(snap, cfg, &index, &ready, i, svc);
-                        self.set_findings(&svc.arn, i as u32, found, !moved);
+                        self.set_findings(id, i as u32, found, !moved);
                         evaluated += 1;
                     }
                 }

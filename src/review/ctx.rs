@@ -85,8 +85,8 @@ impl Input {
 /// reads everything: its readiness is empty.
 #[derive(Debug, Clone, Default)]
 pub struct Readiness {
-    /// (region, input, reason) for each kind never read in that region.
-    kinds: Vec<(String, Input, String)>,
+    /// ((account, region), input, reason) for each kind never read there.
+    kinds: Vec<((String, String), Input, String)>,
     /// The snapshot's resource-level gaps (ARN or name → "api: error").
     unread: Arc<std::collections::BTreeMap<String, String>>,
 }
@@ -101,16 +101,15 @@ impl Readiness {
     pub fn of(snap: &FleetSnapshot) -> Readiness {
         let mut kinds = Vec::new();
         if snap.source.kind == "aws" {
-            // The first region's kinds are keyed `kind`, the others'
-            // `kind@region` (see the AWS source's merge).
-            let regions: Vec<&str> = snap.source.region.split(',').collect();
-            for (i, region) in regions.iter().enumerate() {
+            // Each place read (account, region) has its `ecs` key; the
+            // other kinds of that place share its suffix (see the AWS
+            // source's merge).
+            for sfx in snap.place_suffixes() {
+                let ecs = format!("ecs{sfx}");
+                let p = snap.place_of(&ecs);
+                let place = (p.account.to_string(), p.region.to_string());
                 for input in Input::ALL {
-                    let key = if i == 0 {
-                        input.kind().to_string()
-                    } else {
-                        format!("{}@{region}", input.kind())
-                    };
+                    let key = format!("{}{sfx}", input.kind());
                     let reason = match snap.freshness.get(&key) {
                         None => format!("needs {}, which this source did not read", input.api()),
                         Some(f) if f.updated_at.is_none() => format!(
@@ -120,7 +119,7 @@ impl Readiness {
                         ),
                         Some(_) => continue,
                     };
-                    kinds.push((region.to_string(), input, reason));
+                    kinds.push((place.clone(), input, reason));
                 }
             }
         }
@@ -135,10 +134,12 @@ impl Readiness {
         self.kinds.is_empty() && self.unread.is_empty()
     }
 
-    fn kind_missing(&self, region: &str) -> u16 {
+    /// Inputs not read in `svc`'s place. A place whose account is not
+    /// known (every read of it failed) holds no service.
+    fn kind_missing(&self, svc: &Service) -> u16 {
         self.kinds
             .iter()
-            .filter(|(r, _, _)| r == region)
+            .filter(|((a, r), _, _)| *r == svc.region && *a == svc.account)
             .fold(0, |m, (_, i, _)| m | i.bit())
     }
 }
@@ -182,22 +183,42 @@ fn hash1(a: &str) -> u64 {
     h.finish()
 }
 
-fn hash2(a: &str, b: &str) -> u64 {
+/// The parts of a key: (account, region, …names). Twins in two regions or
+/// accounts have different keys.
+type Key<'a> = [&'a str; 4];
+
+fn hash_key(k: &Key<'_>) -> u64 {
     use std::hash::{Hash, Hasher};
     let mut h = rustc_hash::FxHasher::default();
-    a.hash(&mut h);
-    b.hash(&mut h);
+    k.hash(&mut h);
     h.finish()
 }
 
-/// `(cluster, service)` of an alarm attributed to a service.
-fn alarm_key(a: &Alarm) -> Option<(&str, &str)> {
-    a.service_key.as_deref()?.split_once('/')
+/// (account, region, cluster, service) of a service.
+fn service_key(s: &Service) -> Key<'_> {
+    [&s.account, &s.region, &s.cluster, &s.name]
 }
 
-/// `(cluster, service)` of an ECS scalable target.
-fn scalable_key(t: &ScalableTarget) -> Option<(&str, &str)> {
-    t.resource_id.strip_prefix("service/")?.split_once('/')
+/// (account, region, cluster, service) of an alarm attributed to a service.
+fn alarm_key(a: &Alarm) -> Option<Key<'_>> {
+    let (c, s) = a.service_key.as_deref()?.split_once('/')?;
+    Some([&a.account, &a.region, c, s])
+}
+
+/// (account, region, cluster, service) of an ECS scalable target.
+fn scalable_key(t: &ScalableTarget) -> Option<Key<'_>> {
+    let (c, s) = t.resource_id.strip_prefix("service/")?.split_once('/')?;
+    Some([&t.account, &t.region, c, s])
+}
+
+/// (account, region, name, "") of a cluster.
+fn cluster_key(c: &Cluster) -> Key<'_> {
+    [&c.account, &c.region, &c.name, ""]
+}
+
+/// (account, region, name, "") of a log group.
+fn log_group_key(l: &LogGroup) -> Key<'_> {
+    [&l.account, &l.region, &l.name, ""]
 }
 
 /// Fleet-wide lookups, built once per snapshot collection. It holds
@@ -207,12 +228,16 @@ fn scalable_key(t: &ScalableTarget) -> Option<(&str, &str)> {
 /// can't attribute one service's alarm to another.
 #[derive(Default, Clone)]
 pub struct Index {
-    /// Alarm positions by (cluster, service), from the alarm's `service_key`.
+    /// Alarm positions by (account, region, cluster, service), from the
+    /// alarm's place and `service_key`.
     alarms: hashbrown::HashTable<Vec<u32>>,
+    /// By ARN (which holds account and region).
     target_groups: hashbrown::HashTable<u32>,
-    /// By (cluster, service), from `service/<cluster>/<service>`.
+    /// By (account, region, cluster, service), from `service/<cluster>/<service>`.
     scalable: hashbrown::HashTable<u32>,
+    /// By (account, region, name).
     log_groups: hashbrown::HashTable<u32>,
+    /// By (account, region, name).
     clusters: hashbrown::HashTable<u32>,
     /// Task definitions by ARN (a hash lookup instead of a BTreeMap walk
     /// comparing long ARNs).
@@ -235,17 +260,16 @@ impl Index {
         let alarms = &snap.alarms;
         self.alarms = hashbrown::HashTable::new();
         for (i, a) in alarms.iter().enumerate() {
-            let Some((c, s)) = alarm_key(a) else { continue };
-            let h = hash2(c, s);
+            let Some(k) = alarm_key(a) else { continue };
+            let h = hash_key(&k);
             match self
                 .alarms
-                .find_mut(h, |v| alarm_key(&alarms[v[0] as usize]) == Some((c, s)))
+                .find_mut(h, |v| alarm_key(&alarms[v[0] as usize]) == Some(k))
             {
                 Some(v) => v.push(i as u32),
                 None => {
                     self.alarms.insert_unique(h, vec![i as u32], |v| {
-                        let (c, s) = alarm_key(&alarms[v[0] as usize]).unwrap_or_default();
-                        hash2(c, s)
+                        alarm_key(&alarms[v[0] as usize]).map_or(0, |k| hash_key(&k))
                     });
                 }
             }
@@ -274,18 +298,18 @@ impl Index {
         );
         self.scalable = build(
             &snap.scalable_targets,
-            |t| scalable_key(t).map(|(c, s)| hash2(c, s)),
+            |t| scalable_key(t).map(|k| hash_key(&k)),
             |a, b| scalable_key(a) == scalable_key(b),
         );
         self.log_groups = build(
             &snap.log_groups,
-            |l| Some(hash1(&l.name)),
-            |a, b| a.name == b.name,
+            |l| Some(hash_key(&log_group_key(l))),
+            |a, b| log_group_key(a) == log_group_key(b),
         );
         self.clusters = build(
             &snap.clusters,
-            |c| Some(hash1(&c.name)),
-            |a, b| a.name == b.name,
+            |c| Some(hash_key(&cluster_key(c))),
+            |a, b| cluster_key(a) == cluster_key(b),
         );
         self.td_list = snap.task_definitions.values().cloned().collect();
         self.tds = build(
@@ -309,23 +333,45 @@ impl Index {
     pub(super) fn index_services(&mut self, snap: &FleetSnapshot) {
         self.first_in_cluster = hashbrown::HashTable::new();
         let services = &snap.services;
+        // (account, region, cluster): a twin cluster in another region
+        // reports its cluster-level findings too.
+        let cluster_of = |s: &Service| {
+            let [a, r, c, _] = service_key(s);
+            hash_key(&[a, r, c, ""])
+        };
+        let same_cluster = |x: &Service, y: &Service| {
+            x.cluster == y.cluster && x.region == y.region && x.account == y.account
+        };
         for (i, s) in services.iter().enumerate() {
-            let h = hash1(&s.cluster);
+            let h = cluster_of(s);
             if self
                 .first_in_cluster
-                .find(h, |j| services[*j as usize].cluster == s.cluster)
+                .find(h, |j| same_cluster(&services[*j as usize], s))
                 .is_none()
             {
                 self.first_in_cluster
-                    .insert_unique(h, i as u32, |j| hash1(&services[*j as usize].cluster));
+                    .insert_unique(h, i as u32, |j| cluster_of(&services[*j as usize]));
             }
         }
     }
 
-    pub fn log_group<'a>(&self, snap: &'a FleetSnapshot, name: &str) -> Option<&'a LogGroup> {
+    /// The log group `name` in `svc`'s account and region. A group read
+    /// without a place (a hand-built snapshot) is found by its name.
+    pub fn log_group<'a>(
+        &self,
+        snap: &'a FleetSnapshot,
+        svc: &Service,
+        name: &str,
+    ) -> Option<&'a LogGroup> {
         let groups = &snap.log_groups;
+        let k = [svc.account.as_str(), svc.region.as_str(), name, ""];
         self.log_groups
-            .find(hash1(name), |i| groups[*i as usize].name == name)
+            .find(hash_key(&k), |i| log_group_key(&groups[*i as usize]) == k)
+            .or_else(|| {
+                let k = ["", "", name, ""];
+                self.log_groups
+                    .find(hash_key(&k), |i| log_group_key(&groups[*i as usize]) == k)
+            })
             .map(|i| &groups[*i as usize])
     }
 }
@@ -376,7 +422,9 @@ impl<'a> Ctx<'a> {
                 .ready
                 .kinds
                 .iter()
-                .find(|(r, i, _)| *r == self.svc.region && *i == input)
+                .find(|((a, r), i, _)| {
+                    *r == self.svc.region && *a == self.svc.account && *i == input
+                })
                 .map(|(_, _, why)| why.clone());
             let why = kind.or_else(|| {
                 self.resources_of(input)
@@ -417,7 +465,7 @@ impl<'a> Ctx<'a> {
     }
 
     fn missing_of(&self) -> u16 {
-        let mut m = self.ready.kind_missing(&self.svc.region);
+        let mut m = self.ready.kind_missing(self.svc);
         if !self.ready.unread.is_empty() {
             for input in Input::ALL {
                 if self
@@ -516,7 +564,7 @@ impl<'a> Ctx<'a> {
     /// The log group of that name, if the source read it.
     pub fn log_group(&self, name: &str) -> Option<&'a LogGroup> {
         self.touch(Input::LogGroups);
-        self.index.log_group(self.snap, name)
+        self.index.log_group(self.snap, self.svc, name)
     }
 
     /// The environment tag of the service, its task definition, or its cluster.
@@ -606,7 +654,7 @@ impl<'a> Ctx<'a> {
             t.container_definitions
                 .iter()
                 .filter_map(|d| d.log_configuration.as_ref()?.options.get("awslogs-group"))
-                .filter_map(|g| self.index.log_group(self.snap, g))
+                .filter_map(|g| self.index.log_group(self.snap, self.svc, g))
                 .collect()
         })
     }
@@ -624,11 +672,11 @@ pub(crate) fn ctx_with<'a>(
         .primary_deployment()
         .map(|d| d.task_definition.as_str())
         .unwrap_or(svc.task_definition.as_str());
-    let (c, n) = (svc.cluster.as_str(), svc.name.as_str());
+    let k = service_key(svc);
     let alarms = index
         .alarms
-        .find(hash2(c, n), |v| {
-            alarm_key(&snap.alarms[v[0] as usize]) == Some((c, n))
+        .find(hash_key(&k), |v| {
+            alarm_key(&snap.alarms[v[0] as usize]) == Some(k)
         })
         .map_or_else(Vec::new, |v| {
             v.iter().map(|i| &snap.alarms[*i as usize]).collect()
@@ -646,21 +694,21 @@ pub(crate) fn ctx_with<'a>(
         .collect();
     let scalable = index
         .scalable
-        .find(hash2(c, n), |i| {
-            scalable_key(&snap.scalable_targets[*i as usize]) == Some((c, n))
+        .find(hash_key(&k), |i| {
+            scalable_key(&snap.scalable_targets[*i as usize]) == Some(k)
         })
         .map(|i| &snap.scalable_targets[*i as usize]);
+    let ck = [k[0], k[1], k[2], ""];
     let cluster = index
         .clusters
-        .find(hash1(c), |i| snap.clusters[*i as usize].name == c)
+        .find(hash_key(&ck), |i| {
+            cluster_key(&snap.clusters[*i as usize]) == ck
+        })
         .map(|i| &snap.clusters[*i as usize]);
-    let first = index
-        .first_in_cluster
-        .find(hash1(c), |i| snap.services[*i as usize].cluster == c);
-    let mut key = String::with_capacity(c.len() + 1 + n.len());
-    key.push_str(c);
-    key.push('/');
-    key.push_str(n);
+    let first = index.first_in_cluster.find(hash_key(&ck), |i| {
+        let [a, r, c, _] = service_key(&snap.services[*i as usize]);
+        [a, r, c, ""] == ck
+    });
     let mut ctx = Ctx {
         snap,
         cfg,
@@ -671,7 +719,7 @@ pub(crate) fn ctx_with<'a>(
         alarms,
         target_groups,
         scalable,
-        metrics: snap.metrics.get(&key),
+        metrics: snap.metrics_for(svc),
         index,
         first_in_cluster: first == Some(&(position as u32)),
         stats: std::cell::OnceCell::new(),

@@ -116,6 +116,10 @@ pub struct Finding {
     /// thousands of findings: one allocation per service, not per finding).
     pub cluster: Arc<str>,
     pub service: Option<Arc<str>>,
+    /// Where the service is: twins in two regions or accounts have their
+    /// own findings (added fields of the report).
+    pub account: Arc<str>,
+    pub region: Arc<str>,
     /// The service's ARN: tells apart same-named services of two regions
     /// (not in the report: `cluster`/`service` are the contract there).
     #[serde(skip)]
@@ -523,6 +527,8 @@ struct Evaluated {
 
 /// A service's names, shared by all its findings.
 struct Ids {
+    account: Arc<str>,
+    region: Arc<str>,
     cluster: Arc<str>,
     service: Arc<str>,
     arn: Arc<str>,
@@ -534,6 +540,8 @@ struct Ids {
 impl Ids {
     fn of(svc: &Service, td: Option<&TaskDefinition>) -> Ids {
         Ids {
+            account: svc.account.as_str().into(),
+            region: svc.region.as_str().into(),
             cluster: svc.cluster.as_str().into(),
             service: svc.name.as_str().into(),
             arn: svc.arn.as_str().into(),
@@ -563,6 +571,8 @@ fn finding(check: &Check, ids: &Ids, hit: Hit) -> Finding {
         pillars: check.pillars,
         cluster: ids.cluster.clone(),
         service: Some(ids.service.clone()),
+        account: ids.account.clone(),
+        region: ids.region.clone(),
         service_arn: ids.arn.clone(),
         resource: ids.resource(&hit.resource),
         evidence: hit.evidence,

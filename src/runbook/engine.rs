@@ -70,6 +70,13 @@ pub struct Target {
     pub service: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub region: Option<String>,
+    /// The account and region of the service the call resolved to (added
+    /// to the journal; older journals have neither). `region` stays what
+    /// the runbook named, and the label with it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub account: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub service_region: Option<String>,
 }
 
 impl Target {
@@ -78,7 +85,28 @@ impl Target {
             cluster: r.cluster.clone(),
             service: r.service.clone(),
             region: r.region.clone(),
+            account: None,
+            service_region: None,
         }
+    }
+
+    /// The region the call goes to: the one named, else the one resolved.
+    pub fn place(&self) -> (Option<&str>, Option<&str>) {
+        let region = self
+            .region
+            .as_deref()
+            .filter(|r| !r.is_empty())
+            .or(self.service_region.as_deref());
+        (self.account.as_deref(), region)
+    }
+
+    /// Pinned to the service it resolved to: its region and account, so a
+    /// twin elsewhere is never the one acted on.
+    fn resolved(r: &ServiceRef, svc: &crate::model::Service) -> Target {
+        let mut t = Target::from_ref(r);
+        t.service_region = Some(svc.region.clone()).filter(|r| !r.is_empty());
+        t.account = Some(svc.account.clone()).filter(|a| !a.is_empty());
+        t
     }
     pub fn as_ref(&self) -> ServiceRef {
         ServiceRef {
@@ -1973,9 +2001,9 @@ impl Runner {
         snap: &FleetSnapshot,
     ) -> Result<Vec<PlannedCall>, String> {
         let r = self.action_ref(a);
-        let target = Target::from_ref(&r);
         let svc = cond::find_service(snap, &r)
             .ok_or_else(|| format!("service {}/{} not found", r.cluster, r.service))?;
+        let target = Target::resolved(&r, svc);
         let scope = self.scope();
         let int = |v: &Option<toml::Value>, key: &str| -> Result<Option<i32>, String> {
             match v {

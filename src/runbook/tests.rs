@@ -346,7 +346,7 @@ fn gameday_az_outage_on_steady_measures_rto_and_ttd() {
     assert!(stop.aws_request_id.is_some(), "request id journaled");
     // The AZ was released and the service is whole again, spread over 3 AZs.
     let snap = r.backend.sim.snapshot();
-    let svc = snap.service("prod/api").unwrap();
+    let svc = snap.service_in("prod/api", None).unwrap();
     let azs: std::collections::BTreeSet<_> = svc
         .running_tasks()
         .filter_map(|t| t.availability_zone.clone())
@@ -354,7 +354,7 @@ fn gameday_az_outage_on_steady_measures_rto_and_ttd() {
     assert_eq!(azs.len(), 3, "rebalanced over the three AZs");
     // Blast radius: the other services kept their tasks in that AZ.
     for other in ["prod/web", "prod/worker", "prod/payments"] {
-        let o = snap.service(other).unwrap();
+        let o = snap.service_in(other, None).unwrap();
         assert!(
             !o.tasks.iter().any(|t| t
                 .stopped_reason
@@ -503,7 +503,7 @@ fn scale_out_raises_the_floor_and_restores_it() {
         (6, 24),
         "floor restored"
     );
-    assert_eq!(snap.service("prod/api").unwrap().desired_count, 6);
+    assert_eq!(snap.service_in("prod/api", None).unwrap().desired_count, 6);
 }
 
 #[test]
@@ -513,7 +513,10 @@ fn scale_out_works_from_zero() {
     sim.set_desired_count("staging", "api", 0).unwrap();
     sim.run_until(5 * 60_000);
     assert_eq!(
-        sim.snapshot().service("staging/api").unwrap().running_count,
+        sim.snapshot()
+            .service_in("staging/api", None)
+            .unwrap()
+            .running_count,
         0
     );
     let answers = Answers::parse(
@@ -621,8 +624,8 @@ fn without_write_it_is_a_dry_run() {
     );
     let after = r.backend.sim.snapshot();
     assert_eq!(
-        after.service("prod/api").unwrap().desired_count,
-        before.service("prod/api").unwrap().desired_count
+        after.service_in("prod/api", None).unwrap().desired_count,
+        before.service_in("prod/api", None).unwrap().desired_count
     );
 }
 
@@ -660,7 +663,7 @@ fn rollback_stops_the_bad_deployment() {
     );
     let snap = r.backend.sim.snapshot();
     assert!(
-        snap.service("prod/api")
+        snap.service_in("prod/api", None)
             .unwrap()
             .task_definition
             .ends_with("api:42")
@@ -733,7 +736,7 @@ fn dr_failover_scales_the_standby_and_back() {
     assert_eq!(floor.detail["call"]["from"], serde_json::json!([1, 24]));
     assert_eq!(floor.detail["call"]["to"], serde_json::json!([6, 24]));
     let snap = r.backend.sim.snapshot();
-    let standby = snap.service("prod-dr/api").unwrap();
+    let standby = snap.service_in("prod-dr/api", None).unwrap();
     assert_eq!(standby.region, "us-west-2");
     assert_eq!(standby.desired_count, 1);
 }
@@ -1605,7 +1608,7 @@ fn resume_az(dir: &std::path::Path, id: &str) -> (Summary, Vec<Event>, SimBacken
 fn spread(backend: &mut SimBackend) -> usize {
     use super::drive::Backend;
     let snap = backend.snapshot();
-    let svc = snap.service("prod/api").unwrap();
+    let svc = snap.service_in("prod/api", None).unwrap();
     svc.running_tasks()
         .filter_map(|t| t.availability_zone.clone())
         .collect::<std::collections::BTreeSet<_>>()

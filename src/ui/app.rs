@@ -62,7 +62,9 @@ pub struct App {
     /// Accepted findings: hidden while their suppression is active.
     pub suppressions: Vec<review::suppress::Suppression>,
     /// Per service key: the worst severity and the number of findings.
-    pub badges: HashMap<String, (review::Severity, usize)>,
+    /// Worst severity and count of each service's findings (twins have
+    /// their own).
+    pub badges: HashMap<crate::model::ServiceId, (review::Severity, usize)>,
     /// `:runbooks`: the library and the run in progress.
     pub runbooks: crate::ui::runbooks::RunbookUi,
     /// `q` was pressed once during a runbook run.
@@ -241,7 +243,10 @@ impl App {
                 for f in self.review_cache.findings().filter(|f| {
                     review::suppress::suppression_for(&self.suppressions, f, now).is_none()
                 }) {
-                    let b = self.badges.entry(finding_key(f)).or_insert((f.severity, 0));
+                    let Some(id) = finding_service(f) else {
+                        continue;
+                    };
+                    let b = self.badges.entry(id).or_insert((f.severity, 0));
                     b.0 = b.0.min(f.severity);
                     b.1 += 1;
                 }
@@ -256,13 +261,21 @@ impl App {
     }
 }
 
-/// Whether a finding concerns `cluster/service` (no allocation: this runs
+/// Whether a finding concerns the service `id` (no allocation: this runs
 /// over every finding of the fleet for each frame of the service view).
-pub fn finding_is_for(f: &Finding, key: &str) -> bool {
-    match (key.split_once('/'), &f.service) {
-        (Some((c, s)), Some(fs)) => &*f.cluster == c && &**fs == s,
-        _ => false,
-    }
+pub fn finding_is_for(f: &Finding, id: &crate::model::ServiceId) -> bool {
+    f.service.as_deref() == Some(&*id.name)
+        && *f.cluster == *id.cluster
+        && *f.region == *id.region
+        && *f.account == *id.account
+}
+
+/// The service a finding concerns.
+pub fn finding_service(f: &Finding) -> Option<crate::model::ServiceId> {
+    let s = f.service.as_deref()?;
+    Some(crate::model::ServiceId::new(
+        &f.account, &f.region, &f.cluster, s,
+    ))
 }
 
 /// `cluster/service` of a finding (the cluster alone for cluster-level ones).

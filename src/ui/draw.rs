@@ -87,7 +87,13 @@ fn render_fleet_grid(f: &mut Frame, area: Rect, app: &App, out: &mut Drawn) {
     render_pane(f, logs_area, app, Pane::Logs, false, out);
 }
 
-fn render_service_grid(f: &mut Frame, area: Rect, app: &App, key: &str, out: &mut Drawn) {
+fn render_service_grid(
+    f: &mut Frame,
+    area: Rect,
+    app: &App,
+    key: &crate::model::ServiceId,
+    out: &mut Drawn,
+) {
     let [header, row1, row2, logs_area] = Layout::vertical([
         Constraint::Length(2),
         Constraint::Percentage(30),
@@ -95,7 +101,7 @@ fn render_service_grid(f: &mut Frame, area: Rect, app: &App, key: &str, out: &mu
         Constraint::Fill(1),
     ])
     .areas(area);
-    detail::render_header(f, header, app, key);
+    detail::render_header(f, header, app, Some(key));
     let [rollout, metrics] =
         Layout::horizontal([Constraint::Percentage(55), Constraint::Fill(1)]).areas(row1);
     let [tasks, alarms, findings_area] = Layout::horizontal([
@@ -130,7 +136,7 @@ fn render_tabs(f: &mut Frame, area: Rect, app: &App, out: &mut Drawn) {
     ])
     .areas(area);
     if let Some(k) = &key {
-        detail::render_header(f, header, app, k);
+        detail::render_header(f, header, app, Some(k));
     }
     let titles: Vec<Line> = panes
         .iter()

@@ -16,7 +16,7 @@ pub enum View {
     /// All services, alarms, the fleet timeline and logs.
     Fleet,
     /// One service in detail, by key (`cluster/service`).
-    Service(String),
+    Service(crate::model::ServiceId),
     /// Review findings across the fleet, by pillar and severity.
     Findings,
     /// Runbooks: the list, a parameter form, or a run in progress.

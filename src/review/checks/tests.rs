@@ -536,7 +536,7 @@ fn the_cache_follows_collections_and_services_coming_and_going() {
     cache.update(&fewer, &cfg);
     assert!(cache.last_evaluated <= 1, "{}", cache.last_evaluated);
     assert_eq!(cache.review(), evaluate(&fewer, &cfg));
-    assert!(cache.for_service(&gone.arn).next().is_none());
+    assert!(cache.for_service(&gone.id()).next().is_none());
     assert!(!cache.findings().any(|f| *f.service_arn == *gone.arn));
     // And comes back.
     cache.update(&same, &cfg);

@@ -56,17 +56,18 @@ impl AwsBackend {
         })
     }
 
-    /// The source of the call's region (the first one when it names none).
+    /// The source of the call's account and region (the first one when it
+    /// names neither).
     fn source(&self, t: &Target) -> Result<&AwsSource, String> {
-        match t.region.as_deref() {
-            None => Ok(&self.fleet.sources[0]),
-            Some(r) => self
-                .fleet
-                .sources
-                .iter()
-                .find(|s| s.region == r)
-                .ok_or_else(|| format!("region {r} is not connected")),
-        }
+        let (account, region) = t.place();
+        let i = self.fleet.source_for(account, region).ok_or_else(|| {
+            format!(
+                "{} {} is not connected",
+                account.unwrap_or("account"),
+                region.unwrap_or("region")
+            )
+        })?;
+        Ok(&self.fleet.sources[i])
     }
 }
 

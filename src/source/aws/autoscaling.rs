@@ -16,6 +16,9 @@ pub fn convert_target(v: &t::ScalableTarget) -> ScalableTarget {
     let susp = v.suspended_state();
     ScalableTarget {
         resource_id: v.resource_id().to_string(),
+        // Filled in by the source, which knows where it read it.
+        account: String::new(),
+        region: String::new(),
         min_capacity: v.min_capacity(),
         max_capacity: v.max_capacity(),
         dynamic_scaling_in_suspended: susp
@@ -51,6 +54,8 @@ pub fn convert_activity(a: &t::ScalingActivity) -> ScalingActivity {
     ScalingActivity {
         activity_id: a.activity_id().to_string(),
         resource_id: a.resource_id().to_string(),
+        account: String::new(),
+        region: String::new(),
         description: a.description().to_string(),
         cause: a.cause().to_string(),
         status_code: a.status_code().as_str().to_string(),

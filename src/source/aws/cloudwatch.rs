@@ -84,6 +84,12 @@ pub fn convert_alarm(a: &t::MetricAlarm, services: &[Arc<Service>]) -> Alarm {
     Alarm {
         name: a.alarm_name().unwrap_or_default().to_string(),
         arn: a.alarm_arn().unwrap_or_default().to_string(),
+        account: crate::model::id::arn_account(a.alarm_arn().unwrap_or_default())
+            .unwrap_or_default()
+            .to_string(),
+        region: crate::model::id::arn_region(a.alarm_arn().unwrap_or_default())
+            .unwrap_or_default()
+            .to_string(),
         namespace: a.namespace().unwrap_or_default().to_string(),
         metric_name: a.metric_name().unwrap_or_default().to_string(),
         service_key: service_key_of(&dimensions, services),
@@ -361,7 +367,7 @@ pub async fn fetch_metrics(
     src: &AwsSource,
     services: &[Arc<Service>],
     tgs: &[TargetGroup],
-) -> Result<BTreeMap<String, ServiceMetrics>, String> {
+) -> Result<BTreeMap<crate::model::ServiceId, ServiceMetrics>, String> {
     let period = METRIC_PERIOD_SECS as i64 * 1000;
     let end = now_ms() / period * period;
     let start = end - period * METRIC_POINTS as i64;
@@ -408,7 +414,7 @@ pub async fn fetch_metrics(
             http_5xx: series("5xx", true, 1.0),
             latency_p99_ms: series("p99", false, 1000.0),
         };
-        out.insert(s.key(), m);
+        out.insert(s.id(), m);
     }
     Ok(out)
 }

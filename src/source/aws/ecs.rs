@@ -58,6 +58,9 @@ pub fn convert_cluster(c: &t::Cluster, region: &str) -> Cluster {
     Cluster {
         name: s(c.cluster_name()),
         arn: s(c.cluster_arn()),
+        account: crate::model::id::arn_account(c.cluster_arn().unwrap_or_default())
+            .unwrap_or_default()
+            .to_string(),
         region: region.to_string(),
         status: s(c.status()),
         container_insights: insights,
@@ -95,6 +98,9 @@ fn convert_deployment(d: &t::Deployment) -> Deployment {
 pub fn convert_service(v: &t::Service, region: &str, cluster: &str) -> Service {
     let dc = v.deployment_configuration();
     Service {
+        account: crate::model::id::arn_account(v.service_arn().unwrap_or_default())
+            .unwrap_or_default()
+            .to_string(),
         region: region.to_string(),
         cluster: cluster.to_string(),
         name: s(v.service_name()),

@@ -229,6 +229,12 @@ async fn read_group(
 fn convert_group(g: &t::TargetGroup) -> TargetGroup {
     TargetGroup {
         arn: g.target_group_arn().unwrap_or_default().to_string(),
+        account: crate::model::id::arn_account(g.target_group_arn().unwrap_or_default())
+            .unwrap_or_default()
+            .to_string(),
+        region: crate::model::id::arn_region(g.target_group_arn().unwrap_or_default())
+            .unwrap_or_default()
+            .to_string(),
         name: g.target_group_name().unwrap_or_default().to_string(),
         load_balancer_arn: g.load_balancer_arns().first().cloned(),
         load_balancer_azs: vec![],

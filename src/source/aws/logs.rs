@@ -50,6 +50,8 @@ pub async fn fetch_groups(src: &AwsSource, groups: &[String]) -> Result<Vec<LogG
                 found = Some((
                     LogGroup {
                         name: name.clone(),
+                        account: String::new(),
+                        region: String::new(),
                         retention_in_days: g.retention_in_days(),
                         kms_key_id: g.kms_key_id().map(str::to_string),
                     },
@@ -104,6 +106,7 @@ pub fn group_names(snap: &FleetSnapshot) -> Vec<String> {
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct TailTarget {
     pub service_key: String,
+    pub service: crate::model::ServiceId,
     pub group: String,
     /// `prefix/container/` (the awslogs stream name is prefix/container/task-id).
     pub stream_prefix: Option<String>,
@@ -123,6 +126,7 @@ pub fn targets(snap: &FleetSnapshot, s: &Service) -> Vec<TailTarget> {
             }
             Some(TailTarget {
                 service_key: s.key(),
+                service: s.id(),
                 group: lc.options.get("awslogs-group")?.clone(),
                 stream_prefix: lc
                     .options
@@ -219,6 +223,7 @@ impl PollTail {
                     id: *next_id,
                     timestamp: ts,
                     service_key: self.target.service_key.clone(),
+                    service: Some(self.target.service.clone()),
                     log_group: self.target.group.clone(),
                     log_stream: e.log_stream_name().unwrap_or_default().to_string(),
                     message: e.message().unwrap_or_default().to_string(),
@@ -336,6 +341,7 @@ pub async fn live_tail(
                 id: *next_id,
                 timestamp: e.timestamp().unwrap_or_else(now_ms),
                 service_key: t.service_key.clone(),
+                service: Some(t.service.clone()),
                 log_group: group,
                 log_stream: stream.to_string(),
                 message: e.message().unwrap_or_default().to_string(),

@@ -16,7 +16,9 @@ mod deadline;
 pub mod ec2;
 mod ecs;
 pub mod elbv2;
+mod fleet;
 pub mod iam;
+mod identity;
 pub mod logs;
 
 use std::collections::BTreeMap;
@@ -29,6 +31,7 @@ use aws_config::retry::RetryConfig;
 use tokio::sync::{mpsc, watch};
 
 pub use deadline::{Deadline, within};
+pub use fleet::{AwsFleet, merge};
 
 use crate::model::{FleetSnapshot, Freshness, SourceInfo};
 use crate::source::{Control, SourceHandle, UPDATE_CHANNEL_BOUND, Update};
@@ -36,7 +39,10 @@ use crate::source::{Control, SourceHandle, UPDATE_CHANNEL_BOUND, Update};
 /// How to reach AWS: the standard credential chain plus the CLI's overrides.
 #[derive(Debug, Clone, Default)]
 pub struct AwsOptions {
+    /// The profile of this source (the first `--profile` of a fleet).
     pub profile: Option<String>,
+    /// Every `--profile` given: each is read in every region and merged.
+    pub profiles: Vec<String>,
     pub region: Option<String>,
     pub endpoint_url: Option<String>,
     /// Only these clusters (names); empty = every cluster of the region.
@@ -61,6 +67,8 @@ pub struct CallCounts {
     pub logs: AtomicU64,
     pub ec2: AtomicU64,
     pub iam: AtomicU64,
+    /// STS GetCallerIdentity and IAM ListAccountAliases, once per source.
+    pub identity: AtomicU64,
     /// Calls answered with a throttling error (after the SDK's retries).
     pub throttles: AtomicU64,
 }
@@ -81,6 +89,7 @@ impl CallCounts {
             &self.logs,
             &self.ec2,
             &self.iam,
+            &self.identity,
         ]
         .iter()
         .map(|c| c.load(Ordering::Relaxed))
@@ -100,8 +109,14 @@ pub struct AwsSource {
     pub(crate) logs: aws_sdk_cloudwatchlogs::Client,
     pub(crate) ec2: aws_sdk_ec2::Client,
     pub(crate) iam: aws_sdk_iam::Client,
+    pub(crate) sts: aws_sdk_sts::Client,
     pub(crate) opts: AwsOptions,
     pub region: String,
+    /// The account this source reads, learnt from the ARNs ECS returns
+    /// ("" until then).
+    pub(crate) account: std::sync::Mutex<String>,
+    /// Asked once: the account (STS) and its alias (IAM).
+    pub(crate) identity: tokio::sync::Mutex<identity::Identity>,
     pub calls: Arc<CallCounts>,
     /// Task definitions are immutable per revision: cached by ARN.
     pub(crate) td_cache: tokio::sync::Mutex<BTreeMap<String, Arc<crate::model::TaskDefinition>>>,
@@ -201,8 +216,11 @@ impl AwsSource {
             logs: aws_sdk_cloudwatchlogs::Client::new(&conf),
             ec2: aws_sdk_ec2::Client::new(&conf),
             iam: aws_sdk_iam::Client::new(&conf),
+            sts: aws_sdk_sts::Client::new(&conf),
             opts,
             region,
+            account: Default::default(),
+            identity: Default::default(),
             calls: Arc::new(CallCounts::default()),
             td_cache: Default::default(),
             subnets: Default::default(),
@@ -224,6 +242,7 @@ impl AwsSource {
                     .clone()
                     .unwrap_or_else(|| "default".into()),
                 region: self.region.clone(),
+                account: self.account(),
                 speed: None,
                 seed: None,
                 api_calls: None,
@@ -239,8 +258,9 @@ impl AwsSource {
     pub async fn read_ecs(&self) -> FleetSnapshot {
         let mut snap = self.empty_snapshot();
         let now = snap.at;
-        let fresh = ecs::fetch_ecs(self, &mut snap).await;
+        let (fresh, ()) = tokio::join!(ecs::fetch_ecs(self, &mut snap), self.ask_identity());
         let ecs_failed = fresh.is_err();
+        self.learn_account(&mut snap);
         snap.freshness
             .insert("ecs".into(), freshness_partial(now, fresh));
         if ecs_failed {
@@ -320,6 +340,7 @@ impl AwsSource {
         }
         snap.freshness
             .insert("iam".into(), freshness_partial(now, fresh));
+        self.note_alias(&mut snap);
         snap
     }
 
@@ -327,6 +348,13 @@ impl AwsSource {
         let mut tmp = self.empty_snapshot();
         let now = tmp.at;
         let r = autoscaling::fetch(self, &mut tmp).await;
+        let (account, region) = (self.account(), &self.region);
+        for t in Arc::make_mut(&mut tmp.scalable_targets) {
+            (t.account, t.region) = (account.clone(), region.clone());
+        }
+        for a in Arc::make_mut(&mut tmp.scaling_activities) {
+            (a.account, a.region) = (account.clone(), region.clone());
+        }
         if r.is_ok() {
             part.autoscaling = Some((tmp.scalable_targets, tmp.scaling_activities));
         }
@@ -337,7 +365,10 @@ impl AwsSource {
         let now = now_ms();
         let r = elbv2::fetch(self, services).await;
         let res = r.as_ref().map(|_| ()).map_err(Clone::clone);
-        if let Ok(tgs) = r {
+        if let Ok(mut tgs) = r {
+            for t in tgs.iter_mut() {
+                self.place(&mut t.account, &mut t.region);
+            }
             part.target_groups = Some(Arc::new(tgs));
         }
         record(part, "elbv2", now, res);
@@ -345,12 +376,16 @@ impl AwsSource {
 
     pub async fn read_alarms(&self, services: &[Arc<crate::model::Service>], part: &mut Parts) {
         let now = now_ms();
-        let r = cloudwatch::fetch_alarms(self, services)
-            .await
-            .map(|(alarms, history_error)| {
-                part.alarms = Some(Arc::new(alarms));
-                history_error
-            });
+        let r =
+            cloudwatch::fetch_alarms(self, services)
+                .await
+                .map(|(mut alarms, history_error)| {
+                    for a in alarms.iter_mut() {
+                        self.place(&mut a.account, &mut a.region);
+                    }
+                    part.alarms = Some(Arc::new(alarms));
+                    history_error
+                });
         record_partial(part, "cloudwatch", now, r);
     }
 
@@ -369,7 +404,10 @@ impl AwsSource {
         let now = now_ms();
         let r = logs::fetch_groups(self, &logs::group_names(base)).await;
         let res = r.as_ref().map(|_| ()).map_err(Clone::clone);
-        if let Ok(g) = r {
+        if let Ok(mut g) = r {
+            for l in g.iter_mut() {
+                self.place(&mut l.account, &mut l.region);
+            }
             part.log_groups = Some(Arc::new(g));
         }
         record(part, "logs", now, res);
@@ -500,7 +538,7 @@ pub struct Parts {
     )>,
     pub target_groups: Option<Arc<Vec<crate::model::TargetGroup>>>,
     pub alarms: Option<Arc<Vec<crate::model::Alarm>>>,
-    pub metrics: Option<Arc<BTreeMap<String, crate::model::ServiceMetrics>>>,
+    pub metrics: Option<Arc<BTreeMap<crate::model::ServiceId, crate::model::ServiceMetrics>>>,
     pub log_groups: Option<Arc<Vec<crate::model::LogGroup>>>,
     pub freshness: BTreeMap<String, Freshness>,
 }
@@ -556,98 +594,6 @@ fn freshness(now: i64, r: Result<(), String>) -> Freshness {
             error: Some(e),
         },
     }
-}
-
-/// One source per `--region`, read together and merged into one snapshot
-/// whose every service carries its region.
-pub struct AwsFleet {
-    pub sources: Vec<AwsSource>,
-}
-
-impl AwsFleet {
-    pub async fn connect(opts: AwsOptions) -> AwsFleet {
-        let mut regions = opts.regions.clone();
-        regions.dedup();
-        if regions.len() <= 1 {
-            let region = regions.first().cloned().or(opts.region.clone());
-            return AwsFleet {
-                sources: vec![AwsSource::connect(AwsOptions { region, ..opts }).await],
-            };
-        }
-        let connects = regions.iter().map(|r| {
-            AwsSource::connect(AwsOptions {
-                region: Some(r.clone()),
-                ..opts.clone()
-            })
-        });
-        AwsFleet {
-            sources: futures::future::join_all(connects).await,
-        }
-    }
-
-    /// One full refresh of every region (concurrently), merged.
-    pub async fn fetch(&self) -> FleetSnapshot {
-        self.fetch_by(None).await
-    }
-
-    /// [`AwsFleet::fetch`] within a deadline.
-    pub async fn fetch_by(&self, deadline: Option<Deadline>) -> FleetSnapshot {
-        let snaps =
-            futures::future::join_all(self.sources.iter().map(|s| s.fetch_by(deadline))).await;
-        merge(snaps)
-    }
-
-    pub fn calls(&self) -> u64 {
-        self.sources.iter().map(|s| s.calls.total()).sum()
-    }
-}
-
-/// Merge per-region snapshots. Services stay ordered by (region, cluster,
-/// name); freshness keys of later regions get an `@region` suffix.
-pub fn merge(snaps: Vec<FleetSnapshot>) -> FleetSnapshot {
-    let mut it = snaps.into_iter();
-    let mut merged = it.next().unwrap_or_default();
-    let mut regions = vec![merged.source.region.clone()];
-    for s in it {
-        regions.push(s.source.region.clone());
-        std::sync::Arc::make_mut(&mut merged.clusters).extend(s.clusters.iter().cloned());
-        merged.services.extend(s.services);
-        std::sync::Arc::make_mut(&mut merged.task_definitions).extend(
-            s.task_definitions
-                .iter()
-                .map(|(k, v)| (k.clone(), v.clone())),
-        );
-        std::sync::Arc::make_mut(&mut merged.scalable_targets)
-            .extend(s.scalable_targets.iter().cloned());
-        std::sync::Arc::make_mut(&mut merged.scaling_activities)
-            .extend(s.scaling_activities.iter().cloned());
-        std::sync::Arc::make_mut(&mut merged.target_groups).extend(s.target_groups.iter().cloned());
-        std::sync::Arc::make_mut(&mut merged.alarms).extend(s.alarms.iter().cloned());
-        std::sync::Arc::make_mut(&mut merged.log_groups).extend(s.log_groups.iter().cloned());
-        std::sync::Arc::make_mut(&mut merged.metrics)
-            .extend(s.metrics.iter().map(|(k, v)| (k.clone(), v.clone())));
-        if !s.unread.is_empty() {
-            std::sync::Arc::make_mut(&mut merged.unread)
-                .extend(s.unread.iter().map(|(k, v)| (k.clone(), v.clone())));
-        }
-        for (k, v) in s.freshness {
-            merged
-                .freshness
-                .insert(format!("{k}@{}", s.source.region), v);
-        }
-        merged.source.api_calls = match (merged.source.api_calls, s.source.api_calls) {
-            (Some(a), Some(b)) => Some(a + b),
-            (a, b) => a.or(b),
-        };
-        merged.at = merged.at.max(s.at);
-    }
-    if regions.len() > 1 {
-        merged.source.region = regions.join(",");
-        merged.services.sort_by(|a, b| {
-            (&a.region, &a.cluster, &a.name).cmp(&(&b.region, &b.cluster, &b.name))
-        });
-    }
-    merged
 }
 
 /// `run \`aws sso login\`` → `run \`aws sso login --profile X\``.
@@ -935,13 +881,8 @@ pub fn spawn(fleet: AwsFleet, iv: Intervals) -> SourceHandle {
                 }
                 Control::Apply(id, call) => {
                     // A runbook action; the reads right after show its effect.
-                    let region = call.target().region.clone();
-                    let i = shared
-                        .fleet
-                        .sources
-                        .iter()
-                        .position(|s| region.as_deref().is_none_or(|r| s.region == r))
-                        .unwrap_or(0);
+                    let (account, region) = call.target().place();
+                    let i = shared.fleet.source_for(account, region).unwrap_or(0);
                     let res = actions::perform(&shared.fleet.sources[i], &call).await;
                     shared.refresh_now[i].notify_waiters();
                     if tx.send(Update::CallResult(id, res)).await.is_err() {

@@ -275,10 +275,12 @@ impl Engine {
             .map(|c| Cluster {
                 name: c.name.clone(),
                 arn: format!(
-                    "arn:aws:ecs:{}:{account}:cluster/{}",
+                    "arn:aws:ecs:{}:{}:cluster/{}",
                     c.region.as_deref().unwrap_or(&region),
+                    c.account.as_deref().unwrap_or(&account),
                     c.name
                 ),
+                account: c.account.clone().unwrap_or_else(|| account.clone()),
                 region: c.region.clone().unwrap_or_else(|| region.clone()),
                 status: "ACTIVE".into(),
                 container_insights: c.container_insights.clone(),
@@ -299,6 +301,11 @@ impl Engine {
         let mut services = Vec::new();
         for (si, s) in sc.services.iter().enumerate() {
             let cluster = s.cluster.get_ref().clone();
+            // The service lives where its cluster does (account, region).
+            let (svc_account, svc_region) = sc
+                .cluster_of(s)
+                .map(|c| sc.place_of(c))
+                .unwrap_or_else(|| (account.clone(), region.clone()));
             let td = td_arn(&region, &account, s.task_definition.get_ref());
             let tdef = task_definitions.get(&td).cloned();
             let container = tdef
@@ -354,15 +361,17 @@ impl Engine {
             let mut load_balancers = Vec::new();
             let target_group = s.target_group.as_ref().map(|name| {
                 let arn = format!(
-                    "arn:aws:elasticloadbalancing:{region}:{account}:targetgroup/{name}/{:016x}",
+                    "arn:aws:elasticloadbalancing:{svc_region}:{svc_account}:targetgroup/{name}/{:016x}",
                     rng.next_u64()
                 );
                 load_balancers.push(LoadBalancerRef { target_group_arn: arn.clone(), container_name: container.clone(), container_port: port });
                 target_groups.push(TargetGroup {
                     arn,
+                    account: svc_account.clone(),
+                    region: svc_region.clone(),
                     name: name.clone(),
                     load_balancer_arn: Some(format!(
-                        "arn:aws:elasticloadbalancing:{region}:{account}:loadbalancer/app/{cluster}-alb/{:016x}",
+                        "arn:aws:elasticloadbalancing:{svc_region}:{svc_account}:loadbalancer/app/{cluster}-alb/{:016x}",
                         si
                     )),
                     load_balancer_azs: sc.scenario.azs.clone(),
@@ -379,6 +388,8 @@ impl Engine {
                 };
                 scalable_targets.push(ScalableTarget {
                     resource_id: format!("service/{cluster}/{}", s.name),
+                    account: svc_account.clone(),
+                    region: svc_region.clone(),
                     min_capacity: a.min,
                     max_capacity: a.max,
                     dynamic_scaling_in_suspended: false,
@@ -405,17 +416,13 @@ impl Engine {
                 "ecs-svc/{:019}",
                 rng.next_u64() % 10_000_000_000_000_000_000
             );
-            let svc_region = clusters
-                .iter()
-                .find(|c| c.name == cluster)
-                .map(|c| c.region.clone())
-                .unwrap_or_else(|| region.clone());
             let svc = Service {
+                account: svc_account.clone(),
                 region: svc_region.clone(),
                 cluster: cluster.clone(),
                 name: s.name.clone(),
                 arn: format!(
-                    "arn:aws:ecs:{svc_region}:{account}:service/{cluster}/{}",
+                    "arn:aws:ecs:{svc_region}:{svc_account}:service/{cluster}/{}",
                     s.name
                 ),
                 status: "ACTIVE".into(),
@@ -579,7 +586,12 @@ impl Engine {
                 Some(SimAlarm {
                     alarm: Alarm {
                         name: a.name.clone(),
-                        arn: format!("arn:aws:cloudwatch:{region}:{account}:alarm:{}", a.name),
+                        arn: format!(
+                            "arn:aws:cloudwatch:{}:{}:alarm:{}",
+                            s.region, s.account, a.name
+                        ),
+                        account: s.account.clone(),
+                        region: s.region.clone(),
                         namespace: namespace.into(),
                         metric_name: metric,
                         dimensions: dims,
@@ -599,6 +611,24 @@ impl Engine {
                     },
                     service: si,
                     points: VecDeque::new(),
+                })
+            })
+            .collect();
+        // A scenario's log groups exist in every (account, region) its
+        // clusters are in, as a stack deployed to each would create them.
+        let places: std::collections::BTreeSet<(String, String)> = clusters
+            .iter()
+            .map(|c| (c.account.clone(), c.region.clone()))
+            .collect();
+        let log_groups = places
+            .iter()
+            .flat_map(|(account, region)| {
+                sc.log_groups.iter().map(|l| LogGroup {
+                    name: l.name.clone(),
+                    account: account.clone(),
+                    region: region.clone(),
+                    retention_in_days: l.retention_days,
+                    kms_key_id: l.kms_key_id.clone(),
                 })
             })
             .collect();
@@ -623,15 +653,7 @@ impl Engine {
             scalable_targets,
             activities: VecDeque::new(),
             alarms,
-            log_groups: sc
-                .log_groups
-                .iter()
-                .map(|l| LogGroup {
-                    name: l.name.clone(),
-                    retention_in_days: l.retention_days,
-                    kms_key_id: l.kms_key_id.clone(),
-                })
-                .collect(),
+            log_groups,
             logs: vec![],
             next_log_id: 1,
             next_event_id: 1,
@@ -2069,6 +2091,8 @@ impl Engine {
         self.activities.push_front(ScalingActivity {
             activity_id,
             resource_id: s.svc.scaling_resource_id(),
+            account: s.svc.account.clone(),
+            region: s.svc.region.clone(),
             description: format!("Setting desired count to {desired}."),
             cause,
             status_code: "Successful".into(),
@@ -2136,7 +2160,7 @@ impl Engine {
         let metrics = self
             .services
             .iter()
-            .map(|s| (s.svc.key(), s.metrics.clone()))
+            .map(|s| (s.svc.id(), s.metrics.clone()))
             .collect();
         let mut snap = FleetSnapshot {
             at: now,
@@ -2144,6 +2168,7 @@ impl Engine {
                 kind: "demo".into(),
                 label: self.scenario_name.clone(),
                 region: self.region.clone(),
+                account: self.account.clone(),
                 speed: self.speed,
                 seed: Some(self.seed),
                 ..Default::default()
@@ -2157,6 +2182,7 @@ impl Engine {
             alarms: Arc::new(self.alarms.iter().map(|a| a.alarm.clone()).collect()),
             log_groups: Arc::new(self.log_groups.clone()),
             metrics: Arc::new(metrics),
+            account_aliases: BTreeMap::new(),
             freshness: BTreeMap::from([(
                 "sim".to_string(),
                 Freshness {

@@ -36,6 +36,7 @@ pub fn emit(e: &mut Engine, si: usize, now: i64, load: f64) {
         return;
     }
     let key = s.svc.key();
+    let sid = s.svc.id();
     let container = s.container.clone();
     let err_rate = s.metrics.http_5xx.last().unwrap_or(0.0)
         / s.metrics.requests.last().unwrap_or(1.0).max(1.0);
@@ -130,6 +131,7 @@ pub fn emit(e: &mut Engine, si: usize, now: i64, load: f64) {
             id,
             timestamp: ts,
             service_key: key.clone(),
+            service: Some(sid.clone()),
             log_group: group.clone(),
             log_stream: format!("ecs/{container}/{task}"),
             message,
@@ -171,6 +173,7 @@ pub fn hostile(e: &mut Engine, now: i64) {
         id: e.next_log_id,
         timestamp: now,
         service_key: s.svc.key(),
+        service: Some(s.svc.id()),
         log_group: s.log_group.clone().unwrap_or_default(),
         log_stream: format!("ecs/{}/{}", s.container, task.task.id),
         message,

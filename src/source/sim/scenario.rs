@@ -34,6 +34,10 @@ const BUILTIN: &[(&str, &str)] = &[
         "dr-pilot-light",
         include_str!("../../../assets/scenarios/dr-pilot-light.toml"),
     ),
+    (
+        "twins",
+        include_str!("../../../assets/scenarios/twins.toml"),
+    ),
 ];
 
 mod validate;
@@ -147,6 +151,9 @@ pub struct ClusterSpec {
     /// its standby cluster in a second region.
     #[serde(default)]
     pub region: Option<String>,
+    /// The cluster's account (default: the scenario's), 12 digits.
+    #[serde(default)]
+    pub account: Option<String>,
 }
 
 fn enabled() -> String {
@@ -295,6 +302,12 @@ pub struct BreakerSpec {
 #[serde(deny_unknown_fields)]
 pub struct ServiceSpec {
     pub cluster: Spanned<String>,
+    /// Which of same-named clusters (twins in two regions or accounts):
+    /// the cluster's region and account. Default: the first of the name.
+    #[serde(default)]
+    pub region: Option<String>,
+    #[serde(default)]
+    pub account: Option<String>,
     pub name: String,
     /// `family:revision` of a task definition in this scenario.
     pub task_definition: Spanned<String>,
@@ -466,6 +479,29 @@ fn line_of(text: &str, offset: usize) -> usize {
 }
 
 impl Scenario {
+    /// (account, region) of a cluster.
+    pub fn place_of(&self, c: &ClusterSpec) -> (String, String) {
+        (
+            c.account
+                .clone()
+                .unwrap_or_else(|| self.scenario.account.clone()),
+            c.region
+                .clone()
+                .unwrap_or_else(|| self.scenario.region.clone()),
+        )
+    }
+
+    /// The cluster a service is in: by name, and by region and account
+    /// when it names them.
+    pub fn cluster_of(&self, s: &ServiceSpec) -> Option<&ClusterSpec> {
+        self.clusters.iter().find(|c| {
+            let (account, region) = self.place_of(c);
+            c.name == *s.cluster.get_ref()
+                && s.region.as_ref().is_none_or(|r| *r == region)
+                && s.account.as_ref().is_none_or(|a| *a == account)
+        })
+    }
+
     pub fn builtin_names() -> &'static [&'static str] {
         &[
             "steady",
@@ -474,6 +510,7 @@ impl Scenario {
             "scale-out",
             "seed-review",
             "dr-pilot-light",
+            "twins",
         ]
     }
 

@@ -62,7 +62,7 @@ fn scenario(behaviour: &str, desired: i32, min: i32, max: i32, extra: &str) -> S
 
 fn api(sim: &Simulator) -> Service {
     sim.snapshot()
-        .service("prod/api")
+        .service_in("prod/api", None)
         .cloned()
         .expect("prod/api")
 }
@@ -224,7 +224,7 @@ curve = [["0s", 1.0], ["2m", 6.0]]"#;
         .collect();
     assert!(!acts.is_empty(), "scaled out");
     assert_eq!(
-        snap.service("prod/api").unwrap().desired_count,
+        snap.service_in("prod/api", None).unwrap().desired_count,
         7,
         "stops at max"
     );
@@ -425,7 +425,10 @@ fn control_api_changes_the_fleet() {
     assert_eq!(sim.set_desired_count("prod", "worker", 0), Ok(3));
     sim.run_until(2 * 60_000);
     assert_eq!(
-        sim.snapshot().service("prod/worker").unwrap().running_count,
+        sim.snapshot()
+            .service_in("prod/worker", None)
+            .unwrap()
+            .running_count,
         0
     );
     assert_eq!(
@@ -435,7 +438,10 @@ fn control_api_changes_the_fleet() {
     );
     sim.run_until(5 * 60_000);
     assert_eq!(
-        sim.snapshot().service("prod/worker").unwrap().running_count,
+        sim.snapshot()
+            .service_in("prod/worker", None)
+            .unwrap()
+            .running_count,
         2
     );
     assert_eq!(

@@ -249,24 +249,24 @@ impl App {
 
     pub(super) fn drill_down(&mut self, pane: Pane) {
         let key = match pane {
-            Pane::Services => self.selected_row().map(|r| r.key.clone()),
+            Pane::Services => self.selected_row().map(|r| r.id.clone()),
             Pane::Alarms => {
                 let idx = self.visible_alarms();
                 idx.get(self.cursor(pane))
-                    .and_then(|i| self.store.snapshot.alarms[*i].service_key.clone())
+                    .and_then(|i| self.store.snapshot.alarms[*i].service_id())
             }
             Pane::Timeline => self
                 .visible_timeline()
                 .get(self.cursor(pane))
-                .and_then(|e| e.service_key.clone()),
+                .and_then(|e| e.service.clone()),
             Pane::Findings => self
                 .visible_findings()
                 .get(self.cursor(pane))
-                .map(|f| finding_key(f)),
+                .and_then(|f| finding_service(f)),
             _ => None,
         };
         if let Some(key) = key {
-            if let Some(pos) = self.rows.iter().position(|r| r.key == key) {
+            if let Some(pos) = self.rows.iter().position(|r| r.id == key) {
                 // Keep the services cursor on the opened service (unfiltered list).
                 if !self.filters.contains_key(&Pane::Services) {
                     self.cursor.insert(Pane::Services, pos);
@@ -276,8 +276,21 @@ impl App {
         }
     }
 
-    pub fn open_service(&mut self, key: String) {
-        self.view = View::Service(key);
+    /// Open the service whose short key is `key` (the first of twins, in
+    /// fleet order); false when there is none.
+    pub fn open_service_named(&mut self, key: &str) -> bool {
+        match self.rows.iter().find(|r| r.key == key) {
+            Some(r) => {
+                let id = r.id.clone();
+                self.open_service(id);
+                true
+            }
+            None => false,
+        }
+    }
+
+    pub fn open_service(&mut self, id: crate::model::ServiceId) {
+        self.view = View::Service(id);
         self.focus = 0;
         self.logs.stream = None;
         for p in [

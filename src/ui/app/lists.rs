@@ -31,10 +31,10 @@ impl App {
     }
 
     /// The service the view is about: the open one, or the selected row.
-    pub fn current_service_key(&self) -> Option<String> {
+    pub fn current_service_id(&self) -> Option<crate::model::ServiceId> {
         match &self.view {
             View::Service(k) => Some(k.clone()),
-            _ => self.selected_row().map(|r| r.key.clone()),
+            _ => self.selected_row().map(|r| r.id.clone()),
         }
     }
 
@@ -74,7 +74,7 @@ impl App {
     pub fn visible_findings(&self) -> Vec<&Finding> {
         let f = self.filters.get(&Pane::Findings);
         let scope = match &self.view {
-            View::Service(k) => Some(k.as_str()),
+            View::Service(k) => Some(k),
             _ => None,
         };
         self.review()
@@ -101,7 +101,7 @@ impl App {
     pub fn visible_timeline(&self) -> Vec<&TimelineEvent> {
         let f = self.filters.get(&Pane::Timeline);
         let scope = match &self.view {
-            View::Service(k) => Some(k.as_str()),
+            View::Service(k) => Some(k),
             _ => None,
         };
         self.store
@@ -109,7 +109,7 @@ impl App {
             .iter()
             .rev()
             .filter(|e| !self.timeline_bad_only || e.bad)
-            .filter(|e| scope.is_none_or(|k| e.service_key.as_deref() == Some(k)))
+            .filter(|e| scope.is_none_or(|k| e.service.as_ref() == Some(k)))
             .filter(|e| f.is_none_or(|f| f.is_match(&e.summary) || f.is_match(e.kind.as_str())))
             .collect()
     }
@@ -117,7 +117,7 @@ impl App {
     /// The service the logs pane shows (None = all services).
     pub fn log_scope(&self) -> Option<String> {
         match &self.view {
-            View::Service(k) => Some(k.clone()),
+            View::Service(k) => Some(k.short()),
             _ if self.logs.all_services => None,
             _ => self.selected_row().map(|r| r.key.clone()),
         }
@@ -125,6 +125,11 @@ impl App {
 
     pub fn log_line_matches(&self, l: &StoredLine, scope: Option<&str>) -> bool {
         scope.is_none_or(|s| &*l.service_key == s)
+            // The open service's own lines, not its twin's elsewhere.
+            && match (&self.view, &l.service) {
+                (View::Service(id), Some(from)) => from == id,
+                _ => true,
+            }
             && self
                 .logs
                 .stream

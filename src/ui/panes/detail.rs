@@ -9,12 +9,16 @@ use ratatui::widgets::Paragraph;
 
 use super::{block, clamp_scroll, health_badge, inner, safe, with_age};
 use crate::model::Service;
+use crate::model::ServiceId;
 use crate::model::rows::ServiceRow;
 use crate::ui::app::{App, Pane};
 
 /// The open service and its row, if it still exists.
-pub(super) fn current<'a>(app: &'a App, key: &str) -> Option<(&'a Service, &'a ServiceRow)> {
-    let row = app.rows.iter().find(|r| r.key == key)?;
+pub(super) fn current<'a>(
+    app: &'a App,
+    key: Option<&ServiceId>,
+) -> Option<(&'a Service, &'a ServiceRow)> {
+    let row = app.rows.iter().find(|r| Some(&r.id) == key)?;
     let svc = app.store.snapshot.services.get(row.index)?;
     Some((svc, row))
 }
@@ -50,11 +54,17 @@ pub(super) fn gone(f: &mut Frame, area: Rect, app: &App, pane: Pane, focused: bo
 }
 
 /// One or two header lines: identity, size, counts, deployment configuration.
-pub fn render_header(f: &mut Frame, area: Rect, app: &App, key: &str) {
+pub fn render_header(f: &mut Frame, area: Rect, app: &App, key: Option<&ServiceId>) {
     let theme = &app.theme;
     let Some((svc, row)) = current(app, key) else {
         f.render_widget(
-            Paragraph::new(Span::styled(format!("{} — gone", safe(key)), theme.warn())),
+            Paragraph::new(Span::styled(
+                format!(
+                    "{} — gone",
+                    safe(&key.map(ServiceId::short).unwrap_or_default())
+                ),
+                theme.warn(),
+            )),
             area,
         );
         return;

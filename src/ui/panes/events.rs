@@ -9,7 +9,13 @@ use super::{Cx, PaneView};
 use super::{hhmmss, safe};
 use crate::ui::app::{App, Pane};
 
-pub fn render_events(f: &mut Frame, area: Rect, app: &App, key: &str, focused: bool) {
+pub fn render_events(
+    f: &mut Frame,
+    area: Rect,
+    app: &App,
+    key: Option<&crate::model::ServiceId>,
+    focused: bool,
+) {
     let theme = &app.theme;
     let Some((svc, _)) = current(app, key) else {
         return gone(f, area, app, Pane::Events, focused);

@@ -23,7 +23,13 @@ struct MetricRow<'a> {
     max: Option<u64>,
 }
 
-pub fn render_metrics(f: &mut Frame, area: Rect, app: &App, key: &str, focused: bool) {
+pub fn render_metrics(
+    f: &mut Frame,
+    area: Rect,
+    app: &App,
+    key: Option<&crate::model::ServiceId>,
+    focused: bool,
+) {
     let theme = &app.theme;
     let Some((svc, _)) = current(app, key) else {
         return gone(f, area, app, Pane::Metrics, focused);

@@ -39,11 +39,11 @@ pub struct Cx<'a> {
 }
 
 impl Cx<'_> {
-    /// The open service's key (the service view), or "".
-    pub fn service_key(&self) -> &str {
+    /// The open service (the service view).
+    pub fn service_key(&self) -> Option<&crate::model::ServiceId> {
         match &self.app.view {
-            View::Service(k) => k,
-            _ => "",
+            View::Service(k) => Some(k),
+            _ => None,
         }
     }
 }
@@ -211,7 +211,7 @@ mod tests {
         use crate::ui::view::View;
         for view in [
             View::Fleet,
-            View::Service(String::new()),
+            View::Service(crate::model::ServiceId::new("", "", "", "")),
             View::Findings,
             View::Runbooks,
         ] {

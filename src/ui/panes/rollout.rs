@@ -26,7 +26,13 @@ fn breaker_threshold(desired: i32) -> i32 {
     ((desired as f64 * 0.5).ceil() as i32).clamp(3, 200)
 }
 
-pub fn render_rollout(f: &mut Frame, area: Rect, app: &App, key: &str, focused: bool) {
+pub fn render_rollout(
+    f: &mut Frame,
+    area: Rect,
+    app: &App,
+    key: Option<&crate::model::ServiceId>,
+    focused: bool,
+) {
     let theme = &app.theme;
     let Some((svc, _)) = current(app, key) else {
         return gone(f, area, app, Pane::Rollout, focused);

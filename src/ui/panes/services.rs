@@ -59,6 +59,9 @@ pub fn render(f: &mut Frame, area: Rect, app: &App, focused: bool, compact: bool
     let offset = list_offset(app, Pane::Services, selected, height);
     let age = data_age_secs(app);
     let multi_region = app.rows.iter().any(|r| r.region != app.rows[0].region);
+    // Where each row is, only when the fleet spans several (twins).
+    let multi_account = app.rows.iter().any(|r| r.account != app.rows[0].account);
+    let place = (multi_account, multi_region);
 
     let header_cells: Vec<&str> = if compact {
         vec!["HEALTH", "SERVICE", "D/R/P", "ROLLOUT", "AZ", "ALM", "FIND"]
@@ -78,6 +81,9 @@ pub fn render(f: &mut Frame, area: Rect, app: &App, focused: bool, compact: bool
         if multi_region {
             h.insert(1, "REGION");
         }
+        if multi_account {
+            h.insert(1, "ACCOUNT");
+        }
         h
     };
     let header = Row::new(
@@ -94,9 +100,9 @@ pub fn render(f: &mut Frame, area: Rect, app: &App, focused: bool, compact: bool
         .map(|(i, r)| {
             let badge = badge_span(app, r, compact);
             let row = if compact {
-                compact_row(r, theme, badge)
+                compact_row(r, theme, badge, place)
             } else {
-                wide_row(r, theme, age, multi_region, badge)
+                wide_row(r, theme, age, place, badge)
             };
             if i == selected {
                 row.style(theme.selected())
@@ -131,6 +137,9 @@ pub fn render(f: &mut Frame, area: Rect, app: &App, focused: bool, compact: bool
         ];
         if multi_region {
             w.insert(1, Constraint::Length(14));
+        }
+        if multi_account {
+            w.insert(1, Constraint::Length(12));
         }
         w
     };
@@ -221,7 +230,7 @@ fn alarms_cell(r: &ServiceRow, theme: &Theme) -> Line<'static> {
 
 /// Worst severity (a letter, never colour alone) and how many findings.
 fn badge_span(app: &App, r: &ServiceRow, compact: bool) -> Span<'static> {
-    match app.badges.get(&r.key) {
+    match app.badges.get(&r.id) {
         None => Span::styled("—", app.theme.dim()),
         Some((sev, n)) => {
             let text = if compact {
@@ -238,7 +247,7 @@ fn wide_row(
     r: &ServiceRow,
     theme: &Theme,
     age: u64,
-    multi_region: bool,
+    (multi_account, multi_region): (bool, bool),
     badge: Span<'static>,
 ) -> Row<'static> {
     let mut cells = vec![
@@ -259,17 +268,56 @@ fn wide_row(
     if multi_region {
         cells.insert(1, Cell::from(safe(&r.region).into_owned()));
     }
+    if multi_account {
+        cells.insert(1, Cell::from(safe(&r.account).into_owned()));
+    }
     Row::new(cells)
 }
 
-fn compact_row(r: &ServiceRow, theme: &Theme, badge: Span<'static>) -> Row<'static> {
+/// `us-east-1` → `use1`, `ap-southeast-2` → `aps2`: the short form
+/// operators use, for the compact list.
+fn region_short(region: &str) -> String {
+    let parts: Vec<&str> = region.split('-').collect();
+    match parts.as_slice() {
+        [first, middle @ .., last] if !middle.is_empty() => {
+            let mut s = first.to_string();
+            s.extend(middle.iter().filter_map(|m| m.chars().next()));
+            s.push_str(last);
+            s
+        }
+        _ => region.to_string(),
+    }
+}
+
+/// The compact SERVICE cell: `cluster/name`, with the short region and
+/// the account's last four digits when the fleet spans several.
+fn compact_name(r: &ServiceRow, (multi_account, multi_region): (bool, bool)) -> String {
+    let mut s = safe(&r.key).into_owned();
+    if multi_region {
+        s.push(' ');
+        s.push_str(&safe(&region_short(&r.region)));
+    }
+    if multi_account {
+        let tail = r.account.len().saturating_sub(4);
+        s.push_str(" …");
+        s.push_str(&safe(r.account.get(tail..).unwrap_or_default()));
+    }
+    s
+}
+
+fn compact_row(
+    r: &ServiceRow,
+    theme: &Theme,
+    badge: Span<'static>,
+    place: (bool, bool),
+) -> Row<'static> {
     let alarms = match r.alarms_in_alarm.len() {
         0 => Span::styled("—", theme.dim()),
         n => Span::styled(format!("⚠{n}"), theme.bad()),
     };
     Row::new(vec![
         Cell::from(health_badge(r.health, theme)),
-        Cell::from(safe(&r.key).into_owned()),
+        Cell::from(compact_name(r, place)),
         Cell::from(counts_span(r, theme)),
         Cell::from(rollout_span(r, theme, true)),
         Cell::from(spread_span(r, theme)),

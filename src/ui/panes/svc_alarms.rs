@@ -10,7 +10,13 @@ use super::{alarm_style, hhmmss, safe};
 use crate::model::FleetSnapshot;
 use crate::ui::app::{App, Pane};
 
-pub fn render_alarms(f: &mut Frame, area: Rect, app: &App, key: &str, focused: bool) {
+pub fn render_alarms(
+    f: &mut Frame,
+    area: Rect,
+    app: &App,
+    key: Option<&crate::model::ServiceId>,
+    focused: bool,
+) {
     let theme = &app.theme;
     let Some((svc, _)) = current(app, key) else {
         return gone(f, area, app, Pane::SvcAlarms, focused);

@@ -13,7 +13,13 @@ use crate::model::{TargetState, short_task_definition};
 use crate::sanitize::fit;
 use crate::ui::app::{App, Pane};
 
-pub fn render_tasks(f: &mut Frame, area: Rect, app: &App, key: &str, focused: bool) {
+pub fn render_tasks(
+    f: &mut Frame,
+    area: Rect,
+    app: &App,
+    key: Option<&crate::model::ServiceId>,
+    focused: bool,
+) {
     let theme = &app.theme;
     let Some((svc, row)) = current(app, key) else {
         return gone(f, area, app, Pane::Tasks, focused);

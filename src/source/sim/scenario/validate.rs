@@ -179,8 +179,9 @@ pub(super) fn validate(sc: &Scenario, text: &str, origin: &str) -> Res {
         origin,
     };
     meta(sc, &c)?;
+    places::accounts(sc, &c)?;
     let td_names = task_definitions(sc, &c)?;
-    clusters(sc, &c)?;
+    places::clusters(sc, &c)?;
     services(sc, &c, &td_names)?;
     alarms(sc, &c)?;
     log_groups(sc, &c)?;
@@ -355,38 +356,6 @@ fn capacity_providers(c: &Checker, at: &str, items: &[super::CapacityProviderSpe
     Ok(())
 }
 
-fn clusters(sc: &Scenario, c: &Checker) -> Res {
-    if sc.clusters.is_empty() {
-        return c.fail(
-            "clusters".into(),
-            "a scenario needs at least one cluster".into(),
-        );
-    }
-    if sc.clusters.len() > MAX_CLUSTERS {
-        return c.fail(
-            "clusters".into(),
-            format!(
-                "{} clusters; ECS's quota is {MAX_CLUSTERS} a Region",
-                sc.clusters.len()
-            ),
-        );
-    }
-    let mut seen = BTreeSet::new();
-    for (i, cl) in sc.clusters.iter().enumerate() {
-        let f = format!("clusters[{i}].name");
-        if cl.name.trim().is_empty() {
-            return c.fail(f, "a cluster name can't be empty".into());
-        }
-        c.unique(&mut seen, f, &cl.name)?;
-        capacity_providers(
-            c,
-            &format!("clusters[{i}].default_capacity_providers"),
-            &cl.default_capacity_providers,
-        )?;
-    }
-    Ok(())
-}
-
 /// "a, b, c" of at most ten names, "…" after.
 fn some_of<'s>(names: impl IntoIterator<Item = &'s String>) -> String {
     let mut v: Vec<&str> = names.into_iter().take(11).map(String::as_str).collect();
@@ -408,6 +377,15 @@ fn services(sc: &Scenario, c: &Checker, td_names: &BTreeSet<String>) -> Res {
                 format!("unknown cluster {:?}", s.cluster.get_ref()),
             );
         }
+        let Some(home) = sc.cluster_of(s) else {
+            return c.fail(
+                f("region"),
+                format!(
+                    "no cluster {:?} in that region and account",
+                    s.cluster.get_ref()
+                ),
+            );
+        };
         let n = per_cluster.entry(s.cluster.get_ref()).or_default();
         *n += 1;
         if *n > MAX_SERVICES_PER_CLUSTER {
@@ -422,8 +400,9 @@ fn services(sc: &Scenario, c: &Checker, td_names: &BTreeSet<String>) -> Res {
         if s.name.trim().is_empty() {
             return c.fail(f("name"), "a service name can't be empty".into());
         }
+        let (account, region) = sc.place_of(home);
         let key = format!("{}/{}", s.cluster.get_ref(), s.name);
-        if !seen.insert(key.clone()) {
+        if !seen.insert(format!("{account}/{region}/{key}")) {
             return c.fail(f("name"), format!("service {key:?} is defined twice"));
         }
         if !td_names.contains(s.task_definition.get_ref()) {
@@ -780,29 +759,6 @@ fn fleet_size(sc: &Scenario, c: &Checker) -> Res {
     Ok(())
 }
 
+mod places;
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn segments_split_keys_and_indices() {
-        let s: Vec<String> = segments("load.curve[2][1]")
-            .into_iter()
-            .map(|s| match s {
-                Seg::Key(k) => k.to_string(),
-                Seg::Index(i) => format!("#{i}"),
-            })
-            .collect();
-        assert_eq!(s, ["load", "curve", "#2", "#1"]);
-    }
-
-    #[test]
-    fn task_sizes() {
-        for ok in ["256", "1024", " 512 ", "1 vCPU", "0.5 vCPU", "2 GB", "2GB"] {
-            assert!(task_size_ok(ok), "{ok}");
-        }
-        for bad in ["", "0", "-1", "lots", "NaN vCPU", "inf GB", "1 TB", "0 GB"] {
-            assert!(!task_size_ok(bad), "{bad}");
-        }
-    }
-}
+mod tests;
