@@ -17,220 +17,9 @@ use super::cond::{self, CondResult, EvalCtx, ServiceRef};
 use super::journal::{Event, Journal};
 use super::vars::{self, Scope, as_i64, display, interpolate, resolve_value};
 use super::{Block, Flow, OnTrigger, Op, ParamType, Runbook};
+pub use crate::calls::{CallOutput, PlannedCall, Target, fmt_dur};
 use crate::model::{AlarmState, EpochMs, FleetSnapshot, short_task_definition};
 use crate::review::ReviewConfig;
-
-/// One mutating (or read-only lookup) call a backend performs.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "api")]
-pub enum PlannedCall {
-    /// UpdateService desiredCount.
-    Scale { target: Target, from: i32, to: i32 },
-    /// RegisterScalableTarget MinCapacity/MaxCapacity.
-    SetCapacity {
-        target: Target,
-        resource_id: String,
-        from: (i32, i32),
-        to: (i32, i32),
-    },
-    /// UpdateService taskDefinition.
-    UpdateService {
-        target: Target,
-        from: String,
-        to: String,
-    },
-    /// UpdateService forceNewDeployment.
-    ForceNewDeployment { target: Target },
-    /// StopServiceDeployment (ROLLBACK); backends without it redeploy `rollback_to`.
-    StopDeployment {
-        target: Target,
-        deployment_id: String,
-        stop_type: String,
-        rollback_to: Option<String>,
-    },
-    /// StopTask for each id; with `impair_ms`, the AZ also takes no new tasks
-    /// for that long where the backend can do that (the simulator).
-    StopTasks {
-        target: Target,
-        az: Option<String>,
-        task_ids: Vec<String>,
-        reason: String,
-        impair_ms: Option<i64>,
-    },
-    /// End an AZ impairment (simulator) / a sweep.
-    ReleaseAz { target: Target, az: String },
-    /// Read-only: the last known-good task definition of the service.
-    ResolveRevision { target: Target, current: String },
-}
-
-/// A service in a region (serialisable twin of [`ServiceRef`]).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Target {
-    pub cluster: String,
-    pub service: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub region: Option<String>,
-}
-
-impl Target {
-    fn from_ref(r: &ServiceRef) -> Target {
-        Target {
-            cluster: r.cluster.clone(),
-            service: r.service.clone(),
-            region: r.region.clone(),
-        }
-    }
-    pub fn as_ref(&self) -> ServiceRef {
-        ServiceRef {
-            cluster: self.cluster.clone(),
-            service: self.service.clone(),
-            region: self.region.clone(),
-        }
-    }
-    fn label(&self) -> String {
-        match &self.region {
-            Some(r) => format!("{}/{} ({r})", self.cluster, self.service),
-            None => format!("{}/{}", self.cluster, self.service),
-        }
-    }
-}
-
-impl PlannedCall {
-    pub fn api(&self) -> &'static str {
-        match self {
-            PlannedCall::Scale { .. } => "ecs:UpdateService",
-            PlannedCall::SetCapacity { .. } => "application-autoscaling:RegisterScalableTarget",
-            PlannedCall::UpdateService { .. } | PlannedCall::ForceNewDeployment { .. } => {
-                "ecs:UpdateService"
-            }
-            PlannedCall::StopDeployment { .. } => "ecs:StopServiceDeployment",
-            PlannedCall::StopTasks { .. } => "ecs:StopTask",
-            PlannedCall::ReleaseAz { .. } => "(end of AZ impairment)",
-            PlannedCall::ResolveRevision { .. } => "ecs:DescribeServices+DescribeTaskDefinition",
-        }
-    }
-
-    /// The service (and region) the call is for.
-    pub fn target(&self) -> &Target {
-        match self {
-            PlannedCall::Scale { target, .. }
-            | PlannedCall::SetCapacity { target, .. }
-            | PlannedCall::UpdateService { target, .. }
-            | PlannedCall::ForceNewDeployment { target }
-            | PlannedCall::StopDeployment { target, .. }
-            | PlannedCall::StopTasks { target, .. }
-            | PlannedCall::ReleaseAz { target, .. }
-            | PlannedCall::ResolveRevision { target, .. } => target,
-        }
-    }
-
-    /// A change to the value it already has (restoring what was not changed).
-    pub fn is_noop(&self) -> bool {
-        match self {
-            PlannedCall::Scale { from, to, .. } => from == to,
-            PlannedCall::SetCapacity { from, to, .. } => from == to,
-            PlannedCall::UpdateService { from, to, .. } => from == to,
-            _ => false,
-        }
-    }
-
-    pub fn mutates(&self) -> bool {
-        !matches!(
-            self,
-            PlannedCall::ResolveRevision { .. } | PlannedCall::ReleaseAz { .. }
-        )
-    }
-
-    /// The exact change: service, field, old → new.
-    pub fn describe(&self) -> String {
-        match self {
-            PlannedCall::Scale { target, from, to } => format!(
-                "UpdateService {}: desiredCount {from} → {to}",
-                target.label()
-            ),
-            PlannedCall::SetCapacity {
-                resource_id,
-                from,
-                to,
-                ..
-            } => format!(
-                "RegisterScalableTarget {resource_id}: MinCapacity {} → {}, MaxCapacity {} → {}",
-                from.0, to.0, from.1, to.1
-            ),
-            PlannedCall::UpdateService { target, from, to } => format!(
-                "UpdateService {}: taskDefinition {} → {}",
-                target.label(),
-                short_task_definition(from),
-                short_task_definition(to)
-            ),
-            PlannedCall::ForceNewDeployment { target } => format!(
-                "UpdateService {}: forceNewDeployment = true",
-                target.label()
-            ),
-            PlannedCall::StopDeployment {
-                target,
-                deployment_id,
-                stop_type,
-                rollback_to,
-            } => format!(
-                "StopServiceDeployment {}: {deployment_id} stopType={stop_type} (back to {})",
-                target.label(),
-                rollback_to
-                    .as_deref()
-                    .map(short_task_definition)
-                    .unwrap_or("the previous deployment")
-            ),
-            PlannedCall::StopTasks {
-                target,
-                az,
-                task_ids,
-                reason,
-                impair_ms,
-            } => {
-                let ids = if task_ids.len() <= 6 {
-                    format!(" [{}]", task_ids.join(", "))
-                } else {
-                    format!(
-                        " [{}, … {} more]",
-                        task_ids[..4].join(", "),
-                        task_ids.len() - 4
-                    )
-                };
-                let mut s = format!(
-                    "StopTask × {} in {}{}{ids}: reason {reason:?}",
-                    task_ids.len(),
-                    target.label(),
-                    az.as_deref().map(|a| format!(" / {a}")).unwrap_or_default(),
-                );
-                if let Some(ms) = impair_ms {
-                    s.push_str(&format!(
-                        "; keep {} impaired for {}",
-                        az.as_deref().unwrap_or("the AZ"),
-                        fmt_dur(*ms)
-                    ));
-                }
-                s
-            }
-            PlannedCall::ReleaseAz { az, .. } => {
-                format!("release {az}: stop sweeping, allow placement")
-            }
-            PlannedCall::ResolveRevision { target, current } => format!(
-                "find the last known-good task definition of {} (now {})",
-                target.label(),
-                short_task_definition(current)
-            ),
-        }
-    }
-}
-
-/// What a backend answers for a call.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct CallOutput {
-    /// AWS request ids (one per API request made).
-    pub request_ids: Vec<String>,
-    /// Call-specific output (ResolveRevision: `{taskDefinition, …}`).
-    pub detail: Value,
-}
 
 /// What the runner needs from its driver.
 #[derive(Debug, Clone, PartialEq)]
@@ -442,17 +231,6 @@ fn dur_ms(s: &str) -> Result<i64, String> {
     humantime::parse_duration(s.trim())
         .map(|d| d.as_millis() as i64)
         .map_err(|e| format!("{s:?} is not a duration: {e}"))
-}
-
-pub fn fmt_dur(ms: i64) -> String {
-    let s = ms / 1000;
-    if s >= 3600 {
-        format!("{}h{:02}m{:02}s", s / 3600, s % 3600 / 60, s % 60)
-    } else if s >= 60 {
-        format!("{}m{:02}s", s / 60, s % 60)
-    } else {
-        format!("{s}s")
-    }
 }
 
 /// Scope for `${…}`: params, saves, run, timeline.
@@ -1085,6 +863,16 @@ impl Runner {
         {
             tracing::error!("journal write failed: {e}");
         }
+    }
+
+    /// Regions named by the run's parameters (`primary_region`, `standby_region`, …).
+    pub fn param_regions(&self) -> Vec<String> {
+        self.params
+            .iter()
+            .filter(|(k, _)| k.ends_with("region"))
+            .filter_map(|(_, v)| v.as_str().map(str::to_string))
+            .filter(|r| !r.is_empty())
+            .collect()
     }
 
     fn first_step(&self) -> Option<usize> {

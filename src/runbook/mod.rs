@@ -4,7 +4,7 @@
 //! headless driver (`drive`) and the console both step.
 //!
 //! Nothing here talks to AWS or draws: actions are described as
-//! [`engine::PlannedCall`]s that a backend performs.
+//! [`crate::calls::PlannedCall`]s that a backend performs.
 
 pub mod approvals;
 pub mod commands;

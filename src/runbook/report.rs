@@ -6,8 +6,8 @@ use std::fmt::Write;
 use serde_json::Value;
 
 use super::Runbook;
-use super::engine::fmt_dur;
 use super::journal::Event;
+use crate::calls::fmt_dur;
 
 /// Untrusted text (a runbook, the journal, AWS) on one Markdown line: line
 /// breaks become " / " (a value must not start a heading or a list of its

@@ -11,9 +11,8 @@ use aws_sdk_ecs::types::{ServiceDeploymentStatus, SortOrder, StopServiceDeployme
 use serde_json::json;
 
 use super::{AwsFleet, AwsOptions, AwsSource, describe_error, now_ms};
+use crate::calls::{Backend, CallOutput, PlannedCall, Target};
 use crate::model::{EpochMs, FleetSnapshot};
-use crate::runbook::drive::Backend;
-use crate::runbook::engine::{CallOutput, PlannedCall, Runner, Target};
 
 /// A full re-read at most this often while a run polls.
 const REFRESH_MS: i64 = 5_000;
@@ -25,27 +24,18 @@ pub struct AwsBackend {
     cached: Option<(EpochMs, Arc<FleetSnapshot>)>,
 }
 
-/// Regions named by the run's parameters (`primary_region`, `standby_region`, …).
-fn regions_of(runner: &Runner) -> Vec<String> {
-    runner
-        .params
-        .iter()
-        .filter(|(k, _)| k.ends_with("region"))
-        .filter_map(|(_, v)| v.as_str().map(str::to_string))
-        .filter(|r| !r.is_empty())
-        .collect()
-}
-
 impl AwsBackend {
-    pub fn connect(mut opts: AwsOptions, runner: &Runner) -> Result<AwsBackend, String> {
+    /// `extra_regions`: regions the run names beyond `--region` (its
+    /// `*region` parameters, [`crate::runbook::engine::Runner::param_regions`]).
+    pub fn connect(mut opts: AwsOptions, extra_regions: &[String]) -> Result<AwsBackend, String> {
         let rt = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .enable_all()
             .build()
             .map_err(|e| e.to_string())?;
-        for r in regions_of(runner) {
-            if !opts.regions.contains(&r) {
-                opts.regions.push(r);
+        for r in extra_regions {
+            if !opts.regions.contains(r) {
+                opts.regions.push(r.clone());
             }
         }
         let fleet = rt.block_on(AwsFleet::connect(opts));
