@@ -38,9 +38,13 @@ impl SimBackend {
     pub fn replay(&mut self, events: &[super::journal::Event]) -> Result<(), String> {
         let start = self.sim.now() - self.sim.elapsed_ms();
         for e in events {
-            if e.kind == "api_call" && e.detail["phase"] == "after" && e.detail["ok"] == true {
-                let call: PlannedCall = serde_json::from_value(e.detail["call"].clone())
-                    .map_err(|err| format!("journal seq {}: {err}", e.seq))?;
+            if let super::events::Body::ApiCall(c) = &e.body
+                && c.succeeded()
+            {
+                let call = c
+                    .call
+                    .clone()
+                    .ok_or_else(|| format!("journal seq {}: an answer without its call", e.seq))?;
                 self.sim.run_until(e.ts - start);
                 if !matches!(call, PlannedCall::ResolveRevision { .. }) {
                     self.call(&call)?;

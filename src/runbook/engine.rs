@@ -14,6 +14,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
 use super::cond::{self, CondResult, EvalCtx, ServiceRef};
+use super::events::{ApiCall, Body, CallPhase};
+pub use super::events::{Outcome, StepState};
 use super::journal::{Event, Journal};
 use super::vars::{self, Scope, as_i64, display, interpolate, resolve_value};
 use super::{Block, Flow, OnTrigger, Op, ParamType, Runbook};
@@ -57,24 +59,6 @@ pub struct CheckpointAsk {
     pub diff: Vec<String>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Outcome {
-    Completed,
-    Aborted,
-    Failed,
-}
-
-impl Outcome {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Outcome::Completed => "completed",
-            Outcome::Aborted => "aborted",
-            Outcome::Failed => "failed",
-        }
-    }
-}
-
 /// The `--format json` summary (a public contract: add fields, never rename).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Summary {
@@ -93,18 +77,6 @@ pub struct Summary {
     /// RTO within target (None without a target or an RTO).
     pub rto_met: Option<bool>,
     pub stop_conditions_hit: Vec<String>,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum StepState {
-    Pending,
-    Running,
-    Done,
-    Skipped,
-    Failed,
-    TimedOut,
-    DryRun,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -497,30 +469,33 @@ impl Runner {
         let events = journal.events.clone();
         let start = events
             .iter()
-            .find(|e| e.kind == "run_start")
+            .find_map(|e| match &e.body {
+                Body::RunStart(s) => Some(s),
+                _ => None,
+            })
             .ok_or("the journal has no run_start")?;
-        if start.detail["runbook"] != rb.meta.id.as_str() {
+        if start.runbook != rb.meta.id {
             return Err(format!(
-                "run {run_id} is of runbook {}, not {}",
-                start.detail["runbook"], rb.meta.id
+                "run {run_id} is of runbook {:?}, not {}",
+                start.runbook, rb.meta.id
             ));
         }
-        if start.detail["source"] != cfg.source.as_str() {
+        if start.source != cfg.source {
             return Err(format!(
-                "run {run_id} ran on {}, not {}: resume it against the same source (same --scenario/--seed, or the same account)",
-                start.detail["source"], cfg.source
+                "run {run_id} ran on {:?}, not {}: resume it against the same source (same --scenario/--seed, or the same account)",
+                start.source, cfg.source
             ));
         }
-        if let Some(end) = events.iter().find(|e| e.kind == "run_end") {
+        if let Some(end) = events.iter().find_map(|e| match &e.body {
+            Body::RunEnd(end) => Some(end),
+            _ => None,
+        }) {
             return Err(format!(
                 "run {run_id} already ended ({}); see `ecsdeck runbook report {run_id}`",
-                end.detail["outcome"].as_str().unwrap_or("?")
+                end.outcome.as_str()
             ));
         }
-        let params = start.detail["params"]
-            .as_object()
-            .cloned()
-            .unwrap_or_default();
+        let params = start.params.clone();
         let repaired = journal.repaired.clone();
         let mut r = Runner::new_with_journal(rb, params, cfg, run_id, journal, Some(dir));
         r.replay(&events);
@@ -531,15 +506,16 @@ impl Runner {
             .append(
                 now,
                 None,
-                "resume",
-                json!({"from_seq": events.last().map(|e| e.seq)}),
+                Body::Resume {
+                    from_seq: events.last().map(|e| e.seq),
+                },
                 None,
                 Some(r.cfg.operator.clone()),
             )
             .ok();
         if let Some(msg) = repaired {
             r.resume_notes.push(msg.clone());
-            r.log(now, None, "warning", json!({"message": msg}));
+            r.log(now, None, Body::Warning { message: msg });
         }
         r.rebuild_after_resume(now);
         Ok(r)
@@ -572,8 +548,12 @@ impl Runner {
             self.log(
                 now,
                 self.rb.step_index(&s.step),
-                "warning",
-                json!({"message": format!("resume: {} (step {}) was not released yet; releasing it", s.az, s.step)}),
+                Body::Warning {
+                    message: format!(
+                        "resume: {} (step {}) was not released yet; releasing it",
+                        s.az, s.step
+                    ),
+                },
             );
             self.side_calls.push_back((
                 s.step.clone(),
@@ -653,29 +633,22 @@ impl Runner {
         for e in events {
             let step_idx = e.step.as_deref().and_then(|s| self.rb.step_index(s));
             // Any successful release (a step's or a side call) ends an impairment.
-            if e.kind == "api_call"
-                && e.detail["phase"] == "after"
-                && e.detail["ok"] == true
-                && let Ok(PlannedCall::ReleaseAz { target, az }) =
-                    serde_json::from_value::<PlannedCall>(e.detail["call"].clone())
+            if let Body::ApiCall(c) = &e.body
+                && c.succeeded()
+                && let Some(PlannedCall::ReleaseAz { target, az }) = &c.call
             {
-                self.mark_released(&target, &az);
+                self.mark_released(target, az);
             }
-            match e.kind.as_str() {
-                "save" => {
-                    if let (Some(n), Some(v)) = (e.detail["name"].as_str(), e.detail.get("value")) {
-                        self.saves.insert(n.to_string(), v.clone());
-                    }
+            match &e.body {
+                Body::Save { name, value } => {
+                    self.saves.insert(name.clone(), value.clone());
                     saved |= started.is_some() && step_idx == started;
                 }
-                "marker" => {
-                    if let Some(n) = e.detail["name"].as_str() {
-                        let at = e.detail["at"].as_i64().unwrap_or(e.ts);
-                        self.markers.entry(n.to_string()).or_insert(at);
-                    }
+                Body::Marker { name, at } => {
+                    self.markers.entry(name.clone()).or_insert(*at);
                 }
-                "armed" => self.armed = true,
-                "step_start" => {
+                Body::Armed { .. } => self.armed = true,
+                Body::StepStart { .. } => {
                     started = step_idx;
                     open_call = false;
                     calls_done = 0;
@@ -687,81 +660,73 @@ impl Runner {
                         self.states[i] = StepState::Running;
                     }
                 }
-                "api_call"
-                    if e.step.is_some() && step_idx == started && e.detail["sweep"] != true =>
-                {
-                    open_call = e.detail["phase"] == "before";
+                Body::ApiCall(c) if e.step.is_some() && step_idx == started && !c.is_sweep() => {
+                    open_call = c.phase == CallPhase::Before;
                     if open_call {
-                        calls_planned = e.detail["of"].as_u64().or(calls_planned);
+                        calls_planned = c.of.or(calls_planned);
                     }
-                    if e.detail["phase"] == "after" && e.detail["ok"] == true {
+                    if c.succeeded() {
                         calls_done += 1;
                         last_call_ts = e.ts;
                         outputs.push(CallOutput {
-                            request_ids: e.detail["request_ids"]
-                                .as_array()
-                                .into_iter()
-                                .flatten()
-                                .filter_map(|v| v.as_str().map(str::to_string))
-                                .collect(),
-                            detail: e.detail.get("output").cloned().unwrap_or(Value::Null),
+                            request_ids: c.request_ids.clone().unwrap_or_default(),
+                            detail: c.output.clone().unwrap_or(Value::Null),
                         });
                     }
                 }
-                "step_end" => {
+                Body::StepEnd { state, next, .. } => {
                     if let Some(i) = step_idx {
-                        self.states[i] = match e.detail["state"].as_str() {
-                            Some("skipped") => StepState::Skipped,
-                            Some("failed") => StepState::Failed,
-                            Some("timed_out") => StepState::TimedOut,
-                            Some("dry_run") => StepState::DryRun,
-                            _ => StepState::Done,
+                        self.states[i] = match state {
+                            StepState::Pending | StepState::Running => StepState::Done,
+                            s => *s,
                         };
                     }
                     started = None;
-                    next_after = Some(
-                        e.detail["next"]
-                            .as_str()
-                            .and_then(|n| self.rb.step_index(n)),
-                    );
+                    next_after = Some(next.as_deref().and_then(|n| self.rb.step_index(n)));
                 }
-                "sustain_start" => {
-                    if let Ok(s) = serde_json::from_value::<Sustain>(e.detail.clone()) {
-                        sustained |= started.is_some()
-                            && self.rb.step_index(&s.step) == started
-                            && step_idx == started;
-                        self.sustains.retain(|x| x.step != s.step);
-                        self.sustains.push(s);
-                    }
+                Body::SustainStart(s) => {
+                    let s = Sustain {
+                        step: s.step.clone(),
+                        target: s.target.clone(),
+                        az: s.az.clone(),
+                        reason: s.reason.clone(),
+                        until: s.until,
+                        interval: s.interval,
+                        next: s.next,
+                    };
+                    sustained |= started.is_some()
+                        && self.rb.step_index(&s.step) == started
+                        && step_idx == started;
+                    self.sustains.retain(|x| x.step != s.step);
+                    self.sustains.push(s);
                 }
-                "sustain_end" => {
+                Body::SustainEnd { step, .. } => {
                     // Ended, but in force until its release call succeeds.
-                    let step = e.detail["step"].as_str().unwrap_or_default();
                     let (ended, kept): (Vec<Sustain>, Vec<Sustain>) =
                         std::mem::take(&mut self.sustains)
                             .into_iter()
-                            .partition(|s| s.step == step);
+                            .partition(|s| &s.step == step);
                     self.sustains = kept;
                     self.unreleased.extend(ended);
                 }
-                "abort" => {
-                    let q: VecDeque<usize> = e.detail["cleanup"]
-                        .as_array()
-                        .into_iter()
-                        .flatten()
-                        .filter_map(|v| v.as_str().and_then(|s| self.rb.step_index(s)))
+                Body::Abort {
+                    reason,
+                    outcome,
+                    cleanup,
+                } => {
+                    let q: VecDeque<usize> = cleanup
+                        .iter()
+                        .filter_map(|s| self.rb.step_index(s))
                         .collect();
-                    let outcome = match e.detail["outcome"].as_str() {
-                        Some("failed") => Outcome::Failed,
+                    let outcome = match outcome {
+                        Outcome::Failed => Outcome::Failed,
                         _ => Outcome::Aborted,
                     };
-                    self.ending = Some((outcome, e.detail["reason"].as_str().map(str::to_string)));
+                    self.ending = Some((outcome, Some(reason.clone())));
                     self.cleanup = Some(q);
                 }
-                "stop_condition" => {
-                    if let Some(a) = e.detail["alarm"].as_str() {
-                        self.stop_hits.push(a.to_string());
-                    }
+                Body::StopCondition(hit) => {
+                    self.stop_hits.push(hit.alarm.clone());
                 }
                 _ => {}
             }
@@ -838,13 +803,10 @@ impl Runner {
         }
     }
 
-    fn log(&mut self, now: EpochMs, step: Option<usize>, kind: &str, detail: Value) {
+    fn log(&mut self, now: EpochMs, step: Option<usize>, body: Body) {
         let step = step.map(|i| self.rb.steps[i].id.clone());
         let op = Some(self.cfg.operator.clone());
-        if let Err(e) = self
-            .journal
-            .append(now, step.as_deref(), kind, detail, None, op)
-        {
+        if let Err(e) = self.journal.append(now, step.as_deref(), body, None, op) {
             tracing::error!("journal write failed: {e}");
         }
     }
@@ -853,13 +815,13 @@ impl Runner {
         &mut self,
         now: EpochMs,
         step: Option<&str>,
-        detail: Value,
+        call: ApiCall,
         request_id: Option<String>,
     ) {
         let op = Some(self.cfg.operator.clone());
         if let Err(e) = self
             .journal
-            .append(now, step, "api_call", detail, request_id, op)
+            .append(now, step, Body::ApiCall(call), request_id, op)
         {
             tracing::error!("journal write failed: {e}");
         }
@@ -1036,10 +998,9 @@ impl Runner {
                         .map_or(started, |t| t.min(started));
                     let results = self.evaluate_verify(i, snap, window);
                     let ok = results.iter().all(|r| r.ok);
-                    let texts: Vec<&str> = results.iter().map(|r| r.text.as_str()).collect();
-                    let detail = json!({"ok": ok, "conditions": texts});
+                    let conditions = results.iter().map(|r| r.text.clone()).collect();
                     self.last_results = results;
-                    self.log(now, Some(i), "poll", detail);
+                    self.log(now, Some(i), Body::Poll { ok, conditions });
                     if ok {
                         // An alarm seen in its history became true earlier.
                         let at = self
@@ -1054,8 +1015,10 @@ impl Runner {
                             self.log(
                                 now,
                                 Some(i),
-                                "condition_met",
-                                json!({"since": since, "held_ms": now - since}),
+                                Body::ConditionMet {
+                                    since,
+                                    held_ms: now - since,
+                                },
                             );
                             self.end_step(i, now, StepState::Done, None, Some(since));
                             return None;
@@ -1072,8 +1035,10 @@ impl Runner {
                         self.log(
                             now,
                             Some(i),
-                            "timeout",
-                            json!({"after_ms": now - started, "then": flow}),
+                            Body::Timeout {
+                                after_ms: now - started,
+                                then: json!(flow),
+                            },
                         );
                         self.end_step(i, now, StepState::TimedOut, Some(flow), None);
                         return None;
@@ -1132,13 +1097,13 @@ impl Runner {
                         // `index` of `of`: a resume tells a step whose calls
                         // were all made from one cut between two of them.
                         let of = outputs.len() + queue.len();
-                        self.log_call(
-                            now,
-                            Some(&id),
-                            json!({"phase": "before", "call": c, "change": c.describe(),
-                                   "index": outputs.len() + 1, "of": of}),
-                            None,
-                        );
+                        let index = outputs.len() + 1;
+                        let before = ApiCall {
+                            index: Some(index as u64),
+                            of: Some(of as u64),
+                            ..ApiCall::before(c.clone())
+                        };
+                        self.log_call(now, Some(&id), before, None);
                     }
                     self.phase = Phase::Calls {
                         queue,
@@ -1187,23 +1152,23 @@ impl Runner {
     }
 
     fn start_run(&mut self, now: EpochMs, snap: &FleetSnapshot) -> Option<Need> {
-        let detail = json!({
-            "runbook": self.rb.meta.id,
-            "version": self.rb.meta.version,
-            "title": self.rb.meta.title,
-            "origin": self.rb.origin,
-            "params": self.params,
-            "write": self.cfg.write,
-            "source": self.cfg.source,
-        });
-        self.log(now, None, "run_start", detail);
+        let detail = super::events::RunStart {
+            runbook: self.rb.meta.id.clone(),
+            version: self.rb.meta.version,
+            title: self.rb.meta.title.clone(),
+            origin: self.rb.origin.clone(),
+            params: self.params.clone(),
+            write: self.cfg.write,
+            source: self.cfg.source.clone(),
+        };
+        self.log(now, None, Body::RunStart(detail));
         let params: Vec<(String, Value)> = self
             .params
             .iter()
             .map(|(k, v)| (k.clone(), v.clone()))
             .collect();
         for (k, v) in params {
-            self.log(now, None, "param", json!({"name": k, "value": v}));
+            self.log(now, None, Body::Param { name: k, value: v });
         }
         self.stop_next = now;
         self.stop_since = now;
@@ -1213,8 +1178,11 @@ impl Runner {
             self.log(
                 now,
                 None,
-                "abort",
-                json!({"reason": reason, "outcome": "aborted", "cleanup": []}),
+                Body::Abort {
+                    reason: reason.clone(),
+                    outcome: Outcome::Aborted,
+                    cleanup: vec![],
+                },
             );
             self.finish(now, Outcome::Aborted, Some(reason));
         }
@@ -1240,8 +1208,9 @@ impl Runner {
             self.log(
                 now,
                 None,
-                "warning",
-                json!({"message": format!("{msg}; the run is not guarded")}),
+                Body::Warning {
+                    message: format!("{msg}; the run is not guarded"),
+                },
             );
         }
         let r = self.default_ref();
@@ -1301,11 +1270,11 @@ impl Runner {
                 })
                 .collect();
             if !blind.is_empty() {
-                let detail: Vec<Value> = blind
+                let findings: Vec<Value> = blind
                     .iter()
                     .map(|n| json!({"id": n.id, "not_evaluated": n.reason}))
                     .collect();
-                self.log(now, None, "blocked", json!({"findings": detail}));
+                self.log(now, None, Body::Blocked { findings });
                 let why: Vec<String> = blind
                     .iter()
                     .map(|n| format!("{} ({})", n.id, n.reason))
@@ -1316,11 +1285,11 @@ impl Runner {
                 ));
             }
             if !hits.is_empty() {
-                let detail: Vec<Value> = hits
+                let findings: Vec<Value> = hits
                     .iter()
                     .map(|f| json!({"id": f.id, "title": f.title, "evidence": f.evidence}))
                     .collect();
-                self.log(now, None, "blocked", json!({"findings": detail}));
+                self.log(now, None, Body::Blocked { findings });
                 let why: Vec<String> = hits
                     .iter()
                     .map(|f| format!("{} {} ({})", f.id, f.title, f.evidence.join("; ")))
@@ -1352,7 +1321,15 @@ impl Runner {
         for name in names {
             let Some(a) = snap.alarms.iter().find(|a| a.name == name) else {
                 if self.stop_missing_warned.insert(name.clone()) {
-                    self.log(now, None, "warning", json!({"message": format!("stop condition alarm {name:?} not found: not guarding on it")}));
+                    self.log(
+                        now,
+                        None,
+                        Body::Warning {
+                            message: format!(
+                                "stop condition alarm {name:?} not found: not guarding on it"
+                            ),
+                        },
+                    );
                 }
                 continue;
             };
@@ -1368,15 +1345,19 @@ impl Runner {
                 continue;
             }
             self.stop_hits.push(name.clone());
-            let detail = json!({
-                "alarm": name,
-                "state": a.state.as_str(),
-                "reason": a.state_reason,
-                "from_history": !firing,
-                "action": match policy.on_trigger { OnTrigger::Abort => "abort", OnTrigger::Pause => "pause" },
-            });
+            let detail = super::events::StopConditionHit {
+                alarm: name.clone(),
+                state: a.state.as_str().to_string(),
+                reason: a.state_reason.clone(),
+                from_history: !firing,
+                action: match policy.on_trigger {
+                    OnTrigger::Abort => "abort",
+                    OnTrigger::Pause => "pause",
+                }
+                .to_string(),
+            };
             let step = self.cur;
-            self.log(now, step, "stop_condition", detail);
+            self.log(now, step, Body::StopCondition(detail));
             match policy.on_trigger {
                 OnTrigger::Abort => {
                     self.begin_abort(
@@ -1416,8 +1397,11 @@ impl Runner {
         self.log(
             now,
             self.rb.step_index(&s.step),
-            "sustain_end",
-            json!({"step": s.step, "az": s.az, "why": why}),
+            Body::SustainEnd {
+                step: s.step.clone(),
+                az: s.az.clone(),
+                why: why.to_string(),
+            },
         );
         // In force until the release call succeeds.
         self.unreleased.push(s.clone());
@@ -1434,12 +1418,11 @@ impl Runner {
     fn next_side_call(&mut self, now: EpochMs) -> Option<Need> {
         let (step, call) = self.side_calls.front().cloned()?;
         self.side_in_flight = Some(step.clone());
-        self.log_call(
-            now,
-            Some(&step),
-            json!({"phase": "before", "call": call, "change": call.describe(), "sweep": true}),
-            None,
-        );
+        let before = ApiCall {
+            sweep: Some(true),
+            ..ApiCall::before(call.clone())
+        };
+        self.log_call(now, Some(&step), before, None);
         Some(Need::Call(call))
     }
 
@@ -1525,8 +1508,11 @@ impl Runner {
         self.log(
             now,
             Some(i),
-            "step_start",
-            json!({"title": title, "kind": step.kind(), "cleanup": cleanup}),
+            Body::StepStart {
+                title: title.clone(),
+                kind: step.kind().to_string(),
+                cleanup,
+            },
         );
         match self.when_holds(i) {
             Ok(true) => {}
@@ -1601,16 +1587,27 @@ impl Runner {
                         return;
                     }
                 };
-                if self.dry_run() && self.journal.events.iter().any(|e| e.kind == "dry_run") {
+                if self.dry_run()
+                    && self
+                        .journal
+                        .events
+                        .iter()
+                        .any(|e| matches!(e.body, Body::DryRun(_)))
+                {
                     // After a planned (not made) change, waiting proves nothing:
                     // evaluate once and show what it would wait for.
                     let results = self.evaluate_verify(i, snap, now);
-                    let texts: Vec<&str> = results.iter().map(|r| r.text.as_str()).collect();
+                    let conditions = results.iter().map(|r| r.text.clone()).collect();
                     let ok = results.iter().all(|r| r.ok);
-                    let detail =
-                        json!({"ok": ok, "conditions": texts, "would_wait": fmt_dur(timeout)});
+                    let detail = super::events::DryRun {
+                        calls: None,
+                        changes: None,
+                        ok: Some(ok),
+                        conditions: Some(conditions),
+                        would_wait: Some(fmt_dur(timeout)),
+                    };
                     self.last_results = results;
-                    self.log(now, Some(i), "dry_run", detail);
+                    self.log(now, Some(i), Body::DryRun(detail));
                     self.end_step(i, now, StepState::DryRun, None, None);
                     return;
                 }
@@ -1628,7 +1625,14 @@ impl Runner {
                     let save = a.save_as.clone().unwrap_or_default();
                     match snapshot_save(snap, &self.action_ref(a)) {
                         Ok(v) => {
-                            self.log(now, Some(i), "save", json!({"name": save, "value": v}));
+                            self.log(
+                                now,
+                                Some(i),
+                                Body::Save {
+                                    name: save.clone(),
+                                    value: v.clone(),
+                                },
+                            );
                             self.saves.insert(save, v);
                             self.end_step(i, now, StepState::Done, None, None);
                         }
@@ -1649,8 +1653,11 @@ impl Runner {
                         self.log(
                             now,
                             Some(i),
-                            "sustain_end",
-                            json!({"step": s.step, "az": s.az, "why": "released"}),
+                            Body::SustainEnd {
+                                step: s.step.clone(),
+                                az: s.az.clone(),
+                                why: "released".into(),
+                            },
                         );
                         self.unreleased.push(s);
                     }
@@ -1701,7 +1708,7 @@ impl Runner {
                     calls.into_iter().partition(|c| !c.is_noop());
                 if !noop.is_empty() {
                     let what: Vec<String> = noop.iter().map(|c| c.describe()).collect();
-                    self.log(now, Some(i), "no_change", json!({"already": what}));
+                    self.log(now, Some(i), Body::NoChange { already: what });
                     if calls.is_empty() {
                         self.end_step(i, now, StepState::Done, None, None);
                         return;
@@ -1713,8 +1720,13 @@ impl Runner {
                     self.log(
                         now,
                         Some(i),
-                        "dry_run",
-                        json!({"calls": calls, "changes": changes}),
+                        Body::DryRun(super::events::DryRun {
+                            calls: Some(calls.clone()),
+                            changes: Some(changes.clone()),
+                            ok: None,
+                            conditions: None,
+                            would_wait: None,
+                        }),
                     );
                     self.end_step(i, now, StepState::DryRun, None, None);
                     return;
@@ -1951,7 +1963,14 @@ impl Runner {
                     .first()
                     .map(|o| o.detail.clone())
                     .unwrap_or(Value::Null);
-                self.log(now, Some(i), "save", json!({"name": name, "value": v}));
+                self.log(
+                    now,
+                    Some(i),
+                    Body::Save {
+                        name: name.clone(),
+                        value: v.clone(),
+                    },
+                );
                 self.saves.insert(name.clone(), v);
             }
             if sustain
@@ -1981,11 +2000,17 @@ impl Runner {
                     interval,
                     next: now + interval,
                 };
-                let mut detail = serde_json::to_value(&s).unwrap_or_default();
-                if rebuilt {
-                    detail["rebuilt"] = json!(true);
-                }
-                self.log(now, Some(i), "sustain_start", detail);
+                let detail = super::events::SustainStart {
+                    step: s.step.clone(),
+                    target: s.target.clone(),
+                    az: s.az.clone(),
+                    reason: s.reason.clone(),
+                    until: s.until,
+                    interval: s.interval,
+                    next: s.next,
+                    rebuilt: rebuilt.then_some(true),
+                };
+                self.log(now, Some(i), Body::SustainStart(detail));
                 self.sustains.push(s);
             }
         }
@@ -1998,7 +2023,14 @@ impl Runner {
             .on_failure
             .clone()
             .unwrap_or(Flow::Abort);
-        self.log(now, Some(i), "error", json!({"error": error, "then": flow}));
+        self.log(
+            now,
+            Some(i),
+            Body::Error {
+                error: error.clone(),
+                then: json!(flow),
+            },
+        );
         if matches!(flow, Flow::Abort) && self.ending.is_none() {
             self.ending = Some((
                 Outcome::Failed,
@@ -2028,7 +2060,14 @@ impl Runner {
             if !self.markers.contains_key(&m) {
                 let at = mark_at.unwrap_or(now);
                 self.markers.insert(m.clone(), at);
-                self.log(now, Some(i), "marker", json!({"name": m, "at": at}));
+                self.log(
+                    now,
+                    Some(i),
+                    Body::Marker {
+                        name: m.clone(),
+                        at,
+                    },
+                );
             }
         }
         // Where next.
@@ -2048,8 +2087,11 @@ impl Runner {
                     self.log(
                         now,
                         Some(i),
-                        "step_end",
-                        json!({"state": state, "next": Value::Null}),
+                        Body::StepEnd {
+                            state,
+                            next: None,
+                            interrupted: None,
+                        },
                     );
                     self.begin_abort(now, o, r.unwrap_or_default());
                     return;
@@ -2068,8 +2110,11 @@ impl Runner {
         self.log(
             now,
             Some(i),
-            "step_end",
-            json!({"state": state, "next": next_id}),
+            Body::StepEnd {
+                state,
+                next: next_id.clone(),
+                interrupted: None,
+            },
         );
         if self.jumps > MAX_JUMPS {
             self.cur = None;
@@ -2097,21 +2142,27 @@ impl Runner {
             self.log(
                 now,
                 Some(i),
-                "step_end",
-                json!({"state": StepState::Failed, "next": Value::Null, "interrupted": true}),
+                Body::StepEnd {
+                    state: StepState::Failed,
+                    next: None,
+                    interrupted: Some(true),
+                },
             );
         }
         let ids: Vec<String> = self.rb.meta.stop_policy.cleanup.clone();
         self.log(
             now,
             self.cur,
-            "abort",
-            json!({"reason": reason, "outcome": outcome, "cleanup": ids}),
+            Body::Abort {
+                reason: reason.clone(),
+                outcome,
+                cleanup: ids.clone(),
+            },
         );
         self.ending = Some((outcome, Some(reason)));
         let mut q: VecDeque<usize> = ids.iter().filter_map(|s| self.rb.step_index(s)).collect();
         if !q.is_empty() {
-            self.log(now, None, "cleanup", json!({"steps": ids}));
+            self.log(now, None, Body::Cleanup { steps: ids });
         }
         self.cur = q.pop_front();
         self.cleanup = Some(q);
@@ -2130,7 +2181,13 @@ impl Runner {
                 "still impaired: {} — the release did not succeed; release it by hand",
                 in_force.join(", ")
             );
-            self.log(now, None, "warning", json!({"message": msg}));
+            self.log(
+                now,
+                None,
+                Body::Warning {
+                    message: msg.clone(),
+                },
+            );
             if outcome == Outcome::Completed {
                 outcome = Outcome::Failed;
                 reason = Some(msg);
@@ -2159,9 +2216,14 @@ impl Runner {
         self.log(
             now,
             None,
-            "run_end",
-            json!({"outcome": outcome, "reason": reason, "rto_seconds": rto, "ttd_seconds": ttd,
-                   "rto_target_seconds": target, "rto_met": rto_met}),
+            Body::RunEnd(super::events::RunEnd {
+                outcome,
+                reason: reason.clone(),
+                rto_seconds: rto,
+                ttd_seconds: ttd,
+                rto_target_seconds: target,
+                rto_met,
+            }),
         );
         let dir = self.run_dir.clone().unwrap_or_default();
         let summary = Summary {
@@ -2201,7 +2263,13 @@ impl Runner {
                 .as_ref()
                 .map(|o| o.request_ids.clone())
                 .unwrap_or_default();
-            self.log_call(now, Some(&step), json!({"phase": "after", "ok": ok, "error": err, "call": call, "request_ids": ids, "sweep": true}), rid);
+            let after = ApiCall {
+                error: Some(err),
+                request_ids: Some(ids),
+                sweep: Some(true),
+                ..ApiCall::after(call.clone(), ok)
+            };
+            self.log_call(now, Some(&step), after, rid);
             if ok && let Some(PlannedCall::ReleaseAz { target, az }) = &call {
                 self.mark_released(target, az);
             }
@@ -2227,7 +2295,11 @@ impl Runner {
                 self.log_call(
                     now,
                     Some(&step_id),
-                    json!({"phase": "after", "ok": true, "call": call, "request_ids": out.request_ids, "output": out.detail}),
+                    ApiCall {
+                        request_ids: Some(out.request_ids.clone()),
+                        output: Some(out.detail.clone()),
+                        ..ApiCall::after(call.clone(), true)
+                    },
                     rid,
                 );
                 outputs.push(out);
@@ -2247,7 +2319,10 @@ impl Runner {
                 self.log_call(
                     now,
                     Some(&step_id),
-                    json!({"phase": "after", "ok": false, "call": call, "error": e}),
+                    ApiCall {
+                        error: Some(Some(e.clone())),
+                        ..ApiCall::after(call.clone(), false)
+                    },
                     None,
                 );
                 self.fail_step(i, now, e);
@@ -2272,7 +2347,7 @@ impl Runner {
         }
         let calls = then.clone();
         self.armed = true;
-        self.log(now, self.cur, "armed", json!({"auto": auto}));
+        self.log(now, self.cur, Body::Armed { auto });
         self.phase = Phase::Confirm { calls };
         Ok(())
     }
@@ -2288,8 +2363,11 @@ impl Runner {
         self.log(
             now,
             Some(i),
-            "confirmation",
-            json!({"yes": yes, "auto": auto, "changes": changes}),
+            Body::Confirmation {
+                yes,
+                auto,
+                changes: changes.clone(),
+            },
         );
         if yes {
             self.phase = Phase::Calls {
@@ -2348,11 +2426,22 @@ impl Runner {
         self.log(
             now,
             step,
-            "checkpoint_response",
-            json!({"choice": choice, "note": note, "approved_by": approved_by, "auto": auto, "prose": ask.prose}),
+            Body::CheckpointResponse(super::events::CheckpointResponse {
+                choice: choice.to_string(),
+                note: note.to_string(),
+                approved_by: approved_by.to_vec(),
+                auto,
+                prose: ask.prose,
+            }),
         );
         if !note.trim().is_empty() {
-            self.log(now, step, "note", json!({"text": note}));
+            self.log(
+                now,
+                step,
+                Body::Note {
+                    text: note.to_string(),
+                },
+            );
         }
         if let Phase::StopPaused { resume, .. } = std::mem::replace(&mut self.phase, Phase::Start) {
             if choice == "abort" {
@@ -2381,8 +2470,11 @@ impl Runner {
                 self.log(
                     now,
                     Some(i),
-                    "step_end",
-                    json!({"state": "done", "next": Value::Null}),
+                    Body::StepEnd {
+                        state: StepState::Done,
+                        next: None,
+                        interrupted: None,
+                    },
                 );
                 self.begin_abort(
                     now,
@@ -2401,7 +2493,13 @@ impl Runner {
     /// A free note from the operator, at any time.
     pub fn note(&mut self, now: EpochMs, text: &str) {
         if !text.trim().is_empty() {
-            self.log(now, self.cur, "note", json!({"text": text}));
+            self.log(
+                now,
+                self.cur,
+                Body::Note {
+                    text: text.to_string(),
+                },
+            );
         }
     }
 

@@ -11,6 +11,7 @@ pub mod commands;
 pub mod cond;
 pub mod drive;
 pub mod engine;
+pub mod events;
 pub mod journal;
 pub mod parse;
 pub mod report;

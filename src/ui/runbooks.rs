@@ -174,14 +174,14 @@ impl RunbookUi {
                     .and_then(|m| m.modified())
                     .ok()?;
                 let events = journal::read(&journal).ok()?;
-                let start = events.iter().find(|e| e.kind == "run_start")?;
-                if events.iter().any(|e| e.kind == "run_end")
-                    || start.detail["source"] != self.source_label.as_str()
+                let start = events.iter().find(|e| e.kind() == "run_start")?;
+                if events.iter().any(|e| e.kind() == "run_end")
+                    || start.detail()["source"] != self.source_label.as_str()
                 {
                     return None;
                 }
                 let id = e.file_name().to_string_lossy().into_owned();
-                let runbook = start.detail["runbook"].as_str()?.to_string();
+                let runbook = start.detail()["runbook"].as_str()?.to_string();
                 Some((modified, id, runbook))
             })
             .collect();

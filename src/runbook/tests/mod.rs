@@ -8,6 +8,8 @@ use super::journal::Event;
 use super::*;
 use crate::source::sim::{Simulator, scenario::Scenario};
 
+mod journal_contract;
+
 fn embedded(name: &str) -> &'static str {
     EMBEDDED.iter().find(|(n, _)| *n == name).unwrap().1
 }
@@ -284,7 +286,7 @@ fn run(
 }
 
 fn kinds<'a>(events: &'a [Event], kind: &str) -> Vec<&'a Event> {
-    events.iter().filter(|e| e.kind == kind).collect()
+    events.iter().filter(|e| e.kind() == kind).collect()
 }
 
 fn step_states(events: &[Event]) -> Vec<(String, String)> {
@@ -293,7 +295,7 @@ fn step_states(events: &[Event]) -> Vec<(String, String)> {
         .map(|e| {
             (
                 e.step.clone().unwrap_or_default(),
-                e.detail["state"].as_str().unwrap_or("").to_string(),
+                e.detail()["state"].as_str().unwrap_or("").to_string(),
             )
         })
         .collect()
@@ -335,10 +337,10 @@ fn gameday_az_outage_on_steady_measures_rto_and_ttd() {
     let calls = kinds(&r.events, "api_call");
     let stop = calls
         .iter()
-        .find(|e| e.detail["phase"] == "after" && e.detail["call"]["api"] == "StopTasks")
+        .find(|e| e.detail()["phase"] == "after" && e.detail()["call"]["api"] == "StopTasks")
         .expect("a StopTask call");
     assert!(
-        !stop.detail["call"]["task_ids"]
+        !stop.detail()["call"]["task_ids"]
             .as_array()
             .unwrap()
             .is_empty()
@@ -367,25 +369,25 @@ fn gameday_az_outage_on_steady_measures_rto_and_ttd() {
     assert!(
         kinds(&r.events, "sustain_end")
             .iter()
-            .any(|e| e.detail["why"] == "released")
+            .any(|e| e.detail()["why"] == "released")
     );
     // Arm phrase and confirmations were auto-approved and say so.
     assert!(
         kinds(&r.events, "armed")
             .iter()
-            .all(|e| e.detail["auto"] == true)
+            .all(|e| e.detail()["auto"] == true)
     );
     assert!(
         kinds(&r.events, "confirmation")
             .iter()
-            .all(|e| e.detail["auto"] == true)
+            .all(|e| e.detail()["auto"] == true)
     );
     // Hold of the impaired window is the duration parameter.
     let window = kinds(&r.events, "condition_met")
         .into_iter()
         .find(|e| e.step.as_deref() == Some("impaired-window"))
         .unwrap();
-    assert!(window.detail["held_ms"].as_i64().unwrap() >= 5 * 60_000);
+    assert!(window.detail()["held_ms"].as_i64().unwrap() >= 5 * 60_000);
     // Virtual time: the whole GameDay ran in simulated minutes.
     let span = r.events.last().unwrap().ts - r.events[0].ts;
     assert!(span > 5 * 60_000, "{span}");
@@ -435,7 +437,7 @@ fn a_stop_condition_mid_run_aborts_and_runs_cleanup() {
     assert!(
         kinds(&r.events, "api_call")
             .iter()
-            .any(|e| e.detail["call"]["api"] == "ReleaseAz")
+            .any(|e| e.detail()["call"]["api"] == "ReleaseAz")
     );
 }
 
@@ -481,8 +483,8 @@ fn scale_out_raises_the_floor_and_restores_it() {
     assert!(r.summary.rto_seconds.is_some());
     let apis: Vec<String> = kinds(&r.events, "api_call")
         .iter()
-        .filter(|e| e.detail["phase"] == "after")
-        .map(|e| e.detail["call"]["api"].as_str().unwrap().to_string())
+        .filter(|e| e.detail()["phase"] == "after")
+        .map(|e| e.detail()["call"]["api"].as_str().unwrap().to_string())
         .collect();
     // Raising the floor to 10 already scales the service to 10, so the
     // desired-count step has nothing to change; on the way back both move.
@@ -543,25 +545,25 @@ note = "keep it"
     // the service here runs api-staging at its initial revision.
     let scale = kinds(&r.events, "api_call")
         .into_iter()
-        .find(|e| e.detail["phase"] == "after" && e.detail["call"]["api"] == "Scale")
+        .find(|e| e.detail()["phase"] == "after" && e.detail()["call"]["api"] == "Scale")
         .expect("scaled from 0");
-    assert_eq!(scale.detail["call"]["from"], 0);
-    assert_eq!(scale.detail["call"]["to"], 2);
+    assert_eq!(scale.detail()["call"]["from"], 0);
+    assert_eq!(scale.detail()["call"]["to"], 2);
     assert_eq!(
         r.summary.outcome,
         Outcome::Completed,
         "{:?}",
         r.summary.reason
     );
-    let notes: Vec<&str> = kinds(&r.events, "note")
+    let notes: Vec<String> = kinds(&r.events, "note")
         .iter()
-        .map(|e| e.detail["text"].as_str().unwrap())
+        .map(|e| e.detail()["text"].as_str().unwrap().to_string())
         .collect();
     assert_eq!(notes, ["Black Friday", "keep it"]);
     assert!(
         kinds(&r.events, "checkpoint_response")
             .iter()
-            .all(|e| e.detail["auto"] == false)
+            .all(|e| e.detail()["auto"] == false)
     );
 }
 
@@ -609,7 +611,7 @@ fn without_write_it_is_a_dry_run() {
     assert!(kinds(&r.events, "api_call").is_empty(), "no call made");
     let planned: Vec<String> = kinds(&r.events, "dry_run")
         .iter()
-        .filter_map(|e| e.detail["changes"].as_array())
+        .filter_map(|e| e.detail()["changes"].as_array().cloned())
         .flatten()
         .map(|c| c.as_str().unwrap().to_string())
         .collect();
@@ -650,10 +652,10 @@ fn rollback_stops_the_bad_deployment() {
     );
     let good = kinds(&r.events, "save")
         .into_iter()
-        .find(|e| e.detail["name"] == "good")
+        .find(|e| e.detail()["name"] == "good")
         .unwrap();
     assert!(
-        good.detail["value"]["taskDefinition"]
+        good.detail()["value"]["taskDefinition"]
             .as_str()
             .unwrap()
             .ends_with("api:42")
@@ -720,18 +722,18 @@ fn dr_failover_scales_the_standby_and_back() {
     assert_eq!(r.summary.rto_met, Some(true));
     let calls: Vec<String> = kinds(&r.events, "api_call")
         .iter()
-        .filter(|e| e.detail["phase"] == "after")
-        .map(|e| e.detail["call"]["api"].as_str().unwrap().to_string())
+        .filter(|e| e.detail()["phase"] == "after")
+        .map(|e| e.detail()["call"]["api"].as_str().unwrap().to_string())
         .collect();
     // Floor up (which scales the standby to 6, so desired needs no call),
     // then the floor and desired back down.
     assert_eq!(calls, ["SetCapacity", "SetCapacity", "Scale"]);
     let floor = kinds(&r.events, "api_call")
         .into_iter()
-        .find(|e| e.detail["phase"] == "after")
+        .find(|e| e.detail()["phase"] == "after")
         .unwrap();
-    assert_eq!(floor.detail["call"]["from"], serde_json::json!([1, 24]));
-    assert_eq!(floor.detail["call"]["to"], serde_json::json!([6, 24]));
+    assert_eq!(floor.detail()["call"]["from"], serde_json::json!([1, 24]));
+    assert_eq!(floor.detail()["call"]["to"], serde_json::json!([6, 24]));
     let snap = r.backend.sim.snapshot();
     let standby = snap.service("prod-dr/api").unwrap();
     assert_eq!(standby.region, "us-west-2");
@@ -893,7 +895,7 @@ fn journal_survives_a_kill_and_resume_continues() {
     .unwrap();
     assert_eq!(s.outcome, Outcome::Completed);
     let all = journal::read(&dir.path().join("runs/crash-1/journal.jsonl")).unwrap();
-    assert!(all.iter().any(|e| e.kind == "resume"));
+    assert!(all.iter().any(|e| e.kind() == "resume"));
     assert_eq!(all.len(), r2.journal.events.len());
     assert!(dir.path().join("runs/crash-1/report.md").exists());
     assert_eq!(kinds(&r2.journal.events, "run_start").len(), 1);
@@ -944,8 +946,8 @@ fn unreadable_guardrails_refuse_a_gameday_and_warn_otherwise() {
     );
     assert!(o.summary().is_none(), "an operational runbook goes on");
     assert!(o.journal.events.iter().any(|e| {
-        e.kind == "warning"
-            && e.detail["message"]
+        e.kind() == "warning"
+            && e.detail()["message"]
                 .as_str()
                 .unwrap()
                 .contains("not guarded")
@@ -997,13 +999,13 @@ fn unconfirmed_cleanup_steps_are_skipped_not_looped() {
     assert_eq!(r.summary.outcome, Outcome::Aborted);
     let made: Vec<&str> = kinds(&r.events, "api_call")
         .iter()
-        .filter(|e| e.detail["phase"] == "after")
+        .filter(|e| e.detail()["phase"] == "after")
         .map(|e| e.step.as_deref().unwrap())
         .collect();
     assert_eq!(made, ["raise-floor"], "only the confirmed change was made");
     let skipped: Vec<&str> = kinds(&r.events, "step_end")
         .iter()
-        .filter(|e| e.detail["state"] == "skipped")
+        .filter(|e| e.detail()["state"] == "skipped")
         .map(|e| e.step.as_deref().unwrap())
         .collect();
     assert!(skipped.contains(&"restore"), "{skipped:?}");
@@ -1169,7 +1171,7 @@ fn duplicate_approvers_in_the_console_field_are_refused() {
     let resp = kinds(&run.runner.journal.events, "checkpoint_response");
     assert_eq!(resp.len(), 1);
     assert_eq!(
-        resp[0].detail["approved_by"],
+        resp[0].detail()["approved_by"],
         serde_json::json!(["alice", "bob"])
     );
 }
@@ -1613,14 +1615,14 @@ fn spread(backend: &mut SimBackend) -> usize {
 }
 
 fn release_calls_after_resume(events: &[Event]) -> usize {
-    let at = events.iter().position(|e| e.kind == "resume").unwrap();
+    let at = events.iter().position(|e| e.kind() == "resume").unwrap();
     events[at..]
         .iter()
         .filter(|e| {
-            e.kind == "api_call"
-                && e.detail["phase"] == "after"
-                && e.detail["ok"] == true
-                && e.detail["call"]["api"] == "ReleaseAz"
+            e.kind() == "api_call"
+                && e.detail()["phase"] == "after"
+                && e.detail()["ok"] == true
+                && e.detail()["call"]["api"] == "ReleaseAz"
         })
         .count()
 }
@@ -1643,15 +1645,15 @@ fn resume_after_the_stop_tasks_result_rebuilds_the_sustain_and_releases_the_az()
     // The sustain is rebuilt from the journal (its sweeps go on) …
     let rebuilt = kinds(&events, "sustain_start");
     assert_eq!(rebuilt.len(), 1);
-    assert_eq!(rebuilt[0].detail["rebuilt"], true);
+    assert_eq!(rebuilt[0].detail()["rebuilt"], true);
     // … the inject call is not repeated, its marker is kept …
     let stops = events
         .iter()
         .filter(|e| {
-            e.kind == "api_call"
-                && e.detail["phase"] == "after"
-                && e.detail["call"]["api"] == "StopTasks"
-                && e.detail["sweep"] != true
+            e.kind() == "api_call"
+                && e.detail()["phase"] == "after"
+                && e.detail()["call"]["api"] == "StopTasks"
+                && e.detail()["sweep"] != true
         })
         .count();
     assert_eq!(stops, 1);
@@ -1703,7 +1705,7 @@ fn a_release_step_with_nothing_to_release_is_not_completed() {
     let err = kinds(&events, "error");
     assert!(
         err.iter().any(|e| e.step.as_deref() == Some("release-az")
-            && e.detail["error"]
+            && e.detail()["error"]
                 .as_str()
                 .unwrap()
                 .contains("no record of that impairment")),
@@ -1753,7 +1755,7 @@ fn a_failed_release_is_never_completed() {
     assert!(
         kinds(&r.journal.events, "warning")
             .iter()
-            .any(|e| e.detail["message"]
+            .any(|e| e.detail()["message"]
                 .as_str()
                 .unwrap()
                 .contains("still impaired: us-east-1a of prod/api")),
@@ -1793,10 +1795,12 @@ fn a_garbage_last_journal_line_is_cut_before_appending() {
         "{notes:?}"
     );
     assert!(
-        kinds(&events, "warning").iter().any(|e| e.detail["message"]
-            .as_str()
-            .unwrap()
-            .contains("last line was cut")),
+        kinds(&events, "warning")
+            .iter()
+            .any(|e| e.detail()["message"]
+                .as_str()
+                .unwrap()
+                .contains("last line was cut")),
         "journaled"
     );
     // The garbage is gone: the whole file reads back, nothing torn.
@@ -1869,8 +1873,7 @@ fn printers_sanitize_untrusted_text() {
         wall: "2026-01-01T00:00:00Z".into(),
         seq,
         step: step.map(str::to_string),
-        kind: kind.into(),
-        detail,
+        body: crate::runbook::events::Body::from_parts(kind.into(), detail),
         aws_request_id: None,
         operator: Some("mallory\u{1b}]52;c;cm0gLXJm\u{7}".into()),
     };
