@@ -153,6 +153,10 @@ pub fn run_headless(
         let now = backend.now();
         let need = runner.poll(now, &snap);
         flush(runner, &mut seen);
+        if let Some(e) = runner.journal_error() {
+            // One line naming the file and the OS error; nothing more is sent.
+            return Err(e.to_string());
+        }
         match need {
             Need::Finished(s) => return Ok(s),
             Need::Wait { until } => backend.advance_to(until),

@@ -187,6 +187,8 @@ pub struct Runner {
     interrupted: Option<Interrupted>,
     /// What `--resume` repaired or rebuilt, one line each (also journaled).
     pub resume_notes: Vec<String>,
+    /// The first journal write that failed (see [`Runner::journal_error`]).
+    journal_error: Option<String>,
 }
 
 /// See [`Runner::interrupted`].
@@ -452,6 +454,7 @@ impl Runner {
             released: BTreeSet::new(),
             interrupted: None,
             resume_notes: vec![],
+            journal_error: None,
         })
     }
 
@@ -502,17 +505,13 @@ impl Runner {
         let now = r.now_hint();
         // Alarm history is read from where the journal stops, not from the epoch.
         r.stop_since = now;
-        r.journal
-            .append(
-                now,
-                None,
-                Body::Resume {
-                    from_seq: events.last().map(|e| e.seq),
-                },
-                None,
-                Some(r.cfg.operator.clone()),
-            )
-            .ok();
+        let resumed = Body::Resume {
+            from_seq: events.last().map(|e| e.seq),
+        };
+        let op = Some(r.cfg.operator.clone());
+        if let Err(e) = r.journal.append(now, None, resumed, None, op) {
+            r.journal_failed(&e);
+        }
         if let Some(msg) = repaired {
             r.resume_notes.push(msg.clone());
             r.log(now, None, Body::Warning { message: msg });
@@ -807,7 +806,7 @@ impl Runner {
         let step = step.map(|i| self.rb.steps[i].id.clone());
         let op = Some(self.cfg.operator.clone());
         if let Err(e) = self.journal.append(now, step.as_deref(), body, None, op) {
-            tracing::error!("journal write failed: {e}");
+            self.journal_failed(&e);
         }
     }
 
@@ -823,7 +822,37 @@ impl Runner {
             .journal
             .append(now, step, Body::ApiCall(call), request_id, op)
         {
-            tracing::error!("journal write failed: {e}");
+            self.journal_failed(&e);
+        }
+    }
+
+    /// The first failed journal write: the run stops at the next
+    /// [`Runner::poll`], and nothing more is sent.
+    fn journal_failed(&mut self, e: &std::io::Error) {
+        if self.journal_error.is_none() {
+            let msg = format!(
+                "{}: journal write failed: {e}; the run is stopped (no further action is sent)",
+                self.journal.path().display()
+            );
+            tracing::error!("{msg}");
+            self.journal_error = Some(msg);
+        }
+    }
+
+    /// Why the run stopped when its journal could not be written.
+    pub fn journal_error(&self) -> Option<&str> {
+        self.journal_error.as_deref()
+    }
+
+    /// Stop the run now, as failed, without cleanup steps or releases: what
+    /// would run them cannot be trusted (the journal cannot be written, the
+    /// source is gone).
+    pub fn halt(&mut self, now: EpochMs, reason: &str) {
+        if self.finished.is_none() {
+            self.side_calls.clear();
+            self.side_in_flight = None;
+            self.cleanup = None;
+            self.finish(now, Outcome::Failed, Some(reason.to_string()));
         }
     }
 
@@ -923,10 +952,17 @@ impl Runner {
     /// Advance as far as possible at `now` over `snap`; say what is needed next.
     pub fn poll(&mut self, now: EpochMs, snap: &FleetSnapshot) -> Need {
         for _ in 0..10_000 {
+            if let Some(e) = self.journal_error.clone() {
+                self.halt(now, &e);
+            }
             if let Some(s) = &self.finished {
                 return Need::Finished(s.clone());
             }
             if let Some(n) = self.step_once(now, snap) {
+                if self.journal_error.is_some() {
+                    // Its journal line is not on disk: not sent, not asked.
+                    continue;
+                }
                 return n;
             }
         }

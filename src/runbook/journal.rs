@@ -140,6 +140,13 @@ impl Journal {
         }
     }
 
+    /// Tests: from now on, write to `file` instead (e.g. `/dev/full`, to
+    /// make the next write fail for real).
+    #[cfg(test)]
+    pub(crate) fn write_to(&mut self, file: File) {
+        self.file = Some(file);
+    }
+
     pub fn path(&self) -> &Path {
         &self.path
     }

@@ -245,6 +245,12 @@ impl RunbookUi {
                 run.in_flight = Some(run.next_id);
                 out.push(Control::Apply(run.next_id, c.clone()));
             }
+            Need::Finished(s) if run.runner.journal_error().is_some() => {
+                // Stopped: its journal could not be written.
+                run.modal = Modal::None;
+                let e = run.runner.journal_error().unwrap_or_default();
+                self.message = Some((format!("{} stopped: {e}", s.run_id), true));
+            }
             Need::Finished(s) => {
                 run.modal = Modal::None;
                 self.message = Some((

@@ -9,6 +9,7 @@ use super::*;
 use crate::source::sim::{Simulator, scenario::Scenario};
 
 mod journal_contract;
+mod journal_failure;
 
 fn embedded(name: &str) -> &'static str {
     EMBEDDED.iter().find(|(n, _)| *n == name).unwrap().1
