@@ -13,6 +13,7 @@ pub mod drive;
 pub mod engine;
 pub mod events;
 pub mod journal;
+pub mod outbox;
 pub mod parse;
 pub mod report;
 pub mod vars;

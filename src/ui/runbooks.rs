@@ -7,6 +7,7 @@
 //! crash or a dropped SSH session never loses what was typed.
 
 use std::path::PathBuf;
+use std::time::Instant;
 
 use ratatui::Frame;
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
@@ -14,12 +15,14 @@ use ratatui::layout::{Constraint, Flex, Layout, Rect};
 use ratatui::text::{Line, Span, Text};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
 use ratatui_textarea::TextArea;
+use tokio::sync::mpsc::error::TrySendError;
 
 use crate::model::FleetSnapshot;
 use crate::review::ReviewConfig;
 use crate::runbook::engine::{
     CheckpointAsk, Need, RunConfig, Runner, StepState, bind_params, fmt_dur,
 };
+use crate::runbook::outbox::{CallOutbox, Refused};
 use crate::runbook::{Block as RbBlock, Library, journal};
 use crate::sanitize::fit;
 use crate::source::Control;
@@ -72,6 +75,8 @@ pub struct ConsoleRun {
     pub step_cursor: usize,
     /// Press X twice to abort.
     pub abort_armed: bool,
+    /// The in-flight call while the source's queue has not taken it.
+    pub outbox: CallOutbox,
 }
 
 pub struct RunbookUi {
@@ -218,6 +223,7 @@ impl RunbookUi {
             next_id: 0,
             dismissed: None,
             abort_armed: false,
+            outbox: CallOutbox::default(),
         }))
     }
 
@@ -234,6 +240,10 @@ impl RunbookUi {
         let Screen::Run(run) = &mut self.screen else {
             return vec![];
         };
+        if let Some(c) = run.outbox.retry() {
+            // The queue was full: offer the same call again.
+            return vec![c];
+        }
         let mut out = vec![];
         if run.in_flight.is_some() || run.runner.is_finished() {
             return out;
@@ -300,6 +310,24 @@ impl RunbookUi {
         out
     }
 
+    /// The source's queue did not take `err`'s control: a runbook call is
+    /// kept and offered again (said when it stays stuck); a closed queue
+    /// stops the run.
+    pub fn send_failed(&mut self, err: TrySendError<Control>, now: i64) {
+        let Screen::Run(run) = &mut self.screen else {
+            return;
+        };
+        match run.outbox.refused(err, run.in_flight, Instant::now()) {
+            Some(Refused::Stuck(m)) => self.message = Some((m, true)),
+            Some(Refused::Closed(m)) => {
+                run.in_flight = None;
+                run.runner.halt(now, &m);
+                self.message = Some((m, true));
+            }
+            Some(Refused::Retrying) | None => {}
+        }
+    }
+
     pub fn call_result(
         &mut self,
         id: u64,
@@ -310,6 +338,7 @@ impl RunbookUi {
             && run.in_flight == Some(id)
         {
             run.in_flight = None;
+            run.outbox.answered();
             run.runner.call_done(now, res);
         }
     }
@@ -343,6 +372,7 @@ impl RunbookUi {
             dismissed: None,
             step_cursor: 0,
             abort_armed: false,
+            outbox: CallOutbox::default(),
         }))
     }
 

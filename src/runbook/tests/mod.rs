@@ -8,6 +8,7 @@ use super::journal::Event;
 use super::*;
 use crate::source::sim::{Simulator, scenario::Scenario};
 
+mod console_queue;
 mod journal_contract;
 mod journal_failure;
 
@@ -1150,6 +1151,7 @@ fn duplicate_approvers_in_the_console_field_are_refused() {
         dismissed: None,
         step_cursor: 0,
         abort_armed: false,
+        outbox: Default::default(),
     }));
     for field in ["alice,alice", "alice, Alice", "alice ,  ALICE  ,"] {
         let err = submit(&mut ui, field).expect("the dialog stays open");
