@@ -282,63 +282,72 @@ impl Runner {
                 current: svc.task_definition.clone(),
             }],
             Op::StopTasks => {
-                let az = a.az.as_deref().map(|z| self.interp(z)).transpose()?;
-                let reason =
-                    self.interp(a.reason.as_deref().unwrap_or("ecsdeck runbook ${run.id}"))?;
-                let running: Vec<&crate::model::Task> = svc
-                    .tasks
-                    .iter()
-                    .filter(|t| t.is_running() && t.desired_status != "STOPPED")
-                    .collect();
-                let in_scope: Vec<&crate::model::Task> = running
-                    .iter()
-                    .copied()
-                    .filter(|t| {
-                        az.as_deref()
-                            .is_none_or(|z| t.availability_zone.as_deref() == Some(z))
-                    })
-                    .collect();
-                let sel = a
-                    .select
-                    .as_ref()
-                    .map(|v| resolve_value(v, &scope))
-                    .transpose()?
-                    .unwrap_or(Value::String("all".into()));
-                let n = match &sel {
-                    Value::String(s) if s == "all" => in_scope.len(),
-                    Value::String(s) if s == "one" => 1.min(in_scope.len()),
-                    other => as_i64(other)
-                        .map(|n| (n.max(0) as usize).min(in_scope.len()))
-                        .ok_or_else(|| {
-                            format!("select = {}: all, one or a count", display(other))
-                        })?,
-                };
-                if let Some(pct) = self.rb.meta.safety.max_tasks_stopped_pct {
-                    let limit = (running.len() as u64 * u64::from(pct) / 100) as usize;
-                    if n > limit {
-                        return Err(format!(
-                            "refused: stopping {n} of {} running tasks exceeds max_tasks_stopped_pct {pct}% ({limit})",
-                            running.len()
-                        ));
-                    }
-                }
-                if n == 0 && az.is_none() {
-                    return Err("no running task to stop".into());
-                }
-                let impair_ms = match (&a.sustain, &az) {
-                    (Some(s), Some(_)) => Some(dur_ms(&self.interp(s)?)?),
-                    _ => None,
-                };
                 let _ = i;
-                vec![PlannedCall::StopTasks {
-                    target,
-                    az,
-                    task_ids: in_scope.iter().take(n).map(|t| t.id.clone()).collect(),
-                    reason,
-                    impair_ms,
-                }]
+                self.plan_stop_tasks(a, svc, target)?
             }
             Op::Snapshot | Op::SustainRelease => vec![],
         })
+    }
+
+    /// `ecs.stop_tasks`: which running tasks (all, one or a count, in the
+    /// AZ), within `max_tasks_stopped_pct`.
+    fn plan_stop_tasks(
+        &self,
+        a: &crate::runbook::Action,
+        svc: &crate::model::Service,
+        target: Target,
+    ) -> Result<Vec<PlannedCall>, String> {
+        let scope = self.scope();
+        let az = a.az.as_deref().map(|z| self.interp(z)).transpose()?;
+        let reason = self.interp(a.reason.as_deref().unwrap_or("ecsdeck runbook ${run.id}"))?;
+        let running: Vec<&crate::model::Task> = svc
+            .tasks
+            .iter()
+            .filter(|t| t.is_running() && t.desired_status != "STOPPED")
+            .collect();
+        let in_scope: Vec<&crate::model::Task> = running
+            .iter()
+            .copied()
+            .filter(|t| {
+                az.as_deref()
+                    .is_none_or(|z| t.availability_zone.as_deref() == Some(z))
+            })
+            .collect();
+        let sel = a
+            .select
+            .as_ref()
+            .map(|v| resolve_value(v, &scope))
+            .transpose()?
+            .unwrap_or(Value::String("all".into()));
+        let n = match &sel {
+            Value::String(s) if s == "all" => in_scope.len(),
+            Value::String(s) if s == "one" => 1.min(in_scope.len()),
+            other => as_i64(other)
+                .map(|n| (n.max(0) as usize).min(in_scope.len()))
+                .ok_or_else(|| format!("select = {}: all, one or a count", display(other)))?,
+        };
+        if let Some(pct) = self.rb.meta.safety.max_tasks_stopped_pct {
+            let limit = (running.len() as u64 * u64::from(pct) / 100) as usize;
+            if n > limit {
+                return Err(format!(
+                    "refused: stopping {n} of {} running tasks exceeds max_tasks_stopped_pct {pct}% ({limit})",
+                    running.len()
+                ));
+            }
+        }
+        if n == 0 && az.is_none() {
+            return Err("no running task to stop".into());
+        }
+        let impair_ms = match (&a.sustain, &az) {
+            (Some(s), Some(_)) => Some(dur_ms(&self.interp(s)?)?),
+            _ => None,
+        };
+        Ok(vec![PlannedCall::StopTasks {
+            target,
+            az,
+            task_ids: in_scope.iter().take(n).map(|t| t.id.clone()).collect(),
+            reason,
+            impair_ms,
+        }])
     }
 }

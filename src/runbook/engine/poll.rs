@@ -67,98 +67,7 @@ impl Runner {
                 self.begin_step(i, now, snap);
                 None
             }
-            Phase::Verify {
-                started,
-                next_poll,
-                timeout_at,
-                interval,
-                hold,
-                mut true_since,
-            } => {
-                if now >= next_poll {
-                    // Alarm history is read from the start of the measured
-                    // window (the rto_start marker) when there is one.
-                    let window = self
-                        .rb
-                        .meta
-                        .timeline
-                        .rto_start
-                        .as_ref()
-                        .and_then(|m| self.markers.get(m).copied())
-                        .map_or(started, |t| t.min(started));
-                    let results = self.evaluate_verify(i, snap, window);
-                    let ok = results.iter().all(|r| r.ok);
-                    let conditions = results.iter().map(|r| r.text.clone()).collect();
-                    self.last_results = results;
-                    self.log(now, Some(i), Body::Poll { ok, conditions });
-                    if ok {
-                        // An alarm seen in its history became true earlier.
-                        let at = self
-                            .last_results
-                            .iter()
-                            .filter_map(|r| r.at)
-                            .max()
-                            .unwrap_or(now)
-                            .min(now);
-                        let since = *true_since.get_or_insert(at);
-                        if now - since >= hold {
-                            self.log(
-                                now,
-                                Some(i),
-                                Body::ConditionMet {
-                                    since,
-                                    held_ms: now - since,
-                                },
-                            );
-                            self.end_step(i, now, StepState::Done, None, Some(since));
-                            return None;
-                        }
-                    } else {
-                        true_since = None;
-                    }
-                    if now >= timeout_at {
-                        let flow = self.rb.steps[i]
-                            .common()
-                            .on_timeout
-                            .clone()
-                            .unwrap_or(Flow::Abort);
-                        self.log(
-                            now,
-                            Some(i),
-                            Body::Timeout {
-                                after_ms: now - started,
-                                then: json!(flow),
-                            },
-                        );
-                        self.end_step(i, now, StepState::TimedOut, Some(flow), None);
-                        return None;
-                    }
-                    let mut np = now + interval;
-                    if let Some(t) = true_since {
-                        np = np.min(t + hold).max(now + 1);
-                    }
-                    self.phase = Phase::Verify {
-                        started,
-                        next_poll: np.min(timeout_at.max(now + 1)),
-                        timeout_at,
-                        interval,
-                        hold,
-                        true_since,
-                    };
-                    None
-                } else {
-                    let until = self.wake_time(next_poll);
-                    self.phase = Phase::Verify {
-                        started,
-                        next_poll,
-                        timeout_at,
-                        interval,
-                        hold,
-                        true_since,
-                    };
-                    Some(Need::Wait { until })
-                }
-            }
+            phase @ Phase::Verify { .. } => self.verify_tick(i, now, snap, phase),
             Phase::Arm { then } => {
                 let phrase = self.arm_phrase().unwrap_or_default();
                 self.phase = Phase::Arm { then };
@@ -180,32 +89,7 @@ impl Runner {
                 queue,
                 outputs,
                 logged,
-            } => {
-                if let Some(c) = queue.front().cloned() {
-                    if !logged {
-                        let id = self.rb.steps[i].id.clone();
-                        // `index` of `of`: a resume tells a step whose calls
-                        // were all made from one cut between two of them.
-                        let of = outputs.len() + queue.len();
-                        let index = outputs.len() + 1;
-                        let before = ApiCall {
-                            index: Some(index as u64),
-                            of: Some(of as u64),
-                            ..ApiCall::before(c.clone())
-                        };
-                        self.log_call(now, Some(&id), before, None);
-                    }
-                    self.phase = Phase::Calls {
-                        queue,
-                        outputs,
-                        logged: true,
-                    };
-                    Some(Need::Call(c))
-                } else {
-                    self.after_calls(i, now, outputs);
-                    None
-                }
-            }
+            } => self.calls_tick(i, now, queue, outputs, logged),
             Phase::Checkpoint(ask) => {
                 self.phase = Phase::Checkpoint(ask.clone());
                 Some(Need::Checkpoint(ask))
@@ -217,6 +101,147 @@ impl Runner {
                 };
                 Some(Need::Checkpoint(ask))
             }
+        }
+    }
+
+    /// A verify step's tick: poll when due, hold, time out, or wait.
+    fn verify_tick(
+        &mut self,
+        i: usize,
+        now: EpochMs,
+        snap: &FleetSnapshot,
+        phase: Phase,
+    ) -> Option<Need> {
+        let Phase::Verify {
+            started,
+            next_poll,
+            timeout_at,
+            interval,
+            hold,
+            mut true_since,
+        } = phase
+        else {
+            self.phase = phase;
+            return None;
+        };
+        if now >= next_poll {
+            // Alarm history is read from the start of the measured
+            // window (the rto_start marker) when there is one.
+            let window = self
+                .rb
+                .meta
+                .timeline
+                .rto_start
+                .as_ref()
+                .and_then(|m| self.markers.get(m).copied())
+                .map_or(started, |t| t.min(started));
+            let results = self.evaluate_verify(i, snap, window);
+            let ok = results.iter().all(|r| r.ok);
+            let conditions = results.iter().map(|r| r.text.clone()).collect();
+            self.last_results = results;
+            self.log(now, Some(i), Body::Poll { ok, conditions });
+            if ok {
+                // An alarm seen in its history became true earlier.
+                let at = self
+                    .last_results
+                    .iter()
+                    .filter_map(|r| r.at)
+                    .max()
+                    .unwrap_or(now)
+                    .min(now);
+                let since = *true_since.get_or_insert(at);
+                if now - since >= hold {
+                    self.log(
+                        now,
+                        Some(i),
+                        Body::ConditionMet {
+                            since,
+                            held_ms: now - since,
+                        },
+                    );
+                    self.end_step(i, now, StepState::Done, None, Some(since));
+                    return None;
+                }
+            } else {
+                true_since = None;
+            }
+            if now >= timeout_at {
+                let flow = self.rb.steps[i]
+                    .common()
+                    .on_timeout
+                    .clone()
+                    .unwrap_or(Flow::Abort);
+                self.log(
+                    now,
+                    Some(i),
+                    Body::Timeout {
+                        after_ms: now - started,
+                        then: json!(flow),
+                    },
+                );
+                self.end_step(i, now, StepState::TimedOut, Some(flow), None);
+                return None;
+            }
+            let mut np = now + interval;
+            if let Some(t) = true_since {
+                np = np.min(t + hold).max(now + 1);
+            }
+            self.phase = Phase::Verify {
+                started,
+                next_poll: np.min(timeout_at.max(now + 1)),
+                timeout_at,
+                interval,
+                hold,
+                true_since,
+            };
+            None
+        } else {
+            let until = self.wake_time(next_poll);
+            self.phase = Phase::Verify {
+                started,
+                next_poll,
+                timeout_at,
+                interval,
+                hold,
+                true_since,
+            };
+            Some(Need::Wait { until })
+        }
+    }
+
+    /// A step's calls: hand out the next one (journaled first), or finish
+    /// the step when all are made.
+    fn calls_tick(
+        &mut self,
+        i: usize,
+        now: EpochMs,
+        queue: VecDeque<PlannedCall>,
+        outputs: Vec<CallOutput>,
+        logged: bool,
+    ) -> Option<Need> {
+        if let Some(c) = queue.front().cloned() {
+            if !logged {
+                let id = self.rb.steps[i].id.clone();
+                // `index` of `of`: a resume tells a step whose calls
+                // were all made from one cut between two of them.
+                let of = outputs.len() + queue.len();
+                let index = outputs.len() + 1;
+                let before = ApiCall {
+                    index: Some(index as u64),
+                    of: Some(of as u64),
+                    ..ApiCall::before(c.clone())
+                };
+                self.log_call(now, Some(&id), before, None);
+            }
+            self.phase = Phase::Calls {
+                queue,
+                outputs,
+                logged: true,
+            };
+            Some(Need::Call(c))
+        } else {
+            self.after_calls(i, now, outputs);
+            None
         }
     }
 

@@ -216,35 +216,7 @@ impl Runner {
                     self.sustains.retain(|x| x.step != s.step);
                     self.sustains.push(s);
                 }
-                Body::SustainEnd { step, .. } => {
-                    // Ended, but in force until its release call succeeds.
-                    let (ended, kept): (Vec<Sustain>, Vec<Sustain>) =
-                        std::mem::take(&mut self.sustains)
-                            .into_iter()
-                            .partition(|s| &s.step == step);
-                    self.sustains = kept;
-                    self.unreleased.extend(ended);
-                }
-                Body::Abort {
-                    reason,
-                    outcome,
-                    cleanup,
-                } => {
-                    let q: VecDeque<usize> = cleanup
-                        .iter()
-                        .filter_map(|s| self.rb.step_index(s))
-                        .collect();
-                    let outcome = match outcome {
-                        Outcome::Failed => Outcome::Failed,
-                        _ => Outcome::Aborted,
-                    };
-                    self.ending = Some((outcome, Some(reason.clone())));
-                    self.cleanup = Some(q);
-                }
-                Body::StopCondition(hit) => {
-                    self.stop_hits.push(hit.alarm.clone());
-                }
-                _ => {}
+                _ => self.replay_run_event(e),
             }
         }
         if let Some(q) = &mut self.cleanup {
@@ -288,6 +260,42 @@ impl Runner {
         };
         if self.cur.is_none() {
             self.ending.get_or_insert((Outcome::Completed, None));
+        }
+    }
+
+    /// [`Runner::replay`]: the events about the run as a whole (sustains
+    /// ending, an abort and its cleanup, stop conditions hit).
+    fn replay_run_event(&mut self, e: &Event) {
+        match &e.body {
+            Body::SustainEnd { step, .. } => {
+                // Ended, but in force until its release call succeeds.
+                let (ended, kept): (Vec<Sustain>, Vec<Sustain>) =
+                    std::mem::take(&mut self.sustains)
+                        .into_iter()
+                        .partition(|s| &s.step == step);
+                self.sustains = kept;
+                self.unreleased.extend(ended);
+            }
+            Body::Abort {
+                reason,
+                outcome,
+                cleanup,
+            } => {
+                let q: VecDeque<usize> = cleanup
+                    .iter()
+                    .filter_map(|s| self.rb.step_index(s))
+                    .collect();
+                let outcome = match outcome {
+                    Outcome::Failed => Outcome::Failed,
+                    _ => Outcome::Aborted,
+                };
+                self.ending = Some((outcome, Some(reason.clone())));
+                self.cleanup = Some(q);
+            }
+            Body::StopCondition(hit) => {
+                self.stop_hits.push(hit.alarm.clone());
+            }
+            _ => {}
         }
     }
 }
