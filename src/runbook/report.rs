@@ -169,50 +169,7 @@ pub fn render_with(rb: &Runbook, events: &[Event], journal_notes: &[String]) -> 
     }
     let _ = writeln!(out);
     let _ = writeln!(out, "## Result\n");
-    match end {
-        Some(d) => {
-            let _ = writeln!(
-                out,
-                "- Outcome: **{}**{}",
-                text(d.outcome.as_str()),
-                match d.reason.as_deref() {
-                    Some(r) => format!(" — {}", text(r)),
-                    None => String::new(),
-                }
-            );
-            let secs = |x: Option<f64>| x.map(|x| fmt_dur((x * 1000.0) as i64));
-            match (secs(d.rto_seconds), secs(d.rto_target_seconds)) {
-                (Some(r), Some(t)) => {
-                    let pass = pick(d.rto_met == Some(true), "PASS", "FAIL");
-                    let _ = writeln!(out, "- RTO: **{r}** against a target of {t}: **{pass}**");
-                }
-                (Some(r), None) => {
-                    let _ = writeln!(out, "- RTO: **{r}** (no target)");
-                }
-                (None, _) => {
-                    let _ = writeln!(out, "- RTO: not measured (a marker was not reached)");
-                }
-            }
-            match secs(d.ttd_seconds) {
-                Some(t) => {
-                    let _ = writeln!(out, "- TTD (time to detect): **{t}**");
-                }
-                None if rb.meta.timeline.ttd_marker.is_some() => {
-                    let _ = writeln!(
-                        out,
-                        "- TTD: not detected within the step's timeout — a detection gap"
-                    );
-                }
-                None => {}
-            }
-        }
-        None => {
-            let _ = writeln!(
-                out,
-                "- The run has not ended (it can be continued with `--resume`)."
-            );
-        }
-    }
+    result_lines(&mut out, rb, end);
     let _ = writeln!(out, "\n## Timeline\n");
     let _ = writeln!(out, "| time | step | event |");
     let _ = writeln!(out, "|---|---|---|");
@@ -345,4 +302,52 @@ fn start_lines(out: &mut String, rb: &Runbook, st: &Event, detail: &RunStart) {
         .map(|(k, v)| format!("{}={}", text(k), text(&s(v))))
         .collect();
     let _ = writeln!(out, "- Parameters: {}", ps.join(", "));
+}
+
+/// The `## Result` lines: outcome, RTO against its target, TTD.
+fn result_lines(out: &mut String, rb: &Runbook, end: Option<&RunEnd>) {
+    match end {
+        Some(d) => {
+            let _ = writeln!(
+                out,
+                "- Outcome: **{}**{}",
+                text(d.outcome.as_str()),
+                match d.reason.as_deref() {
+                    Some(r) => format!(" — {}", text(r)),
+                    None => String::new(),
+                }
+            );
+            let secs = |x: Option<f64>| x.map(|x| fmt_dur((x * 1000.0) as i64));
+            match (secs(d.rto_seconds), secs(d.rto_target_seconds)) {
+                (Some(r), Some(t)) => {
+                    let pass = pick(d.rto_met == Some(true), "PASS", "FAIL");
+                    let _ = writeln!(out, "- RTO: **{r}** against a target of {t}: **{pass}**");
+                }
+                (Some(r), None) => {
+                    let _ = writeln!(out, "- RTO: **{r}** (no target)");
+                }
+                (None, _) => {
+                    let _ = writeln!(out, "- RTO: not measured (a marker was not reached)");
+                }
+            }
+            match secs(d.ttd_seconds) {
+                Some(t) => {
+                    let _ = writeln!(out, "- TTD (time to detect): **{t}**");
+                }
+                None if rb.meta.timeline.ttd_marker.is_some() => {
+                    let _ = writeln!(
+                        out,
+                        "- TTD: not detected within the step's timeout — a detection gap"
+                    );
+                }
+                None => {}
+            }
+        }
+        None => {
+            let _ = writeln!(
+                out,
+                "- The run has not ended (it can be continued with `--resume`)."
+            );
+        }
+    }
 }

@@ -77,6 +77,60 @@ fn revision_of(arn: &str) -> Option<i32> {
     arn.rsplit(':').next()?.parse().ok()
 }
 
+/// The newest earlier revision of the service's task definition family,
+/// with its images (ListTaskDefinitions + DescribeTaskDefinition).
+async fn resolve_revision(ecs: &aws_sdk_ecs::Client, current: &str) -> Result<CallOutput, String> {
+    let family = crate::model::short_task_definition(current)
+        .split(':')
+        .next()
+        .unwrap_or_default()
+        .to_string();
+    let cur_rev = revision_of(current).unwrap_or(i32::MAX);
+    let mut arns = vec![];
+    let mut pages = ecs
+        .list_task_definitions()
+        .family_prefix(&family)
+        .sort(SortOrder::Desc)
+        .into_paginator()
+        .send();
+    while let Some(p) = pages.next().await {
+        let p = p.map_err(|e| describe_error("ecs:ListTaskDefinitions", &e))?;
+        arns.extend(p.task_definition_arns().iter().cloned());
+    }
+    let good = arns
+        .into_iter()
+        .filter(|a| {
+            crate::model::short_task_definition(a).split(':').next() == Some(family.as_str())
+                && revision_of(a).is_some_and(|r| r < cur_rev)
+        })
+        .max_by_key(|a| revision_of(a))
+        .ok_or_else(|| format!("no earlier revision of {family} than {cur_rev}"))?;
+    let td = ecs
+        .describe_task_definition()
+        .task_definition(&good)
+        .send()
+        .await
+        .map_err(|e| describe_error("ecs:DescribeTaskDefinition", &e))?;
+    let images: Vec<String> = td
+        .task_definition()
+        .map(|t| {
+            t.container_definitions()
+                .iter()
+                .filter_map(|c| c.image().map(str::to_string))
+                .collect()
+        })
+        .unwrap_or_default();
+    Ok(CallOutput {
+        request_ids: rid(&td),
+        detail: json!({
+            "taskDefinition": good,
+            "familyRevision": crate::model::short_task_definition(&good),
+            "current": current,
+            "images": images,
+        }),
+    })
+}
+
 pub async fn perform(src: &AwsSource, c: &PlannedCall) -> Result<CallOutput, String> {
     let ecs = &src.ecs;
     Ok(match c {
@@ -228,58 +282,7 @@ pub async fn perform(src: &AwsSource, c: &PlannedCall) -> Result<CallOutput, Str
             request_ids: vec![],
             detail: json!({"released": az}),
         },
-        PlannedCall::ResolveRevision { current, .. } => {
-            let family = crate::model::short_task_definition(current)
-                .split(':')
-                .next()
-                .unwrap_or_default()
-                .to_string();
-            let cur_rev = revision_of(current).unwrap_or(i32::MAX);
-            let mut arns = vec![];
-            let mut pages = ecs
-                .list_task_definitions()
-                .family_prefix(&family)
-                .sort(SortOrder::Desc)
-                .into_paginator()
-                .send();
-            while let Some(p) = pages.next().await {
-                let p = p.map_err(|e| describe_error("ecs:ListTaskDefinitions", &e))?;
-                arns.extend(p.task_definition_arns().iter().cloned());
-            }
-            let good = arns
-                .into_iter()
-                .filter(|a| {
-                    crate::model::short_task_definition(a).split(':').next()
-                        == Some(family.as_str())
-                        && revision_of(a).is_some_and(|r| r < cur_rev)
-                })
-                .max_by_key(|a| revision_of(a))
-                .ok_or_else(|| format!("no earlier revision of {family} than {cur_rev}"))?;
-            let td = ecs
-                .describe_task_definition()
-                .task_definition(&good)
-                .send()
-                .await
-                .map_err(|e| describe_error("ecs:DescribeTaskDefinition", &e))?;
-            let images: Vec<String> = td
-                .task_definition()
-                .map(|t| {
-                    t.container_definitions()
-                        .iter()
-                        .filter_map(|c| c.image().map(str::to_string))
-                        .collect()
-                })
-                .unwrap_or_default();
-            CallOutput {
-                request_ids: rid(&td),
-                detail: json!({
-                    "taskDefinition": good,
-                    "familyRevision": crate::model::short_task_definition(&good),
-                    "current": current,
-                    "images": images,
-                }),
-            }
-        }
+        PlannedCall::ResolveRevision { current, .. } => resolve_revision(ecs, current).await?,
     })
 }
 
