@@ -198,47 +198,11 @@ pub fn parse(text: &str, file: &str) -> Result<Runbook, ParseError> {
         Parser::new_ext(text, opts).into_offset_iter().collect();
 
     // Front matter.
-    let mut meta: Option<(String, usize)> = None;
-    let mut meta_end = 0;
-    let mut i = 0;
-    while i < events.len() {
-        if let (Event::Start(Tag::MetadataBlock(MetadataBlockKind::PlusesStyle)), r) = &events[i] {
-            let mut body = String::new();
-            let mut j = i + 1;
-            while j < events.len() {
-                match &events[j].0 {
-                    Event::Text(t) => body.push_str(t),
-                    Event::End(TagEnd::MetadataBlock(_)) => break,
-                    _ => {}
-                }
-                j += 1;
-            }
-            meta = Some((body, lines.line(r.start) + 1));
-            meta_end = r.end;
-            i = j;
-            break;
-        }
-        i += 1;
-    }
-    let Some((meta_text, meta_line)) = meta else {
-        return Err(ctx.err(
-            1,
-            None,
-            "front matter is not closed: end it with a `+++` line",
-        ));
-    };
+    let (meta_text, meta_line, meta_end, i) = front_matter(&ctx, &lines, &events)?;
     let meta: FrontMatter =
         toml::from_str(&meta_text).map_err(|e| toml_err(&ctx, &e, &meta_text, meta_line))?;
 
     // Steps: `##` headings; everything before the first is the intro.
-    struct Raw {
-        title: String,
-        id: Option<String>,
-        line: usize,
-        body_start: usize,
-        body_end: usize,
-        blocks: Vec<(String, String, usize, Range<usize>)>,
-    }
     let mut raws: Vec<Raw> = vec![];
     let mut intro_end = text.len();
     let mut in_heading: Option<(HeadingLevel, usize)> = None;
@@ -321,6 +285,73 @@ pub fn parse(text: &str, file: &str) -> Result<Runbook, ParseError> {
         .trim()
         .to_string();
 
+    let (steps, var_strings) = build_steps(&ctx, text, raws)?;
+    let rb = Runbook {
+        meta,
+        intro,
+        steps,
+        origin: file.to_string(),
+    };
+    validate(&ctx, &rb, &meta_text, meta_line, text, &var_strings)?;
+    Ok(rb)
+}
+
+/// A `##` step as found, before its block is read.
+struct Raw {
+    title: String,
+    id: Option<String>,
+    line: usize,
+    body_start: usize,
+    body_end: usize,
+    blocks: Vec<(String, String, usize, Range<usize>)>,
+}
+
+/// The `+++` front matter: its text, first line, where it ends, and the
+/// index of its event.
+fn front_matter(
+    ctx: &Ctx,
+    lines: &Lines,
+    events: &[(Event, Range<usize>)],
+) -> Result<(String, usize, usize, usize), ParseError> {
+    let mut meta: Option<(String, usize)> = None;
+    let mut meta_end = 0;
+    let mut i = 0;
+    while i < events.len() {
+        if let (Event::Start(Tag::MetadataBlock(MetadataBlockKind::PlusesStyle)), r) = &events[i] {
+            let mut body = String::new();
+            let mut j = i + 1;
+            while j < events.len() {
+                match &events[j].0 {
+                    Event::Text(t) => body.push_str(t),
+                    Event::End(TagEnd::MetadataBlock(_)) => break,
+                    _ => {}
+                }
+                j += 1;
+            }
+            meta = Some((body, lines.line(r.start) + 1));
+            meta_end = r.end;
+            i = j;
+            break;
+        }
+        i += 1;
+    }
+    let Some((meta_text, meta_line)) = meta else {
+        return Err(ctx.err(
+            1,
+            None,
+            "front matter is not closed: end it with a `+++` line",
+        ));
+    };
+    Ok((meta_text, meta_line, meta_end, i))
+}
+
+/// The steps from their raw sections: ids, prose and block; with the block
+/// strings that use `${…}` and their lines (checked once all steps are known).
+fn build_steps(
+    ctx: &Ctx,
+    text: &str,
+    raws: Vec<Raw>,
+) -> Result<(Vec<Step>, Vec<(String, usize)>), ParseError> {
     let mut steps = Vec::with_capacity(raws.len());
     let mut seen = BTreeSet::new();
     // Block strings that use `${…}`, with their lines (checked once all steps are known).
@@ -356,7 +387,7 @@ pub fn parse(text: &str, file: &str) -> Result<Runbook, ParseError> {
                     body.push_str("\n\n");
                     body.push_str(after);
                 }
-                let block = parse_block(&ctx, &lang, &code, line)?;
+                let block = parse_block(ctx, &lang, &code, line)?;
                 block_var_strings(&code, line, &mut var_strings);
                 (block, body.trim().to_string())
             }
@@ -369,14 +400,7 @@ pub fn parse(text: &str, file: &str) -> Result<Runbook, ParseError> {
             block,
         });
     }
-    let rb = Runbook {
-        meta,
-        intro,
-        steps,
-        origin: file.to_string(),
-    };
-    validate(&ctx, &rb, &meta_text, meta_line, text, &var_strings)?;
-    Ok(rb)
+    Ok((steps, var_strings))
 }
 
 /// Every string value of a block's TOML that holds `${`, with the file line
