@@ -345,13 +345,12 @@ fn front_matter(
     Ok((meta_text, meta_line, meta_end, i))
 }
 
+/// Steps, and the block strings that use `${…}` with their lines.
+type StepsAndVars = (Vec<Step>, Vec<(String, usize)>);
+
 /// The steps from their raw sections: ids, prose and block; with the block
 /// strings that use `${…}` and their lines (checked once all steps are known).
-fn build_steps(
-    ctx: &Ctx,
-    text: &str,
-    raws: Vec<Raw>,
-) -> Result<(Vec<Step>, Vec<(String, usize)>), ParseError> {
+fn build_steps(ctx: &Ctx, text: &str, raws: Vec<Raw>) -> Result<StepsAndVars, ParseError> {
     let mut steps = Vec::with_capacity(raws.len());
     let mut seen = BTreeSet::new();
     // Block strings that use `${…}`, with their lines (checked once all steps are known).

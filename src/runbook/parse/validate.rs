@@ -266,7 +266,16 @@ pub(super) fn validate(
         meta_at("rto_target"),
     )?;
 
-    // Parameters: defaults of the right type, min ≤ max.
+    check_params(ctx, rb, &meta_at)?;
+    check_variables(ctx, rb, meta_text, meta_line, text, var_strings)
+}
+
+/// Parameters: defaults of the right type, min ≤ max.
+fn check_params(
+    ctx: &Ctx,
+    rb: &Runbook,
+    meta_at: &dyn Fn(&str) -> usize,
+) -> Result<(), ParseError> {
     for (name, p) in &rb.meta.params {
         if let Some(d) = &p.default {
             let ok = match (p.ty, d) {
@@ -294,7 +303,19 @@ pub(super) fn validate(
         }
     }
 
-    // Variables: `${param.x}` must be declared, `${save.x…}` saved by some step.
+    Ok(())
+}
+
+/// Variables: `${param.x}` must be declared, `${save.x…}` saved by some
+/// step; each error names the line the variable is on.
+fn check_variables(
+    ctx: &Ctx,
+    rb: &Runbook,
+    meta_text: &str,
+    meta_line: usize,
+    text: &str,
+    var_strings: &[(String, usize)],
+) -> Result<(), ParseError> {
     let saves: BTreeSet<&str> = rb
         .steps
         .iter()
