@@ -83,6 +83,19 @@ impl Tmux {
         }
     }
 
+    /// Wait until a pane flag reads `want` (the screen and the terminal
+    /// modes are written in separate steps: a capture can fall between).
+    fn wait_flag(&self, name: &str, want: &str) -> String {
+        let start = Instant::now();
+        loop {
+            let v = self.flag(name);
+            if v == want || start.elapsed() > Duration::from_secs(10) {
+                return v;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
     fn flag(&self, name: &str) -> String {
         self.tmux(&["display", "-p", "-t", "t", &format!("#{{{name}}}")])
             .trim()
@@ -134,7 +147,7 @@ fn open_drill_filter_quit() {
     let t = Tmux::start("--demo --scenario az-outage --speed 20", 160, 48, "");
     let s = t.wait_for("Services");
     assert!(s.contains("TASKS PER AZ"), "{s}");
-    assert_eq!(t.flag("alternate_on"), "1");
+    assert_eq!(t.wait_flag("alternate_on", "1"), "1");
     t.keys(&["Enter"]);
     t.wait_for("Deployments & scaling");
     t.wait_for("Tasks & targets by AZ");
@@ -157,6 +170,21 @@ fn compact_terminal_uses_tabs() {
     assert!(s.contains("D/R/P"), "{s}");
     t.keys(&["Tab"]);
     t.wait_for("in ALARM");
+    t.keys(&[":", "q", "Enter"]);
+    t.assert_restored("0");
+}
+
+#[test]
+fn commands_complete_with_tab_and_open_the_runbook_dialogs_keys() {
+    let t = Tmux::start("--demo --scenario steady", 80, 24, "");
+    t.wait_for(" Services │ Alarms │ Timeline │ Logs");
+    t.keys(&[":", "r", "u"]);
+    t.wait_for("Tab complete · runbooks");
+    t.keys(&["Tab"]);
+    t.wait_for(":runbooks█");
+    t.keys(&["Enter"]);
+    // The runbook list's keys come from the keymap.
+    t.wait_for("Enter start / resume");
     t.keys(&[":", "q", "Enter"]);
     t.assert_restored("0");
 }
@@ -223,8 +251,12 @@ fn no_credentials_opens_the_demo_with_one_line() {
 fn kill_and_restore(sig: &str) {
     let t = Tmux::start("--demo", 120, 40, "");
     t.wait_for("Services");
-    assert_eq!(t.flag("alternate_on"), "1");
-    assert_eq!(t.flag("cursor_flag"), "0", "the console hides the cursor");
+    assert_eq!(t.wait_flag("alternate_on", "1"), "1");
+    assert_eq!(
+        t.wait_flag("cursor_flag", "0"),
+        "0",
+        "the console hides the cursor"
+    );
     let pid = t.app_pid();
     assert!(
         Command::new("kill")

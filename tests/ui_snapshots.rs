@@ -15,6 +15,7 @@ use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 fn app_at(scenario: &str, secs: i64) -> App {
     let mut sim = Simulator::new(Scenario::builtin(scenario).expect("builtin scenario"), None);
     let mut app = App::new(Theme::default_dark());
+    app.set_capabilities(ecsdeck::source::sim::CAPABILITIES);
     app.apply(Update::Snapshot(std::sync::Arc::new(sim.snapshot())));
     for t in 1..=secs {
         sim.run_until(t * 1000);
@@ -24,9 +25,14 @@ fn app_at(scenario: &str, secs: i64) -> App {
     app
 }
 
-fn screen(app: &App, w: u16, h: u16) -> String {
+/// Draw a frame as the console does: what it learned (where each list's
+/// window starts) is kept for the next one.
+fn screen(app: &mut App, w: u16, h: u16) -> String {
     let mut term = Terminal::new(TestBackend::new(w, h)).unwrap();
-    term.draw(|f| draw(f, app)).unwrap();
+    let mut drawn = ecsdeck::ui::app::Drawn::default();
+    term.draw(|f| drawn = ecsdeck::ui::draw::frame(f, app))
+        .unwrap();
+    app.remember(drawn);
     term.backend().to_string()
 }
 
@@ -58,9 +64,12 @@ fn fleet_every_scenario_wide_and_compact() {
         ("scale-out", 1200),
         ("seed-review", 120),
     ] {
-        let app = app_at(scenario, secs);
-        insta::assert_snapshot!(format!("fleet_{scenario}_160x48"), screen(&app, 160, 48));
-        insta::assert_snapshot!(format!("fleet_{scenario}_80x24"), screen(&app, 80, 24));
+        let mut app = app_at(scenario, secs);
+        insta::assert_snapshot!(
+            format!("fleet_{scenario}_160x48"),
+            screen(&mut app, 160, 48)
+        );
+        insta::assert_snapshot!(format!("fleet_{scenario}_80x24"), screen(&mut app, 80, 24));
     }
 }
 
@@ -71,11 +80,14 @@ fn service_detail_wide_and_every_tab_compact() {
     select_service(&mut app, &first);
     key(&mut app, KeyCode::Enter);
     assert_eq!(app.view, View::Service(first));
-    insta::assert_snapshot!("detail_az_outage_160x48", screen(&app, 160, 48));
+    insta::assert_snapshot!("detail_az_outage_160x48", screen(&mut app, 160, 48));
     for (i, pane) in app.view.panes().iter().enumerate() {
         insta::assert_snapshot!(
-            format!("detail_az_outage_80x24_{i}_{}", pane.tab()),
-            screen(&app, 80, 24)
+            format!(
+                "detail_az_outage_80x24_{i}_{}",
+                ecsdeck::ui::panes::of(*pane).tab()
+            ),
+            screen(&mut app, 80, 24)
         );
         key(&mut app, KeyCode::Tab);
     }
@@ -95,10 +107,13 @@ fn bad_deploy_detail_shows_breaker() {
         "a FAILED rollout shows as failed while rolling back"
     );
     app.open_service("prod/api".into());
-    insta::assert_snapshot!("detail_bad_deploy_160x48", screen(&app, 160, 48));
+    insta::assert_snapshot!("detail_bad_deploy_160x48", screen(&mut app, 160, 48));
     // staging/api has no breaker: it keeps trying.
     app.open_service("staging/api".into());
-    insta::assert_snapshot!("detail_bad_deploy_no_breaker_80x24", screen(&app, 80, 24));
+    insta::assert_snapshot!(
+        "detail_bad_deploy_no_breaker_80x24",
+        screen(&mut app, 80, 24)
+    );
 }
 
 #[test]
@@ -106,8 +121,15 @@ fn help_overlay() {
     let mut app = app_at("steady", 60);
     key(&mut app, KeyCode::Char('?'));
     assert!(app.help);
-    insta::assert_snapshot!("help_160x48", screen(&app, 160, 48));
-    insta::assert_snapshot!("help_80x24", screen(&app, 80, 24));
+    insta::assert_snapshot!("help_160x48", screen(&mut app, 160, 48));
+    insta::assert_snapshot!("help_80x24", screen(&mut app, 80, 24));
+    // Scrolled to the end: the commands, from the same table as the parser.
+    for _ in 0..200 {
+        key(&mut app, KeyCode::Char('j'));
+    }
+    let end = screen(&mut app, 160, 48);
+    assert!(end.contains(":runbooks"));
+    insta::assert_snapshot!("help_commands_160x48", end);
     key(&mut app, KeyCode::Char('x'));
     assert!(!app.help);
 }
@@ -117,7 +139,7 @@ fn filter_and_command_line() {
     let mut app = app_at("steady", 60);
     key(&mut app, KeyCode::Char('/'));
     keys(&mut app, "api");
-    insta::assert_snapshot!("services_filter_typing_160x48", screen(&app, 160, 48));
+    insta::assert_snapshot!("services_filter_typing_160x48", screen(&mut app, 160, 48));
     key(&mut app, KeyCode::Enter);
     assert!(
         app.visible_rows()
@@ -127,7 +149,7 @@ fn filter_and_command_line() {
     key(&mut app, KeyCode::Char(':'));
     keys(&mut app, "nonsense");
     key(&mut app, KeyCode::Enter);
-    insta::assert_snapshot!("command_unknown_80x24", screen(&app, 80, 24));
+    insta::assert_snapshot!("command_unknown_80x24", screen(&mut app, 80, 24));
     key(&mut app, KeyCode::Char(':'));
     keys(&mut app, "alarms");
     key(&mut app, KeyCode::Enter);
@@ -139,17 +161,17 @@ fn logs_paused_filtered_wrapped() {
     let mut app = app_at("bad-deploy", 300);
     app.focus = 3; // Logs in the fleet view
     assert_eq!(app.focused(), Pane::Logs);
-    insta::assert_snapshot!("logs_follow_160x48", screen(&app, 160, 48));
+    insta::assert_snapshot!("logs_follow_160x48", screen(&mut app, 160, 48));
     key(&mut app, KeyCode::PageUp);
     assert!(!app.logs.follow);
-    insta::assert_snapshot!("logs_paused_160x48", screen(&app, 160, 48));
+    insta::assert_snapshot!("logs_paused_160x48", screen(&mut app, 160, 48));
     key(&mut app, KeyCode::Char('w'));
     key(&mut app, KeyCode::Char('G'));
     assert!(app.logs.follow);
     key(&mut app, KeyCode::Char('/'));
     keys(&mut app, "ERROR|FATAL");
     key(&mut app, KeyCode::Enter);
-    insta::assert_snapshot!("logs_filtered_wrapped_80x24", screen(&app, 80, 24));
+    insta::assert_snapshot!("logs_filtered_wrapped_80x24", screen(&mut app, 80, 24));
 }
 
 #[test]
@@ -157,9 +179,9 @@ fn timeline_pane_compact() {
     let mut app = app_at("az-outage", 600);
     app.focus = 2;
     assert_eq!(app.focused(), Pane::Timeline);
-    insta::assert_snapshot!("timeline_80x24", screen(&app, 80, 24));
+    insta::assert_snapshot!("timeline_80x24", screen(&mut app, 80, 24));
     key(&mut app, KeyCode::Char('e'));
-    insta::assert_snapshot!("timeline_trouble_only_80x24", screen(&app, 80, 24));
+    insta::assert_snapshot!("timeline_trouble_only_80x24", screen(&mut app, 80, 24));
 }
 
 #[test]
@@ -223,7 +245,7 @@ fn themes_switch_live() {
             .as_ref()
             .is_some_and(|(m, err)| *err && m.contains("unknown theme"))
     );
-    let _ = screen(&app, 80, 24);
+    let _ = screen(&mut app, 80, 24);
 }
 
 #[test]
@@ -239,7 +261,7 @@ fn pause_is_shown_and_sent_to_the_source() {
         )]
     );
     assert!(
-        screen(&app, 160, 48)
+        screen(&mut app, 160, 48)
             .lines()
             .next()
             .unwrap()
@@ -249,7 +271,7 @@ fn pause_is_shown_and_sent_to_the_source() {
     keys(&mut app, "resume");
     key(&mut app, KeyCode::Enter);
     assert!(
-        !screen(&app, 160, 48)
+        !screen(&mut app, 160, 48)
             .lines()
             .next()
             .unwrap()
@@ -279,7 +301,7 @@ fn any_terminal_size_renders_without_panic() {
                     (120, 32),
                     (300, 100),
                 ] {
-                    let _ = screen(&app, w, h);
+                    let _ = screen(&mut app, w, h);
                 }
             }
         }
@@ -293,8 +315,8 @@ fn findings_view_and_badges() {
     keys(&mut app, "findings");
     key(&mut app, KeyCode::Enter);
     assert_eq!(app.view, View::Findings);
-    insta::assert_snapshot!("findings_160x48", screen(&app, 160, 48));
-    insta::assert_snapshot!("findings_80x24", screen(&app, 80, 24));
+    insta::assert_snapshot!("findings_160x48", screen(&mut app, 160, 48));
+    insta::assert_snapshot!("findings_80x24", screen(&mut app, 80, 24));
     // Filter to the critical ones, open the first one's service.
     key(&mut app, KeyCode::Char('/'));
     keys(&mut app, "critical");
@@ -310,11 +332,11 @@ fn findings_view_and_badges() {
         .position(|p| *p == Pane::SvcFindings)
         .unwrap();
     app.focus = svc_pane;
-    insta::assert_snapshot!("detail_findings_80x24", screen(&app, 80, 24));
+    insta::assert_snapshot!("detail_findings_80x24", screen(&mut app, 80, 24));
     // The well-architected service shows no finding.
     app.open_service("prod/checkout".into());
     app.focus = svc_pane;
-    assert!(screen(&app, 80, 24).contains("no finding: every evaluated check passes"));
+    assert!(screen(&mut app, 80, 24).contains("no finding: every evaluated check passes"));
 }
 
 #[test]
@@ -338,7 +360,7 @@ fn log_scope_and_stream_keys() {
     key(&mut app, KeyCode::Char('s'));
     let stream = app.logs.stream.clone().expect("s picks the first stream");
     assert!(app.log_window(50).iter().all(|l| l.log_stream == stream));
-    assert!(screen(&app, 160, 48).contains(&*stream));
+    assert!(screen(&mut app, 160, 48).contains(&*stream));
     // Cycling past the last stream comes back to all streams.
     for _ in 0..100 {
         key(&mut app, KeyCode::Char('s'));
@@ -376,6 +398,7 @@ impl Rig {
         let mut sim = Simulator::new(Scenario::builtin(scenario).unwrap(), None);
         sim.run_until(secs * 1000);
         let mut app = App::new(Theme::default_dark());
+        app.set_capabilities(ecsdeck::source::sim::CAPABILITIES);
         app.apply(Update::Snapshot(std::sync::Arc::new(sim.snapshot())));
         app.runbooks.write = true;
         app.runbooks.fixed_run_id = Some("gameday-az-outage-test".into());
@@ -409,8 +432,8 @@ fn runbook_console_run() {
     keys(&mut rig.app, ":runbooks");
     key(&mut rig.app, KeyCode::Enter);
     assert_eq!(rig.app.view, View::Runbooks);
-    insta::assert_snapshot!("runbooks_list_160x48", screen(&rig.app, 160, 48));
-    insta::assert_snapshot!("runbooks_list_80x24", screen(&rig.app, 80, 24));
+    insta::assert_snapshot!("runbooks_list_160x48", screen(&mut rig.app, 160, 48));
+    insta::assert_snapshot!("runbooks_list_80x24", screen(&mut rig.app, 80, 24));
     keys(&mut rig.app, "jj");
     key(&mut rig.app, KeyCode::Enter);
     key(&mut rig.app, KeyCode::Tab);
@@ -418,7 +441,7 @@ fn runbook_console_run() {
     keys(&mut rig.app, "us-east-1c");
     key(&mut rig.app, KeyCode::Tab);
     keys(&mut rig.app, "5m");
-    insta::assert_snapshot!("runbook_params_160x48", screen(&rig.app, 160, 48));
+    insta::assert_snapshot!("runbook_params_160x48", screen(&mut rig.app, 160, 48));
     key(&mut rig.app, KeyCode::Enter);
     rig.run(1);
     // Go / no-go needs two named approvals and a note.
@@ -429,28 +452,37 @@ fn runbook_console_run() {
     keys(&mut rig.app, "alice, Alice ");
     rig.app
         .on_key(KeyEvent::new(KeyCode::Char('s'), KeyModifiers::CONTROL));
-    let s = screen(&rig.app, 160, 48);
+    let s = screen(&mut rig.app, 160, 48);
     assert!(s.contains("twice"), "duplicate approvers refused: {s}");
     insta::assert_snapshot!("runbook_checkpoint_duplicate_approvers_160x48", s);
     for _ in 0.."alice, Alice ".len() {
         key(&mut rig.app, KeyCode::Backspace);
     }
     keys(&mut rig.app, "alice, bob");
-    insta::assert_snapshot!("runbook_checkpoint_notes_160x48", screen(&rig.app, 160, 48));
+    insta::assert_snapshot!(
+        "runbook_checkpoint_notes_160x48",
+        screen(&mut rig.app, 160, 48)
+    );
     rig.app
         .on_key(KeyEvent::new(KeyCode::Char('s'), KeyModifiers::CONTROL));
     rig.run(1);
     keys(&mut rig.app, "IMPAIR us-east-1");
-    insta::assert_snapshot!("runbook_arm_80x24", screen(&rig.app, 80, 24));
+    insta::assert_snapshot!("runbook_arm_80x24", screen(&mut rig.app, 80, 24));
     keys(&mut rig.app, "c");
     key(&mut rig.app, KeyCode::Enter);
     rig.run(0);
-    insta::assert_snapshot!("runbook_confirm_160x48", screen(&rig.app, 160, 48));
+    insta::assert_snapshot!("runbook_confirm_160x48", screen(&mut rig.app, 160, 48));
     keys(&mut rig.app, "y");
     // Recovery is being verified: progress, conditions, markers.
     rig.run(40);
-    insta::assert_snapshot!("runbook_verify_progress_160x48", screen(&rig.app, 160, 48));
-    insta::assert_snapshot!("runbook_verify_progress_80x24", screen(&rig.app, 80, 24));
+    insta::assert_snapshot!(
+        "runbook_verify_progress_160x48",
+        screen(&mut rig.app, 160, 48)
+    );
+    insta::assert_snapshot!(
+        "runbook_verify_progress_80x24",
+        screen(&mut rig.app, 80, 24)
+    );
     let r = rig.app.runbooks.running().unwrap();
     assert!(r.runner.markers.contains_key("inject"));
     assert!(r.runner.journal.events.iter().any(|e| e.kind() == "note"
@@ -490,7 +522,7 @@ fn aws_status_line_shows_api_rate_and_throttles() {
         if i == 0 {
             // Under a minute of samples: no extrapolated rate, the calls so far.
             assert_eq!(app.api_calls(), Some(ApiCalls::SoFar(100)));
-            let s = screen(&app, 160, 48);
+            let s = screen(&mut app, 160, 48);
             let first = s.lines().next().unwrap();
             assert!(
                 first.contains("100 calls so far") && !first.contains("/min"),
@@ -499,7 +531,7 @@ fn aws_status_line_shows_api_rate_and_throttles() {
         }
     }
     assert_eq!(app.api_calls(), Some(ApiCalls::PerMin(12.0)));
-    let s = screen(&app, 160, 48);
+    let s = screen(&mut app, 160, 48);
     let first = s.lines().next().unwrap();
     assert!(
         first.contains("12 calls/min") && first.contains("3 throttled"),
@@ -547,13 +579,14 @@ fn interrupted_runs_are_listed_and_resumed() {
     app.runbooks.data_dir = Some(data.path().to_path_buf());
     app.runbooks.source_label = "aws:prod@us-east-1".into();
     app.runbooks.write = true;
+    app.set_capabilities(ecsdeck::source::aws::CAPABILITIES);
     keys(&mut app, ":runbooks");
     key(&mut app, KeyCode::Enter);
     assert_eq!(app.runbooks.interrupted.len(), 1);
     for _ in 0..5 {
         key(&mut app, KeyCode::Char('j'));
     }
-    insta::assert_snapshot!("runbooks_interrupted_80x24", screen(&app, 80, 24));
+    insta::assert_snapshot!("runbooks_interrupted_80x24", screen(&mut app, 80, 24));
     key(&mut app, KeyCode::Enter);
     let run = app.runbooks.running().expect("resumed");
     assert_eq!(run.runner.run_id, "gameday-task-crash-cut");
@@ -570,7 +603,7 @@ fn the_demo_opened_for_want_of_credentials_says_so_on_screen() {
     let mut app = App::new(Theme::default_dark());
     app.notice = Some("DEMO: no AWS credentials found, simulated data".into());
     app.apply(Update::Snapshot(std::sync::Arc::new(sim.snapshot())));
-    let wide = screen(&app, 160, 48);
+    let wide = screen(&mut app, 160, 48);
     assert!(
         wide.lines()
             .next()
@@ -578,7 +611,7 @@ fn the_demo_opened_for_want_of_credentials_says_so_on_screen() {
             .contains("no AWS credentials found")
     );
     insta::assert_snapshot!("demo_notice_160x48", wide);
-    let narrow = screen(&app, 80, 24);
+    let narrow = screen(&mut app, 80, 24);
     assert!(
         narrow
             .lines()
@@ -624,7 +657,7 @@ fn aws_status_line_keeps_a_failing_kind_listed_with_its_error() {
     }
     let mut app = App::new(Theme::default_dark());
     app.apply(Update::Snapshot(std::sync::Arc::new(snap)));
-    let s = screen(&app, 160, 48);
+    let s = screen(&mut app, 160, 48);
     let first = s.lines().next().unwrap();
     // The failing ECS stays listed, with its age and its error; the kinds
     // read off it (ec2, iam) show that they are as old as it is.
@@ -683,7 +716,7 @@ fn findings_with_unread_inputs_show_bounded_scores_and_partial_panes() {
     std::sync::Arc::make_mut(&mut snap.task_definitions).clear();
     let mut app = App::new(Theme::default_dark());
     app.apply(Update::Snapshot(std::sync::Arc::new(snap)));
-    let fleet = screen(&app, 160, 48);
+    let fleet = screen(&mut app, 160, 48);
     // The Services pane says its data was partly read, without hiding its title.
     let border = fleet.lines().nth(1).unwrap();
     assert!(
@@ -694,11 +727,58 @@ fn findings_with_unread_inputs_show_bounded_scores_and_partial_panes() {
     keys(&mut app, ":findings");
     key(&mut app, KeyCode::Enter);
     assert_eq!(app.view, View::Findings);
-    let s = screen(&app, 160, 48);
+    let s = screen(&mut app, 160, 48);
     assert!(s.contains("≤"), "bounded scores: {s}");
     insta::assert_snapshot!("findings_unread_task_definitions_160x48", s);
     insta::assert_snapshot!(
         "findings_unread_task_definitions_80x24",
-        screen(&app, 80, 24)
+        screen(&mut app, 80, 24)
     );
+}
+
+#[test]
+fn a_command_the_source_cannot_honour_is_refused_on_screen() {
+    // AWS has no clock to pause: `:pause` says so and PAUSED is not shown.
+    let mut app = app_at("steady", 10);
+    app.set_capabilities(ecsdeck::source::aws::CAPABILITIES);
+    keys(&mut app, ":pause");
+    let effects = app.on_key(KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE));
+    assert_eq!(effects, vec![]);
+    let s = screen(&mut app, 160, 48);
+    assert!(!s.lines().next().unwrap().contains("PAUSED"));
+    insta::assert_snapshot!("command_refused_pause_160x48", s);
+}
+
+#[test]
+fn tab_completes_a_command_name() {
+    let mut app = app_at("steady", 10);
+    keys(&mut app, ":r");
+    insta::assert_snapshot!("command_candidates_80x24", screen(&mut app, 80, 24));
+    keys(&mut app, "unb");
+    key(&mut app, KeyCode::Tab);
+    assert_eq!(
+        app.input,
+        ecsdeck::ui::app::Input::Command("runbooks".into())
+    );
+    key(&mut app, KeyCode::Enter);
+    assert_eq!(app.view, View::Runbooks);
+}
+
+/// Between two ordinary AWS refreshes (ECS every 10 s) the source is not
+/// "silent"; past twice its heartbeat it is, and the data age keeps growing
+/// either way (it is never younger than the truth).
+#[test]
+fn source_silent_only_past_twice_the_heartbeat() {
+    let mut app = app_at("steady", 5);
+    app.silent_after = 24;
+    app.silent_secs = 12;
+    let s = screen(&mut app, 160, 48);
+    let status = s.lines().next().unwrap_or_default();
+    assert!(!status.contains("source silent"), "{status}");
+    assert!(status.contains("data 12s"), "{status}");
+    app.silent_secs = 25;
+    let s = screen(&mut app, 160, 48);
+    let status = s.lines().next().unwrap_or_default();
+    assert!(status.contains("(source silent 25s)"), "{status}");
+    assert!(status.contains("data 25s"), "{status}");
 }

@@ -8,7 +8,7 @@ use rustc_hash::FxHashMap;
 
 use super::ctx::{Index, Readiness, ctx_with};
 use super::{
-    Counts, Finding, Gap, NotEvaluated, OrderKey, Pillar, Review, ReviewConfig, count,
+    Counts, Evaluated, Finding, Gap, NotEvaluated, OrderKey, Pillar, Review, ReviewConfig, count,
     evaluate_ranked, not_evaluated_with, scores_of,
 };
 use crate::model::FleetSnapshot;
@@ -44,6 +44,8 @@ struct Entry {
     findings: Vec<(u16, Arc<Finding>)>,
     /// Checks not evaluated on it for want of an input.
     gaps: Vec<Gap>,
+    /// A check read the clock: re-evaluated whenever the clock moved.
+    clock: bool,
 }
 
 impl Entry {
@@ -164,7 +166,7 @@ impl ReviewCache {
         &mut self,
         arn: &str,
         position: u32,
-        (found, gaps): (Vec<(u16, Finding)>, Vec<Gap>),
+        Evaluated { found, gaps, clock }: Evaluated,
         keep_order: bool,
     ) {
         let generation = self.generation;
@@ -173,7 +175,9 @@ impl ReviewCache {
             seen: generation,
             findings: vec![],
             gaps: vec![],
+            clock,
         });
+        entry.clock = clock;
         if entry.gaps != gaps {
             entry.gaps = gaps;
             self.gaps_changed = true;
@@ -221,12 +225,20 @@ impl ReviewCache {
         let prev = self.basis.take();
         let old_index = std::mem::take(&mut self.index);
         let mut evaluated = 0;
+        // The clock moved: services whose checks read it are re-evaluated
+        // even when nothing else changed (REL-12's "for 30 min").
+        let ticked = prev.as_ref().is_some_and(|p| p.at != snap.at);
+        let on_clock = |entries: &FxHashMap<String, Entry>, arn: &str| {
+            ticked && entries.get(arn).is_some_and(|e| e.clock)
+        };
         match prev {
             Some(prev) if same_collections(&prev, snap) && same_layout(&prev, snap) => {
                 // Fast path: only services whose Arc changed.
                 self.index = old_index;
                 for (i, (old, svc)) in prev.services.iter().zip(&snap.services).enumerate() {
-                    if Arc::ptr_eq(old, svc) || **old == **svc {
+                    if (Arc::ptr_eq(old, svc) || **old == **svc)
+                        && !on_clock(&self.entries, &svc.arn)
+                    {
                         continue;
                     }
                     let found = evaluate_ranked(snap, cfg, &self.index, &ready, i, svc);
@@ -260,7 +272,7 @@ impl ReviewCache {
                             })
                         }
                         _ => false,
-                    };
+                    } && !on_clock(&self.entries, &svc.arn);
                     if unchanged {
                         let generation = self.generation;
                         if let Some(e) = self.entries.get_mut(svc.arn.as_str()) {

@@ -165,6 +165,11 @@ pub struct Ctx<'a> {
     stats: std::cell::OnceCell<(Option<f64>, f64)>,
     /// Inputs the current check touched (bits of [`Input`]).
     touched: Cell<u16>,
+    /// What the current check declared: its inputs (bits) and whether it
+    /// may read the clock (debug builds assert reads against these).
+    declared: Cell<(u16, bool)>,
+    /// Some check read the clock since the context was made.
+    read_clock: Cell<bool>,
     /// Inputs the source could not read for this service.
     missing: u16,
     ready: &'a Readiness,
@@ -327,12 +332,34 @@ impl Index {
 
 impl<'a> Ctx<'a> {
     fn touch(&self, input: Input) {
+        debug_assert!(
+            self.declared.get().0 & input.bit() != 0,
+            "a check read {input:?} without declaring it in `reads [..]`"
+        );
         self.touched.set(self.touched.get() | input.bit());
     }
 
     /// Start a check: nothing touched yet.
-    pub(super) fn begin_check(&self) {
+    pub(super) fn begin_check(&self, check: &super::Check) {
         self.touched.set(0);
+        let bits = check.needs.iter().fold(0, |m, i| m | i.bit());
+        self.declared.set((bits, check.clock));
+    }
+
+    /// The snapshot's clock, for a check declared `clock`: noted, so the
+    /// console's cache knows this service's verdict depends on the time.
+    pub fn now(&self) -> crate::model::EpochMs {
+        debug_assert!(
+            self.declared.get().1,
+            "a check read the clock without declaring `clock`"
+        );
+        self.read_clock.set(true);
+        self.snap.at
+    }
+
+    /// Some check of this context read the clock.
+    pub(super) fn read_clock(&self) -> bool {
+        self.read_clock.get()
     }
 
     /// The inputs the check since [`Ctx::begin_check`] touched that the
@@ -649,6 +676,8 @@ pub(crate) fn ctx_with<'a>(
         first_in_cluster: first == Some(&(position as u32)),
         stats: std::cell::OnceCell::new(),
         touched: Cell::new(0),
+        declared: Cell::new((0, false)),
+        read_clock: Cell::new(false),
         missing: 0,
         ready,
     };

@@ -193,6 +193,13 @@ pub struct Check {
     pub pillars: &'static [Pillar],
     pub remediation: &'static str,
     pub doc_url: &'static str,
+    /// Every input beyond the service itself the check may read (through
+    /// [`Ctx`]'s accessors; asserted in debug builds).
+    pub needs: &'static [Input],
+    /// It reads the snapshot's clock ([`Ctx::now`]): its verdict can change
+    /// with time alone, so the console's cache re-evaluates it as time
+    /// passes even when nothing else changed.
+    pub clock: bool,
     pub kind: Kind,
 }
 
@@ -322,9 +329,9 @@ pub fn evaluate(snap: &FleetSnapshot, cfg: &ReviewConfig) -> Review {
         let mut out = Vec::with_capacity(range.len() * 8);
         let mut gaps = Vec::new();
         for i in range {
-            let (found, g) = evaluate_ranked(snap, cfg, &index, &ready, i, &snap.services[i]);
-            out.extend(found);
-            gaps.extend(g);
+            let e = evaluate_ranked(snap, cfg, &index, &ready, i, &snap.services[i]);
+            out.extend(e.found);
+            gaps.extend(e.gaps);
         }
         (out, gaps)
     };
@@ -473,7 +480,7 @@ fn evaluate_ranked(
     ready: &Readiness,
     position: usize,
     svc: &Service,
-) -> (Vec<(u16, Finding)>, Vec<Gap>) {
+) -> Evaluated {
     let ctx = ctx_with(snap, cfg, index, ready, position, svc);
     let ranks = ranks();
     let mut ids: Option<Ids> = None;
@@ -481,7 +488,7 @@ fn evaluate_ranked(
     let mut gaps = Vec::new();
     for (i, check) in CHECKS.iter().enumerate() {
         if let Kind::Service(f) = check.kind {
-            ctx.begin_check();
+            ctx.begin_check(check);
             let hits = f(&ctx);
             let missing = ctx.gaps();
             if missing != 0 {
@@ -499,7 +506,19 @@ fn evaluate_ranked(
             }
         }
     }
-    (out, gaps)
+    Evaluated {
+        found: out,
+        gaps,
+        clock: ctx.read_clock(),
+    }
+}
+
+/// One service's checks: the findings (with their check's rank), the checks
+/// not evaluated for want of data, and whether a check read the clock.
+struct Evaluated {
+    found: Vec<(u16, Finding)>,
+    gaps: Vec<Gap>,
+    clock: bool,
 }
 
 /// A service's names, shared by all its findings.

@@ -61,6 +61,15 @@ pub fn json(review: &Review, snap: &FleetSnapshot) -> Value {
 /// with [`text`], code spans with [`code`].
 pub fn markdown(review: &Review, snap: &FleetSnapshot) -> String {
     let mut o = String::new();
+    summary_md(&mut o, review, snap);
+    plan_md(&mut o, review);
+    pillars_md(&mut o, review);
+    appendix_md(&mut o, review, snap);
+    o
+}
+
+/// Title, source, executive summary and the pillar scores.
+fn summary_md(o: &mut String, review: &Review, snap: &FleetSnapshot) {
     let scores = review.scores();
     let counts = review.counts();
     let incomplete = review.incomplete_pillars();
@@ -119,7 +128,10 @@ pub fn markdown(review: &Review, snap: &FleetSnapshot) -> String {
         o,
         "\nScores are computed: 100 − (25 × critical + 10 × high + 4 × medium + 1 × low), at least 0.\n"
     );
+}
 
+/// The findings in priority order, one line each.
+fn plan_md(o: &mut String, review: &Review) {
     let _ = writeln!(o, "## Priority action plan\n");
     if review.findings.is_empty() {
         let _ = writeln!(o, "Nothing to do: no check fired.\n");
@@ -140,6 +152,10 @@ pub fn markdown(review: &Review, snap: &FleetSnapshot) -> String {
             f.remediation
         );
     }
+}
+
+/// Each pillar's findings with evidence, remediation and fix.
+fn pillars_md(o: &mut String, review: &Review) {
     for p in Pillar::ALL {
         let fs: Vec<_> = review.findings.iter().filter(|f| f.pillar == p).collect();
         if fs.is_empty() {
@@ -165,6 +181,10 @@ pub fn markdown(review: &Review, snap: &FleetSnapshot) -> String {
             let _ = writeln!(o, "- Docs: {}\n", f.doc_url);
         }
     }
+}
+
+/// Suppressed findings, checks not evaluated, data not read.
+fn appendix_md(o: &mut String, review: &Review, snap: &FleetSnapshot) {
     if !review.suppressed.is_empty() {
         let _ = writeln!(o, "\n## Suppressed\n");
         for (f, s) in &review.suppressed {
@@ -215,7 +235,6 @@ pub fn markdown(review: &Review, snap: &FleetSnapshot) -> String {
             );
         }
     }
-    o
 }
 
 /// SARIF 2.1.0: one rule per check, one result per finding.

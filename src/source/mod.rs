@@ -49,11 +49,92 @@ pub enum Control {
     Shutdown,
 }
 
+/// One thing a source may or may not be able to do. The console refuses a
+/// command that needs one the source lacks, with [`Capability::refusal`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Capability {
+    /// Stop and restart its clock (`:pause`, `:resume`).
+    Pause,
+    /// Run its clock faster or slower (`:speed`).
+    Speed,
+    /// Stream new log lines as they are written (the logs pane follows).
+    LiveTail,
+    /// Make changes (runbook actions started with `--write`).
+    Writes,
+    /// Alarm state transitions (the service view's alarm history).
+    AlarmHistory,
+}
+
+impl Capability {
+    /// Why a command needing this is refused: one line for the bottom line.
+    pub fn refusal(self) -> &'static str {
+        match self {
+            Capability::Pause => "this source cannot pause: its data is live (the demo can)",
+            Capability::Speed => {
+                "this source has no clock to speed up: its data is live (the demo has)"
+            }
+            Capability::LiveTail => {
+                "this source has no live log tail: the lines shown are all it sent"
+            }
+            Capability::Writes => {
+                "this source cannot make changes: start without --write for a dry run"
+            }
+            Capability::AlarmHistory => "this source keeps no alarm history",
+        }
+    }
+}
+
+/// What a source supports, declared by its `spawn`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Capabilities {
+    pub pause: bool,
+    pub speed: bool,
+    pub live_tail: bool,
+    pub writes: bool,
+    pub alarm_history: bool,
+}
+
+impl Capabilities {
+    /// Nothing claimed (what the console assumes before a source says).
+    pub const NONE: Capabilities = Capabilities {
+        pause: false,
+        speed: false,
+        live_tail: false,
+        writes: false,
+        alarm_history: false,
+    };
+
+    pub fn has(self, c: Capability) -> bool {
+        match c {
+            Capability::Pause => self.pause,
+            Capability::Speed => self.speed,
+            Capability::LiveTail => self.live_tail,
+            Capability::Writes => self.writes,
+            Capability::AlarmHistory => self.alarm_history,
+        }
+    }
+
+    /// `Ok` when the source can, else the one-line refusal.
+    pub fn check(self, c: Capability) -> Result<(), &'static str> {
+        if self.has(c) {
+            Ok(())
+        } else {
+            Err(c.refusal())
+        }
+    }
+}
+
 /// What the UI holds of a running source.
 pub struct SourceHandle {
     pub updates: mpsc::Receiver<Update>,
     pub snapshots: watch::Receiver<Arc<FleetSnapshot>>,
     pub control: mpsc::Sender<Control>,
+    /// What this source can do; the console refuses the rest.
+    pub capabilities: Capabilities,
+    /// The longest a healthy source goes between two updates (the AWS
+    /// source's fastest poll, with its jitter): the console calls the source
+    /// silent only past twice this, not between two ordinary refreshes.
+    pub heartbeat: std::time::Duration,
 }
 
 /// Whether the standard AWS credential chain has anything to work with:

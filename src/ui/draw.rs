@@ -2,14 +2,14 @@
 //! footer / command line, help overlay. A pure function of `&App`.
 
 use ratatui::Frame;
-use ratatui::layout::{Constraint, Flex, Layout, Rect};
+use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Clear, Paragraph, Tabs};
+use ratatui::widgets::{Block, Paragraph, Tabs};
 
 use crate::model::ServiceHealth;
-use crate::ui::app::{App, Input, Pane, View};
-use crate::ui::keymap::{self, BINDINGS, CONTEXTS};
-use crate::ui::panes::{self, detail, findings, fleet, logs, safe, services};
+use crate::ui::app::{App, Drawn, Input, Pane, View};
+use crate::ui::keymap;
+use crate::ui::panes::{self, Cx, detail, safe};
 
 /// Below this size the panes collapse into tabs.
 pub const WIDE_MIN_WIDTH: u16 = 120;
@@ -19,7 +19,15 @@ pub fn is_compact(area: Rect) -> bool {
     area.width < WIDE_MIN_WIDTH || area.height < WIDE_MIN_HEIGHT
 }
 
+/// Draw a frame (what it learned is dropped: see [`frame`]).
 pub fn draw(f: &mut Frame, app: &App) {
+    let _ = frame(f, app);
+}
+
+/// Draw a frame from `&App` and return what the next frame needs (the
+/// event loop hands it to [`App::remember`]).
+pub fn frame(f: &mut Frame, app: &App) -> Drawn {
+    let mut out = Drawn::default();
     let area = f.area();
     f.render_widget(Block::default().style(app.theme.base()), area);
     let [status, body, footer] = Layout::vertical([
@@ -31,48 +39,36 @@ pub fn draw(f: &mut Frame, app: &App) {
     render_status(f, status, app);
     let compact = is_compact(area);
     if app.view == View::Runbooks {
-        crate::ui::runbooks::render(f, body, &app.runbooks, &app.theme, app.source_now());
+        render_pane(f, body, app, Pane::Runbook, compact, &mut out);
     } else if compact {
-        render_tabs(f, body, app);
+        render_tabs(f, body, app, &mut out);
     } else {
-        match app.view.clone() {
-            View::Fleet => render_fleet_grid(f, body, app),
-            View::Service(key) => render_service_grid(f, body, app, &key),
-            View::Findings => render_pane(f, body, app, Pane::Findings, false),
+        match &app.view {
+            View::Fleet => render_fleet_grid(f, body, app, &mut out),
+            View::Service(key) => render_service_grid(f, body, app, key, &mut out),
+            View::Findings => render_pane(f, body, app, Pane::Findings, false, &mut out),
             View::Runbooks => {}
         }
     }
     render_footer(f, footer, app);
     if app.help {
-        render_help(f, area, app);
+        crate::ui::help::render(f, area, &app.theme, app.help_scroll);
     }
+    out
 }
 
-fn render_pane(f: &mut Frame, area: Rect, app: &App, pane: Pane, compact: bool) {
-    let focused = app.focused() == pane;
-    let key = match &app.view {
-        View::Service(k) => k.clone(),
-        _ => String::new(),
+fn render_pane(f: &mut Frame, area: Rect, app: &App, pane: Pane, compact: bool, out: &mut Drawn) {
+    let cx = Cx {
+        app,
+        focused: app.focused() == pane,
+        compact,
     };
-    match pane {
-        Pane::Services => services::render(f, area, app, focused, compact),
-        Pane::Alarms => fleet::render_alarms(f, area, app, focused),
-        Pane::Timeline => fleet::render_timeline(f, area, app, focused),
-        Pane::Logs => logs::render(f, area, app, focused),
-        Pane::Rollout => detail::render_rollout(f, area, app, &key, focused),
-        Pane::Tasks => detail::render_tasks(f, area, app, &key, focused),
-        Pane::Metrics => detail::render_metrics(f, area, app, &key, focused),
-        Pane::SvcAlarms => detail::render_alarms(f, area, app, &key, focused),
-        Pane::Events => detail::render_events(f, area, app, &key, focused),
-        Pane::Findings => findings::render_fleet(f, area, app, focused),
-        Pane::SvcFindings => findings::render_service(f, area, app, focused),
-        Pane::Runbook => {
-            crate::ui::runbooks::render(f, area, &app.runbooks, &app.theme, app.source_now())
-        }
+    if let Some(first) = panes::of(pane).render(f, area, &cx) {
+        out.list_offsets.push((pane, first));
     }
 }
 
-fn render_fleet_grid(f: &mut Frame, area: Rect, app: &App) {
+fn render_fleet_grid(f: &mut Frame, area: Rect, app: &App, out: &mut Drawn) {
     // The table takes what its rows need (up to 45 %); the rest goes to
     // alarms/timeline and logs.
     let rows = app.visible_rows().len().clamp(1, 1000) as u16 + 3;
@@ -85,13 +81,13 @@ fn render_fleet_grid(f: &mut Frame, area: Rect, app: &App) {
     .areas(area);
     let [alarms, timeline] =
         Layout::horizontal([Constraint::Percentage(38), Constraint::Fill(1)]).areas(middle);
-    render_pane(f, table, app, Pane::Services, false);
-    render_pane(f, alarms, app, Pane::Alarms, false);
-    render_pane(f, timeline, app, Pane::Timeline, false);
-    render_pane(f, logs_area, app, Pane::Logs, false);
+    render_pane(f, table, app, Pane::Services, false, out);
+    render_pane(f, alarms, app, Pane::Alarms, false, out);
+    render_pane(f, timeline, app, Pane::Timeline, false, out);
+    render_pane(f, logs_area, app, Pane::Logs, false, out);
 }
 
-fn render_service_grid(f: &mut Frame, area: Rect, app: &App, key: &str) {
+fn render_service_grid(f: &mut Frame, area: Rect, app: &App, key: &str, out: &mut Drawn) {
     let [header, row1, row2, logs_area] = Layout::vertical([
         Constraint::Length(2),
         Constraint::Percentage(30),
@@ -110,17 +106,17 @@ fn render_service_grid(f: &mut Frame, area: Rect, app: &App, key: &str) {
     .areas(row2);
     let [events, logs_area] =
         Layout::horizontal([Constraint::Percentage(35), Constraint::Fill(1)]).areas(logs_area);
-    render_pane(f, rollout, app, Pane::Rollout, false);
-    render_pane(f, metrics, app, Pane::Metrics, false);
-    render_pane(f, tasks, app, Pane::Tasks, false);
-    render_pane(f, alarms, app, Pane::SvcAlarms, false);
-    render_pane(f, findings_area, app, Pane::SvcFindings, false);
-    render_pane(f, events, app, Pane::Events, false);
-    render_pane(f, logs_area, app, Pane::Logs, false);
+    render_pane(f, rollout, app, Pane::Rollout, false, out);
+    render_pane(f, metrics, app, Pane::Metrics, false, out);
+    render_pane(f, tasks, app, Pane::Tasks, false, out);
+    render_pane(f, alarms, app, Pane::SvcAlarms, false, out);
+    render_pane(f, findings_area, app, Pane::SvcFindings, false, out);
+    render_pane(f, events, app, Pane::Events, false, out);
+    render_pane(f, logs_area, app, Pane::Logs, false, out);
 }
 
 /// 80x24: a tab bar of the view's panes and the focused pane below it.
-fn render_tabs(f: &mut Frame, area: Rect, app: &App) {
+fn render_tabs(f: &mut Frame, area: Rect, app: &App, out: &mut Drawn) {
     let theme = &app.theme;
     let panes = app.view.panes();
     let (header_h, key) = match &app.view {
@@ -136,14 +132,17 @@ fn render_tabs(f: &mut Frame, area: Rect, app: &App) {
     if let Some(k) = &key {
         detail::render_header(f, header, app, k);
     }
-    let titles: Vec<Line> = panes.iter().map(|p| Line::from(p.tab())).collect();
+    let titles: Vec<Line> = panes
+        .iter()
+        .map(|p| Line::from(panes::of(*p).tab()))
+        .collect();
     let tabs = Tabs::new(titles)
         .select(app.focus.min(panes.len() - 1))
         .style(theme.dim())
         .highlight_style(theme.selected())
         .divider("│");
     f.render_widget(tabs, tabs_area);
-    render_pane(f, body, app, app.focused(), true);
+    render_pane(f, body, app, app.focused(), true, out);
 }
 
 fn render_status(f: &mut Frame, area: Rect, app: &App) {
@@ -219,7 +218,7 @@ fn staleness_spans(app: &App, narrow: bool) -> Vec<Span<'static>> {
     let snap = &app.store.snapshot;
     let mut out = Vec::new();
     let age = panes::data_age_secs(app);
-    let style = if age > 30 || app.silent_secs > 5 {
+    let style = if age > 30 || app.silent_secs > app.silent_after {
         theme.warn()
     } else {
         theme.dim()
@@ -232,7 +231,7 @@ fn staleness_spans(app: &App, narrow: bool) -> Vec<Span<'static>> {
         },
         style,
     ));
-    if app.silent_secs > 5 {
+    if app.silent_secs > app.silent_after {
         out.push(Span::styled(
             format!(" (source silent {}s)", app.silent_secs),
             theme.warn(),
@@ -352,10 +351,7 @@ fn render_footer(f: &mut Frame, area: Rect, app: &App) {
             Span::styled(":", theme.accent()),
             Span::raw(t.clone()),
             Span::styled("█", theme.accent()),
-            Span::styled(
-                "   Enter run · Esc cancel · svc alarms timeline logs findings runbooks theme NAME q",
-                theme.dim(),
-            ),
+            Span::styled(command_hint(t), theme.dim()),
         ]),
         Input::Filter(t) => {
             let hint = match app.filters.get(&app.focused()) {
@@ -377,31 +373,13 @@ fn render_footer(f: &mut Frame, area: Rect, app: &App) {
                     if *err { theme.bad() } else { theme.info() },
                 ));
             }
-            use crate::ui::runbooks::Screen;
-            let runbook_keys: &[(&str, &str)] = match app.runbooks.screen {
-                Screen::List => &[
-                    ("j/k", "select"),
-                    ("Enter", "start / resume"),
-                    (":", "command"),
-                    ("Esc", "fleet"),
-                ],
-                Screen::Params(_) => &[("Tab/↑↓", "field"), ("Enter", "start"), ("Esc", "back")],
-                Screen::Run(_) => &[
-                    ("j/k", "step"),
-                    ("n", "note"),
-                    ("Enter", "reopen dialog"),
-                    ("X X", "abort"),
-                    (":", "command"),
-                    ("Esc", "fleet"),
-                ],
-            };
-            let keys: Vec<(&str, &str)> = if app.view == View::Runbooks {
-                runbook_keys.to_vec()
+            // The runbook view: its screen's keys, or its open dialog's.
+            let context = if app.view == View::Runbooks {
+                app.runbooks.context()
             } else {
-                keymap::footer(app.focused().context())
-                    .into_iter()
-                    .collect()
+                app.focused().context()
             };
+            let keys = keymap::footer(context);
             for (k, h) in keys {
                 spans.push(Span::styled(format!(" {k}"), theme.accent()));
                 spans.push(Span::styled(format!(" {h} "), theme.dim()));
@@ -412,61 +390,22 @@ fn render_footer(f: &mut Frame, area: Rect, app: &App) {
     f.render_widget(Paragraph::new(line), area);
 }
 
-fn render_help(f: &mut Frame, area: Rect, app: &App) {
-    let theme = &app.theme;
-    let w = area.width.saturating_sub(4).min(88);
-    let h = area.height.saturating_sub(2);
-    let [popup] = Layout::horizontal([Constraint::Length(w)])
-        .flex(Flex::Center)
-        .areas(area);
-    let [popup] = Layout::vertical([Constraint::Length(h)])
-        .flex(Flex::Center)
-        .areas(popup);
-    let mut lines = Vec::new();
-    for ctx in CONTEXTS {
-        lines.push(Line::from(Span::styled(ctx.title(), theme.header())));
-        for b in BINDINGS.iter().filter(|b| b.context == *ctx) {
-            lines.push(Line::from(vec![
-                Span::styled(format!("  {:<10}", b.label), theme.accent()),
-                Span::raw(b.help),
-            ]));
-        }
-        lines.push(Line::default());
+/// While a command is typed: what Enter does, and the commands it may
+/// become (all of the short hint while nothing is typed).
+fn command_hint(typed: &str) -> String {
+    use crate::ui::commands;
+    let word = typed.split_whitespace().next().unwrap_or("");
+    if word.is_empty() {
+        return format!(
+            "   Enter run · Esc cancel · {}",
+            commands::hint().replace(':', "")
+        );
     }
-    lines.push(Line::from(Span::styled("Commands", theme.header())));
-    for (c, h) in [
-        (":svc", "services (fleet view)"),
-        (":alarms", "alarms pane"),
-        (":timeline", "fleet timeline"),
-        (":logs", "logs pane"),
-        (":findings", "review findings by pillar and severity"),
-        (":theme NAME", "dark, light, high-contrast, or a theme file"),
-        (":speed X", "simulation speed (demo)"),
-        (
-            ":pause / :resume",
-            "stop or restart the simulated clock (demo)",
-        ),
-        (":q", "quit"),
-    ] {
-        lines.push(Line::from(vec![
-            Span::styled(format!("  {c:<18}"), theme.accent()),
-            Span::raw(h),
-        ]));
+    if typed.contains(char::is_whitespace) {
+        return "   Enter run · Esc cancel".into();
     }
-    let total = lines.len();
-    let inner_h = h.saturating_sub(2) as usize;
-    let off = panes::clamp_scroll(app.help_scroll, total, inner_h);
-    f.render_widget(Clear, popup);
-    f.render_widget(
-        Paragraph::new(lines)
-            .scroll((off as u16, 0))
-            .style(theme.base())
-            .block(panes::block(
-                "Help — any key closes, j/k scroll",
-                None,
-                true,
-                theme,
-            )),
-        popup,
-    );
+    match commands::candidates(word).as_slice() {
+        [] => "   no such command (Backspace, or Esc cancel)".into(),
+        found => format!("   Enter run · Tab complete · {}", found.join(" ")),
+    }
 }

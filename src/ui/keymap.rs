@@ -29,6 +29,30 @@ pub enum Action {
     ToggleBadOnly,
     /// Ctrl-Z: the run loop stops the job before the app sees the key.
     Suspend,
+    // ---- the runbook view and its dialogs ----
+    /// Start the selected runbook (or resume the selected interrupted run).
+    Start,
+    NextField,
+    PrevField,
+    /// Open the notes editor.
+    OpenNote,
+    /// Reopen a dialog closed with Esc.
+    Reopen,
+    /// Abort the run (pressed twice).
+    Abort,
+    /// Back to the runbook list (a finished run).
+    BackToList,
+    /// Confirm: make the changes.
+    Yes,
+    /// Confirm: decline them.
+    No,
+    /// Close a dialog for now (it waits; a draft is kept).
+    Later,
+    /// Answer the dialog (arm, checkpoint, note).
+    Submit,
+    NextChoice,
+    /// Checkpoint: between the approvers field and the note.
+    SwitchField,
 }
 
 /// Where a binding applies.
@@ -41,6 +65,24 @@ pub enum Context {
     Scroll,
     Logs,
     Timeline,
+    /// `:runbooks`: the list of runbooks and interrupted runs.
+    RunbookList,
+    /// A runbook's parameter form.
+    RunbookParams,
+    /// A run in progress (no dialog open).
+    RunbookRun,
+    /// Dialog: confirm the changes of an action step.
+    Confirm,
+    /// Dialog: type the arm phrase.
+    Arm,
+    /// Dialog: a prose checkpoint (read and continue).
+    Read,
+    /// Dialog: a checkpoint with choices and a note.
+    Checkpoint,
+    /// Dialog: a checkpoint that also needs approvers.
+    CheckpointApprovers,
+    /// Dialog: the notes editor.
+    Note,
 }
 
 impl Context {
@@ -51,7 +93,34 @@ impl Context {
             Context::Scroll => "Detail sections",
             Context::Logs => "Logs",
             Context::Timeline => "Timeline",
+            Context::RunbookList => "Runbooks",
+            Context::RunbookParams => "Runbook parameters",
+            Context::RunbookRun => "Runbook run",
+            Context::Confirm => "Dialog: confirm changes",
+            Context::Arm => "Dialog: arm the run",
+            Context::Read => "Dialog: read and continue",
+            Context::Checkpoint => "Dialog: checkpoint",
+            Context::CheckpointApprovers => "Dialog: checkpoint with approvers",
+            Context::Note => "Dialog: note",
         }
+    }
+
+    /// Whether the global keys apply here too. Not in the runbook view and
+    /// its dialogs: their keys are their own (text is typed there), and the
+    /// footer lists only them.
+    pub fn with_globals(self) -> bool {
+        !matches!(
+            self,
+            Context::RunbookList
+                | Context::RunbookParams
+                | Context::RunbookRun
+                | Context::Confirm
+                | Context::Arm
+                | Context::Read
+                | Context::Checkpoint
+                | Context::CheckpointApprovers
+                | Context::Note
+        )
     }
 }
 
@@ -70,6 +139,7 @@ pub struct Binding {
 const N: KeyModifiers = KeyModifiers::NONE;
 const S: KeyModifiers = KeyModifiers::SHIFT;
 const C: KeyModifiers = KeyModifiers::CONTROL;
+const A: KeyModifiers = KeyModifiers::ALT;
 
 macro_rules! b {
     ($ctx:ident, [$($k:expr),+], $label:expr, $act:ident, $help:expr, $footer:expr) => {
@@ -84,6 +154,15 @@ macro_rules! b {
     };
 }
 
+mod runbook;
+
+/// Every binding: the panes' ([`BINDINGS`]), then the runbook view's and
+/// its dialogs' ([`runbook::BINDINGS`]).
+pub fn bindings() -> impl Iterator<Item = &'static Binding> {
+    BINDINGS.iter().chain(runbook::BINDINGS)
+}
+
+/// The bindings of the fleet and service views.
 pub const BINDINGS: &[Binding] = &[
     b!(
         Global,
@@ -98,7 +177,7 @@ pub const BINDINGS: &[Binding] = &[
         [(KeyCode::Char(':'), N), (KeyCode::Char(':'), S)],
         ":",
         CommandLine,
-        "command (:svc :alarms :timeline :logs :findings :runbooks :theme NAME :q)",
+        "command (the commands are listed below; Tab completes them)",
         true
     ),
     b!(
@@ -438,28 +517,33 @@ pub fn lookup(context: Context, key: &KeyEvent) -> Option<Action> {
                         && matches!(code, KeyCode::Char(c) if !c.is_ascii_lowercase())))
         })
     };
-    BINDINGS
-        .iter()
+    bindings()
         .filter(|b| b.context == context)
         .find(matches)
         .or_else(|| {
-            BINDINGS
-                .iter()
-                .filter(|b| b.context == Context::Global)
+            bindings()
+                .filter(|b| context.with_globals() && b.context == Context::Global)
                 .find(matches)
         })
         .map(|b| b.action)
 }
 
+/// The line at a dialog's foot: `y: make them · n: decline … · Esc: later`.
+pub fn hint(context: Context) -> String {
+    bindings()
+        .filter(|b| b.context == context && b.footer)
+        .map(|b| format!("{}: {}", b.label, b.help))
+        .collect::<Vec<_>>()
+        .join(" · ")
+}
+
 /// Footer entries for a context: its own footer bindings, then the global ones.
 pub fn footer(context: Context) -> Vec<(&'static str, &'static str)> {
-    let own = BINDINGS
-        .iter()
+    let own = bindings()
         .filter(|b| b.context == context && b.footer)
         .map(|b| (b.label, short_help(b.help)));
-    let global = BINDINGS
-        .iter()
-        .filter(|b| b.context == Context::Global && b.footer)
+    let global = bindings()
+        .filter(|b| context.with_globals() && b.context == Context::Global && b.footer)
         .map(|b| (b.label, short_help(b.help)));
     own.chain(global).collect()
 }
@@ -477,6 +561,15 @@ pub const CONTEXTS: &[Context] = &[
     Context::Timeline,
     Context::Logs,
     Context::Scroll,
+    Context::RunbookList,
+    Context::RunbookParams,
+    Context::RunbookRun,
+    Context::Confirm,
+    Context::Arm,
+    Context::Read,
+    Context::Checkpoint,
+    Context::CheckpointApprovers,
+    Context::Note,
 ];
 
 #[cfg(test)]
@@ -520,12 +613,36 @@ mod tests {
     fn no_key_bound_twice_in_a_context() {
         for ctx in CONTEXTS {
             let mut seen = std::collections::HashSet::new();
-            for b in BINDINGS.iter().filter(|b| b.context == *ctx) {
+            for b in bindings().filter(|b| b.context == *ctx) {
                 for k in b.keys {
                     assert!(seen.insert(*k), "{ctx:?}: {k:?} bound twice");
                 }
             }
         }
+    }
+
+    #[test]
+    fn dialogs_take_only_their_own_keys() {
+        // A `q` typed into the arm phrase is text, not quit.
+        assert_eq!(lookup(Context::Arm, &key(KeyCode::Char('q'), N)), None);
+        assert_eq!(
+            lookup(Context::Confirm, &key(KeyCode::Char('Y'), S)),
+            Some(Action::Yes)
+        );
+        assert_eq!(
+            lookup(Context::Checkpoint, &key(KeyCode::Enter, A)),
+            Some(Action::Submit)
+        );
+        assert_eq!(lookup(Context::Checkpoint, &key(KeyCode::Enter, N)), None);
+        assert_eq!(
+            hint(Context::Confirm),
+            "y: make them · n: decline (aborts, or skips an optional step) · Esc: later"
+        );
+        assert_eq!(
+            footer(Context::Arm),
+            [("Enter", "arm"), ("Esc", "later")],
+            "no global keys under a dialog"
+        );
     }
 
     #[test]

@@ -1,11 +1,15 @@
 //! The console: app state, event loop, panes, theme, keymap.
 
 pub mod app;
+pub mod commands;
 pub mod draw;
+pub mod help;
 pub mod keymap;
 pub mod panes;
 pub mod runbooks;
 pub mod theme;
+pub mod view;
+pub mod widgets;
 
 use std::time::{Duration, Instant};
 
@@ -14,7 +18,7 @@ use ratatui::crossterm::event::{Event, EventStream, KeyEvent, KeyEventKind};
 use tokio::signal::unix::{SignalKind, signal};
 
 use crate::source::{Control, SourceHandle};
-use app::{App, Effect};
+use app::{App, Drawn, Effect};
 
 /// At most ~30 frames per second, however fast updates arrive.
 pub const FRAME: Duration = Duration::from_millis(33);
@@ -123,6 +127,8 @@ pub async fn run(
     mut app: App,
     mut source: SourceHandle,
 ) -> std::io::Result<Exit> {
+    app.set_capabilities(source.capabilities);
+    app.silent_after = (2 * source.heartbeat.as_secs()).max(5);
     let mut events = EventStream::new();
     let mut sigterm = signal(SignalKind::terminate())?;
     let mut sighup = signal(SignalKind::hangup())?;
@@ -142,7 +148,9 @@ pub async fn run(
     let mut source_open = true;
     let exit = loop {
         if dirty && last_draw.elapsed() >= FRAME {
-            terminal.draw(|f| draw::draw(f, &app))?;
+            let mut drawn = Drawn::default();
+            terminal.draw(|f| drawn = draw::frame(f, &app))?;
+            app.remember(drawn);
             last_draw = Instant::now();
             dirty = false;
             // Test hook (debug builds only): prove the terminal survives a panic.

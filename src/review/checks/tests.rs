@@ -172,6 +172,7 @@ fn run(check: &str, snap: &FleetSnapshot, svc: &Service) -> Vec<Hit<'static>> {
     let ready = crate::review::ctx::Readiness::of(snap);
     let ctx = crate::review::ctx::ctx_with(snap, &cfg, &index, &ready, 0, svc);
     let c = CHECKS.iter().find(|c| c.id == check).unwrap();
+    ctx.begin_check(c);
     match c.kind {
         Kind::Service(f) => f(&ctx)
             .into_iter()
@@ -375,6 +376,98 @@ fn sarif_and_json_shapes() {
     let md = crate::review::report::markdown(&r, &snap);
     assert!(md.contains("## Executive summary") && md.contains("## Priority action plan"));
     assert!(!md.contains("hunter2"));
+}
+
+/// The console's cache and `ecsdeck review` agree while time alone moves a
+/// verdict: staging/api in bad-deploy keeps two deployments from 2 min on
+/// (its new revision cannot start), and REL-12 fires once that has lasted
+/// 30 min. Every 10 s for 34 min, the two agree.
+#[test]
+fn the_cache_follows_the_clock_through_31_minutes_of_two_deployments() {
+    let cfg = ReviewConfig::default();
+    let mut sim = Simulator::new(Scenario::builtin("bad-deploy").unwrap(), None);
+    let mut cache = crate::review::ReviewCache::default();
+    let stuck = |r: &crate::review::Review| {
+        r.findings.iter().any(|f| {
+            f.id == "REL-12"
+                && &*f.cluster == "staging"
+                && f.evidence.iter().any(|e| e.contains("deployments for"))
+        })
+    };
+    let mut fired_at = None;
+    for step in 1..=(34 * 6) {
+        sim.run_until(step * 10_000);
+        let snap = sim.snapshot();
+        cache.update(&snap, &cfg);
+        let full = evaluate(&snap, &cfg);
+        assert_eq!(cache.review(), full, "at {}s", step * 10);
+        if fired_at.is_none() && stuck(&full) {
+            fired_at = Some(step * 10);
+        }
+    }
+    let fired_at = fired_at.expect("REL-12 fired on staging/api within 34 min");
+    assert!(
+        (32 * 60..=33 * 60).contains(&fired_at),
+        "fired at {fired_at}s"
+    );
+}
+
+/// The same with nothing but the clock changing: the services are the same
+/// `Arc`s, so only the clock can make the cache re-check them.
+#[test]
+fn a_clock_check_is_re_evaluated_when_only_the_clock_moved() {
+    let cfg = ReviewConfig::default();
+    let mut sim = Simulator::new(Scenario::builtin("bad-deploy").unwrap(), None);
+    sim.run_until(5 * 60_000);
+    let snap = sim.snapshot();
+    let mut cache = crate::review::ReviewCache::default();
+    cache.update(&snap, &cfg);
+    assert!(
+        !cache
+            .review()
+            .findings
+            .iter()
+            .any(|f| f.id == "REL-12" && &*f.cluster == "staging")
+    );
+    let mut later = snap.clone();
+    later.at += 40 * 60_000;
+    cache.update(&later, &cfg);
+    let full = evaluate(&later, &cfg);
+    assert!(
+        full.findings
+            .iter()
+            .any(|f| f.id == "REL-12" && &*f.cluster == "staging"),
+        "40 min later REL-12 fires on the full review"
+    );
+    assert_eq!(cache.review(), full);
+    // Only the services whose checks read the clock were re-checked.
+    assert!(
+        cache.last_evaluated < later.services.len(),
+        "{} of {}",
+        cache.last_evaluated,
+        later.services.len()
+    );
+    // And with the clock still, nothing is.
+    cache.update(&later, &cfg);
+    assert_eq!(cache.last_evaluated, 0);
+}
+
+/// Each check declares what it reads (`reads [..]`, `clock`); debug builds
+/// assert it on every evaluation, so running every scenario over time
+/// proves the declarations.
+#[test]
+fn every_check_declares_what_it_reads() {
+    let cfg = ReviewConfig::default();
+    for name in Scenario::builtin_names() {
+        let mut sim = Simulator::new(Scenario::builtin(name).unwrap(), None);
+        for t in [0, 90_000, 600_000, 2_400_000] {
+            sim.run_until(t);
+            let _ = evaluate(&sim.snapshot(), &cfg);
+        }
+    }
+    // A check that reads the clock says so, and only REL-12/13 do today.
+    let clocked: Vec<&str> = CHECKS.iter().filter(|c| c.clock).map(|c| c.id).collect();
+    assert_eq!(clocked, ["REL-12", "REL-13"]);
 }
 
 #[test]

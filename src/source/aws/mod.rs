@@ -738,6 +738,17 @@ struct Shared {
     refresh_now: Vec<tokio::sync::Notify>,
 }
 
+/// AWS is live: it has no clock to pause or speed up. It tails logs
+/// (StartLiveTail, or FilterLogEvents polling), makes runbook changes and
+/// reads alarm history.
+pub const CAPABILITIES: crate::source::Capabilities = crate::source::Capabilities {
+    pause: false,
+    speed: false,
+    live_tail: true,
+    writes: true,
+    alarm_history: true,
+};
+
 /// Start the console's pollers: one task per resource kind and region, a
 /// publisher that merges the parts into snapshots, a log tailer, and the
 /// control loop (runbook actions, log focus, shutdown).
@@ -946,6 +957,9 @@ pub fn spawn(fleet: AwsFleet, iv: Intervals) -> SourceHandle {
         updates,
         snapshots,
         control,
+        capabilities: CAPABILITIES,
+        // ECS is the fastest poller (+10% jitter, plus the refresh itself).
+        heartbeat: iv.ecs.mul_f64(1.1) + Duration::from_secs(2),
     }
 }
 

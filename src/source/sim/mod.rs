@@ -156,6 +156,15 @@ impl Simulator {
     }
 }
 
+/// The simulator can do everything the console asks of a source.
+pub const CAPABILITIES: crate::source::Capabilities = crate::source::Capabilities {
+    pause: true,
+    speed: true,
+    live_tail: true,
+    writes: true,
+    alarm_history: true,
+};
+
 /// Real-time step of the console's simulation loop.
 const REAL_STEP: Duration = Duration::from_millis(100);
 
@@ -230,6 +239,8 @@ pub fn spawn(mut sim: Simulator, speed: f64) -> SourceHandle {
         updates,
         snapshots,
         control,
+        capabilities: CAPABILITIES,
+        heartbeat: std::time::Duration::from_secs(1),
     }
 }
 

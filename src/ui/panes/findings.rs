@@ -7,6 +7,7 @@ use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
+use super::{Cx, PaneView};
 use super::{block, clamp_scroll, inner, list_offset, safe};
 use crate::review::{Finding, Pillar, Severity};
 use crate::sanitize::fit;
@@ -43,7 +44,7 @@ fn filter_note(app: &App, count: String) -> String {
 }
 
 /// The fleet's findings: pillar scores on top, then one line per finding.
-pub fn render_fleet(f: &mut Frame, area: Rect, app: &App, focused: bool) {
+pub fn render_fleet(f: &mut Frame, area: Rect, app: &App, focused: bool) -> Option<usize> {
     let theme = &app.theme;
     let findings = app.visible_findings();
     let b = block(
@@ -112,7 +113,7 @@ pub fn render_fleet(f: &mut Frame, area: Rect, app: &App, focused: bool) {
             "no finding matches the filter"
         };
         f.render_widget(Paragraph::new(Span::styled(msg, theme.dim())), list);
-        return;
+        return None;
     }
     let height = list.height as usize;
     let selected = app.cursor(Pane::Findings).min(findings.len() - 1);
@@ -146,6 +147,7 @@ pub fn render_fleet(f: &mut Frame, area: Rect, app: &App, focused: bool) {
         })
         .collect();
     f.render_widget(Paragraph::new(rows), list);
+    Some(offset)
 }
 
 /// The open service's findings with evidence and remediation.
@@ -188,4 +190,33 @@ pub fn render_service(f: &mut Frame, area: Rect, app: &App, focused: bool) {
             .block(block("Findings", Some(note), focused, theme)),
         area,
     );
+}
+
+pub struct FindingsPane;
+
+impl PaneView for FindingsPane {
+    fn id(&self) -> Pane {
+        Pane::Findings
+    }
+    fn title(&self) -> &'static str {
+        "Findings"
+    }
+    fn render(&self, f: &mut Frame, area: Rect, cx: &Cx) -> Option<usize> {
+        render_fleet(f, area, cx.app, cx.focused)
+    }
+}
+
+pub struct SvcFindingsPane;
+
+impl PaneView for SvcFindingsPane {
+    fn id(&self) -> Pane {
+        Pane::SvcFindings
+    }
+    fn title(&self) -> &'static str {
+        "Findings"
+    }
+    fn render(&self, f: &mut Frame, area: Rect, cx: &Cx) -> Option<usize> {
+        render_service(f, area, cx.app, cx.focused);
+        None
+    }
 }

@@ -5,6 +5,7 @@ use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
+use super::{Cx, PaneView};
 use super::{alarm_style, block, hhmmss, inner, list_offset, safe, short_duration, with_age};
 use crate::ui::app::{App, Pane, View};
 
@@ -20,7 +21,7 @@ fn filter_note(app: &App, pane: Pane, count: String) -> String {
 }
 
 /// All alarms, ALARM first.
-pub fn render_alarms(f: &mut Frame, area: Rect, app: &App, focused: bool) {
+pub fn render_alarms(f: &mut Frame, area: Rect, app: &App, focused: bool) -> Option<usize> {
     let theme = &app.theme;
     let snap = &app.store.snapshot;
     let idx = app.visible_alarms();
@@ -51,7 +52,7 @@ pub fn render_alarms(f: &mut Frame, area: Rect, app: &App, focused: bool) {
             Paragraph::new(Span::styled(msg, theme.dim())).block(b),
             area,
         );
-        return;
+        return None;
     }
     let selected = app.cursor(Pane::Alarms).min(idx.len() - 1);
     let offset = list_offset(app, Pane::Alarms, selected, height);
@@ -86,10 +87,11 @@ pub fn render_alarms(f: &mut Frame, area: Rect, app: &App, focused: bool) {
         })
         .collect();
     f.render_widget(Paragraph::new(lines).block(b), area);
+    Some(offset)
 }
 
 /// The fleet timeline (or the open service's), newest first.
-pub fn render_timeline(f: &mut Frame, area: Rect, app: &App, focused: bool) {
+pub fn render_timeline(f: &mut Frame, area: Rect, app: &App, focused: bool) -> Option<usize> {
     let theme = &app.theme;
     let events = app.visible_timeline();
     let mut count = format!("{}", events.len());
@@ -103,7 +105,7 @@ pub fn render_timeline(f: &mut Frame, area: Rect, app: &App, focused: bool) {
             Paragraph::new(Span::styled("nothing has happened yet", theme.dim())).block(b),
             area,
         );
-        return;
+        return None;
     }
     let height = inner(area).height as usize;
     let selected = app.cursor(Pane::Timeline).min(events.len() - 1);
@@ -132,4 +134,36 @@ pub fn render_timeline(f: &mut Frame, area: Rect, app: &App, focused: bool) {
         })
         .collect();
     f.render_widget(Paragraph::new(lines).block(b), area);
+    Some(offset)
+}
+
+pub struct AlarmsPane;
+
+impl PaneView for AlarmsPane {
+    fn id(&self) -> Pane {
+        Pane::Alarms
+    }
+    fn title(&self) -> &'static str {
+        "Alarms"
+    }
+    fn kinds(&self) -> &'static [&'static str] {
+        &["cloudwatch"]
+    }
+    fn render(&self, f: &mut Frame, area: Rect, cx: &Cx) -> Option<usize> {
+        render_alarms(f, area, cx.app, cx.focused)
+    }
+}
+
+pub struct TimelinePane;
+
+impl PaneView for TimelinePane {
+    fn id(&self) -> Pane {
+        Pane::Timeline
+    }
+    fn title(&self) -> &'static str {
+        "Timeline"
+    }
+    fn render(&self, f: &mut Frame, area: Rect, cx: &Cx) -> Option<usize> {
+        render_timeline(f, area, cx.app, cx.focused)
+    }
 }

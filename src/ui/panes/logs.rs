@@ -7,6 +7,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Wrap};
 use unicode_width::UnicodeWidthStr;
 
+use super::{Cx, PaneView};
 use super::{block, hhmmss, inner, safe, with_age};
 use crate::store::StoredLine;
 use crate::ui::app::{App, Pane};
@@ -127,6 +128,24 @@ fn line_style(text: &str, theme: &Theme) -> ratatui::style::Style {
 /// Display width of a line (for wrap calculations in tests).
 pub fn width_of(text: &str) -> usize {
     UnicodeWidthStr::width(text)
+}
+
+pub struct LogsPane;
+
+impl PaneView for LogsPane {
+    fn id(&self) -> Pane {
+        Pane::Logs
+    }
+    fn title(&self) -> &'static str {
+        "Logs"
+    }
+    fn kinds(&self) -> &'static [&'static str] {
+        &["logs"]
+    }
+    fn render(&self, f: &mut Frame, area: Rect, cx: &Cx) -> Option<usize> {
+        render(f, area, cx.app, cx.focused);
+        None
+    }
 }
 
 #[cfg(test)]

@@ -1,64 +1,101 @@
-//! One file per pane. Each `render` reads `&App` only; every string that came
-//! from a source goes through `sanitize` (see [`safe`]) before it is a `Span`.
+//! The panes. Each implements [`PaneView`]: its title, its keys (a keymap
+//! context, which feeds help and the footer), and a render from an
+//! immutable draw context ([`Cx`]). Its state (cursor, filter, the first
+//! row shown) is kept by the app per pane; a render reads it and returns
+//! what the next frame needs, never mutating. Adding a pane: one impl, and
+//! one line in [`of`]. Every string that came from a source goes through
+//! `sanitize` (see [`safe`]) before it is a `Span`.
 
 pub mod detail;
+pub mod events;
 pub mod findings;
 pub mod fleet;
 pub mod logs;
+pub mod metrics;
+pub mod rollout;
+pub mod runbook;
 pub mod services;
+pub mod svc_alarms;
+pub mod tasks;
 
-use std::borrow::Cow;
-
+use ratatui::Frame;
 use ratatui::layout::Rect;
-use ratatui::style::Style;
-use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, BorderType, Borders};
 
-use crate::model::{EpochMs, ServiceHealth};
-use crate::sanitize::sanitize;
+use crate::ui::keymap::Context;
+use crate::ui::view::{Pane, View};
+
 use crate::ui::app::App;
-use crate::ui::theme::Theme;
+pub use crate::ui::widgets::{
+    alarm_style, block, clamp_scroll, health_badge, health_symbol, hhmmss, inner, safe,
+    short_duration,
+};
 
-/// Untrusted text → display text. The one door from source data to spans.
-pub fn safe(s: &str) -> Cow<'_, str> {
-    sanitize(s)
+/// What a pane draws from: the app, read only, and where it is drawn.
+pub struct Cx<'a> {
+    pub app: &'a App,
+    pub focused: bool,
+    /// 80x24: the pane fills the body under a tab bar.
+    pub compact: bool,
 }
 
-/// A pane's frame: title, focus highlight, and an optional right-hand note
-/// (filter, counts, age).
-pub fn block<'a>(title: &'a str, note: Option<String>, focused: bool, theme: &Theme) -> Block<'a> {
-    let mut b = Block::default()
-        .borders(Borders::ALL)
-        .border_type(if focused {
-            BorderType::Thick
-        } else {
-            BorderType::Plain
-        })
-        .border_style(theme.border(focused))
-        .title(Span::styled(format!(" {title} "), theme.title()));
-    if let Some(n) = note {
-        b = b.title(Line::from(Span::styled(format!(" {n} "), theme.dim())).right_aligned());
+impl Cx<'_> {
+    /// The open service's key (the service view), or "".
+    pub fn service_key(&self) -> &str {
+        match &self.app.view {
+            View::Service(k) => k,
+            _ => "",
+        }
     }
-    b
+}
+
+/// One pane of the console.
+pub trait PaneView: Sync {
+    fn id(&self) -> Pane;
+    fn title(&self) -> &'static str;
+    /// The short name on the tab bar at 80 columns.
+    fn tab(&self) -> &'static str {
+        self.title()
+    }
+    /// The keymap context of its keys (help and the footer list them).
+    fn keys(&self) -> Context {
+        self.id().context()
+    }
+    /// The data kinds (freshness keys) it shows; their age and errors go
+    /// on its border.
+    fn kinds(&self) -> &'static [&'static str] {
+        &[]
+    }
+    /// Draw the pane. A list returns the first row it showed, which the
+    /// next frame starts from.
+    fn render(&self, f: &mut Frame, area: Rect, cx: &Cx) -> Option<usize>;
+}
+
+/// The registry: every pane, by id.
+pub fn of(pane: Pane) -> &'static dyn PaneView {
+    match pane {
+        Pane::Services => &services::ServicesPane,
+        Pane::Alarms => &fleet::AlarmsPane,
+        Pane::Timeline => &fleet::TimelinePane,
+        Pane::Logs => &logs::LogsPane,
+        Pane::Rollout => &rollout::RolloutPane,
+        Pane::Tasks => &tasks::TasksPane,
+        Pane::Metrics => &metrics::MetricsPane,
+        Pane::SvcAlarms => &svc_alarms::SvcAlarmsPane,
+        Pane::Events => &events::EventsPane,
+        Pane::Findings => &findings::FindingsPane,
+        Pane::SvcFindings => &findings::SvcFindingsPane,
+        Pane::Runbook => &runbook::RunbookPane,
+    }
 }
 
 /// The source kinds (freshness keys) a pane's data comes from.
-pub fn pane_kinds(pane: crate::ui::app::Pane) -> &'static [&'static str] {
-    use crate::ui::app::Pane;
-    match pane {
-        Pane::Services | Pane::Events => &["ecs"],
-        Pane::Alarms | Pane::SvcAlarms => &["cloudwatch"],
-        Pane::Logs => &["logs"],
-        Pane::Metrics => &["metrics"],
-        Pane::Rollout => &["ecs", "autoscaling"],
-        Pane::Tasks => &["ecs", "elbv2", "ec2"],
-        Pane::Timeline | Pane::Findings | Pane::SvcFindings | Pane::Runbook => &[],
-    }
+pub fn pane_kinds(pane: Pane) -> &'static [&'static str] {
+    of(pane).kinds()
 }
 
 /// On AWS, how old a pane's data is ("12s"), or its error when the API that
 /// feeds it fails (the pane degrades, the app does not). None on the demo.
-pub fn age_note(app: &App, pane: crate::ui::app::Pane) -> Option<String> {
+pub fn age_note(app: &App, pane: Pane) -> Option<String> {
     let snap = &app.store.snapshot;
     if snap.source.kind != "aws" {
         return None;
@@ -100,63 +137,11 @@ pub fn age_note(app: &App, pane: crate::ui::app::Pane) -> Option<String> {
 }
 
 /// `note · age` (either may be missing).
-pub fn with_age(app: &App, pane: crate::ui::app::Pane, note: Option<String>) -> Option<String> {
+pub fn with_age(app: &App, pane: Pane, note: Option<String>) -> Option<String> {
     match (note, age_note(app, pane)) {
         (Some(n), Some(a)) if !n.is_empty() => Some(format!("{n} · {a}")),
         (_, Some(a)) => Some(a),
         (n, None) => n,
-    }
-}
-
-/// `HH:MM:SS` (UTC) of an epoch-millisecond time.
-pub fn hhmmss(ms: EpochMs) -> String {
-    let secs = ms.div_euclid(1000).rem_euclid(86_400);
-    format!(
-        "{:02}:{:02}:{:02}",
-        secs / 3600,
-        (secs / 60) % 60,
-        secs % 60
-    )
-}
-
-/// A compact duration: `42s`, `3m`, `2h05m`, `3d`.
-pub fn short_duration(ms: i64) -> String {
-    let s = (ms / 1000).max(0);
-    match s {
-        0..=59 => format!("{s}s"),
-        60..=3599 => format!("{}m", s / 60),
-        3600..=86_399 => format!("{}h{:02}m", s / 3600, (s / 60) % 60),
-        _ => format!("{}d", s / 86_400),
-    }
-}
-
-/// The symbol that stands for a health state.
-pub fn health_symbol(h: ServiceHealth) -> &'static str {
-    match h {
-        ServiceHealth::Steady => "●",
-        ServiceHealth::Deploying => "◐",
-        ServiceHealth::Degraded => "▲",
-        ServiceHealth::Failed => "✖",
-    }
-}
-
-/// Symbol + word for a service's health (never colour alone).
-pub fn health_badge(h: ServiceHealth, theme: &Theme) -> Span<'static> {
-    let style = match h {
-        ServiceHealth::Steady => theme.ok(),
-        ServiceHealth::Deploying => theme.info(),
-        ServiceHealth::Degraded => theme.warn(),
-        ServiceHealth::Failed => theme.bad(),
-    };
-    Span::styled(format!("{} {}", health_symbol(h), h.as_str()), style)
-}
-
-/// Style for an alarm state word.
-pub fn alarm_style(state: crate::model::AlarmState, theme: &Theme) -> Style {
-    match state {
-        crate::model::AlarmState::Alarm => theme.bad(),
-        crate::model::AlarmState::InsufficientData => theme.dim(),
-        crate::model::AlarmState::Ok => theme.ok(),
     }
 }
 
@@ -182,32 +167,18 @@ pub fn data_age_secs(app: &App) -> u64 {
     ((snap.at - oldest).max(0) / 1000) as u64 + app.silent_secs
 }
 
-/// Clamp a scroll offset so that `len` items fill `height` rows without
-/// scrolling past the end.
-pub fn clamp_scroll(offset: usize, len: usize, height: usize) -> usize {
-    offset.min(len.saturating_sub(height))
-}
-
 /// The visible window of a selectable list: first index such that `selected`
-/// is on screen, remembering the previous offset so the list doesn't jump.
-pub fn list_offset(app: &App, pane: crate::ui::app::Pane, selected: usize, height: usize) -> usize {
-    let mut offsets = app.offsets.borrow_mut();
-    let prev = offsets.get(&pane).copied().unwrap_or(0);
+/// is on screen, starting from the last frame's so the list doesn't jump.
+pub fn list_offset(app: &App, pane: Pane, selected: usize, height: usize) -> usize {
+    let prev = app.offsets.get(&pane).copied().unwrap_or(0);
     let height = height.max(1);
-    let off = if selected < prev {
+    if selected < prev {
         selected
     } else if selected >= prev + height {
         selected + 1 - height
     } else {
         prev
-    };
-    offsets.insert(pane, off);
-    off
-}
-
-/// Inner rectangle of a bordered block.
-pub fn inner(area: Rect) -> Rect {
-    Block::default().borders(Borders::ALL).inner(area)
+    }
 }
 
 #[cfg(test)]
@@ -218,6 +189,38 @@ mod tests {
     use crate::source::Update;
     use crate::ui::app::App;
     use crate::ui::theme::Theme;
+
+    #[test]
+    fn a_list_keeps_its_window_between_frames() {
+        use crate::ui::view::{Drawn, Pane};
+        let mut app = App::new(Theme::default_dark());
+        app.offsets.insert(Pane::Alarms, 5);
+        // Inside the window: kept; above or below it: the window follows.
+        assert_eq!(super::list_offset(&app, Pane::Alarms, 7, 4), 5);
+        assert_eq!(super::list_offset(&app, Pane::Alarms, 3, 4), 3);
+        assert_eq!(super::list_offset(&app, Pane::Alarms, 12, 4), 9);
+        assert_eq!(app.offsets[&Pane::Alarms], 5, "drawing changes nothing");
+        app.remember(Drawn {
+            list_offsets: vec![(Pane::Alarms, 9)],
+        });
+        assert_eq!(app.offsets[&Pane::Alarms], 9);
+    }
+
+    #[test]
+    fn every_pane_is_registered_under_its_own_id() {
+        use crate::ui::view::View;
+        for view in [
+            View::Fleet,
+            View::Service(String::new()),
+            View::Findings,
+            View::Runbooks,
+        ] {
+            for p in view.panes() {
+                assert_eq!(super::of(*p).id(), *p);
+                assert!(!super::of(*p).title().is_empty());
+            }
+        }
+    }
 
     #[test]
     fn the_fleet_age_is_ecs_not_the_slowest_kind() {

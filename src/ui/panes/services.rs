@@ -10,9 +10,10 @@ use crate::model::RolloutState;
 use crate::model::rows::ServiceRow;
 use crate::ui::app::{App, Pane};
 use crate::ui::panes::findings::{letter, severity_style};
+use crate::ui::panes::{Cx, PaneView};
 use crate::ui::theme::Theme;
 
-pub fn render(f: &mut Frame, area: Rect, app: &App, focused: bool, compact: bool) {
+pub fn render(f: &mut Frame, area: Rect, app: &App, focused: bool, compact: bool) -> Option<usize> {
     let theme = &app.theme;
     let rows = app.visible_rows();
     let total = app.rows.len();
@@ -39,7 +40,7 @@ pub fn render(f: &mut Frame, area: Rect, app: &App, focused: bool, compact: bool
             Paragraph::new(Span::styled("waiting for the first snapshot…", theme.dim())).block(b),
             area,
         );
-        return;
+        return None;
     }
     if rows.is_empty() {
         let msg = if total == 0 {
@@ -51,7 +52,7 @@ pub fn render(f: &mut Frame, area: Rect, app: &App, focused: bool, compact: bool
             Paragraph::new(Span::styled(msg, theme.dim())).block(b),
             area,
         );
-        return;
+        return None;
     }
     let height = inner(area).height.saturating_sub(1) as usize;
     let selected = app.cursor(Pane::Services).min(rows.len() - 1);
@@ -138,6 +139,7 @@ pub fn render(f: &mut Frame, area: Rect, app: &App, focused: bool, compact: bool
         .block(b)
         .column_spacing(1);
     f.render_widget(table, area);
+    Some(offset)
 }
 
 fn counts(r: &ServiceRow) -> String {
@@ -274,4 +276,21 @@ fn compact_row(r: &ServiceRow, theme: &Theme, badge: Span<'static>) -> Row<'stat
         Cell::from(alarms),
         Cell::from(badge),
     ])
+}
+
+pub struct ServicesPane;
+
+impl PaneView for ServicesPane {
+    fn id(&self) -> Pane {
+        Pane::Services
+    }
+    fn title(&self) -> &'static str {
+        "Services"
+    }
+    fn kinds(&self) -> &'static [&'static str] {
+        &["ecs"]
+    }
+    fn render(&self, f: &mut Frame, area: Rect, cx: &Cx) -> Option<usize> {
+        render(f, area, cx.app, cx.focused, cx.compact)
+    }
 }

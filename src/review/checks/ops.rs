@@ -1,0 +1,186 @@
+//! Operational excellence checks.
+
+use super::*;
+
+pub(super) fn ops01<'a>(c: &Ctx<'a>) -> Vec<Hit<'a>> {
+    let Some(cl) = c.cluster() else { return vec![] };
+    // Once per cluster: on the first service of the cluster.
+    if !c.first_in_cluster {
+        return vec![];
+    }
+    let (sev, v) = match cl.container_insights.as_str() {
+        "enhanced" => return vec![],
+        "enabled" => (Low, "enabled (not enhanced)"),
+        other => (Medium, if other.is_empty() { "absent" } else { other }),
+    };
+    hit(
+        sev,
+        &cl.arn,
+        vec![format!("cluster {} containerInsights={v}", cl.name)],
+        format!(
+            "aws ecs update-cluster-settings --cluster {} --settings name=containerInsights,value=enhanced",
+            cl.name
+        ),
+    )
+}
+
+pub(super) fn ops02<'a>(c: &Ctx<'a>) -> Vec<Hit<'a>> {
+    let Some(td) = c.td() else { return vec![] };
+    let ev: Vec<String> = td
+        .container_definitions
+        .iter()
+        .filter(|d| {
+            d.log_configuration
+                .as_ref()
+                .is_none_or(|l| l.log_driver.is_empty())
+        })
+        .map(|d| format!("container {} has no logConfiguration.logDriver", d.name))
+        .collect();
+    hit_if!(
+        High,
+        &td.arn,
+        ev,
+        "set logConfiguration {logDriver: awslogs, options: {awslogs-group, awslogs-region, awslogs-stream-prefix}}"
+    )
+}
+
+pub(super) fn log_groups<'a>(c: &Ctx<'a>) -> Vec<&'a str> {
+    let mut v: Vec<&str> = c
+        .td()
+        .map(|t| {
+            t.container_definitions
+                .iter()
+                .filter_map(|d| {
+                    d.log_configuration
+                        .as_ref()?
+                        .options
+                        .get("awslogs-group")
+                        .map(String::as_str)
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    v.sort();
+    v.dedup();
+    v
+}
+
+pub(super) fn ops03<'a>(c: &Ctx<'a>) -> Vec<Hit<'a>> {
+    let mut out = vec![];
+    for g in log_groups(c) {
+        let Some(lg) = c.log_group(g) else {
+            continue;
+        };
+        let ev = match lg.retention_in_days {
+            None => format!("log group {g} retentionInDays absent (never expires)"),
+            Some(d) if d < c.cfg.min_log_retention_days => format!(
+                "log group {g} retentionInDays={d} < policy minimum {}",
+                c.cfg.min_log_retention_days
+            ),
+            Some(_) => continue,
+        };
+        out.extend(hit(
+            Medium,
+            g,
+            vec![ev],
+            format!("aws logs put-retention-policy --log-group-name {g} --retention-in-days 90"),
+        ));
+    }
+    out
+}
+
+pub(super) fn ops04<'a>(c: &Ctx<'a>) -> Vec<Hit<'a>> {
+    let Some(td) = c.td() else { return vec![] };
+    let ev: Vec<String> = td
+        .container_definitions
+        .iter()
+        .filter(|d| {
+            d.log_configuration.as_ref().is_some_and(|l| {
+                l.log_driver == "awslogs"
+                    && l.options.get("mode").map(String::as_str) == Some("blocking")
+            })
+        })
+        .map(|d| format!("container {} awslogs mode=blocking", d.name))
+        .collect();
+    hit_if!(
+        Low,
+        &td.arn,
+        ev,
+        "set logConfiguration.options mode=non-blocking and max-buffer-size=25m (or keep blocking on purpose for audit logs)"
+    )
+}
+
+pub(super) fn alarms_on<'c, 'a>(c: &'c Ctx<'a>) -> &'c [&'a crate::model::Alarm] {
+    c.alarms()
+}
+
+pub(super) fn ops05<'a>(c: &Ctx<'a>) -> Vec<Hit<'a>> {
+    let alarms = alarms_on(c);
+    let has = |m: &str| {
+        alarms
+            .iter()
+            .any(|a| a.namespace == "AWS/ECS" && a.metric_name == m)
+    };
+    let missing: Vec<&str> = ["CPUUtilization", "MemoryUtilization"]
+        .into_iter()
+        .filter(|m| !has(m))
+        .collect();
+    if missing.is_empty() {
+        return vec![];
+    }
+    hit(
+        Medium,
+        &c.svc.arn,
+        vec![format!(
+            "no AWS/ECS alarm on {} (ClusterName={}, ServiceName={})",
+            missing.join(", "),
+            c.svc.cluster,
+            c.svc.name
+        )],
+        format!(
+            "aws cloudwatch put-metric-alarm --namespace AWS/ECS --metric-name {} --dimensions Name=ClusterName,Value={} Name=ServiceName,Value={} --statistic Average --period 60 --evaluation-periods 3 --threshold 80 --comparison-operator GreaterThanThreshold --alarm-actions <sns>",
+            missing[0], c.svc.cluster, c.svc.name
+        ),
+    )
+}
+
+pub(super) fn ops06<'a>(c: &Ctx<'a>) -> Vec<Hit<'a>> {
+    let alarms = alarms_on(c);
+    let has = |ns: &str, m: &str| {
+        alarms
+            .iter()
+            .any(|a| a.namespace == ns && a.metric_name == m)
+    };
+    let mut missing = vec![];
+    if has_lb(c) {
+        if !has("AWS/ApplicationELB", "HTTPCode_Target_5XX_Count") {
+            missing.push("AWS/ApplicationELB HTTPCode_Target_5XX_Count");
+        }
+        if !has("AWS/ApplicationELB", "UnHealthyHostCount") {
+            missing.push("AWS/ApplicationELB UnHealthyHostCount");
+        }
+    }
+    if !has("ECS/ContainerInsights", "RunningTaskCount") {
+        missing.push("ECS/ContainerInsights RunningTaskCount");
+    }
+    if missing.is_empty() {
+        return vec![];
+    }
+    hit(
+        High,
+        &c.svc.arn,
+        vec![format!("no alarm on {}", missing.join(", "))],
+        "aws cloudwatch put-metric-alarm … for each missing metric, routed to on-call",
+    )
+}
+
+pub(super) fn ops07<'a>(c: &Ctx<'a>) -> Vec<Hit<'a>> {
+    alarms_on(c)
+        .iter()
+        .filter(|a| a.alarm_actions.is_empty() || !a.actions_enabled)
+        .flat_map(|a| {
+            let ev = if a.alarm_actions.is_empty() { format!("alarm {} AlarmActions=[]", a.name) } else { format!("alarm {} ActionsEnabled=false", a.name) };
+            hit(High, &a.arn, vec![ev], format!("aws cloudwatch enable-alarm-actions --alarm-names {} (and set --alarm-actions <sns>)", a.name))
+        })
+        .collect()
+}

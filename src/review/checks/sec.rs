@@ -1,0 +1,255 @@
+//! Security checks.
+
+use super::*;
+
+pub(super) fn sec01<'a>(c: &Ctx<'a>) -> Vec<Hit<'a>> {
+    match &c.svc.network_configuration {
+        Some(n) if n.assign_public_ip == "ENABLED" => hit(
+            High,
+            &c.svc.arn,
+            vec!["awsvpcConfiguration.assignPublicIp=ENABLED".into()],
+            svc_fix(
+                c,
+                "--network-configuration 'awsvpcConfiguration={subnets=[<private>],assignPublicIp=DISABLED}'",
+            ),
+        ),
+        _ => vec![],
+    }
+}
+
+static SECRET_NAME: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i)PASS|SECRET|TOKEN|API_?KEY|PRIVATE_?KEY|CREDENTIAL")
+        .unwrap_or_else(|e| unreachable!("{e}"))
+});
+
+pub(super) fn sec02<'a>(c: &Ctx<'a>) -> Vec<Hit<'a>> {
+    let Some(td) = c.td() else { return vec![] };
+    let mut ev = vec![];
+    for d in &td.container_definitions {
+        for kv in &d.environment {
+            let named = matches!(
+                kv.name.as_str(),
+                "AWS_ACCESS_KEY_ID" | "AWS_SECRET_ACCESS_KEY" | "ECS_ENGINE_AUTH_DATA"
+            );
+            if named || (SECRET_NAME.is_match(&kv.name) && !kv.value.is_empty()) {
+                // Never the value: a report must not leak the secret it found.
+                ev.push(format!(
+                    "container {} environment {} is set in plaintext (value withheld)",
+                    d.name, kv.name
+                ));
+            }
+        }
+    }
+    hit_if!(
+        Critical,
+        &td.arn,
+        ev,
+        "move them to containerDefinitions[].secrets[].valueFrom (Secrets Manager / SSM ARN) and rotate what was exposed"
+    )
+}
+
+pub(super) fn sec03<'a>(c: &Ctx<'a>) -> Vec<Hit<'a>> {
+    let Some(td) = c.td().filter(|_| c.is_linux()) else {
+        return vec![];
+    };
+    let ev: Vec<String> = td
+        .container_definitions
+        .iter()
+        .filter(|d| d.readonly_root_filesystem != Some(true))
+        .map(|d| {
+            format!(
+                "container {} readonlyRootFilesystem={}",
+                d.name,
+                d.readonly_root_filesystem
+                    .map_or("absent".into(), |b| b.to_string())
+            )
+        })
+        .collect();
+    hit_if!(
+        High,
+        &td.arn,
+        ev,
+        "set readonlyRootFilesystem=true with a writable volume for /tmp",
+    )
+}
+
+pub(super) fn sec04<'a>(c: &Ctx<'a>) -> Vec<Hit<'a>> {
+    let Some(td) = c.td().filter(|_| c.is_linux()) else {
+        return vec![];
+    };
+    let ev: Vec<String> = td
+        .container_definitions
+        .iter()
+        .filter(|d| match d.user.as_deref() {
+            None | Some("") | Some("root") | Some("0") => true,
+            Some(u) => u.starts_with("0:") || u.starts_with("root:"),
+        })
+        .map(|d| {
+            format!(
+                "container {} user={}",
+                d.name,
+                d.user.as_deref().unwrap_or("unset")
+            )
+        })
+        .collect();
+    hit_if!(
+        Medium,
+        &td.arn,
+        ev,
+        "set \"user\": \"1000:1000\" (or USER in the Dockerfile)",
+    )
+}
+
+pub(super) fn sec05<'a>(c: &Ctx<'a>) -> Vec<Hit<'a>> {
+    let Some(td) = c.td() else { return vec![] };
+    let mut ev = vec![];
+    if td.pid_mode.as_deref() == Some("host") {
+        ev.push("pidMode=host".to_string());
+    }
+    if td.network_mode == "host" {
+        ev.push("networkMode=host".to_string());
+    }
+    for d in &td.container_definitions {
+        if d.privileged == Some(true) {
+            ev.push(format!("container {} privileged=true", d.name));
+        }
+        if !d.capabilities_add.is_empty() {
+            ev.push(format!(
+                "container {} linuxParameters.capabilities.add={:?}",
+                d.name, d.capabilities_add
+            ));
+        }
+    }
+    hit_if!(
+        High,
+        &td.arn,
+        ev,
+        "remove privileged, host namespaces and added capabilities; drop ALL",
+    )
+}
+
+/// Wildcard statements in a policy document: `Allow` of `*` or `svc:*` on
+/// `Resource` `*` with no Condition. Statement and Action may be an object or
+/// a string, or arrays of them.
+pub fn wildcard_statements(doc: &str) -> Result<Vec<String>, String> {
+    let v: serde_json::Value =
+        serde_json::from_str(doc).map_err(|e| format!("policy is not JSON: {e}"))?;
+    let stmts = match &v["Statement"] {
+        serde_json::Value::Array(a) => a.clone(),
+        o @ serde_json::Value::Object(_) => vec![o.clone()],
+        _ => vec![],
+    };
+    let list = |x: &serde_json::Value| -> Vec<String> {
+        match x {
+            serde_json::Value::String(s) => vec![s.clone()],
+            serde_json::Value::Array(a) => a
+                .iter()
+                .filter_map(|i| i.as_str().map(str::to_string))
+                .collect(),
+            _ => vec![],
+        }
+    };
+    let mut out = vec![];
+    for s in stmts {
+        if s["Effect"] != "Allow" || !s["Condition"].is_null() {
+            continue;
+        }
+        if !list(&s["Resource"]).iter().any(|r| r == "*") {
+            continue;
+        }
+        for a in list(&s["Action"]) {
+            if a == "*" || a.ends_with(":*") {
+                out.push(a);
+            }
+        }
+    }
+    Ok(out)
+}
+
+pub(super) fn sec06<'a>(c: &Ctx<'a>) -> Vec<Hit<'a>> {
+    let Some(td) = c.td() else { return vec![] };
+    let mut ev = vec![];
+    if let (Some(t), Some(e)) = (&td.task_role_arn, &td.execution_role_arn)
+        && t == e
+    {
+        ev.push(format!("taskRoleArn == executionRoleArn ({t})"));
+    }
+    if let Some(role) = c.task_role() {
+        for p in &role.policies {
+            if let Some(arn) = &p.policy_arn {
+                let name = arn.rsplit('/').next().unwrap_or(arn);
+                if name == "AdministratorAccess"
+                    || name == "PowerUserAccess"
+                    || name.ends_with("FullAccess")
+                {
+                    ev.push(format!("task role has managed policy {name}"));
+                }
+            }
+            match wildcard_statements(&p.document) {
+                Ok(w) if !w.is_empty() => ev.push(format!(
+                    "task role policy {} allows {} on Resource \"*\" without a Condition",
+                    p.name,
+                    w.join(", ")
+                )),
+                Ok(_) => {}
+                Err(e) if !p.document.is_empty() => ev.push(format!(
+                    "task role policy {} could not be read: {e}",
+                    p.name
+                )),
+                Err(_) => {}
+            }
+        }
+    }
+    hit_if!(
+        High,
+        td.task_role_arn.as_deref().unwrap_or(&td.arn),
+        ev,
+        "scope actions to resource ARNs (IAM Access Analyzer policy generation) and separate task and execution roles"
+    )
+}
+
+pub(super) fn sec10<'a>(c: &Ctx<'a>) -> Vec<Hit<'a>> {
+    if !c.svc.enable_execute_command {
+        return vec![];
+    }
+    let awslogs = c.td().is_some_and(|t| {
+        t.container_definitions.iter().any(|d| {
+            d.log_configuration
+                .as_ref()
+                .is_some_and(|l| l.log_driver == "awslogs")
+        })
+    });
+    let mut ev = vec!["enableExecuteCommand=true".to_string()];
+    if !awslogs {
+        ev.push("no awslogs driver in the task definition: Exec sessions are not logged (DEFAULT logging)".into());
+    }
+    let sev = if !awslogs {
+        Medium
+    } else if c.is_prod() {
+        Low
+    } else {
+        return vec![];
+    };
+    hit(sev, &c.svc.arn, ev, svc_fix(c, "--disable-execute-command"))
+}
+
+pub(super) fn sec11<'a>(c: &Ctx<'a>) -> Vec<Hit<'a>> {
+    if !c.is_fargate() {
+        return vec![];
+    }
+    let pv = c.svc.platform_version.as_deref().unwrap_or("LATEST");
+    let ok = if c.is_linux() {
+        matches!(pv, "LATEST" | "1.4.0")
+    } else {
+        matches!(pv, "LATEST" | "1.0.0")
+    };
+    if ok {
+        return vec![];
+    }
+    hit(
+        Medium,
+        &c.svc.arn,
+        vec![format!("platformVersion={pv}")],
+        svc_fix(c, "--platform-version LATEST"),
+    )
+}
