@@ -627,7 +627,8 @@ fn runbook_run(
             if args.at.is_some() {
                 return fail(&"--at only applies to --demo");
             }
-            match ecsdeck::source::aws::actions::AwsBackend::connect(opts, &runner) {
+            match ecsdeck::source::aws::actions::AwsBackend::connect(opts, &runner.param_regions())
+            {
                 Ok(b) => Box::new(b),
                 Err(e) => return fail(&e),
             }

@@ -874,3 +874,74 @@ fn a_run_id_is_not_a_path() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("is not a run id"));
 }
+
+/// A journal write that fails for real mid-run (the file-size limit is hit:
+/// `EFBIG`, with `SIGXFSZ` ignored as a process may have it) stops the run:
+/// exit non-zero, one line naming the journal and the OS error, no summary.
+#[test]
+fn a_failed_journal_write_stops_the_run_with_one_line() {
+    use std::os::unix::process::CommandExt;
+    let d = tempfile::tempdir().unwrap();
+    let limit: u64 = 6000;
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_ecsdeck"));
+    cmd.args([
+        "--demo",
+        "--write",
+        "runbook",
+        "run",
+        "scale-out",
+        "--yes",
+        "--at",
+        "1m",
+        "--format",
+        "json",
+        "--param",
+        "cluster=prod",
+        "--param",
+        "service=api",
+        "--param",
+        "target=9",
+        "--data-dir",
+    ])
+    .arg(d.path())
+    .env("NO_COLOR", "1")
+    .env_remove("AWS_PROFILE");
+    // SAFETY: between fork and exec only async-signal-safe calls are made.
+    unsafe {
+        cmd.pre_exec(move || {
+            libc::signal(libc::SIGXFSZ, libc::SIG_IGN);
+            let lim = libc::rlimit {
+                rlim_cur: limit as libc::rlim_t,
+                rlim_max: limit as libc::rlim_t,
+            };
+            if libc::setrlimit(libc::RLIMIT_FSIZE, &lim) != 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+    let out = cmd.output().expect("run ecsdeck");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(out.stdout.is_empty(), "no summary: {:?}", out.stdout);
+    let runs: Vec<_> = std::fs::read_dir(d.path().join("runs"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    assert_eq!(runs.len(), 1);
+    let journal = runs[0].join("journal.jsonl");
+    let lines: Vec<&str> = stderr.lines().collect();
+    assert_eq!(lines.len(), 1, "{stderr}");
+    assert!(
+        lines[0].starts_with(&format!(
+            "ecsdeck: {}: journal write failed: ",
+            journal.display()
+        )),
+        "{stderr}"
+    );
+    assert!(lines[0].contains("File too large"), "{stderr}");
+    // The run got somewhere before the disk refused (not a start-up error),
+    // and stopped there: the journal is no longer than the limit.
+    let len = std::fs::metadata(&journal).unwrap().len();
+    assert!(len > 1000 && len <= limit, "{len}");
+}

@@ -485,10 +485,8 @@ fn runbook_console_run() {
     );
     let r = rig.app.runbooks.running().unwrap();
     assert!(r.runner.markers.contains_key("inject"));
-    assert!(
-        r.runner.journal.events.iter().any(|e| e.kind == "note"
-            && e.detail["text"] == "Dashboards open; on-call paged by test page.")
-    );
+    assert!(r.runner.journal.events.iter().any(|e| e.kind() == "note"
+        && e.detail()["text"] == "Dashboards open; on-call paged by test page."));
     // A run in progress: the first q warns, the second quits.
     key(&mut rig.app, KeyCode::Char('q'));
     assert!(!rig.app.quit);

@@ -236,10 +236,11 @@ pub fn report(lib: &Library, data: Option<&Path>, run_id: &str) -> Printed {
     let id = loaded
         .events
         .iter()
-        .find(|e| e.kind == "run_start")
-        .and_then(|e| e.detail["runbook"].as_str())
-        .unwrap_or_default()
-        .to_string();
+        .find_map(|e| match &e.body {
+            super::events::Body::RunStart(s) => Some(s.runbook.clone()),
+            _ => None,
+        })
+        .unwrap_or_default();
     let Some(rb) = lib.get(&id) else {
         return Printed::fail(format!(
             "run {run_id} used runbook {id:?}, which is not installed"

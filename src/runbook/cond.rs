@@ -7,6 +7,7 @@ use serde_json::{Map, Value};
 
 use super::Condition;
 use super::vars::{Scope, display, resolve_value};
+pub use crate::calls::{ServiceRef, find_service};
 use crate::model::{AlarmState, EpochMs, FleetSnapshot, Service};
 
 pub const SOURCES: &[&str] = &[
@@ -153,27 +154,6 @@ fn camelize(v: Value) -> Value {
         Value::Array(a) => Value::Array(a.into_iter().map(camelize).collect()),
         x => x,
     }
-}
-
-/// Which service (and region) a condition or action is about.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ServiceRef {
-    pub cluster: String,
-    pub service: String,
-    pub region: Option<String>,
-}
-
-pub fn find_service<'a>(snap: &'a FleetSnapshot, r: &ServiceRef) -> Option<&'a Service> {
-    snap.services
-        .iter()
-        .find(|s| {
-            s.cluster == r.cluster
-                && s.name == r.service
-                && r.region
-                    .as_deref()
-                    .is_none_or(|rg| rg.is_empty() || s.region == rg)
-        })
-        .map(|s| &**s)
 }
 
 /// The service as `ecs.service` shows it (no tasks or events).

@@ -5,72 +5,12 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use serde::Deserialize;
-use serde_json::json;
-
-use super::cond::{ServiceRef, find_service};
 use super::engine::{CallOutput, Need, PlannedCall, Runner, Summary};
-use crate::model::{DeploymentStatus, EpochMs, FleetSnapshot, short_task_definition};
+pub use crate::calls::{Backend, previous_task_definition};
+use crate::model::{EpochMs, FleetSnapshot};
 use crate::source::sim::Simulator;
-
-/// Where a headless run reads the fleet and makes its calls.
-pub trait Backend {
-    /// The source clock.
-    fn now(&self) -> EpochMs;
-    /// The fleet now (a backend may reuse a recent read).
-    fn snapshot(&mut self) -> Arc<FleetSnapshot>;
-    /// Let time pass until `t` (virtual on the simulator, a sleep on AWS).
-    fn advance_to(&mut self, t: EpochMs);
-    /// Perform one call.
-    fn call(&mut self, c: &PlannedCall) -> Result<CallOutput, String>;
-}
-
-/// The last known-good task definition of a service: the task definition of
-/// the deployment that is not PRIMARY (during or right after a deployment),
-/// else the newest earlier revision of the same family that is known.
-pub fn previous_task_definition(
-    snap: &FleetSnapshot,
-    r: &ServiceRef,
-) -> Result<serde_json::Value, String> {
-    let svc = find_service(snap, r)
-        .ok_or_else(|| format!("service {}/{} not found", r.cluster, r.service))?;
-    let current = svc.task_definition.clone();
-    let from_deployments = svc
-        .deployments
-        .iter()
-        .filter(|d| d.status != DeploymentStatus::Primary && d.task_definition != current)
-        .max_by_key(|d| d.created_at)
-        .map(|d| d.task_definition.clone());
-    let cur_td = snap.task_definition(&current);
-    let from_family = cur_td.and_then(|cur| {
-        snap.task_definitions
-            .values()
-            .filter(|t| t.family == cur.family && t.revision < cur.revision)
-            .max_by_key(|t| t.revision)
-            .map(|t| t.arn.clone())
-    });
-    let good = from_deployments.or(from_family).ok_or_else(|| {
-        format!(
-            "no earlier revision of {} is known (pass the revision by hand)",
-            short_task_definition(&current)
-        )
-    })?;
-    let images: Vec<String> = snap
-        .task_definition(&good)
-        .map(|t| {
-            t.container_definitions
-                .iter()
-                .map(|c| c.image.clone())
-                .collect()
-        })
-        .unwrap_or_default();
-    Ok(json!({
-        "taskDefinition": good,
-        "familyRevision": short_task_definition(&good),
-        "current": current,
-        "images": images,
-    }))
-}
+pub use crate::source::sim::apply_to_sim;
+use serde::Deserialize;
 
 /// The simulator as a backend: time is virtual, so a 15-minute GameDay takes
 /// as long as simulating it does.
@@ -98,9 +38,13 @@ impl SimBackend {
     pub fn replay(&mut self, events: &[super::journal::Event]) -> Result<(), String> {
         let start = self.sim.now() - self.sim.elapsed_ms();
         for e in events {
-            if e.kind == "api_call" && e.detail["phase"] == "after" && e.detail["ok"] == true {
-                let call: PlannedCall = serde_json::from_value(e.detail["call"].clone())
-                    .map_err(|err| format!("journal seq {}: {err}", e.seq))?;
+            if let super::events::Body::ApiCall(c) = &e.body
+                && c.succeeded()
+            {
+                let call = c
+                    .call
+                    .clone()
+                    .ok_or_else(|| format!("journal seq {}: an answer without its call", e.seq))?;
                 self.sim.run_until(e.ts - start);
                 if !matches!(call, PlannedCall::ResolveRevision { .. }) {
                     self.call(&call)?;
@@ -149,76 +93,6 @@ impl Backend for SimBackend {
         }
         Ok(out)
     }
-}
-
-/// Perform one call on the simulator (the headless backend and the
-/// console's simulator source both use this).
-pub fn apply_to_sim(sim: &mut Simulator, c: &PlannedCall) -> Result<CallOutput, String> {
-    let detail = match c {
-        PlannedCall::Scale { target, to, .. } => {
-            let old = sim.set_desired_count(&target.cluster, &target.service, *to)?;
-            json!({"old": old, "desiredCount": to})
-        }
-        PlannedCall::SetCapacity {
-            resource_id, to, ..
-        } => {
-            let old = sim.set_scalable_target(resource_id, to.0, to.1)?;
-            json!({"old": [old.0, old.1]})
-        }
-        PlannedCall::UpdateService { target, to, .. } => {
-            let id = sim.deploy(&target.cluster, &target.service, short_task_definition(to))?;
-            json!({"deployment": id})
-        }
-        PlannedCall::ForceNewDeployment { target } => {
-            let snap = sim.snapshot();
-            let td = find_service(&snap, &target.as_ref())
-                .map(|s| s.task_definition.clone())
-                .ok_or("service not found")?;
-            let id = sim.deploy(&target.cluster, &target.service, short_task_definition(&td))?;
-            json!({"deployment": id})
-        }
-        PlannedCall::StopDeployment {
-            target,
-            rollback_to,
-            ..
-        } => {
-            // The simulator has no StopServiceDeployment: a rollback is a
-            // new deployment of the previous task definition, as ECS does.
-            let td = rollback_to
-                .as_deref()
-                .ok_or("no previous deployment to roll back to")?;
-            let id = sim.deploy(&target.cluster, &target.service, short_task_definition(td))?;
-            json!({"deployment": id, "rolled_back_to": td})
-        }
-        PlannedCall::StopTasks {
-            target,
-            az,
-            task_ids,
-            reason,
-            impair_ms,
-        } => {
-            for id in task_ids {
-                sim.stop_task(&target.cluster, &target.service, id, reason)?;
-            }
-            if let (Some(az), Some(ms)) = (az, impair_ms) {
-                // This service only: the rest of the fleet keeps the AZ.
-                sim.impair_service_az(&target.cluster, &target.service, az, Some(*ms));
-            }
-            json!({"stopped": task_ids})
-        }
-        PlannedCall::ReleaseAz { target, az } => {
-            sim.release_service_az(&target.cluster, &target.service, az);
-            json!({"released": az})
-        }
-        PlannedCall::ResolveRevision { target, .. } => {
-            let snap = sim.snapshot();
-            previous_task_definition(&snap, &target.as_ref())?
-        }
-    };
-    Ok(CallOutput {
-        request_ids: vec![],
-        detail,
-    })
 }
 
 /// Checkpoint answers by step id (`--answers FILE`).
@@ -279,6 +153,10 @@ pub fn run_headless(
         let now = backend.now();
         let need = runner.poll(now, &snap);
         flush(runner, &mut seen);
+        if let Some(e) = runner.journal_error() {
+            // One line naming the file and the OS error; nothing more is sent.
+            return Err(e.to_string());
+        }
         match need {
             Need::Finished(s) => return Ok(s),
             Need::Wait { until } => backend.advance_to(until),

@@ -6,30 +6,8 @@ use std::fs::{File, OpenOptions};
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 
-use serde::{Deserialize, Serialize};
-use serde_json::Value;
-
+pub use super::events::{Body, Event};
 use crate::model::EpochMs;
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Event {
-    /// The source's clock (simulated on the demo), epoch ms.
-    pub ts: EpochMs,
-    /// Wall clock, RFC 3339.
-    pub wall: String,
-    pub seq: u64,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub step: Option<String>,
-    /// run_start, param, step_start, api_call, poll, condition_met, checkpoint_response,
-    /// note, marker, stop_condition, abort, cleanup, step_end, run_end, warning, dry_run.
-    pub kind: String,
-    #[serde(default)]
-    pub detail: Value,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub aws_request_id: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub operator: Option<String>,
-}
 
 pub struct Journal {
     path: PathBuf,
@@ -162,6 +140,13 @@ impl Journal {
         }
     }
 
+    /// Tests: from now on, write to `file` instead (e.g. `/dev/full`, to
+    /// make the next write fail for real).
+    #[cfg(test)]
+    pub(crate) fn write_to(&mut self, file: File) {
+        self.file = Some(file);
+    }
+
     pub fn path(&self) -> &Path {
         &self.path
     }
@@ -172,8 +157,7 @@ impl Journal {
         &mut self,
         ts: EpochMs,
         step: Option<&str>,
-        kind: &str,
-        detail: Value,
+        body: Body,
         aws_request_id: Option<String>,
         operator: Option<String>,
     ) -> std::io::Result<()> {
@@ -183,8 +167,7 @@ impl Journal {
             wall: humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string(),
             seq: self.seq,
             step: step.map(str::to_string),
-            kind: kind.to_string(),
-            detail,
+            body,
             aws_request_id,
             operator,
         };

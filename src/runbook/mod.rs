@@ -4,14 +4,16 @@
 //! headless driver (`drive`) and the console both step.
 //!
 //! Nothing here talks to AWS or draws: actions are described as
-//! [`engine::PlannedCall`]s that a backend performs.
+//! [`crate::calls::PlannedCall`]s that a backend performs.
 
 pub mod approvals;
 pub mod commands;
 pub mod cond;
 pub mod drive;
 pub mod engine;
+pub mod events;
 pub mod journal;
+pub mod outbox;
 pub mod parse;
 pub mod report;
 pub mod vars;

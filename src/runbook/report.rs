@@ -6,8 +6,10 @@ use std::fmt::Write;
 use serde_json::Value;
 
 use super::Runbook;
-use super::engine::fmt_dur;
-use super::journal::Event;
+use super::events::{
+    ApiCall, Body, CallPhase, DryRun, Event, Outcome, RunEnd, RunStart, StepState, StopConditionHit,
+};
+use crate::calls::fmt_dur;
 
 /// Untrusted text (a runbook, the journal, AWS) on one Markdown line: line
 /// breaks become " / " (a value must not start a heading or a list of its
@@ -41,102 +43,104 @@ fn rel(ts: i64, t0: i64) -> String {
     format!("T+{:02}:{:02}:{:02}", d / 3600, d % 3600 / 60, d % 60)
 }
 
+/// Which of two words a flag picks.
+fn pick(flag: bool, yes: &'static str, no: &'static str) -> &'static str {
+    if flag { yes } else { no }
+}
+
+/// `(auto-approved, --yes)` when an answer was automatic.
+fn auto(flag: bool, spaced: bool) -> &'static str {
+    match (flag, spaced) {
+        (true, true) => " (auto-approved, --yes)",
+        (true, false) => "(auto-approved, --yes)",
+        (false, _) => "",
+    }
+}
+
+/// The line of an `api_call`.
+fn describe_call(c: &ApiCall, request_id: Option<&str>) -> String {
+    if c.phase == CallPhase::Before {
+        return format!("→ {}", c.change.as_deref().unwrap_or(""));
+    }
+    let api = c
+        .call
+        .as_ref()
+        .and_then(|call| serde_json::to_value(call).ok())
+        .and_then(|v| v["api"].as_str().map(str::to_string));
+    format!(
+        "{} {}{}",
+        pick(c.ok == Some(true), "✓", "✗"),
+        api.as_deref().unwrap_or("call"),
+        match (c.error(), request_id) {
+            (Some(err), _) => format!(": {err}"),
+            (_, Some(id)) => format!(" (request {id})"),
+            _ => String::new(),
+        }
+    )
+}
+
+fn describe_dry_run(d: &DryRun) -> String {
+    match &d.changes {
+        Some(c) => format!("dry run: would {}", c.join("; ")),
+        None => format!(
+            "dry run: would wait up to {} for {}",
+            d.would_wait.as_deref().unwrap_or(""),
+            d.conditions.as_deref().unwrap_or_default().join("; ")
+        ),
+    }
+}
+
 /// One line for a journal event, or None for events the timeline leaves out.
+/// An event of a kind this version does not know is shown by its kind.
 pub fn describe(e: &Event) -> Option<String> {
-    let d = &e.detail;
-    Some(match e.kind.as_str() {
-        "run_start" => format!(
+    Some(match &e.body {
+        Body::RunStart(st) => format!(
             "run started ({}, {})",
-            s(&d["source"]),
-            if d["write"] == true {
-                "--write"
-            } else {
-                "dry run"
-            }
+            st.source,
+            pick(st.write, "--write", "dry run")
         ),
-        "step_start" => format!("step: {}", s(&d["title"])),
-        "step_end" => match d["state"].as_str() {
-            Some("done") | None => return None,
-            Some(st) => format!("step {st}"),
+        Body::StepStart { title, .. } => format!("step: {title}"),
+        Body::StepEnd { state, .. } => match state {
+            StepState::Done => return None,
+            st => format!("step {}", st.as_str()),
         },
-        "api_call" if d["phase"] == "after" => format!(
-            "{} {}{}",
-            if d["ok"] == true { "✓" } else { "✗" },
-            d["call"]["api"].as_str().unwrap_or("call"),
-            match (&d["error"], e.aws_request_id.as_deref()) {
-                (Value::String(err), _) => format!(": {err}"),
-                (_, Some(id)) => format!(" (request {id})"),
-                _ => String::new(),
-            }
-        ),
-        "api_call" => format!("→ {}", s(&d["change"])),
-        "dry_run" => match d.get("changes") {
-            Some(Value::Array(c)) => format!(
-                "dry run: would {}",
-                c.iter().map(s).collect::<Vec<_>>().join("; ")
-            ),
-            _ => format!(
-                "dry run: would wait up to {} for {}",
-                s(&d["would_wait"]),
-                d["conditions"]
-                    .as_array()
-                    .map(|a| a.iter().map(s).collect::<Vec<_>>().join("; "))
-                    .unwrap_or_default()
-            ),
-        },
-        "condition_met" => format!(
-            "condition met (held {})",
-            fmt_dur(d["held_ms"].as_i64().unwrap_or(0))
-        ),
-        "timeout" => format!(
-            "timed out after {} → {}",
-            fmt_dur(d["after_ms"].as_i64().unwrap_or(0)),
-            s(&d["then"])
-        ),
-        "marker" => format!("marker **{}**", s(&d["name"])),
-        "checkpoint_response" => {
-            if d["prose"] == true {
+        Body::ApiCall(c) => describe_call(c, e.aws_request_id.as_deref()),
+        Body::DryRun(d) => describe_dry_run(d),
+        Body::ConditionMet { held_ms, .. } => format!("condition met (held {})", fmt_dur(*held_ms)),
+        Body::Timeout { after_ms, then } => {
+            format!("timed out after {} → {}", fmt_dur(*after_ms), s(then))
+        }
+        Body::Marker { name, .. } => format!("marker **{name}**"),
+        Body::CheckpointResponse(r) => {
+            if r.prose {
                 return None;
             }
-            format!(
-                "answer: {}{}",
-                s(&d["choice"]),
-                if d["auto"] == true {
-                    " (auto-approved, --yes)"
-                } else {
-                    ""
-                }
-            )
+            format!("answer: {}{}", r.choice, auto(r.auto, true))
         }
-        "confirmation" => format!(
+        Body::Confirmation { yes, auto: a, .. } => format!(
             "{} {}",
-            if d["yes"] == true {
-                "confirmed"
-            } else {
-                "declined"
-            },
-            if d["auto"] == true {
-                "(auto-approved, --yes)"
-            } else {
-                ""
-            }
+            pick(*yes, "confirmed", "declined"),
+            auto(*a, false)
         ),
-        "armed" => "armed".into(),
-        "stop_condition" => format!(
-            "STOP CONDITION: alarm {} ({})",
-            s(&d["alarm"]),
-            s(&d["action"])
-        ),
-        "abort" => format!("abort: {}", s(&d["reason"])),
-        "blocked" => "refused: blocking findings".into(),
-        "cleanup" => "cleanup steps start".into(),
-        "sustain_start" => format!("impairment of {} sustained", s(&d["az"])),
-        "sustain_end" => format!("impairment of {} ends ({})", s(&d["az"]), s(&d["why"])),
-        "error" => format!("error: {}", s(&d["error"])),
-        "warning" => format!("warning: {}", s(&d["message"])),
-        "resume" => "resumed".into(),
-        "run_end" => format!("run ended: {}", s(&d["outcome"])),
-        _ => return None,
+        Body::Armed { .. } => "armed".into(),
+        Body::StopCondition(hit) => {
+            format!("STOP CONDITION: alarm {} ({})", hit.alarm, hit.action)
+        }
+        Body::Abort { reason, .. } => format!("abort: {reason}"),
+        Body::Blocked { .. } => "refused: blocking findings".into(),
+        Body::Cleanup { .. } => "cleanup steps start".into(),
+        Body::SustainStart(su) => format!("impairment of {} sustained", su.az),
+        Body::SustainEnd { az, why, .. } => format!("impairment of {az} ends ({why})"),
+        Body::Error { error, .. } => format!("error: {error}"),
+        Body::Warning { message } => format!("warning: {message}"),
+        Body::Resume { .. } => "resumed".into(),
+        Body::RunEnd(end) => format!("run ended: {}", end.outcome.as_str()),
+        Body::Other { kind, .. } => format!("event {kind:?} (not known to this version)"),
+        Body::Param { .. }
+        | Body::Poll { .. }
+        | Body::NoChange { .. }
+        | Body::Save { .. }
+        | Body::Note { .. } => return None,
     })
 }
 
@@ -148,63 +152,175 @@ pub fn render(rb: &Runbook, events: &[Event]) -> String {
 pub fn render_with(rb: &Runbook, events: &[Event], journal_notes: &[String]) -> String {
     let mut out = String::new();
     let t0 = events.first().map(|e| e.ts).unwrap_or(0);
-    let start = events.iter().find(|e| e.kind == "run_start");
-    let end = events.iter().rev().find(|e| e.kind == "run_end");
+    let start = events.iter().find_map(|e| match &e.body {
+        Body::RunStart(st) => Some((e, st)),
+        _ => None,
+    });
+    let end: Option<&RunEnd> = events.iter().rev().find_map(|e| match &e.body {
+        Body::RunEnd(end) => Some(end),
+        _ => None,
+    });
     let _ = writeln!(out, "# Drill report: {}\n", text(&rb.meta.title));
-    if let Some(st) = start {
-        let _ = writeln!(
-            out,
-            "- Runbook: {} v{} ({})",
-            code(&rb.meta.id),
-            rb.meta.version,
-            rb.meta.kind.as_str()
-        );
-        let _ = writeln!(
-            out,
-            "- Started: {} (source clock {}), operator {}",
-            text(&st.wall),
-            st.ts,
-            text(st.operator.as_deref().unwrap_or("?"))
-        );
-        let _ = writeln!(out, "- Source: {}", text(&s(&st.detail["source"])));
-        let _ = writeln!(
-            out,
-            "- Mode: {}",
-            if st.detail["write"] == true {
-                "live (--write)"
-            } else {
-                "dry run (no --write): no change was made"
-            }
-        );
-        if let Some(p) = st.detail["params"].as_object() {
-            let ps: Vec<String> = p
-                .iter()
-                .map(|(k, v)| format!("{}={}", text(k), text(&s(v))))
-                .collect();
-            let _ = writeln!(out, "- Parameters: {}", ps.join(", "));
-        }
+    if let Some((st, detail)) = start {
+        start_lines(&mut out, rb, st, detail);
     }
     for n in journal_notes {
         let _ = writeln!(out, "- Journal: {}", text(n));
     }
     let _ = writeln!(out);
     let _ = writeln!(out, "## Result\n");
+    result_lines(&mut out, rb, end);
+    let _ = writeln!(out, "\n## Timeline\n");
+    let _ = writeln!(out, "| time | step | event |");
+    let _ = writeln!(out, "|---|---|---|");
+    for e in events {
+        if let Some(line) = describe(e) {
+            let _ = writeln!(
+                out,
+                "| {} | {} | {} |",
+                rel(e.ts, t0),
+                cell(e.step.as_deref().unwrap_or("")),
+                cell(&line)
+            );
+        }
+    }
+    let notes: Vec<(&Event, &str)> = events
+        .iter()
+        .filter_map(|e| match &e.body {
+            Body::Note { text } => Some((e, text.as_str())),
+            _ => None,
+        })
+        .collect();
+    let _ = writeln!(out, "\n## Notes\n");
+    if notes.is_empty() {
+        let _ = writeln!(out, "(none)");
+    }
+    for (n, note) in notes {
+        let _ = writeln!(
+            out,
+            "- {} {} {}: {}",
+            rel(n.ts, t0),
+            code(n.step.as_deref().unwrap_or("-")),
+            text(n.operator.as_deref().unwrap_or("")),
+            text(note)
+        );
+    }
+    let stops: Vec<(&Event, &StopConditionHit)> = events
+        .iter()
+        .filter_map(|e| match &e.body {
+            Body::StopCondition(hit) => Some((e, hit)),
+            _ => None,
+        })
+        .collect();
+    let _ = writeln!(out, "\n## Stop conditions\n");
+    if stops.is_empty() {
+        let _ = writeln!(out, "None fired.");
+    }
+    for (st, hit) in stops {
+        let _ = writeln!(
+            out,
+            "- {} alarm {} {}{} → {}",
+            rel(st.ts, t0),
+            code(&hit.alarm),
+            text(&hit.state),
+            if hit.from_history {
+                " (seen in alarm history)"
+            } else {
+                ""
+            },
+            text(&hit.action)
+        );
+    }
+    let _ = writeln!(out, "\n## Follow-ups\n");
+    let mut follow = vec![];
+    for e in events {
+        match &e.body {
+            Body::Timeout { .. } => follow.push(format!(
+                "Step {} timed out: find out why it did not converge.",
+                code(e.step.as_deref().unwrap_or("?"))
+            )),
+            Body::Error { error, .. } => follow.push(format!(
+                "Step {} failed: {}",
+                code(e.step.as_deref().unwrap_or("?")),
+                text(error)
+            )),
+            Body::Warning { message } => follow.push(text(message)),
+            _ => {}
+        }
+    }
+    if let Some(e) = end {
+        if e.rto_met == Some(false) {
+            follow.push("RTO missed its target: review capacity headroom, health-check grace and scaling speed.".into());
+        }
+        if rb.meta.timeline.ttd_marker.is_some()
+            && e.ttd_seconds.is_none()
+            && e.outcome == Outcome::Completed
+        {
+            follow.push(
+                "Nothing detected the impairment: add or tune the alarm that should page.".into(),
+            );
+        }
+    }
+    if follow.is_empty() {
+        let _ = writeln!(out, "None recorded.");
+    }
+    for f in follow {
+        let _ = writeln!(out, "- {f}");
+    }
+    out
+}
+
+/// The header lines of a run: runbook, start, source, mode, parameters.
+fn start_lines(out: &mut String, rb: &Runbook, st: &Event, detail: &RunStart) {
+    let _ = writeln!(
+        out,
+        "- Runbook: {} v{} ({})",
+        code(&rb.meta.id),
+        rb.meta.version,
+        rb.meta.kind.as_str()
+    );
+    let _ = writeln!(
+        out,
+        "- Started: {} (source clock {}), operator {}",
+        text(&st.wall),
+        st.ts,
+        text(st.operator.as_deref().unwrap_or("?"))
+    );
+    let _ = writeln!(out, "- Source: {}", text(&detail.source));
+    let _ = writeln!(
+        out,
+        "- Mode: {}",
+        if detail.write {
+            "live (--write)"
+        } else {
+            "dry run (no --write): no change was made"
+        }
+    );
+    let ps: Vec<String> = detail
+        .params
+        .iter()
+        .map(|(k, v)| format!("{}={}", text(k), text(&s(v))))
+        .collect();
+    let _ = writeln!(out, "- Parameters: {}", ps.join(", "));
+}
+
+/// The `## Result` lines: outcome, RTO against its target, TTD.
+fn result_lines(out: &mut String, rb: &Runbook, end: Option<&RunEnd>) {
     match end {
-        Some(e) => {
-            let d = &e.detail;
+        Some(d) => {
             let _ = writeln!(
                 out,
                 "- Outcome: **{}**{}",
-                text(&s(&d["outcome"])),
-                match d["reason"].as_str() {
+                text(d.outcome.as_str()),
+                match d.reason.as_deref() {
                     Some(r) => format!(" — {}", text(r)),
                     None => String::new(),
                 }
             );
-            let secs = |k: &str| d[k].as_f64().map(|x| fmt_dur((x * 1000.0) as i64));
-            match (secs("rto_seconds"), secs("rto_target_seconds")) {
+            let secs = |x: Option<f64>| x.map(|x| fmt_dur((x * 1000.0) as i64));
+            match (secs(d.rto_seconds), secs(d.rto_target_seconds)) {
                 (Some(r), Some(t)) => {
-                    let pass = if d["rto_met"] == true { "PASS" } else { "FAIL" };
+                    let pass = pick(d.rto_met == Some(true), "PASS", "FAIL");
                     let _ = writeln!(out, "- RTO: **{r}** against a target of {t}: **{pass}**");
                 }
                 (Some(r), None) => {
@@ -214,7 +330,7 @@ pub fn render_with(rb: &Runbook, events: &[Event], journal_notes: &[String]) -> 
                     let _ = writeln!(out, "- RTO: not measured (a marker was not reached)");
                 }
             }
-            match secs("ttd_seconds") {
+            match secs(d.ttd_seconds) {
                 Some(t) => {
                     let _ = writeln!(out, "- TTD (time to detect): **{t}**");
                 }
@@ -234,93 +350,4 @@ pub fn render_with(rb: &Runbook, events: &[Event], journal_notes: &[String]) -> 
             );
         }
     }
-    let _ = writeln!(out, "\n## Timeline\n");
-    let _ = writeln!(out, "| time | step | event |");
-    let _ = writeln!(out, "|---|---|---|");
-    for e in events {
-        if let Some(line) = describe(e) {
-            let _ = writeln!(
-                out,
-                "| {} | {} | {} |",
-                rel(e.ts, t0),
-                cell(e.step.as_deref().unwrap_or("")),
-                cell(&line)
-            );
-        }
-    }
-    let notes: Vec<&Event> = events.iter().filter(|e| e.kind == "note").collect();
-    let _ = writeln!(out, "\n## Notes\n");
-    if notes.is_empty() {
-        let _ = writeln!(out, "(none)");
-    }
-    for n in notes {
-        let _ = writeln!(
-            out,
-            "- {} {} {}: {}",
-            rel(n.ts, t0),
-            code(n.step.as_deref().unwrap_or("-")),
-            text(n.operator.as_deref().unwrap_or("")),
-            text(n.detail["text"].as_str().unwrap_or(""))
-        );
-    }
-    let stops: Vec<&Event> = events
-        .iter()
-        .filter(|e| e.kind == "stop_condition")
-        .collect();
-    let _ = writeln!(out, "\n## Stop conditions\n");
-    if stops.is_empty() {
-        let _ = writeln!(out, "None fired.");
-    }
-    for st in stops {
-        let _ = writeln!(
-            out,
-            "- {} alarm {} {}{} → {}",
-            rel(st.ts, t0),
-            code(&s(&st.detail["alarm"])),
-            text(&s(&st.detail["state"])),
-            if st.detail["from_history"] == true {
-                " (seen in alarm history)"
-            } else {
-                ""
-            },
-            text(&s(&st.detail["action"]))
-        );
-    }
-    let _ = writeln!(out, "\n## Follow-ups\n");
-    let mut follow = vec![];
-    for e in events {
-        match e.kind.as_str() {
-            "timeout" => follow.push(format!(
-                "Step {} timed out: find out why it did not converge.",
-                code(e.step.as_deref().unwrap_or("?"))
-            )),
-            "error" => follow.push(format!(
-                "Step {} failed: {}",
-                code(e.step.as_deref().unwrap_or("?")),
-                text(&s(&e.detail["error"]))
-            )),
-            "warning" => follow.push(text(&s(&e.detail["message"]))),
-            _ => {}
-        }
-    }
-    if let Some(e) = end {
-        if e.detail["rto_met"] == false {
-            follow.push("RTO missed its target: review capacity headroom, health-check grace and scaling speed.".into());
-        }
-        if rb.meta.timeline.ttd_marker.is_some()
-            && e.detail["ttd_seconds"].is_null()
-            && e.detail["outcome"] == "completed"
-        {
-            follow.push(
-                "Nothing detected the impairment: add or tune the alarm that should page.".into(),
-            );
-        }
-    }
-    if follow.is_empty() {
-        let _ = writeln!(out, "None recorded.");
-    }
-    for f in follow {
-        let _ = writeln!(out, "- {f}");
-    }
-    out
 }

@@ -12,8 +12,8 @@ use std::sync::Arc;
 
 use tokio::sync::{mpsc, watch};
 
+use crate::calls::{CallOutput, PlannedCall};
 use crate::model::{FleetSnapshot, LogLine};
-use crate::runbook::engine::{CallOutput, PlannedCall};
 
 /// Bound of the update channel: producers wait (back-pressure) rather than
 /// grow memory when the UI is slow.

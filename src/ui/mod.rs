@@ -235,7 +235,11 @@ pub async fn run(
                         // Silence is counted from the resume, not the pause.
                         last_update = Instant::now();
                     }
-                    let _ = source.control.try_send(c);
+                    if let Err(e) = source.control.try_send(c) {
+                        // A runbook call is kept and offered again, never lost.
+                        let now = app.source_now();
+                        app.runbooks.send_failed(e, now);
+                    }
                 }
             }
         }

@@ -11,9 +11,8 @@ use aws_sdk_ecs::types::{ServiceDeploymentStatus, SortOrder, StopServiceDeployme
 use serde_json::json;
 
 use super::{AwsFleet, AwsOptions, AwsSource, describe_error, now_ms};
+use crate::calls::{Backend, CallOutput, PlannedCall, Target};
 use crate::model::{EpochMs, FleetSnapshot};
-use crate::runbook::drive::Backend;
-use crate::runbook::engine::{CallOutput, PlannedCall, Runner, Target};
 
 /// A full re-read at most this often while a run polls.
 const REFRESH_MS: i64 = 5_000;
@@ -25,27 +24,18 @@ pub struct AwsBackend {
     cached: Option<(EpochMs, Arc<FleetSnapshot>)>,
 }
 
-/// Regions named by the run's parameters (`primary_region`, `standby_region`, …).
-fn regions_of(runner: &Runner) -> Vec<String> {
-    runner
-        .params
-        .iter()
-        .filter(|(k, _)| k.ends_with("region"))
-        .filter_map(|(_, v)| v.as_str().map(str::to_string))
-        .filter(|r| !r.is_empty())
-        .collect()
-}
-
 impl AwsBackend {
-    pub fn connect(mut opts: AwsOptions, runner: &Runner) -> Result<AwsBackend, String> {
+    /// `extra_regions`: regions the run names beyond `--region` (its
+    /// `*region` parameters, [`crate::runbook::engine::Runner::param_regions`]).
+    pub fn connect(mut opts: AwsOptions, extra_regions: &[String]) -> Result<AwsBackend, String> {
         let rt = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .enable_all()
             .build()
             .map_err(|e| e.to_string())?;
-        for r in regions_of(runner) {
-            if !opts.regions.contains(&r) {
-                opts.regions.push(r);
+        for r in extra_regions {
+            if !opts.regions.contains(r) {
+                opts.regions.push(r.clone());
             }
         }
         let fleet = rt.block_on(AwsFleet::connect(opts));
@@ -86,6 +76,60 @@ fn aas_rid<T: aws_sdk_applicationautoscaling::operation::RequestId>(out: &T) -> 
 /// `family:revision` → revision number.
 fn revision_of(arn: &str) -> Option<i32> {
     arn.rsplit(':').next()?.parse().ok()
+}
+
+/// The newest earlier revision of the service's task definition family,
+/// with its images (ListTaskDefinitions + DescribeTaskDefinition).
+async fn resolve_revision(ecs: &aws_sdk_ecs::Client, current: &str) -> Result<CallOutput, String> {
+    let family = crate::model::short_task_definition(current)
+        .split(':')
+        .next()
+        .unwrap_or_default()
+        .to_string();
+    let cur_rev = revision_of(current).unwrap_or(i32::MAX);
+    let mut arns = vec![];
+    let mut pages = ecs
+        .list_task_definitions()
+        .family_prefix(&family)
+        .sort(SortOrder::Desc)
+        .into_paginator()
+        .send();
+    while let Some(p) = pages.next().await {
+        let p = p.map_err(|e| describe_error("ecs:ListTaskDefinitions", &e))?;
+        arns.extend(p.task_definition_arns().iter().cloned());
+    }
+    let good = arns
+        .into_iter()
+        .filter(|a| {
+            crate::model::short_task_definition(a).split(':').next() == Some(family.as_str())
+                && revision_of(a).is_some_and(|r| r < cur_rev)
+        })
+        .max_by_key(|a| revision_of(a))
+        .ok_or_else(|| format!("no earlier revision of {family} than {cur_rev}"))?;
+    let td = ecs
+        .describe_task_definition()
+        .task_definition(&good)
+        .send()
+        .await
+        .map_err(|e| describe_error("ecs:DescribeTaskDefinition", &e))?;
+    let images: Vec<String> = td
+        .task_definition()
+        .map(|t| {
+            t.container_definitions()
+                .iter()
+                .filter_map(|c| c.image().map(str::to_string))
+                .collect()
+        })
+        .unwrap_or_default();
+    Ok(CallOutput {
+        request_ids: rid(&td),
+        detail: json!({
+            "taskDefinition": good,
+            "familyRevision": crate::model::short_task_definition(&good),
+            "current": current,
+            "images": images,
+        }),
+    })
 }
 
 pub async fn perform(src: &AwsSource, c: &PlannedCall) -> Result<CallOutput, String> {
@@ -239,58 +283,7 @@ pub async fn perform(src: &AwsSource, c: &PlannedCall) -> Result<CallOutput, Str
             request_ids: vec![],
             detail: json!({"released": az}),
         },
-        PlannedCall::ResolveRevision { current, .. } => {
-            let family = crate::model::short_task_definition(current)
-                .split(':')
-                .next()
-                .unwrap_or_default()
-                .to_string();
-            let cur_rev = revision_of(current).unwrap_or(i32::MAX);
-            let mut arns = vec![];
-            let mut pages = ecs
-                .list_task_definitions()
-                .family_prefix(&family)
-                .sort(SortOrder::Desc)
-                .into_paginator()
-                .send();
-            while let Some(p) = pages.next().await {
-                let p = p.map_err(|e| describe_error("ecs:ListTaskDefinitions", &e))?;
-                arns.extend(p.task_definition_arns().iter().cloned());
-            }
-            let good = arns
-                .into_iter()
-                .filter(|a| {
-                    crate::model::short_task_definition(a).split(':').next()
-                        == Some(family.as_str())
-                        && revision_of(a).is_some_and(|r| r < cur_rev)
-                })
-                .max_by_key(|a| revision_of(a))
-                .ok_or_else(|| format!("no earlier revision of {family} than {cur_rev}"))?;
-            let td = ecs
-                .describe_task_definition()
-                .task_definition(&good)
-                .send()
-                .await
-                .map_err(|e| describe_error("ecs:DescribeTaskDefinition", &e))?;
-            let images: Vec<String> = td
-                .task_definition()
-                .map(|t| {
-                    t.container_definitions()
-                        .iter()
-                        .filter_map(|c| c.image().map(str::to_string))
-                        .collect()
-                })
-                .unwrap_or_default();
-            CallOutput {
-                request_ids: rid(&td),
-                detail: json!({
-                    "taskDefinition": good,
-                    "familyRevision": crate::model::short_task_definition(&good),
-                    "current": current,
-                    "images": images,
-                }),
-            }
-        }
+        PlannedCall::ResolveRevision { current, .. } => resolve_revision(ecs, current).await?,
     })
 }
 

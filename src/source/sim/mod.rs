@@ -3,6 +3,7 @@
 //! `status --at`). The same scenarios drive `--demo`, the screen snapshots
 //! and GameDay rehearsals.
 
+mod apply;
 mod engine;
 mod logs;
 pub mod scenario;
@@ -14,6 +15,7 @@ use tokio::sync::{mpsc, watch};
 
 use crate::model::{EpochMs, FleetSnapshot, LogLine};
 use crate::source::{Control, SourceHandle, UPDATE_CHANNEL_BOUND, Update};
+pub use apply::apply_to_sim;
 pub use engine::breaker_threshold;
 use engine::{Engine, TICK_MS};
 use scenario::Scenario;
@@ -190,7 +192,7 @@ pub fn spawn(mut sim: Simulator, speed: f64) -> SourceHandle {
                     }
                     Some(Control::Pause(p)) => paused = p,
                     Some(Control::Apply(id, call)) => {
-                        let res = crate::runbook::drive::apply_to_sim(&mut sim, &call).map(|mut o| {
+                        let res = apply_to_sim(&mut sim, &call).map(|mut o| {
                             if call.mutates() {
                                 o.request_ids = vec![format!("sim-{id:08x}")];
                             }

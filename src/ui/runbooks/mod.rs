@@ -11,10 +11,14 @@ mod keys;
 mod render;
 
 use std::path::PathBuf;
+use std::time::Instant;
+
+use tokio::sync::mpsc::error::TrySendError;
 
 use crate::model::FleetSnapshot;
 use crate::review::ReviewConfig;
 use crate::runbook::engine::{Need, RunConfig, Runner, bind_params, fmt_dur};
+use crate::runbook::outbox::{CallOutbox, Refused};
 use crate::runbook::{Library, journal};
 use crate::source::Control;
 
@@ -47,6 +51,8 @@ pub struct ConsoleRun {
     pub step_cursor: usize,
     /// Press X twice to abort.
     pub abort_armed: bool,
+    /// The in-flight call while the source's queue has not taken it.
+    pub outbox: CallOutbox,
 }
 
 pub struct RunbookUi {
@@ -147,14 +153,14 @@ impl RunbookUi {
                     .and_then(|m| m.modified())
                     .ok()?;
                 let events = journal::read(&journal).ok()?;
-                let start = events.iter().find(|e| e.kind == "run_start")?;
-                if events.iter().any(|e| e.kind == "run_end")
-                    || start.detail["source"] != self.source_label.as_str()
+                let start = events.iter().find(|e| e.kind() == "run_start")?;
+                if events.iter().any(|e| e.kind() == "run_end")
+                    || start.detail()["source"] != self.source_label.as_str()
                 {
                     return None;
                 }
                 let id = e.file_name().to_string_lossy().into_owned();
-                let runbook = start.detail["runbook"].as_str()?.to_string();
+                let runbook = start.detail()["runbook"].as_str()?.to_string();
                 Some((modified, id, runbook))
             })
             .collect();
@@ -194,6 +200,7 @@ impl RunbookUi {
             next_id: 0,
             dismissed: None,
             abort_armed: false,
+            outbox: CallOutbox::default(),
         }))
     }
 
@@ -210,6 +217,10 @@ impl RunbookUi {
         let Screen::Run(run) = &mut self.screen else {
             return vec![];
         };
+        if let Some(c) = run.outbox.retry() {
+            // The queue was full: offer the same call again.
+            return vec![c];
+        }
         let mut out = vec![];
         if run.in_flight.is_some() || run.runner.is_finished() {
             return out;
@@ -220,6 +231,12 @@ impl RunbookUi {
                 run.next_id += 1;
                 run.in_flight = Some(run.next_id);
                 out.push(Control::Apply(run.next_id, c.clone()));
+            }
+            Need::Finished(s) if run.runner.journal_error().is_some() => {
+                // Stopped: its journal could not be written.
+                run.modal = Modal::None;
+                let e = run.runner.journal_error().unwrap_or_default();
+                self.message = Some((format!("{} stopped: {e}", s.run_id), true));
             }
             Need::Finished(s) => {
                 run.modal = Modal::None;
@@ -270,6 +287,24 @@ impl RunbookUi {
         out
     }
 
+    /// The source's queue did not take `err`'s control: a runbook call is
+    /// kept and offered again (said when it stays stuck); a closed queue
+    /// stops the run.
+    pub fn send_failed(&mut self, err: TrySendError<Control>, now: i64) {
+        let Screen::Run(run) = &mut self.screen else {
+            return;
+        };
+        match run.outbox.refused(err, run.in_flight, Instant::now()) {
+            Some(Refused::Stuck(m)) => self.message = Some((m, true)),
+            Some(Refused::Closed(m)) => {
+                run.in_flight = None;
+                run.runner.halt(now, &m);
+                self.message = Some((m, true));
+            }
+            Some(Refused::Retrying) | None => {}
+        }
+    }
+
     pub fn call_result(
         &mut self,
         id: u64,
@@ -280,6 +315,7 @@ impl RunbookUi {
             && run.in_flight == Some(id)
         {
             run.in_flight = None;
+            run.outbox.answered();
             run.runner.call_done(now, res);
         }
     }
@@ -316,6 +352,7 @@ impl RunbookUi {
             dismissed: None,
             step_cursor: 0,
             abort_armed: false,
+            outbox: CallOutbox::default(),
         }))
     }
 }

@@ -1,0 +1,484 @@
+//! Headless runs of every shipped runbook on the simulator, and start refusals.
+
+use super::*;
+
+#[test]
+fn gameday_az_outage_on_steady_measures_rto_and_ttd() {
+    let r = run(
+        runbook("gameday-az-outage"),
+        sim_at("steady", 5 * 60_000),
+        &[
+            ("cluster", "prod"),
+            ("service", "api"),
+            ("az", "us-east-1a"),
+            ("duration", "5m"),
+        ],
+        true,
+        &Answers::default(),
+        true,
+    );
+    let s = &r.summary;
+    assert_eq!(
+        s.outcome,
+        Outcome::Completed,
+        "{:?}\n{:#?}",
+        s.reason,
+        step_states(&r.events)
+    );
+    let rto = s.rto_seconds.expect("RTO measured");
+    assert!(rto > 0.0 && rto < 900.0, "rto {rto}");
+    assert_eq!(s.rto_target_seconds, Some(300.0));
+    // The running-tasks alarm fires while capacity is being restored; its
+    // history puts detection at the transition, before the step even began.
+    let ttd = s
+        .ttd_seconds
+        .expect("the running-tasks alarm detects the loss");
+    assert!(ttd > 0.0 && ttd <= rto + 60.0, "ttd {ttd} rto {rto}");
+    // Tasks were stopped with the GameDay reason, in that AZ only.
+    let calls = kinds(&r.events, "api_call");
+    let stop = calls
+        .iter()
+        .find(|e| e.detail()["phase"] == "after" && e.detail()["call"]["api"] == "StopTasks")
+        .expect("a StopTask call");
+    assert!(
+        !stop.detail()["call"]["task_ids"]
+            .as_array()
+            .unwrap()
+            .is_empty()
+    );
+    assert!(stop.aws_request_id.is_some(), "request id journaled");
+    // The AZ was released and the service is whole again, spread over 3 AZs.
+    let snap = r.backend.sim.snapshot();
+    let svc = snap.service_in("prod/api", None).unwrap();
+    let azs: std::collections::BTreeSet<_> = svc
+        .running_tasks()
+        .filter_map(|t| t.availability_zone.clone())
+        .collect();
+    assert_eq!(azs.len(), 3, "rebalanced over the three AZs");
+    // Blast radius: the other services kept their tasks in that AZ.
+    for other in ["prod/web", "prod/worker", "prod/payments"] {
+        let o = snap.service_in(other, None).unwrap();
+        assert!(
+            !o.tasks.iter().any(|t| t
+                .stopped_reason
+                .as_deref()
+                .is_some_and(|r| r.contains("impaired"))),
+            "{other} was hit"
+        );
+        assert_eq!(o.running_count, o.desired_count, "{other}");
+    }
+    assert!(
+        kinds(&r.events, "sustain_end")
+            .iter()
+            .any(|e| e.detail()["why"] == "released")
+    );
+    // Arm phrase and confirmations were auto-approved and say so.
+    assert!(
+        kinds(&r.events, "armed")
+            .iter()
+            .all(|e| e.detail()["auto"] == true)
+    );
+    assert!(
+        kinds(&r.events, "confirmation")
+            .iter()
+            .all(|e| e.detail()["auto"] == true)
+    );
+    // Hold of the impaired window is the duration parameter.
+    let window = kinds(&r.events, "condition_met")
+        .into_iter()
+        .find(|e| e.step.as_deref() == Some("impaired-window"))
+        .unwrap();
+    assert!(window.detail()["held_ms"].as_i64().unwrap() >= 5 * 60_000);
+    // Virtual time: the whole GameDay ran in simulated minutes.
+    let span = r.events.last().unwrap().ts - r.events[0].ts;
+    assert!(span > 5 * 60_000, "{span}");
+}
+
+#[test]
+fn a_stop_condition_mid_run_aborts_and_runs_cleanup() {
+    // A load spike during the GameDay: the scale-out scenario's spike (from
+    // 5m) trips prod-api-5xx, one of the runbook's guardrails.
+    let r = run(
+        runbook("gameday-az-outage"),
+        sim_at("scale-out", 4 * 60_000),
+        &[
+            ("cluster", "prod"),
+            ("service", "api"),
+            ("az", "us-east-1b"),
+        ],
+        true,
+        &Answers::default(),
+        true,
+    );
+    assert_eq!(r.summary.outcome, Outcome::Aborted);
+    assert_eq!(
+        r.summary.stop_conditions_hit,
+        vec!["prod-api-5xx".to_string()]
+    );
+    assert!(
+        r.summary
+            .reason
+            .as_deref()
+            .unwrap()
+            .contains("stop condition"),
+        "{:?}",
+        r.summary.reason
+    );
+    let states = step_states(&r.events);
+    // Cleanup ran after the abort: release-az, then rebalanced.
+    let abort_seq = kinds(&r.events, "abort")[0].seq;
+    let cleanup: Vec<&String> = kinds(&r.events, "step_start")
+        .iter()
+        .filter(|e| e.seq > abort_seq)
+        .map(|e| e.step.as_ref().unwrap())
+        .collect();
+    assert_eq!(cleanup, ["release-az", "rebalanced"], "{states:?}");
+    assert!(!states.iter().any(|(s, _)| s == "debrief"), "{states:?}");
+    // The AZ takes tasks again after the cleanup released it.
+    assert!(
+        kinds(&r.events, "api_call")
+            .iter()
+            .any(|e| e.detail()["call"]["api"] == "ReleaseAz")
+    );
+}
+
+#[test]
+fn a_blocking_finding_refuses_the_start() {
+    // prod/web has no availability alarms (OPS-06) in the steady scenario.
+    let r = run(
+        runbook("gameday-az-outage"),
+        sim_at("steady", 60_000),
+        &[
+            ("cluster", "prod"),
+            ("service", "web"),
+            ("az", "us-east-1a"),
+        ],
+        true,
+        &Answers::default(),
+        true,
+    );
+    assert_eq!(r.summary.outcome, Outcome::Aborted);
+    let reason = r.summary.reason.clone().unwrap();
+    assert!(reason.contains("OPS-06"), "{reason}");
+    assert!(kinds(&r.events, "step_start").is_empty(), "nothing ran");
+    assert!(kinds(&r.events, "api_call").is_empty());
+}
+
+#[test]
+fn scale_out_raises_the_floor_and_restores_it() {
+    let r = run(
+        runbook("scale-out"),
+        sim_at("steady", 60_000),
+        &[("cluster", "prod"), ("service", "api"), ("target", "10")],
+        true,
+        &Answers::default(),
+        true,
+    );
+    assert_eq!(
+        r.summary.outcome,
+        Outcome::Completed,
+        "{:?} {:?}",
+        r.summary.reason,
+        step_states(&r.events)
+    );
+    assert!(r.summary.rto_seconds.is_some());
+    let apis: Vec<String> = kinds(&r.events, "api_call")
+        .iter()
+        .filter(|e| e.detail()["phase"] == "after")
+        .map(|e| e.detail()["call"]["api"].as_str().unwrap().to_string())
+        .collect();
+    // Raising the floor to 10 already scales the service to 10, so the
+    // desired-count step has nothing to change; on the way back both move.
+    assert_eq!(apis, ["SetCapacity", "SetCapacity", "Scale"]);
+    assert!(
+        kinds(&r.events, "no_change")
+            .iter()
+            .any(|e| e.step.as_deref() == Some("scale"))
+    );
+    let snap = r.backend.sim.snapshot();
+    let st = snap
+        .scalable_targets
+        .iter()
+        .find(|t| t.resource_id == "service/prod/api")
+        .unwrap();
+    assert_eq!(
+        (st.min_capacity, st.max_capacity),
+        (6, 24),
+        "floor restored"
+    );
+    assert_eq!(snap.service_in("prod/api", None).unwrap().desired_count, 6);
+}
+
+#[test]
+fn scale_out_works_from_zero() {
+    let mut sim = sim_at("steady", 0);
+    // staging/api has no autoscaling: park it at zero.
+    sim.set_desired_count("staging", "api", 0).unwrap();
+    sim.run_until(5 * 60_000);
+    assert_eq!(
+        sim.snapshot()
+            .service_in("staging/api", None)
+            .unwrap()
+            .running_count,
+        0
+    );
+    let answers = Answers::parse(
+        r#"
+arm_phrase = "api"
+[steps.approve]
+choice = "continue"
+note = "Black Friday"
+[steps.scale]
+confirm = true
+[steps.confirm]
+choice = "end"
+note = "keep it"
+"#,
+        "answers.toml",
+    )
+    .unwrap();
+    let r = run(
+        runbook("scale-out"),
+        sim,
+        &[("cluster", "staging"), ("service", "api"), ("target", "2")],
+        true,
+        &answers,
+        false,
+    );
+    // staging/api's new revision cannot start in this scenario only after 2m;
+    // the service here runs api-staging at its initial revision.
+    let scale = kinds(&r.events, "api_call")
+        .into_iter()
+        .find(|e| e.detail()["phase"] == "after" && e.detail()["call"]["api"] == "Scale")
+        .expect("scaled from 0");
+    assert_eq!(scale.detail()["call"]["from"], 0);
+    assert_eq!(scale.detail()["call"]["to"], 2);
+    assert_eq!(
+        r.summary.outcome,
+        Outcome::Completed,
+        "{:?}",
+        r.summary.reason
+    );
+    let notes: Vec<String> = kinds(&r.events, "note")
+        .iter()
+        .map(|e| e.detail()["text"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(notes, ["Black Friday", "keep it"]);
+    assert!(
+        kinds(&r.events, "checkpoint_response")
+            .iter()
+            .all(|e| e.detail()["auto"] == false)
+    );
+}
+
+#[test]
+fn scale_factor_guard_refuses_a_typo() {
+    let r = run(
+        runbook("scale-out"),
+        sim_at("steady", 60_000),
+        &[("cluster", "prod"), ("service", "api"), ("target", "60")],
+        true,
+        &Answers::default(),
+        true,
+    );
+    assert_eq!(r.summary.outcome, Outcome::Failed);
+    assert!(
+        r.summary
+            .reason
+            .as_deref()
+            .unwrap()
+            .contains("max_scale_factor"),
+        "{:?}",
+        r.summary.reason
+    );
+    // Nothing was changed (the cleanup's restores had nothing to restore).
+    assert!(
+        kinds(&r.events, "api_call").is_empty(),
+        "{:?}",
+        kinds(&r.events, "api_call")
+    );
+    assert!(!kinds(&r.events, "no_change").is_empty());
+}
+
+#[test]
+fn without_write_it_is_a_dry_run() {
+    let before = sim_at("steady", 60_000).snapshot();
+    let r = run(
+        runbook("scale-out"),
+        sim_at("steady", 60_000),
+        &[("cluster", "prod"), ("service", "api"), ("target", "10")],
+        false,
+        &Answers::default(),
+        true,
+    );
+    assert!(r.summary.dry_run);
+    assert!(kinds(&r.events, "api_call").is_empty(), "no call made");
+    let planned: Vec<String> = kinds(&r.events, "dry_run")
+        .iter()
+        .filter_map(|e| e.detail()["changes"].as_array().cloned())
+        .flatten()
+        .map(|c| c.as_str().unwrap().to_string())
+        .collect();
+    assert!(
+        planned
+            .iter()
+            .any(|c| c == "UpdateService prod/api: desiredCount 6 → 10"),
+        "{planned:?}"
+    );
+    let after = r.backend.sim.snapshot();
+    assert_eq!(
+        after.service_in("prod/api", None).unwrap().desired_count,
+        before.service_in("prod/api", None).unwrap().desired_count
+    );
+}
+
+#[test]
+fn rollback_stops_the_bad_deployment() {
+    // bad-deploy: prod/api starts deploying the crashing api:43 at 1m.
+    let r = run(
+        runbook("rollback"),
+        sim_at("bad-deploy", 80_000),
+        &[
+            ("cluster", "prod"),
+            ("service", "api"),
+            ("incident", "INC-1234"),
+        ],
+        true,
+        &Answers::default(),
+        true,
+    );
+    assert_eq!(
+        r.summary.outcome,
+        Outcome::Completed,
+        "{:?} {:?}",
+        r.summary.reason,
+        step_states(&r.events)
+    );
+    let good = kinds(&r.events, "save")
+        .into_iter()
+        .find(|e| e.detail()["name"] == "good")
+        .unwrap();
+    assert!(
+        good.detail()["value"]["taskDefinition"]
+            .as_str()
+            .unwrap()
+            .ends_with("api:42")
+    );
+    let snap = r.backend.sim.snapshot();
+    assert!(
+        snap.service_in("prod/api", None)
+            .unwrap()
+            .task_definition
+            .ends_with("api:42")
+    );
+    assert!(r.summary.rto_seconds.is_some());
+    // The review checkpoint showed the diff.
+    assert!(kinds(&r.events, "checkpoint_response").len() >= 2);
+}
+
+#[test]
+fn gameday_task_crash_measures_replacement_time() {
+    let r = run(
+        runbook("gameday-task-crash"),
+        sim_at("steady", 5 * 60_000),
+        &[("cluster", "prod"), ("service", "api")],
+        true,
+        &Answers::default(),
+        true,
+    );
+    assert_eq!(
+        r.summary.outcome,
+        Outcome::Completed,
+        "{:?} {:?}",
+        r.summary.reason,
+        step_states(&r.events)
+    );
+    let rto = r.summary.rto_seconds.unwrap();
+    assert!(rto > 0.0 && rto < 300.0, "{rto}");
+    assert_eq!(r.summary.rto_target_seconds, Some(30.0));
+}
+
+#[test]
+fn dr_failover_scales_the_standby_and_back() {
+    let r = run(
+        runbook("dr-region-failover"),
+        sim_at("dr-pilot-light", 5 * 60_000),
+        &[
+            ("cluster", "prod"),
+            ("service", "api"),
+            ("primary_region", "us-east-1"),
+            ("standby_region", "us-west-2"),
+            ("standby_cluster", "prod-dr"),
+            ("target", "20m"),
+        ],
+        true,
+        &Answers::default(),
+        true,
+    );
+    assert_eq!(
+        r.summary.outcome,
+        Outcome::Completed,
+        "{:?} {:?}",
+        r.summary.reason,
+        step_states(&r.events)
+    );
+    assert!(r.summary.rto_seconds.is_some());
+    assert_eq!(r.summary.rto_met, Some(true));
+    let calls: Vec<String> = kinds(&r.events, "api_call")
+        .iter()
+        .filter(|e| e.detail()["phase"] == "after")
+        .map(|e| e.detail()["call"]["api"].as_str().unwrap().to_string())
+        .collect();
+    // Floor up (which scales the standby to 6, so desired needs no call),
+    // then the floor and desired back down.
+    assert_eq!(calls, ["SetCapacity", "SetCapacity", "Scale"]);
+    let floor = kinds(&r.events, "api_call")
+        .into_iter()
+        .find(|e| e.detail()["phase"] == "after")
+        .unwrap();
+    assert_eq!(floor.detail()["call"]["from"], serde_json::json!([1, 24]));
+    assert_eq!(floor.detail()["call"]["to"], serde_json::json!([6, 24]));
+    let snap = r.backend.sim.snapshot();
+    let standby = snap.service_in("prod-dr/api", None).unwrap();
+    assert_eq!(standby.region, "us-west-2");
+    assert_eq!(standby.desired_count, 1);
+}
+
+#[test]
+fn a_blocking_check_that_could_not_read_its_data_refuses_the_start() {
+    // AWS, everything read but auto scaling (denied): REL-04 (redundant task
+    // count, which reads the scalable target's MinCapacity) cannot say the
+    // target is safe to crash tasks of.
+    let mut snap = sim_at("steady", 60_000).snapshot();
+    snap.source.kind = "aws".into();
+    snap.freshness.clear();
+    snap.mark_read(&crate::model::DATA_KINDS, snap.at);
+    snap.freshness.insert(
+        "autoscaling".into(),
+        crate::model::Freshness {
+            updated_at: None,
+            error: Some("application-autoscaling:DescribeScalableTargets: AccessDenied".into()),
+        },
+    );
+    let rb = runbook("gameday-task-crash");
+    let p = bind_params(
+        &rb,
+        &[("cluster", "prod"), ("service", "api")]
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect(),
+    )
+    .unwrap();
+    let mut r = Runner::new(rb, p, cfg(true), "blind".into()).unwrap();
+    let _ = r.poll(snap.at, &snap);
+    let s = r.summary().expect("refused at once");
+    assert_eq!(s.outcome, Outcome::Aborted);
+    let reason = s.reason.as_deref().unwrap();
+    assert!(
+        reason.contains("blocking checks could not be evaluated on prod/api")
+            && reason.contains("REL-04")
+            && reason.contains("AccessDenied"),
+        "{reason}"
+    );
+    assert!(kinds(&r.journal.events, "api_call").is_empty());
+}
