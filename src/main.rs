@@ -228,114 +228,8 @@ fn main() -> ExitCode {
     };
 
     match cli.command {
-        Some(Command::Status(args)) => {
-            let snap = match snapshot_once(origin, args.at, g.timeout) {
-                Ok(s) => s,
-                Err(e) => return fail(e),
-            };
-            let mut rows = rows::build(&snap);
-            if !g.cluster.is_empty() {
-                rows.retain(|r| g.cluster.contains(&r.cluster));
-            }
-            let rep = status::report(&snap, &rows);
-            match args.format {
-                Format::Json => match safe_json::to_string_pretty(&rep) {
-                    Ok(j) => emitln(&j),
-                    Err(e) => return fail(e),
-                },
-                Format::Text => emit(&status::render_text(&rep)),
-            }
-            let code = status::exit_code(&rows);
-            if code == 0 && !args.allow_missing_data {
-                let blind = status::health_unread(&snap);
-                if !blind.is_empty() {
-                    return fail(format!(
-                        "cannot call the fleet healthy: {} not read (health counts alarms in ALARM and unhealthy targets); pass --allow-missing-data to judge on what was read",
-                        blind.join(", ")
-                    ));
-                }
-            }
-            ExitCode::from(code as u8)
-        }
-        Some(Command::Review(args)) => {
-            let mut snap = match snapshot_once(origin, args.at, g.timeout) {
-                Ok(s) => s,
-                Err(e) => return fail(e),
-            };
-            if !g.cluster.is_empty() {
-                snap.services.retain(|s| g.cluster.contains(&s.cluster));
-            }
-            let sups = match load_suppressions(
-                args.suppressions.as_deref(),
-                &config,
-                dirs.config.as_deref(),
-            ) {
-                Ok(s) => s,
-                Err(e) => return fail(e),
-            };
-            let review = ecsdeck::review::suppress::apply(
-                ecsdeck::review::evaluate(&snap, &config.review.to_review_config()),
-                &sups,
-                snap.at,
-            );
-            let text = match args.format {
-                ReviewFormat::Md => ecsdeck::review::report::markdown(&review, &snap),
-                ReviewFormat::Json => {
-                    safe_json::to_string_pretty(&ecsdeck::review::report::json(&review, &snap))
-                        .unwrap_or_default()
-                        + "\n"
-                }
-                ReviewFormat::Sarif => {
-                    safe_json::to_string_pretty(&ecsdeck::review::report::sarif(&review))
-                        .unwrap_or_default()
-                        + "\n"
-                }
-            };
-            match &args.output {
-                Some(path) => {
-                    if let Err(e) = std::fs::write(path, text) {
-                        return fail(format!("{}: {e}", path.display()));
-                    }
-                }
-                None => emit(&text),
-            }
-            let threshold = match args.fail_on {
-                FailOn::Critical => ecsdeck::review::Severity::Critical,
-                FailOn::High => ecsdeck::review::Severity::High,
-                FailOn::Medium => ecsdeck::review::Severity::Medium,
-                FailOn::Low => ecsdeck::review::Severity::Low,
-            };
-            let missing: Vec<_> = review.missing_at(threshold).collect();
-            for n in &missing {
-                eprintln!(
-                    "ecsdeck: {} ({}) not evaluated on {}: {}",
-                    n.id,
-                    n.severity.as_str(),
-                    ecsdeck::sanitize::sanitize(&n.services.join(", ")),
-                    ecsdeck::sanitize::sanitize(&n.reason)
-                );
-            }
-            let gate =
-                review.fails_at(threshold) || (!missing.is_empty() && !args.allow_missing_data);
-            if !missing.is_empty() && !review.fails_at(threshold) {
-                eprintln!(
-                    "ecsdeck: {}: {} check(s) at or above --fail-on {} could not be evaluated{}",
-                    if args.allow_missing_data {
-                        "passing"
-                    } else {
-                        "failing"
-                    },
-                    missing.len(),
-                    threshold.as_str(),
-                    if args.allow_missing_data {
-                        " (--allow-missing-data)"
-                    } else {
-                        "; pass --allow-missing-data to gate on what was read"
-                    }
-                );
-            }
-            ExitCode::from(u8::from(gate))
-        }
+        Some(Command::Status(args)) => status_cmd(&args, origin, g),
+        Some(Command::Review(args)) => review_cmd(&args, origin, g, &config, &dirs),
         Some(Command::Scenarios) => unreachable!("handled above"),
         Some(Command::Runbook(RunbookCommand::Run(args))) => {
             let review = config.review.to_review_config();
@@ -350,35 +244,161 @@ fn main() -> ExitCode {
         }
         Some(Command::Runbook(_)) => unreachable!("handled above"),
         Some(Command::Tui) | None => {
-            let theme_name = g
-                .theme
-                .clone()
-                .or(config.theme.clone())
-                .unwrap_or_else(|| "dark".into());
-            let themes_dir = dirs.config.as_ref().map(|d| d.join("themes"));
-            let theme = match Theme::load(&theme_name, themes_dir.as_deref()) {
-                Ok(t) => t,
-                Err(e) => return fail(e),
-            };
-            let no_color = std::env::var("NO_COLOR").ok();
-            let mut app = App::new(theme.honour_no_color(no_color.as_deref()));
-            app.no_color = no_color.is_some_and(|v| !v.is_empty());
-            app.themes_dir = themes_dir;
-            app.clusters = g.cluster.clone();
-            app.review_config = config.review.to_review_config();
-            app.suppressions = match load_suppressions(None, &config, dirs.config.as_deref()) {
-                Ok(s) => s,
-                Err(e) => return fail(e),
-            };
-            app.runbooks.library = ecsdeck::runbook::Library::load(&runbook_dirs);
-            app.runbooks.write = g.write;
-            app.runbooks.data_dir = dirs.data.clone();
-            app.runbooks.review = config.review.to_review_config();
-            app.runbooks.source_label = source_label(&origin);
-            app.notice = demo_notice.map(str::to_string);
-            run_console(app, origin)
+            console_cmd(g, &config, &dirs, &runbook_dirs, origin, demo_notice)
         }
     }
+}
+
+/// `ecsdeck status`: one snapshot, a table or JSON, the health exit code.
+fn status_cmd(args: &ecsdeck::cli::StatusArgs, origin: Origin, g: &GlobalOpts) -> ExitCode {
+    let snap = match snapshot_once(origin, args.at, g.timeout) {
+        Ok(s) => s,
+        Err(e) => return fail(e),
+    };
+    let mut rows = rows::build(&snap);
+    if !g.cluster.is_empty() {
+        rows.retain(|r| g.cluster.contains(&r.cluster));
+    }
+    let rep = status::report(&snap, &rows);
+    match args.format {
+        Format::Json => match safe_json::to_string_pretty(&rep) {
+            Ok(j) => emitln(&j),
+            Err(e) => return fail(e),
+        },
+        Format::Text => emit(&status::render_text(&rep)),
+    }
+    let code = status::exit_code(&rows);
+    if code == 0 && !args.allow_missing_data {
+        let blind = status::health_unread(&snap);
+        if !blind.is_empty() {
+            return fail(format!(
+                "cannot call the fleet healthy: {} not read (health counts alarms in ALARM and unhealthy targets); pass --allow-missing-data to judge on what was read",
+                blind.join(", ")
+            ));
+        }
+    }
+    ExitCode::from(code as u8)
+}
+
+/// `ecsdeck review`: one snapshot, the report, the `--fail-on` gate.
+fn review_cmd(
+    args: &ecsdeck::cli::ReviewArgs,
+    origin: Origin,
+    g: &GlobalOpts,
+    config: &Config,
+    dirs: &Dirs,
+) -> ExitCode {
+    let mut snap = match snapshot_once(origin, args.at, g.timeout) {
+        Ok(s) => s,
+        Err(e) => return fail(e),
+    };
+    if !g.cluster.is_empty() {
+        snap.services.retain(|s| g.cluster.contains(&s.cluster));
+    }
+    let sups = match load_suppressions(args.suppressions.as_deref(), config, dirs.config.as_deref())
+    {
+        Ok(s) => s,
+        Err(e) => return fail(e),
+    };
+    let review = ecsdeck::review::suppress::apply(
+        ecsdeck::review::evaluate(&snap, &config.review.to_review_config()),
+        &sups,
+        snap.at,
+    );
+    let text = match args.format {
+        ReviewFormat::Md => ecsdeck::review::report::markdown(&review, &snap),
+        ReviewFormat::Json => {
+            safe_json::to_string_pretty(&ecsdeck::review::report::json(&review, &snap))
+                .unwrap_or_default()
+                + "\n"
+        }
+        ReviewFormat::Sarif => {
+            safe_json::to_string_pretty(&ecsdeck::review::report::sarif(&review))
+                .unwrap_or_default()
+                + "\n"
+        }
+    };
+    match &args.output {
+        Some(path) => {
+            if let Err(e) = std::fs::write(path, text) {
+                return fail(format!("{}: {e}", path.display()));
+            }
+        }
+        None => emit(&text),
+    }
+    let threshold = match args.fail_on {
+        FailOn::Critical => ecsdeck::review::Severity::Critical,
+        FailOn::High => ecsdeck::review::Severity::High,
+        FailOn::Medium => ecsdeck::review::Severity::Medium,
+        FailOn::Low => ecsdeck::review::Severity::Low,
+    };
+    let missing: Vec<_> = review.missing_at(threshold).collect();
+    for n in &missing {
+        eprintln!(
+            "ecsdeck: {} ({}) not evaluated on {}: {}",
+            n.id,
+            n.severity.as_str(),
+            ecsdeck::sanitize::sanitize(&n.services.join(", ")),
+            ecsdeck::sanitize::sanitize(&n.reason)
+        );
+    }
+    let gate = review.fails_at(threshold) || (!missing.is_empty() && !args.allow_missing_data);
+    if !missing.is_empty() && !review.fails_at(threshold) {
+        eprintln!(
+            "ecsdeck: {}: {} check(s) at or above --fail-on {} could not be evaluated{}",
+            if args.allow_missing_data {
+                "passing"
+            } else {
+                "failing"
+            },
+            missing.len(),
+            threshold.as_str(),
+            if args.allow_missing_data {
+                " (--allow-missing-data)"
+            } else {
+                "; pass --allow-missing-data to gate on what was read"
+            }
+        );
+    }
+    ExitCode::from(u8::from(gate))
+}
+
+/// The interactive console.
+fn console_cmd(
+    g: &GlobalOpts,
+    config: &Config,
+    dirs: &Dirs,
+    runbook_dirs: &[PathBuf],
+    origin: Origin,
+    demo_notice: Option<&str>,
+) -> ExitCode {
+    let theme_name = g
+        .theme
+        .clone()
+        .or(config.theme.clone())
+        .unwrap_or_else(|| "dark".into());
+    let themes_dir = dirs.config.as_ref().map(|d| d.join("themes"));
+    let theme = match Theme::load(&theme_name, themes_dir.as_deref()) {
+        Ok(t) => t,
+        Err(e) => return fail(e),
+    };
+    let no_color = std::env::var("NO_COLOR").ok();
+    let mut app = App::new(theme.honour_no_color(no_color.as_deref()));
+    app.no_color = no_color.is_some_and(|v| !v.is_empty());
+    app.themes_dir = themes_dir;
+    app.clusters = g.cluster.clone();
+    app.review_config = config.review.to_review_config();
+    app.suppressions = match load_suppressions(None, config, dirs.config.as_deref()) {
+        Ok(s) => s,
+        Err(e) => return fail(e),
+    };
+    app.runbooks.library = ecsdeck::runbook::Library::load(runbook_dirs);
+    app.runbooks.write = g.write;
+    app.runbooks.data_dir = dirs.data.clone();
+    app.runbooks.review = config.review.to_review_config();
+    app.runbooks.source_label = source_label(&origin);
+    app.notice = demo_notice.map(str::to_string);
+    run_console(app, origin)
 }
 
 /// Where the fleet comes from.

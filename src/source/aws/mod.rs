@@ -714,39 +714,7 @@ pub fn spawn(fleet: AwsFleet, iv: Intervals) -> SourceHandle {
     for r in 0..n {
         let (base_tx, base_rx) = watch::channel::<Option<Arc<FleetSnapshot>>>(None);
         // ECS (+ subnets, roles): the base every other kind hangs off.
-        let sh = shared.clone();
-        tasks.spawn(async move {
-            loop {
-                let base = Arc::new(sh.fleet.sources[r].read_ecs().await);
-                {
-                    let mut p = sh.parts[r].lock().unwrap_or_else(|e| e.into_inner());
-                    // An ECS error keeps the previous services on screen.
-                    let failed = base
-                        .freshness
-                        .get("ecs")
-                        .is_some_and(|f| f.updated_at.is_none());
-                    if failed && let Some(prev) = &p.ecs {
-                        let mut kept = (**prev).clone();
-                        for (k, v) in &base.freshness {
-                            let mut v = v.clone();
-                            if v.updated_at.is_none() {
-                                v.updated_at = prev.freshness.get(k).and_then(|f| f.updated_at);
-                            }
-                            kept.freshness.insert(k.clone(), v);
-                        }
-                        p.ecs = Some(Arc::new(kept));
-                    } else {
-                        p.ecs = Some(base.clone());
-                    }
-                    let _ = base_tx.send(p.ecs.clone());
-                }
-                sh.changed.notify_one();
-                tokio::select! {
-                    _ = tokio::time::sleep(jitter(iv.ecs)) => {}
-                    _ = sh.refresh_now[r].notified() => {}
-                }
-            }
-        });
+        tasks.spawn(poll_ecs(shared.clone(), r, base_tx, iv.ecs));
         for (kind, every) in [
             (Kind::Autoscaling, iv.autoscaling),
             (Kind::Elbv2, iv.elbv2),
@@ -754,117 +722,11 @@ pub fn spawn(fleet: AwsFleet, iv: Intervals) -> SourceHandle {
             (Kind::Metrics, iv.metrics),
             (Kind::LogGroups, iv.log_groups),
         ] {
-            let sh = shared.clone();
-            let mut base_rx = base_rx.clone();
-            tasks.spawn(async move {
-                loop {
-                    // Wait for the first ECS reading.
-                    let base = loop {
-                        if let Some(b) = base_rx.borrow_and_update().clone() {
-                            break b;
-                        }
-                        if base_rx.changed().await.is_err() {
-                            return;
-                        }
-                    };
-                    let src = &sh.fleet.sources[r];
-                    // Work on a copy of this region's parts (the lock is not
-                    // held across a call); write back only this kind.
-                    let mut part = sh.parts[r]
-                        .lock()
-                        .unwrap_or_else(|e| e.into_inner())
-                        .clone();
-                    match kind {
-                        Kind::Autoscaling => src.read_autoscaling(&mut part).await,
-                        Kind::Elbv2 => src.read_elbv2(&base.services, &mut part).await,
-                        Kind::Alarms => src.read_alarms(&base.services, &mut part).await,
-                        Kind::Metrics => src.read_metrics(&base.services, &mut part).await,
-                        Kind::LogGroups => src.read_log_groups(&base, &mut part).await,
-                    }
-                    {
-                        let mut p = sh.parts[r].lock().unwrap_or_else(|e| e.into_inner());
-                        let key = match kind {
-                            Kind::Autoscaling => {
-                                p.autoscaling = part.autoscaling;
-                                "autoscaling"
-                            }
-                            Kind::Elbv2 => {
-                                p.target_groups = part.target_groups;
-                                "elbv2"
-                            }
-                            Kind::Alarms => {
-                                p.alarms = part.alarms;
-                                "cloudwatch"
-                            }
-                            Kind::Metrics => {
-                                p.metrics = part.metrics;
-                                "metrics"
-                            }
-                            Kind::LogGroups => {
-                                p.log_groups = part.log_groups;
-                                "logs"
-                            }
-                        };
-                        if let Some(f) = part.freshness.remove(key) {
-                            p.freshness.insert(key.into(), f);
-                        }
-                    }
-                    sh.changed.notify_one();
-                    tokio::select! {
-                        _ = tokio::time::sleep(jitter(every)) => {}
-                        _ = sh.refresh_now[r].notified(), if kind == Kind::Autoscaling => {}
-                    }
-                }
-            });
+            tasks.spawn(poll_kind(shared.clone(), r, kind, every, base_rx.clone()));
         }
     }
     // Publisher: merge the regions' parts into one snapshot.
-    {
-        let sh = shared.clone();
-        let tx = tx.clone();
-        tasks.spawn(async move {
-            let mut previous: Option<Arc<FleetSnapshot>> = None;
-            let mut warned: BTreeMap<String, String> = BTreeMap::new();
-            loop {
-                sh.changed.notified().await;
-                // Let pollers finishing together make one snapshot.
-                tokio::time::sleep(Duration::from_millis(50)).await;
-                let snaps: Vec<FleetSnapshot> = sh
-                    .fleet
-                    .sources
-                    .iter()
-                    .zip(&sh.parts)
-                    .map(|(src, p)| src.assemble(&p.lock().unwrap_or_else(|e| e.into_inner())))
-                    .collect();
-                let mut fresh = merge(snaps);
-                fresh.at = now_ms();
-                if let Some(prev) = &previous {
-                    fresh.share_unchanged(prev);
-                }
-                let snap = Arc::new(fresh);
-                previous = Some(snap.clone());
-                // A warning once per new error, not on every snapshot.
-                for (k, f) in &snap.freshness {
-                    match &f.error {
-                        Some(e) if warned.get(k) != Some(e) => {
-                            warned.insert(k.clone(), e.clone());
-                            if tx.send(Update::Warning(e.clone())).await.is_err() {
-                                return;
-                            }
-                        }
-                        Some(_) => {}
-                        None => {
-                            warned.remove(k);
-                        }
-                    }
-                }
-                let _ = snap_tx.send(snap.clone());
-                if tx.send(Update::Snapshot(snap)).await.is_err() {
-                    return;
-                }
-            }
-        });
-    }
+    tasks.spawn(publish(shared.clone(), tx.clone(), snap_tx));
     // Log tailer.
     {
         let sh = shared.clone();
@@ -901,6 +763,164 @@ pub fn spawn(fleet: AwsFleet, iv: Intervals) -> SourceHandle {
         capabilities: CAPABILITIES,
         // ECS is the fastest poller (+10% jitter, plus the refresh itself).
         heartbeat: iv.ecs.mul_f64(1.1) + Duration::from_secs(2),
+    }
+}
+
+/// ECS (+ subnets, roles) of one region: the base every other kind hangs
+/// off. An ECS error keeps the previous services on screen.
+async fn poll_ecs(
+    sh: Arc<Shared>,
+    r: usize,
+    base_tx: watch::Sender<Option<Arc<FleetSnapshot>>>,
+    every: Duration,
+) {
+    loop {
+        let base = Arc::new(sh.fleet.sources[r].read_ecs().await);
+        {
+            let mut p = sh.parts[r].lock().unwrap_or_else(|e| e.into_inner());
+            // An ECS error keeps the previous services on screen.
+            let failed = base
+                .freshness
+                .get("ecs")
+                .is_some_and(|f| f.updated_at.is_none());
+            if failed && let Some(prev) = &p.ecs {
+                let mut kept = (**prev).clone();
+                for (k, v) in &base.freshness {
+                    let mut v = v.clone();
+                    if v.updated_at.is_none() {
+                        v.updated_at = prev.freshness.get(k).and_then(|f| f.updated_at);
+                    }
+                    kept.freshness.insert(k.clone(), v);
+                }
+                p.ecs = Some(Arc::new(kept));
+            } else {
+                p.ecs = Some(base.clone());
+            }
+            let _ = base_tx.send(p.ecs.clone());
+        }
+        sh.changed.notify_one();
+        tokio::select! {
+            _ = tokio::time::sleep(jitter(every)) => {}
+            _ = sh.refresh_now[r].notified() => {}
+        }
+    }
+}
+
+/// One kind of one region, read after the first ECS reading, at its own
+/// interval (auto scaling also right after a runbook action).
+async fn poll_kind(
+    sh: Arc<Shared>,
+    r: usize,
+    kind: Kind,
+    every: Duration,
+    mut base_rx: watch::Receiver<Option<Arc<FleetSnapshot>>>,
+) {
+    loop {
+        // Wait for the first ECS reading.
+        let base = loop {
+            if let Some(b) = base_rx.borrow_and_update().clone() {
+                break b;
+            }
+            if base_rx.changed().await.is_err() {
+                return;
+            }
+        };
+        let src = &sh.fleet.sources[r];
+        // Work on a copy of this region's parts (the lock is not
+        // held across a call); write back only this kind.
+        let mut part = sh.parts[r]
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone();
+        match kind {
+            Kind::Autoscaling => src.read_autoscaling(&mut part).await,
+            Kind::Elbv2 => src.read_elbv2(&base.services, &mut part).await,
+            Kind::Alarms => src.read_alarms(&base.services, &mut part).await,
+            Kind::Metrics => src.read_metrics(&base.services, &mut part).await,
+            Kind::LogGroups => src.read_log_groups(&base, &mut part).await,
+        }
+        {
+            let mut p = sh.parts[r].lock().unwrap_or_else(|e| e.into_inner());
+            let key = match kind {
+                Kind::Autoscaling => {
+                    p.autoscaling = part.autoscaling;
+                    "autoscaling"
+                }
+                Kind::Elbv2 => {
+                    p.target_groups = part.target_groups;
+                    "elbv2"
+                }
+                Kind::Alarms => {
+                    p.alarms = part.alarms;
+                    "cloudwatch"
+                }
+                Kind::Metrics => {
+                    p.metrics = part.metrics;
+                    "metrics"
+                }
+                Kind::LogGroups => {
+                    p.log_groups = part.log_groups;
+                    "logs"
+                }
+            };
+            if let Some(f) = part.freshness.remove(key) {
+                p.freshness.insert(key.into(), f);
+            }
+        }
+        sh.changed.notify_one();
+        tokio::select! {
+            _ = tokio::time::sleep(jitter(every)) => {}
+            _ = sh.refresh_now[r].notified(), if kind == Kind::Autoscaling => {}
+        }
+    }
+}
+
+/// Merge the regions' parts into one snapshot whenever a poller changed
+/// one; a warning once per new error.
+async fn publish(
+    sh: Arc<Shared>,
+    tx: mpsc::Sender<Update>,
+    snap_tx: watch::Sender<Arc<FleetSnapshot>>,
+) {
+    let mut previous: Option<Arc<FleetSnapshot>> = None;
+    let mut warned: BTreeMap<String, String> = BTreeMap::new();
+    loop {
+        sh.changed.notified().await;
+        // Let pollers finishing together make one snapshot.
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        let snaps: Vec<FleetSnapshot> = sh
+            .fleet
+            .sources
+            .iter()
+            .zip(&sh.parts)
+            .map(|(src, p)| src.assemble(&p.lock().unwrap_or_else(|e| e.into_inner())))
+            .collect();
+        let mut fresh = merge(snaps);
+        fresh.at = now_ms();
+        if let Some(prev) = &previous {
+            fresh.share_unchanged(prev);
+        }
+        let snap = Arc::new(fresh);
+        previous = Some(snap.clone());
+        // A warning once per new error, not on every snapshot.
+        for (k, f) in &snap.freshness {
+            match &f.error {
+                Some(e) if warned.get(k) != Some(e) => {
+                    warned.insert(k.clone(), e.clone());
+                    if tx.send(Update::Warning(e.clone())).await.is_err() {
+                        return;
+                    }
+                }
+                Some(_) => {}
+                None => {
+                    warned.remove(k);
+                }
+            }
+        }
+        let _ = snap_tx.send(snap.clone());
+        if tx.send(Update::Snapshot(snap)).await.is_err() {
+            return;
+        }
     }
 }
 
