@@ -376,8 +376,34 @@ pub fn service_failures<'a>(
 /// returned as problems: task definitions not read (named in
 /// `snap.unread`), services and tasks ECS answered under `failures`.
 pub async fn fetch_ecs(src: &AwsSource, snap: &mut FleetSnapshot) -> Result<Vec<String>, String> {
-    let ecs = &src.ecs;
     let mut problems: Vec<String> = Vec::new();
+    read_clusters(src, snap).await?;
+    let clusters = Arc::clone(&snap.clusters);
+    for cluster in clusters.iter() {
+        let Some(mut services) = read_services(src, cluster, &mut problems).await? else {
+            // Deleted between ListClusters and now: not an error.
+            std::sync::Arc::make_mut(&mut snap.clusters).retain(|c| c.arn != cluster.arn);
+            continue;
+        };
+        let tasks = read_tasks(src, cluster, &mut problems).await?;
+        for svc in &mut services {
+            let group = format!("service:{}", svc.name);
+            svc.tasks = tasks.iter().filter(|t| t.group == group).cloned().collect();
+            svc.cluster = cluster.name.clone();
+        }
+        snap.services
+            .extend(services.into_iter().map(std::sync::Arc::new));
+    }
+    read_task_definitions(src, snap, &mut problems).await;
+    snap.services
+        .sort_by(|a, b| (&a.cluster, &a.name).cmp(&(&b.cluster, &b.name)));
+    Ok(problems)
+}
+
+/// ListClusters (paginated, filtered by `--cluster`), then DescribeClusters
+/// (100 a call), into `snap.clusters`.
+async fn read_clusters(src: &AwsSource, snap: &mut FleetSnapshot) -> Result<(), String> {
+    let ecs = &src.ecs;
     // Clusters: ListClusters (paginated), then DescribeClusters (100 a call).
     let mut arns = Vec::new();
     // Page sizes at the API maximum: fewer calls than the defaults (10 services).
@@ -411,113 +437,133 @@ pub async fn fetch_ecs(src: &AwsSource, snap: &mut FleetSnapshot) -> Result<Vec<
                 .map(|c| convert_cluster(c, &src.region)),
         );
     }
-    let clusters = Arc::clone(&snap.clusters);
-    for cluster in clusters.iter() {
-        let mut service_arns = Vec::new();
-        let mut pages = ecs
-            .list_services()
+    Ok(())
+}
+
+/// The services of one cluster (None: the cluster is gone). Services ECS
+/// answered under `failures` are named in `problems`.
+async fn read_services(
+    src: &AwsSource,
+    cluster: &crate::model::Cluster,
+    problems: &mut Vec<String>,
+) -> Result<Option<Vec<Service>>, String> {
+    let ecs = &src.ecs;
+    let mut service_arns = Vec::new();
+    let mut pages = ecs
+        .list_services()
+        .cluster(&cluster.arn)
+        .max_results(100)
+        .into_paginator()
+        .send();
+    let mut gone = false;
+    while let Some(page) = pages.next().await {
+        bump(&src.calls.list_services);
+        let page = match page {
+            Ok(p) => p,
+            // Deleted between ListClusters and now: not an error.
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|e| e.is_cluster_not_found_exception()) =>
+            {
+                gone = true;
+                break;
+            }
+            Err(e) => return Err(describe_error("ecs:ListServices", &e)),
+        };
+        service_arns.extend(page.service_arns().iter().cloned());
+    }
+    if gone {
+        return Ok(None);
+    }
+    // Batches a few at a time, in order (a 1,000-service cluster is 100
+    // DescribeServices calls: 100/CONCURRENT round trips).
+    let outs = in_batches(&service_arns, DESCRIBE_SERVICES_MAX, |batch| {
+        bump(&src.calls.describe_services);
+        ecs.describe_services()
             .cluster(&cluster.arn)
-            .max_results(100)
+            .set_services(Some(batch.to_vec()))
+            .include(t::ServiceField::Tags)
+            .send()
+    })
+    .await
+    .map_err(|e| describe_error("ecs:DescribeServices", &e))?;
+    // A service ECS could not describe is named, not dropped in silence.
+    problems.extend(service_failures(
+        &cluster.name,
+        outs.iter().flat_map(|out| out.failures()),
+    ));
+    let services: Vec<Service> = outs
+        .iter()
+        .flat_map(|out| out.services())
+        .map(|v| convert_service(v, &src.region, &cluster.name))
+        .collect();
+    Ok(Some(services))
+}
+
+/// The cluster's tasks, RUNNING and recently STOPPED (tasks ECS could not
+/// describe are counted in `problems`).
+async fn read_tasks(
+    src: &AwsSource,
+    cluster: &crate::model::Cluster,
+    problems: &mut Vec<String>,
+) -> Result<Vec<crate::model::Task>, String> {
+    let ecs = &src.ecs;
+    // Tasks of the cluster, RUNNING and recently STOPPED, then grouped by service.
+    let mut task_arns = Vec::new();
+    for status in [t::DesiredStatus::Running, t::DesiredStatus::Stopped] {
+        let mut pages = ecs
+            .list_tasks()
+            .cluster(&cluster.arn)
+            .desired_status(status)
             .into_paginator()
             .send();
-        let mut gone = false;
         while let Some(page) = pages.next().await {
-            bump(&src.calls.list_services);
-            let page = match page {
-                Ok(p) => p,
-                // Deleted between ListClusters and now: not an error.
-                Err(e)
-                    if e.as_service_error()
-                        .is_some_and(|e| e.is_cluster_not_found_exception()) =>
-                {
-                    gone = true;
-                    break;
-                }
-                Err(e) => return Err(describe_error("ecs:ListServices", &e)),
-            };
-            service_arns.extend(page.service_arns().iter().cloned());
+            bump(&src.calls.list_tasks);
+            let page = page.map_err(|e| describe_error("ecs:ListTasks", &e))?;
+            task_arns.extend(page.task_arns().iter().cloned());
         }
-        if gone {
-            std::sync::Arc::make_mut(&mut snap.clusters).retain(|c| c.arn != cluster.arn);
-            continue;
-        }
-        // Batches a few at a time, in order (a 1,000-service cluster is 100
-        // DescribeServices calls: 100/CONCURRENT round trips).
-        let outs = in_batches(&service_arns, DESCRIBE_SERVICES_MAX, |batch| {
-            bump(&src.calls.describe_services);
-            ecs.describe_services()
-                .cluster(&cluster.arn)
-                .set_services(Some(batch.to_vec()))
-                .include(t::ServiceField::Tags)
-                .send()
-        })
-        .await
-        .map_err(|e| describe_error("ecs:DescribeServices", &e))?;
-        // A service ECS could not describe is named, not dropped in silence.
-        problems.extend(service_failures(
-            &cluster.name,
-            outs.iter().flat_map(|out| out.failures()),
-        ));
-        let mut services: Vec<Service> = outs
-            .iter()
-            .flat_map(|out| out.services())
-            .map(|v| convert_service(v, &src.region, &cluster.name))
-            .collect();
-        // Tasks of the cluster, RUNNING and recently STOPPED, then grouped by service.
-        let mut task_arns = Vec::new();
-        for status in [t::DesiredStatus::Running, t::DesiredStatus::Stopped] {
-            let mut pages = ecs
-                .list_tasks()
-                .cluster(&cluster.arn)
-                .desired_status(status)
-                .into_paginator()
-                .send();
-            while let Some(page) = pages.next().await {
-                bump(&src.calls.list_tasks);
-                let page = page.map_err(|e| describe_error("ecs:ListTasks", &e))?;
-                task_arns.extend(page.task_arns().iter().cloned());
-            }
-        }
-        task_arns.sort();
-        task_arns.dedup();
-        let outs = in_batches(&task_arns, DESCRIBE_TASKS_MAX, |batch| {
-            bump(&src.calls.describe_tasks);
-            ecs.describe_tasks()
-                .cluster(&cluster.arn)
-                .set_tasks(Some(batch.to_vec()))
-                .send()
-        })
-        .await
-        .map_err(|e| describe_error("ecs:DescribeTasks", &e))?;
-        let task_failures = outs.iter().flat_map(|out| out.failures()).count();
-        if task_failures > 0 {
-            let first = outs.iter().flat_map(|out| out.failures()).next();
-            problems.push(format!(
-                "ecs:DescribeTasks: {task_failures} task(s) in cluster {} not described: {}",
-                cluster.name,
-                first
-                    .map(|f| format!(
-                        "{} {}",
-                        f.arn().unwrap_or("?"),
-                        f.reason().unwrap_or("no reason given")
-                    ))
-                    .unwrap_or_default()
-            ));
-        }
-        let tasks: Vec<_> = outs
-            .iter()
-            .flat_map(|out| out.tasks())
-            .map(convert_task)
-            .collect();
-        for svc in &mut services {
-            let group = format!("service:{}", svc.name);
-            svc.tasks = tasks.iter().filter(|t| t.group == group).cloned().collect();
-            svc.cluster = cluster.name.clone();
-        }
-        snap.services
-            .extend(services.into_iter().map(std::sync::Arc::new));
     }
-    // Task definitions of the services' deployments, cached by ARN.
+    task_arns.sort();
+    task_arns.dedup();
+    let outs = in_batches(&task_arns, DESCRIBE_TASKS_MAX, |batch| {
+        bump(&src.calls.describe_tasks);
+        ecs.describe_tasks()
+            .cluster(&cluster.arn)
+            .set_tasks(Some(batch.to_vec()))
+            .send()
+    })
+    .await
+    .map_err(|e| describe_error("ecs:DescribeTasks", &e))?;
+    let task_failures = outs.iter().flat_map(|out| out.failures()).count();
+    if task_failures > 0 {
+        let first = outs.iter().flat_map(|out| out.failures()).next();
+        problems.push(format!(
+            "ecs:DescribeTasks: {task_failures} task(s) in cluster {} not described: {}",
+            cluster.name,
+            first
+                .map(|f| format!(
+                    "{} {}",
+                    f.arn().unwrap_or("?"),
+                    f.reason().unwrap_or("no reason given")
+                ))
+                .unwrap_or_default()
+        ));
+    }
+    Ok(outs
+        .iter()
+        .flat_map(|out| out.tasks())
+        .map(convert_task)
+        .collect())
+}
+
+/// Task definitions of the services' deployments, cached by ARN (they are
+/// immutable). A revision not read is named in `snap.unread`.
+async fn read_task_definitions(
+    src: &AwsSource,
+    snap: &mut FleetSnapshot,
+    problems: &mut Vec<String>,
+) {
+    let ecs = &src.ecs;
     let mut wanted: Vec<String> = snap
         .services
         .iter()
@@ -578,9 +624,6 @@ pub async fn fetch_ecs(src: &AwsSource, snap: &mut FleetSnapshot) -> Result<Vec<
             if unread == 1 { "" } else { "s" }
         ));
     }
-    snap.services
-        .sort_by(|a, b| (&a.cluster, &a.name).cmp(&(&b.cluster, &b.name)));
-    Ok(problems)
 }
 
 #[cfg(test)]
