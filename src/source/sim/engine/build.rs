@@ -1,0 +1,272 @@
+//! A scenario's services as the simulator starts them: the service, its
+//! target group and scalable target, and the simulator's state for it.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use rand::RngCore;
+use rand_chacha::ChaCha8Rng;
+
+use super::{SimService, td_arn};
+use crate::model::*;
+use crate::source::sim::scenario::{Behaviour, Scenario, ServiceSpec};
+
+/// What building each service of a scenario shares.
+pub(super) struct Setup<'a> {
+    pub sc: &'a Scenario,
+    /// The scenario's default account and region.
+    pub account: &'a String,
+    pub region: &'a String,
+    pub start: i64,
+    pub task_definitions: &'a BTreeMap<String, Arc<TaskDefinition>>,
+    pub behaviour_by_td: &'a BTreeMap<String, Behaviour>,
+}
+
+impl Setup<'_> {
+    /// Service `si` of the scenario, with its target group and scalable
+    /// target (pushed to the fleet's lists, referred to by position).
+    pub(super) fn service(
+        &self,
+        si: usize,
+        s: &ServiceSpec,
+        rng: &mut ChaCha8Rng,
+        target_groups: &mut Vec<TargetGroup>,
+        scalable_targets: &mut Vec<ScalableTarget>,
+    ) -> SimService {
+        let Setup {
+            sc,
+            account,
+            region,
+            start,
+            task_definitions,
+            behaviour_by_td,
+        } = *self;
+        let cluster = s.cluster.get_ref().clone();
+        // The service lives where its cluster does (account, region).
+        let (svc_account, svc_region) = sc
+            .cluster_of(s)
+            .map(|c| sc.place_of(c))
+            .unwrap_or_else(|| (account.clone(), region.clone()));
+        let td = td_arn(region, account, s.task_definition.get_ref());
+        let tdef = task_definitions.get(&td).cloned();
+        let container = tdef
+            .as_ref()
+            .and_then(|t| t.container_definitions.first())
+            .map(|c| c.name.clone())
+            .unwrap_or_else(|| s.name.clone());
+        let port = tdef
+            .as_ref()
+            .and_then(|t| t.container_definitions.first())
+            .and_then(|c| c.port_mappings.first().copied())
+            .unwrap_or(8080);
+        let health_check = tdef.as_ref().is_some_and(|t| {
+            t.container_definitions
+                .iter()
+                .any(|c| c.health_check.is_some())
+        });
+        let start_period_ms = tdef
+            .as_ref()
+            .and_then(|t| {
+                t.container_definitions
+                    .iter()
+                    .find_map(|c| c.health_check.as_ref()?.start_period)
+            })
+            .unwrap_or(0) as i64
+            * 1000;
+        let log_group = tdef.as_ref().and_then(|t| {
+            t.container_definitions.iter().find_map(|c| {
+                c.log_configuration
+                    .as_ref()?
+                    .options
+                    .get("awslogs-group")
+                    .cloned()
+            })
+        });
+        let azs: Vec<String> = s
+            .azs
+            .as_ref()
+            .map(|v| v.iter().map(|a| a.get_ref().clone()).collect())
+            .unwrap_or_else(|| sc.scenario.azs.clone());
+        let subnets: Vec<Subnet> = azs
+            .iter()
+            .map(|az| Subnet {
+                subnet_id: format!(
+                    "subnet-{:08x}{}",
+                    (si as u32).wrapping_mul(2654435761),
+                    crate::model::az::az_short(az)
+                ),
+                availability_zone: az.clone(),
+                available_ip_address_count: 250,
+            })
+            .collect();
+        let mut load_balancers = Vec::new();
+        let target_group = s.target_group.as_ref().map(|name| {
+            let arn = format!(
+                "arn:aws:elasticloadbalancing:{svc_region}:{svc_account}:targetgroup/{name}/{:016x}",
+                rng.next_u64()
+            );
+            load_balancers.push(LoadBalancerRef { target_group_arn: arn.clone(), container_name: container.clone(), container_port: port });
+            target_groups.push(TargetGroup {
+                arn,
+                account: svc_account.clone(),
+                region: svc_region.clone(),
+                name: name.clone(),
+                load_balancer_arn: Some(format!(
+                    "arn:aws:elasticloadbalancing:{svc_region}:{svc_account}:loadbalancer/app/{cluster}-alb/{:016x}",
+                    si
+                )),
+                load_balancer_azs: sc.scenario.azs.clone(),
+                deregistration_delay_seconds: s.deregistration_delay,
+                targets: vec![],
+            });
+            target_groups.len() - 1
+        });
+        let autoscaling = s.autoscaling.as_ref().map(|a| {
+            let (metric, name) = match a.metric.as_str() {
+                "memory" => ("ECSServiceAverageMemoryUtilization", "memory"),
+                "requests" => ("ALBRequestCountPerTarget", "requests"),
+                _ => ("ECSServiceAverageCPUUtilization", "cpu"),
+            };
+            scalable_targets.push(ScalableTarget {
+                resource_id: format!("service/{cluster}/{}", s.name),
+                account: svc_account.clone(),
+                region: svc_region.clone(),
+                min_capacity: a.min,
+                max_capacity: a.max,
+                dynamic_scaling_in_suspended: false,
+                dynamic_scaling_out_suspended: false,
+                scheduled_scaling_suspended: false,
+                policies: vec![TargetTrackingPolicy {
+                    policy_name: format!("{name}{}-target-tracking", a.target),
+                    predefined_metric_type: metric.into(),
+                    target_value: a.target,
+                    scale_out_cooldown: a.scale_out_cooldown,
+                    scale_in_cooldown: a.scale_in_cooldown,
+                    disable_scale_in: false,
+                }],
+                scheduled_actions: a.scheduled_actions.clone(),
+            });
+            scalable_targets.len() - 1
+        });
+        let launch_type = match (&s.launch_type, s.capacity_providers.is_empty()) {
+            (Some(l), _) => l.clone(),
+            (None, true) => "FARGATE".into(),
+            (None, false) => String::new(),
+        };
+        let deployment_id = format!(
+            "ecs-svc/{:019}",
+            rng.next_u64() % 10_000_000_000_000_000_000
+        );
+        let svc = Service {
+            account: svc_account.clone(),
+            region: svc_region.clone(),
+            cluster: cluster.clone(),
+            name: s.name.clone(),
+            arn: format!(
+                "arn:aws:ecs:{svc_region}:{svc_account}:service/{cluster}/{}",
+                s.name
+            ),
+            status: "ACTIVE".into(),
+            desired_count: s.desired,
+            running_count: 0,
+            pending_count: 0,
+            launch_type,
+            capacity_provider_strategy: s
+                .capacity_providers
+                .iter()
+                .map(|p| CapacityProviderItem {
+                    capacity_provider: p.provider.clone(),
+                    base: p.base,
+                    weight: p.weight,
+                })
+                .collect(),
+            platform_version: Some(s.platform_version.clone()),
+            platform_family: Some("Linux".into()),
+            task_definition: td.clone(),
+            deployment_controller: "ECS".into(),
+            deployment_configuration: DeploymentConfiguration {
+                minimum_healthy_percent: *s.min_healthy_percent.get_ref(),
+                maximum_percent: *s.max_percent.get_ref(),
+                deployment_circuit_breaker: s.circuit_breaker.as_ref().map(|b| {
+                    DeploymentCircuitBreaker {
+                        enable: b.enable,
+                        rollback: b.rollback,
+                    }
+                }),
+                alarms: (!s.deployment_alarms.is_empty()).then(|| DeploymentAlarms {
+                    alarm_names: s.deployment_alarms.clone(),
+                    enable: true,
+                    rollback: true,
+                }),
+            },
+            deployments: vec![Deployment {
+                id: deployment_id,
+                status: DeploymentStatus::Primary,
+                task_definition: td.clone(),
+                desired_count: s.desired,
+                pending_count: 0,
+                running_count: 0,
+                failed_tasks: 0,
+                rollout_state: Some(RolloutState::Completed),
+                rollout_state_reason: Some("ECS deployment ecs-svc completed.".into()),
+                created_at: start - 86_400_000,
+                updated_at: start - 86_300_000,
+            }],
+            load_balancers,
+            network_configuration: Some(NetworkConfiguration {
+                subnets: subnets.iter().map(|n| n.subnet_id.clone()).collect(),
+                security_groups: vec![format!("sg-{:08x}", si)],
+                assign_public_ip: if s.assign_public_ip {
+                    "ENABLED"
+                } else {
+                    "DISABLED"
+                }
+                .into(),
+            }),
+            health_check_grace_period_seconds: s
+                .health_check_grace_period
+                .or(s.target_group.as_ref().map(|_| 60)),
+            availability_zone_rebalancing: if s.az_rebalancing {
+                "ENABLED"
+            } else {
+                "DISABLED"
+            }
+            .into(),
+            enable_execute_command: s.execute_command,
+            propagate_tags: s.propagate_tags.clone(),
+            enable_ecs_managed_tags: s.ecs_managed_tags,
+            tags: s.tags.clone(),
+            created_at: start - 30 * 86_400_000,
+            events: vec![],
+            tasks: vec![],
+            subnets,
+        };
+        SimService {
+            svc,
+            tasks: vec![],
+            behaviour_by_td: behaviour_by_td.clone(),
+            base_rps: s.base_rps,
+            cpu_per_rps: s.cpu_per_rps,
+            az_rebalancing: s.az_rebalancing,
+            target_group,
+            last_completed_td: td,
+            health_check,
+            start_period_ms,
+            log_group,
+            container,
+            metrics: ServiceMetrics::default(),
+            steady_reported: true,
+            last_placement_event: i64::MIN / 2,
+            last_rebalance: i64::MIN / 2,
+            rebalance_task: None,
+            next_ip: 10,
+            failures_this_minute: 0,
+            unhealthy_hosts: 0.0,
+            autoscaling,
+            high_streak: 0,
+            low_streak: 0,
+            last_scale_out: i64::MIN / 2,
+            last_scale_in: i64::MIN / 2,
+        }
+    }
+}
