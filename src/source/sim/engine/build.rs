@@ -49,56 +49,19 @@ impl Setup<'_> {
             .unwrap_or_else(|| (account.clone(), region.clone()));
         let td = td_arn(region, account, s.task_definition.get_ref());
         let tdef = task_definitions.get(&td).cloned();
-        let container = tdef
-            .as_ref()
-            .and_then(|t| t.container_definitions.first())
-            .map(|c| c.name.clone())
-            .unwrap_or_else(|| s.name.clone());
-        let port = tdef
-            .as_ref()
-            .and_then(|t| t.container_definitions.first())
-            .and_then(|c| c.port_mappings.first().copied())
-            .unwrap_or(8080);
-        let health_check = tdef.as_ref().is_some_and(|t| {
-            t.container_definitions
-                .iter()
-                .any(|c| c.health_check.is_some())
-        });
-        let start_period_ms = tdef
-            .as_ref()
-            .and_then(|t| {
-                t.container_definitions
-                    .iter()
-                    .find_map(|c| c.health_check.as_ref()?.start_period)
-            })
-            .unwrap_or(0) as i64
-            * 1000;
-        let log_group = tdef.as_ref().and_then(|t| {
-            t.container_definitions.iter().find_map(|c| {
-                c.log_configuration
-                    .as_ref()?
-                    .options
-                    .get("awslogs-group")
-                    .cloned()
-            })
-        });
+        let Container {
+            name: container,
+            port,
+            health_check,
+            start_period_ms,
+            log_group,
+        } = Container::of(tdef.as_deref(), &s.name);
         let azs: Vec<String> = s
             .azs
             .as_ref()
             .map(|v| v.iter().map(|a| a.get_ref().clone()).collect())
             .unwrap_or_else(|| sc.scenario.azs.clone());
-        let subnets: Vec<Subnet> = azs
-            .iter()
-            .map(|az| Subnet {
-                subnet_id: format!(
-                    "subnet-{:08x}{}",
-                    (si as u32).wrapping_mul(2654435761),
-                    crate::model::az::az_short(az)
-                ),
-                availability_zone: az.clone(),
-                available_ip_address_count: 250,
-            })
-            .collect();
+        let subnets = subnets(si, &azs);
         let mut load_balancers = Vec::new();
         let target_group = s.target_group.as_ref().map(|name| {
             let arn = format!(
@@ -122,37 +85,16 @@ impl Setup<'_> {
             target_groups.len() - 1
         });
         let autoscaling = s.autoscaling.as_ref().map(|a| {
-            let (metric, name) = match a.metric.as_str() {
-                "memory" => ("ECSServiceAverageMemoryUtilization", "memory"),
-                "requests" => ("ALBRequestCountPerTarget", "requests"),
-                _ => ("ECSServiceAverageCPUUtilization", "cpu"),
-            };
-            scalable_targets.push(ScalableTarget {
-                resource_id: format!("service/{cluster}/{}", s.name),
-                account: svc_account.clone(),
-                region: svc_region.clone(),
-                min_capacity: a.min,
-                max_capacity: a.max,
-                dynamic_scaling_in_suspended: false,
-                dynamic_scaling_out_suspended: false,
-                scheduled_scaling_suspended: false,
-                policies: vec![TargetTrackingPolicy {
-                    policy_name: format!("{name}{}-target-tracking", a.target),
-                    predefined_metric_type: metric.into(),
-                    target_value: a.target,
-                    scale_out_cooldown: a.scale_out_cooldown,
-                    scale_in_cooldown: a.scale_in_cooldown,
-                    disable_scale_in: false,
-                }],
-                scheduled_actions: a.scheduled_actions.clone(),
-            });
+            scalable_targets.push(scalable_target(
+                a,
+                &cluster,
+                &s.name,
+                &svc_account,
+                &svc_region,
+            ));
             scalable_targets.len() - 1
         });
-        let launch_type = match (&s.launch_type, s.capacity_providers.is_empty()) {
-            (Some(l), _) => l.clone(),
-            (None, true) => "FARGATE".into(),
-            (None, false) => String::new(),
-        };
+        let (launch_type, capacity_provider_strategy) = capacity(s);
         let deployment_id = format!(
             "ecs-svc/{:019}",
             rng.next_u64() % 10_000_000_000_000_000_000
@@ -171,47 +113,13 @@ impl Setup<'_> {
             running_count: 0,
             pending_count: 0,
             launch_type,
-            capacity_provider_strategy: s
-                .capacity_providers
-                .iter()
-                .map(|p| CapacityProviderItem {
-                    capacity_provider: p.provider.clone(),
-                    base: p.base,
-                    weight: p.weight,
-                })
-                .collect(),
+            capacity_provider_strategy,
             platform_version: Some(s.platform_version.clone()),
             platform_family: Some("Linux".into()),
             task_definition: td.clone(),
             deployment_controller: "ECS".into(),
-            deployment_configuration: DeploymentConfiguration {
-                minimum_healthy_percent: *s.min_healthy_percent.get_ref(),
-                maximum_percent: *s.max_percent.get_ref(),
-                deployment_circuit_breaker: s.circuit_breaker.as_ref().map(|b| {
-                    DeploymentCircuitBreaker {
-                        enable: b.enable,
-                        rollback: b.rollback,
-                    }
-                }),
-                alarms: (!s.deployment_alarms.is_empty()).then(|| DeploymentAlarms {
-                    alarm_names: s.deployment_alarms.clone(),
-                    enable: true,
-                    rollback: true,
-                }),
-            },
-            deployments: vec![Deployment {
-                id: deployment_id,
-                status: DeploymentStatus::Primary,
-                task_definition: td.clone(),
-                desired_count: s.desired,
-                pending_count: 0,
-                running_count: 0,
-                failed_tasks: 0,
-                rollout_state: Some(RolloutState::Completed),
-                rollout_state_reason: Some("ECS deployment ecs-svc completed.".into()),
-                created_at: start - 86_400_000,
-                updated_at: start - 86_300_000,
-            }],
+            deployment_configuration: deployment_configuration(s),
+            deployments: vec![first_deployment(deployment_id, &td, s.desired, start)],
             load_balancers,
             network_configuration: Some(NetworkConfiguration {
                 subnets: subnets.iter().map(|n| n.subnet_id.clone()).collect(),
@@ -269,4 +177,164 @@ impl Setup<'_> {
             last_scale_in: i64::MIN / 2,
         }
     }
+}
+
+/// What the simulator needs of a service's first container.
+struct Container {
+    name: String,
+    port: i32,
+    health_check: bool,
+    start_period_ms: i64,
+    log_group: Option<String>,
+}
+
+impl Container {
+    fn of(tdef: Option<&TaskDefinition>, service: &str) -> Container {
+        let container = tdef
+            .as_ref()
+            .and_then(|t| t.container_definitions.first())
+            .map(|c| c.name.clone())
+            .unwrap_or_else(|| service.to_string());
+        let port = tdef
+            .as_ref()
+            .and_then(|t| t.container_definitions.first())
+            .and_then(|c| c.port_mappings.first().copied())
+            .unwrap_or(8080);
+        let health_check = tdef.as_ref().is_some_and(|t| {
+            t.container_definitions
+                .iter()
+                .any(|c| c.health_check.is_some())
+        });
+        let start_period_ms = tdef
+            .as_ref()
+            .and_then(|t| {
+                t.container_definitions
+                    .iter()
+                    .find_map(|c| c.health_check.as_ref()?.start_period)
+            })
+            .unwrap_or(0) as i64
+            * 1000;
+        let log_group = tdef.as_ref().and_then(|t| {
+            t.container_definitions.iter().find_map(|c| {
+                c.log_configuration
+                    .as_ref()?
+                    .options
+                    .get("awslogs-group")
+                    .cloned()
+            })
+        });
+        Container {
+            name: container,
+            port,
+            health_check,
+            start_period_ms,
+            log_group,
+        }
+    }
+}
+
+/// The scalable target of a service under target tracking.
+fn scalable_target(
+    a: &crate::source::sim::scenario::AutoscalingSpec,
+    cluster: &str,
+    service: &str,
+    account: &str,
+    region: &str,
+) -> ScalableTarget {
+    let (metric, name) = match a.metric.as_str() {
+        "memory" => ("ECSServiceAverageMemoryUtilization", "memory"),
+        "requests" => ("ALBRequestCountPerTarget", "requests"),
+        _ => ("ECSServiceAverageCPUUtilization", "cpu"),
+    };
+    ScalableTarget {
+        resource_id: format!("service/{cluster}/{service}"),
+        account: account.to_string(),
+        region: region.to_string(),
+        min_capacity: a.min,
+        max_capacity: a.max,
+        dynamic_scaling_in_suspended: false,
+        dynamic_scaling_out_suspended: false,
+        scheduled_scaling_suspended: false,
+        policies: vec![TargetTrackingPolicy {
+            policy_name: format!("{name}{}-target-tracking", a.target),
+            predefined_metric_type: metric.into(),
+            target_value: a.target,
+            scale_out_cooldown: a.scale_out_cooldown,
+            scale_in_cooldown: a.scale_in_cooldown,
+            disable_scale_in: false,
+        }],
+        scheduled_actions: a.scheduled_actions.clone(),
+    }
+}
+
+/// The service's deployment configuration, as the scenario gives it.
+fn deployment_configuration(s: &ServiceSpec) -> DeploymentConfiguration {
+    DeploymentConfiguration {
+        minimum_healthy_percent: *s.min_healthy_percent.get_ref(),
+        maximum_percent: *s.max_percent.get_ref(),
+        deployment_circuit_breaker: s
+            .circuit_breaker
+            .as_ref()
+            .map(|b| DeploymentCircuitBreaker {
+                enable: b.enable,
+                rollback: b.rollback,
+            }),
+        alarms: (!s.deployment_alarms.is_empty()).then(|| DeploymentAlarms {
+            alarm_names: s.deployment_alarms.clone(),
+            enable: true,
+            rollback: true,
+        }),
+    }
+}
+
+/// The PRIMARY deployment a service starts with: completed a day ago.
+fn first_deployment(id: String, td: &str, desired: i32, start: i64) -> Deployment {
+    Deployment {
+        id,
+        status: DeploymentStatus::Primary,
+        task_definition: td.to_string(),
+        desired_count: desired,
+        pending_count: 0,
+        running_count: 0,
+        failed_tasks: 0,
+        rollout_state: Some(RolloutState::Completed),
+        rollout_state_reason: Some("ECS deployment ecs-svc completed.".into()),
+        created_at: start - 86_400_000,
+        updated_at: start - 86_300_000,
+    }
+}
+
+/// One subnet per AZ, with room for the service's tasks.
+fn subnets(si: usize, azs: &[String]) -> Vec<Subnet> {
+    azs.iter()
+        .map(|az| Subnet {
+            subnet_id: format!(
+                "subnet-{:08x}{}",
+                (si as u32).wrapping_mul(2654435761),
+                crate::model::az::az_short(az)
+            ),
+            availability_zone: az.clone(),
+            available_ip_address_count: 250,
+        })
+        .collect()
+}
+
+/// Launch type and capacity provider strategy: FARGATE unless the scenario
+/// names a launch type or capacity providers.
+fn capacity(s: &ServiceSpec) -> (String, Vec<CapacityProviderItem>) {
+    let launch_type = match (&s.launch_type, s.capacity_providers.is_empty()) {
+        (Some(l), _) => l.clone(),
+        (None, true) => "FARGATE".into(),
+        (None, false) => String::new(),
+    };
+    let strategy = s
+        .capacity_providers
+        .iter()
+        .map(|p| CapacityProviderItem {
+            capacity_provider: p.provider.clone(),
+            base: p.base,
+            weight: p.weight,
+        })
+        .collect();
+    (launch_type, strategy)
 }
