@@ -1,13 +1,13 @@
 //! A scenario's services as the simulator starts them: the service, its
 //! target group and scalable target, and the simulator's state for it.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, VecDeque};
 use std::sync::Arc;
 
 use rand::RngCore;
 use rand_chacha::ChaCha8Rng;
 
-use super::{SimService, td_arn};
+use super::{SimAlarm, SimService, td_arn};
 use crate::model::*;
 use crate::source::sim::scenario::{Behaviour, Scenario, ServiceSpec};
 
@@ -337,4 +337,100 @@ fn capacity(s: &ServiceSpec) -> (String, Vec<CapacityProviderItem>) {
         })
         .collect();
     (launch_type, strategy)
+}
+
+/// The scenario's alarms, each on the service it names (skipped when the
+/// service is not in the scenario: validation reports that).
+pub(super) fn alarms(sc: &Scenario, services: &[SimService], start: i64) -> Vec<SimAlarm> {
+    sc.alarms
+        .iter()
+        .filter_map(|a| alarm(a, services, start))
+        .collect()
+}
+
+fn alarm(
+    a: &crate::source::sim::scenario::AlarmSpec,
+    services: &[SimService],
+    start: i64,
+) -> Option<SimAlarm> {
+    let si = services
+        .iter()
+        .position(|s| s.svc.key() == *a.service.get_ref())?;
+    let s = &services[si].svc;
+    let metric = a.metric.get_ref().clone();
+    let (namespace, dims, stat) = match metric.as_str() {
+        "CPUUtilization" | "MemoryUtilization" => (
+            "AWS/ECS",
+            BTreeMap::from([
+                ("ClusterName".into(), s.cluster.clone()),
+                ("ServiceName".into(), s.name.clone()),
+            ]),
+            "Average",
+        ),
+        "RunningTaskCount" => (
+            "ECS/ContainerInsights",
+            BTreeMap::from([
+                ("ClusterName".into(), s.cluster.clone()),
+                ("ServiceName".into(), s.name.clone()),
+            ]),
+            "Average",
+        ),
+        _ => {
+            let tg = s
+                .load_balancers
+                .first()
+                .map(|l| {
+                    l.target_group_arn
+                        .rsplit(':')
+                        .next()
+                        .unwrap_or("")
+                        .to_string()
+                })
+                .unwrap_or_default();
+            (
+                "AWS/ApplicationELB",
+                BTreeMap::from([
+                    ("TargetGroup".into(), tg),
+                    (
+                        "LoadBalancer".into(),
+                        format!("app/{}-alb/0000000000000000", s.cluster),
+                    ),
+                ]),
+                if metric == "TargetResponseTime" {
+                    "p99"
+                } else {
+                    "Sum"
+                },
+            )
+        }
+    };
+    Some(SimAlarm {
+        alarm: Alarm {
+            name: a.name.clone(),
+            arn: format!(
+                "arn:aws:cloudwatch:{}:{}:alarm:{}",
+                s.region, s.account, a.name
+            ),
+            account: s.account.clone(),
+            region: s.region.clone(),
+            namespace: namespace.into(),
+            metric_name: metric,
+            dimensions: dims,
+            statistic: a.statistic.clone().unwrap_or_else(|| stat.into()),
+            period: 60,
+            comparison_operator: a.comparison.get_ref().clone(),
+            threshold: a.threshold,
+            evaluation_periods: a.evaluation_periods,
+            datapoints_to_alarm: a.datapoints_to_alarm.unwrap_or(a.evaluation_periods),
+            state: AlarmState::InsufficientData,
+            state_reason: "Unchecked: Initial alarm creation".into(),
+            state_updated_at: start,
+            actions_enabled: a.actions_enabled,
+            alarm_actions: a.actions.clone(),
+            history: vec![],
+            service_key: Some(s.key()),
+        },
+        service: si,
+        points: VecDeque::new(),
+    })
 }
