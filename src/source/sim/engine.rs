@@ -975,24 +975,7 @@ impl Engine {
                 _ => {}
             }
         }
-        // Health: RUNNING tasks past their start period become HEALTHY.
-        for t in &mut s.tasks {
-            if t.task.is_running()
-                && let Some(h) = t.healthy_at
-                && now >= h
-                && health_check
-                && t.task.health_status != "HEALTHY"
-            {
-                t.task.health_status = "HEALTHY".into();
-                for c in &mut t.task.containers {
-                    c.health_status = "HEALTHY".into();
-                }
-            }
-            // Tasks leaving RUNNING wait for their target to drain.
-            if t.task.last_status == "DEACTIVATING" && t.phase_until == i64::MAX {
-                t.phase_until = now + dereg_ms.max(1_000);
-            }
-        }
+        settle_health(&mut s.tasks, now, health_check, dereg_ms);
         s.failures_this_minute += failures.len() as u32;
         for (dep, counts) in failures {
             if counts {
@@ -1206,6 +1189,16 @@ impl Engine {
         });
 
         // 5. Completion and steady state.
+        let steady = self.complete(si, &primary, desired, now);
+
+        // 6. AZ rebalancing once things are steady.
+        self.rebalance(si, steady);
+    }
+
+    /// A rolling deployment whose new tasks are healthy and whose old ones
+    /// are gone completes; a service whose tasks all run and are healthy
+    /// reaches a steady state (once each, as ECS's events say).
+    fn complete(&mut self, si: usize, primary: &Deployment, desired: usize, now: i64) -> bool {
         let s = &self.services[si];
         let primary_healthy = s
             .tasks
@@ -1264,9 +1257,7 @@ impl Engine {
         {
             self.services[si].steady_reported = false;
         }
-
-        // 6. AZ rebalancing once things are steady.
-        self.rebalance(si, steady);
+        steady
     }
 
     /// Stop tasks on the scheduler's behalf and say so in the service events.
@@ -1976,6 +1967,27 @@ fn begin_stop(t: &mut SimTask, now: i64, code: &str, reason: &str, exit: Option<
 
 pub(crate) fn rng_of(e: &mut Engine) -> &mut ChaCha8Rng {
     &mut e.rng
+}
+
+/// RUNNING tasks past their start period become HEALTHY (with a health
+/// check); tasks leaving RUNNING wait for their target to drain.
+fn settle_health(tasks: &mut [SimTask], now: i64, health_check: bool, dereg_ms: i64) {
+    for t in tasks {
+        if t.task.is_running()
+            && let Some(h) = t.healthy_at
+            && now >= h
+            && health_check
+            && t.task.health_status != "HEALTHY"
+        {
+            t.task.health_status = "HEALTHY".into();
+            for c in &mut t.task.containers {
+                c.health_status = "HEALTHY".into();
+            }
+        }
+        if t.task.last_status == "DEACTIVATING" && t.phase_until == i64::MAX {
+            t.phase_until = now + dereg_ms.max(1_000);
+        }
+    }
 }
 
 mod build;
