@@ -437,23 +437,7 @@ fn services(sc: &Scenario, c: &Checker, td_names: &BTreeSet<String>) -> Res {
             "",
         )?;
         if let Some(azs) = &s.azs {
-            if azs.is_empty() {
-                return c.fail(
-                    f("azs"),
-                    "a service needs at least one AZ (leave azs out for all the scenario's)".into(),
-                );
-            }
-            let mut seen_az = BTreeSet::new();
-            for (j, az) in azs.iter().enumerate() {
-                let g = format!("services[{i}].azs[{j}]");
-                if !sc.scenario.azs.contains(az.get_ref()) {
-                    return c.fail(
-                        g,
-                        format!("{:?} is not one of the scenario's AZs", az.get_ref()),
-                    );
-                }
-                c.unique(&mut seen_az, g, az.get_ref())?;
-            }
+            service_azs(sc, c, i, azs)?;
         }
         capacity_providers(
             c,
@@ -491,59 +475,87 @@ fn services(sc: &Scenario, c: &Checker, td_names: &BTreeSet<String>) -> Res {
             "CPU percent of a task per request/s",
         )?;
         if let Some(a) = &s.autoscaling {
-            let g = |k: &str| format!("services[{i}].autoscaling.{k}");
-            c.int(
-                g("min"),
-                a.min.into(),
-                0,
-                MAX_TASKS_PER_SERVICE.into(),
-                "ECS's quota of tasks per service",
-            )?;
-            c.int(
-                g("max"),
-                a.max.into(),
-                0,
-                MAX_TASKS_PER_SERVICE.into(),
-                "ECS's quota of tasks per service",
-            )?;
-            if a.max < a.min {
-                return c.fail(g("max"), format!("max {} is below min {}", a.max, a.min));
-            }
-            if !["cpu", "memory", "requests"].contains(&a.metric.as_str()) {
-                return c.fail(
-                    g("metric"),
-                    format!("unknown metric {:?} (cpu, memory, requests)", a.metric),
-                );
-            }
-            let hi = if a.metric == "requests" {
-                1_000_000.0
-            } else {
-                100.0
-            };
-            if !(a.target.is_finite() && a.target > 0.0 && a.target <= hi) {
-                return c.fail(
-                    g("target"),
-                    format!(
-                        "{} is not a target value within 0 < target ≤ {hi}",
-                        a.target
-                    ),
-                );
-            }
-            c.int(
-                g("scale_out_cooldown"),
-                a.scale_out_cooldown.into(),
-                0,
-                i32::MAX.into(),
-                "seconds",
-            )?;
-            c.int(
-                g("scale_in_cooldown"),
-                a.scale_in_cooldown.into(),
-                0,
-                i32::MAX.into(),
-                "seconds",
-            )?;
+            autoscaling(c, i, a)?;
         }
+    }
+    Ok(())
+}
+
+/// A service's target tracking: bounds within ECS's quota, a known metric,
+/// a target in range.
+fn autoscaling(c: &Checker, i: usize, a: &super::AutoscalingSpec) -> Res {
+    let g = |k: &str| format!("services[{i}].autoscaling.{k}");
+    c.int(
+        g("min"),
+        a.min.into(),
+        0,
+        MAX_TASKS_PER_SERVICE.into(),
+        "ECS's quota of tasks per service",
+    )?;
+    c.int(
+        g("max"),
+        a.max.into(),
+        0,
+        MAX_TASKS_PER_SERVICE.into(),
+        "ECS's quota of tasks per service",
+    )?;
+    if a.max < a.min {
+        return c.fail(g("max"), format!("max {} is below min {}", a.max, a.min));
+    }
+    if !["cpu", "memory", "requests"].contains(&a.metric.as_str()) {
+        return c.fail(
+            g("metric"),
+            format!("unknown metric {:?} (cpu, memory, requests)", a.metric),
+        );
+    }
+    let hi = if a.metric == "requests" {
+        1_000_000.0
+    } else {
+        100.0
+    };
+    if !(a.target.is_finite() && a.target > 0.0 && a.target <= hi) {
+        return c.fail(
+            g("target"),
+            format!(
+                "{} is not a target value within 0 < target ≤ {hi}",
+                a.target
+            ),
+        );
+    }
+    c.int(
+        g("scale_out_cooldown"),
+        a.scale_out_cooldown.into(),
+        0,
+        i32::MAX.into(),
+        "seconds",
+    )?;
+    c.int(
+        g("scale_in_cooldown"),
+        a.scale_in_cooldown.into(),
+        0,
+        i32::MAX.into(),
+        "seconds",
+    )
+}
+
+/// A service's own AZs: at least one, each one of the scenario's, once.
+fn service_azs(sc: &Scenario, c: &Checker, i: usize, azs: &[toml::Spanned<String>]) -> Res {
+    if azs.is_empty() {
+        return c.fail(
+            format!("services[{i}].azs"),
+            "a service needs at least one AZ (leave azs out for all the scenario's)".into(),
+        );
+    }
+    let mut seen_az = BTreeSet::new();
+    for (j, az) in azs.iter().enumerate() {
+        let g = format!("services[{i}].azs[{j}]");
+        if !sc.scenario.azs.contains(az.get_ref()) {
+            return c.fail(
+                g,
+                format!("{:?} is not one of the scenario's AZs", az.get_ref()),
+            );
+        }
+        c.unique(&mut seen_az, g, az.get_ref())?;
     }
     Ok(())
 }
