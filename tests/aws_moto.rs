@@ -551,7 +551,13 @@ async fn seed_review_fleet(url: &str) {
         .send()
         .await
         .unwrap();
-    let aas = aws_sdk_applicationautoscaling::Client::new(&conf);
+    seed_checkout_watch(&conf).await;
+}
+
+/// checkout scales with target tracking, is watched by saturation and
+/// availability alarms routed to on-call, and its log group keeps 30 days.
+async fn seed_checkout_watch(conf: &aws_config::SdkConfig) {
+    let aas = aws_sdk_applicationautoscaling::Client::new(conf);
     use aws_sdk_applicationautoscaling::types as at;
     aas.register_scalable_target()
         .service_namespace(at::ServiceNamespace::Ecs)
@@ -585,7 +591,7 @@ async fn seed_review_fleet(url: &str) {
         .unwrap();
     // checkout is watched: saturation and availability alarms routed to
     // on-call, and its log group keeps 30 days. legacy has neither.
-    let cwc = aws_sdk_cloudwatch::Client::new(&conf);
+    let cwc = aws_sdk_cloudwatch::Client::new(conf);
     for (name, ns, metric) in [
         ("checkout-cpu", "AWS/ECS", "CPUUtilization"),
         ("checkout-mem", "AWS/ECS", "MemoryUtilization"),
@@ -604,7 +610,7 @@ async fn seed_review_fleet(url: &str) {
         )
         .await;
     }
-    let logs = aws_sdk_cloudwatchlogs::Client::new(&conf);
+    let logs = aws_sdk_cloudwatchlogs::Client::new(conf);
     logs.create_log_group()
         .log_group_name("/ecs/checkout")
         .send()
@@ -945,26 +951,13 @@ async fn more_tasks_than_a_describe_batch_are_all_read() {
     );
 }
 
-/// A fleet that exercises every pane: three AZ subnets, an ALB and a target
-/// group with targets, a task role with a wildcard policy, alarms (one in
-/// ALARM), metric datapoints, and a log group with events. Returns the
-/// target group ARN.
-async fn seed_every_pane(url: &str) -> String {
-    use aws_sdk_cloudwatch::types as cw;
+/// Three default-VPC subnets (one per AZ), a security group, an ALB with a
+/// listener forwarding to an IP target group: (subnets, sg, target group ARN).
+async fn seed_alb(
+    ec2: &aws_sdk_ec2::Client,
+    elbv2: &aws_sdk_elasticloadbalancingv2::Client,
+) -> (Vec<String>, String, String) {
     use aws_sdk_elasticloadbalancingv2::types as elb;
-    let conf = sdk_conf(url, "us-east-1").await;
-    let ec2 = aws_sdk_ec2::Client::new(&conf);
-    let ecs = aws_sdk_ecs::Client::new(&conf);
-    let elbv2 = aws_sdk_elasticloadbalancingv2::Client::new(&conf);
-    let iam = aws_sdk_iam::Client::new(&conf);
-    let cwc = aws_sdk_cloudwatch::Client::new(&conf);
-    let logs = aws_sdk_cloudwatchlogs::Client::new(&conf);
-    http_post(
-        url,
-        "/moto-api/state-manager/set-transition",
-        &[("Content-Type", "application/json")],
-        r#"{"model_name":"ecs::task","transition":{"progression":"manual","times":1000000}}"#,
-    );
     // The default VPC's subnets, one per AZ: take three AZs.
     let subnets = ec2.describe_subnets().send().await.unwrap();
     let mut by_az: std::collections::BTreeMap<String, String> = Default::default();
@@ -1029,6 +1022,116 @@ async fn seed_every_pane(url: &str) -> String {
         .send()
         .await
         .unwrap();
+    (three, sg, tg_arn)
+}
+
+/// The service's CPU alarm (in ALARM), its target group's 5XX alarm, and
+/// CPU datapoints over the last minutes.
+async fn seed_service_alarms(cwc: &aws_sdk_cloudwatch::Client, tg_arn: &str) {
+    use aws_sdk_cloudwatch::types as cw;
+    // Alarms: CPU of the service (in ALARM), 5XX of its target group.
+    let dims = |pairs: &[(&str, &str)]| {
+        pairs
+            .iter()
+            .map(|(n, v)| cw::Dimension::builder().name(*n).value(*v).build())
+            .collect::<Vec<_>>()
+    };
+    put_service_alarm(
+        cwc,
+        "shop-api-cpu-high",
+        ("AWS/ECS", "CPUUtilization"),
+        ("shop", "api"),
+        None,
+    )
+    .await;
+    let tg_dim = tg_arn.rsplit_once(':').unwrap().1.to_string();
+    cwc.put_metric_alarm()
+        .alarm_name("shop-api-5xx")
+        .namespace("AWS/ApplicationELB")
+        .metric_name("HTTPCode_Target_5XX_Count")
+        .set_dimensions(Some(dims(&[("TargetGroup", &tg_dim)])))
+        .statistic(cw::Statistic::Sum)
+        .period(60)
+        .evaluation_periods(1)
+        .threshold(10.0)
+        .comparison_operator(cw::ComparisonOperator::GreaterThanThreshold)
+        .send()
+        .await
+        .unwrap();
+    cwc.set_alarm_state()
+        .alarm_name("shop-api-cpu-high")
+        .state_value(cw::StateValue::Alarm)
+        .state_reason("Threshold Crossed: 3 datapoints were greater than 80.0")
+        .send()
+        .await
+        .unwrap();
+    // CPU datapoints over the last minutes.
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64;
+    let minute = now / 60 * 60;
+    let mut put = cwc.put_metric_data().namespace("AWS/ECS");
+    for (i, v) in [40.0, 55.0, 91.0].iter().enumerate() {
+        put = put.metric_data(
+            cw::MetricDatum::builder()
+                .metric_name("CPUUtilization")
+                .set_dimensions(Some(dims(&[
+                    ("ClusterName", "shop"),
+                    ("ServiceName", "api"),
+                ])))
+                .timestamp(aws_sdk_cloudwatch::primitives::DateTime::from_secs(
+                    minute - 60 * (3 - i as i64),
+                ))
+                .value(*v)
+                .build(),
+        );
+    }
+    put.send().await.unwrap();
+}
+
+/// The service's log group (7-day retention) and its stream.
+async fn seed_log_group(logs: &aws_sdk_cloudwatchlogs::Client) {
+    // Logs: 7-day retention, three events (one with an escape sequence).
+    logs.create_log_group()
+        .log_group_name("/ecs/shop-api")
+        .send()
+        .await
+        .unwrap();
+    logs.put_retention_policy()
+        .log_group_name("/ecs/shop-api")
+        .retention_in_days(7)
+        .send()
+        .await
+        .unwrap();
+    logs.create_log_stream()
+        .log_group_name("/ecs/shop-api")
+        .log_stream_name("shop/api/0123456789abcdef")
+        .send()
+        .await
+        .unwrap();
+}
+
+/// A fleet that exercises every pane: three AZ subnets, an ALB and a target
+/// group with targets, a task role with a wildcard policy, alarms (one in
+/// ALARM), metric datapoints, and a log group with events. Returns the
+/// target group ARN.
+async fn seed_every_pane(url: &str) -> String {
+    use aws_sdk_elasticloadbalancingv2::types as elb;
+    let conf = sdk_conf(url, "us-east-1").await;
+    let ec2 = aws_sdk_ec2::Client::new(&conf);
+    let ecs = aws_sdk_ecs::Client::new(&conf);
+    let elbv2 = aws_sdk_elasticloadbalancingv2::Client::new(&conf);
+    let iam = aws_sdk_iam::Client::new(&conf);
+    let cwc = aws_sdk_cloudwatch::Client::new(&conf);
+    let logs = aws_sdk_cloudwatchlogs::Client::new(&conf);
+    http_post(
+        url,
+        "/moto-api/state-manager/set-transition",
+        &[("Content-Type", "application/json")],
+        r#"{"model_name":"ecs::task","transition":{"progression":"manual","times":1000000}}"#,
+    );
+    let (three, sg, tg_arn) = seed_alb(&ec2, &elbv2).await;
     // A task role allowed everything on everything.
     let role = iam
         .create_role()
@@ -1154,83 +1257,8 @@ async fn seed_every_pane(url: &str) -> String {
             .await
             .unwrap();
     }
-    // Alarms: CPU of the service (in ALARM), 5XX of its target group.
-    let dims = |pairs: &[(&str, &str)]| {
-        pairs
-            .iter()
-            .map(|(n, v)| cw::Dimension::builder().name(*n).value(*v).build())
-            .collect::<Vec<_>>()
-    };
-    put_service_alarm(
-        &cwc,
-        "shop-api-cpu-high",
-        ("AWS/ECS", "CPUUtilization"),
-        ("shop", "api"),
-        None,
-    )
-    .await;
-    let tg_dim = tg_arn.rsplit_once(':').unwrap().1.to_string();
-    cwc.put_metric_alarm()
-        .alarm_name("shop-api-5xx")
-        .namespace("AWS/ApplicationELB")
-        .metric_name("HTTPCode_Target_5XX_Count")
-        .set_dimensions(Some(dims(&[("TargetGroup", &tg_dim)])))
-        .statistic(cw::Statistic::Sum)
-        .period(60)
-        .evaluation_periods(1)
-        .threshold(10.0)
-        .comparison_operator(cw::ComparisonOperator::GreaterThanThreshold)
-        .send()
-        .await
-        .unwrap();
-    cwc.set_alarm_state()
-        .alarm_name("shop-api-cpu-high")
-        .state_value(cw::StateValue::Alarm)
-        .state_reason("Threshold Crossed: 3 datapoints were greater than 80.0")
-        .send()
-        .await
-        .unwrap();
-    // CPU datapoints over the last minutes.
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_secs() as i64;
-    let minute = now / 60 * 60;
-    let mut put = cwc.put_metric_data().namespace("AWS/ECS");
-    for (i, v) in [40.0, 55.0, 91.0].iter().enumerate() {
-        put = put.metric_data(
-            cw::MetricDatum::builder()
-                .metric_name("CPUUtilization")
-                .set_dimensions(Some(dims(&[
-                    ("ClusterName", "shop"),
-                    ("ServiceName", "api"),
-                ])))
-                .timestamp(aws_sdk_cloudwatch::primitives::DateTime::from_secs(
-                    minute - 60 * (3 - i as i64),
-                ))
-                .value(*v)
-                .build(),
-        );
-    }
-    put.send().await.unwrap();
-    // Logs: 7-day retention, three events (one with an escape sequence).
-    logs.create_log_group()
-        .log_group_name("/ecs/shop-api")
-        .send()
-        .await
-        .unwrap();
-    logs.put_retention_policy()
-        .log_group_name("/ecs/shop-api")
-        .retention_in_days(7)
-        .send()
-        .await
-        .unwrap();
-    logs.create_log_stream()
-        .log_group_name("/ecs/shop-api")
-        .log_stream_name("shop/api/0123456789abcdef")
-        .send()
-        .await
-        .unwrap();
+    seed_service_alarms(&cwc, &tg_arn).await;
+    seed_log_group(&logs).await;
     put_logs(url, &["GET /health 200", "POST /cart 500", "\u{1b}[2Jboom"]).await;
     tg_arn
 }
