@@ -10,50 +10,9 @@ use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
-/// Run `scenario` to `secs` simulated seconds, feeding the app every simulated
-/// second as the live console does (so the timeline is built the same way).
-fn app_at(scenario: &str, secs: i64) -> App {
-    let mut sim = Simulator::new(Scenario::builtin(scenario).expect("builtin scenario"), None);
-    let mut app = App::new(Theme::default_dark());
-    app.set_capabilities(ecsdeck::source::sim::CAPABILITIES);
-    app.apply(Update::Snapshot(std::sync::Arc::new(sim.snapshot())));
-    for t in 1..=secs {
-        sim.run_until(t * 1000);
-        app.apply(Update::Snapshot(std::sync::Arc::new(sim.snapshot())));
-        app.apply(Update::Logs(sim.take_logs()));
-    }
-    app
-}
-
-/// Draw a frame as the console does: what it learned (where each list's
-/// window starts) is kept for the next one.
-fn screen(app: &mut App, w: u16, h: u16) -> String {
-    let mut term = Terminal::new(TestBackend::new(w, h)).unwrap();
-    let mut drawn = ecsdeck::ui::app::Drawn::default();
-    term.draw(|f| drawn = ecsdeck::ui::draw::frame(f, app))
-        .unwrap();
-    app.remember(drawn);
-    term.backend().to_string()
-}
-
-fn key(app: &mut App, code: KeyCode) {
-    app.on_key(KeyEvent::new(code, KeyModifiers::NONE));
-}
-
-fn keys(app: &mut App, s: &str) {
-    for c in s.chars() {
-        key(app, KeyCode::Char(c));
-    }
-}
-
-fn select_service(app: &mut App, key_: &str) {
-    let pos = app
-        .visible_rows()
-        .iter()
-        .position(|r| r.key == key_)
-        .expect("service exists");
-    app.cursor.insert(Pane::Services, pos);
-}
+#[path = "support/ui.rs"]
+mod support;
+use support::*;
 
 #[test]
 fn fleet_every_scenario_wide_and_compact() {
@@ -384,45 +343,6 @@ fn log_scope_and_stream_keys() {
         app.log_window(10).iter().map(|l| l.seq).collect::<Vec<_>>(),
         before
     );
-}
-
-/// A console run of `gameday-az-outage` on the simulator: the calls the app
-/// sends go to the simulator as the live source does it.
-struct Rig {
-    sim: Simulator,
-    app: App,
-}
-
-impl Rig {
-    fn new(scenario: &str, secs: i64) -> Rig {
-        let mut sim = Simulator::new(Scenario::builtin(scenario).unwrap(), None);
-        sim.run_until(secs * 1000);
-        let mut app = App::new(Theme::default_dark());
-        app.set_capabilities(ecsdeck::source::sim::CAPABILITIES);
-        app.apply(Update::Snapshot(std::sync::Arc::new(sim.snapshot())));
-        app.runbooks.write = true;
-        app.runbooks.fixed_run_id = Some("gameday-az-outage-test".into());
-        app.runbooks.source_label = "demo:test".into();
-        Rig { sim, app }
-    }
-
-    /// Let `secs` simulated seconds pass, one snapshot a second, answering calls.
-    fn run(&mut self, secs: i64) {
-        for _ in 0..=secs {
-            for e in self.app.drive_runbook() {
-                let ecsdeck::ui::app::Effect::Control(ecsdeck::source::Control::Apply(id, call)) =
-                    e
-                else {
-                    continue;
-                };
-                let res = ecsdeck::runbook::drive::apply_to_sim(&mut self.sim, &call);
-                self.app.apply(Update::CallResult(id, res));
-            }
-            self.sim.step(1000);
-            self.app
-                .apply(Update::Snapshot(std::sync::Arc::new(self.sim.snapshot())));
-        }
-    }
 }
 
 #[test]

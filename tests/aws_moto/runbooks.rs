@@ -1,0 +1,220 @@
+use super::*;
+
+/// A service `prod/api` on revision 2 of `api` (revision 1 registered before),
+/// desired 2, with a scalable target 2..10.
+async fn seed_runbook_fleet(url: &str) {
+    let conf = sdk_conf(url, "us-east-1").await;
+    let ecs = aws_sdk_ecs::Client::new(&conf);
+    ecs.create_cluster()
+        .cluster_name("prod")
+        .send()
+        .await
+        .unwrap();
+    let mut arns = vec![];
+    for image in ["shop-api:1.0", "shop-api:1.1"] {
+        let td = ecs
+            .register_task_definition()
+            .family("api")
+            .network_mode(t::NetworkMode::Bridge)
+            .requires_compatibilities(t::Compatibility::Ec2)
+            .container_definitions(
+                t::ContainerDefinition::builder()
+                    .name("api")
+                    .image(image)
+                    .memory(512)
+                    .essential(true)
+                    .build(),
+            )
+            .send()
+            .await
+            .unwrap();
+        arns.push(
+            td.task_definition()
+                .unwrap()
+                .task_definition_arn()
+                .unwrap()
+                .to_string(),
+        );
+    }
+    ecs.create_service()
+        .cluster("prod")
+        .service_name("api")
+        .task_definition(&arns[1])
+        .desired_count(2)
+        .launch_type(t::LaunchType::Ec2)
+        .send()
+        .await
+        .unwrap();
+    let aas = aws_sdk_applicationautoscaling::Client::new(&conf);
+    use aws_sdk_applicationautoscaling::types::{ScalableDimension, ServiceNamespace};
+    aas.register_scalable_target()
+        .service_namespace(ServiceNamespace::Ecs)
+        .resource_id("service/prod/api")
+        .scalable_dimension(ScalableDimension::EcsServiceDesiredCount)
+        .min_capacity(2)
+        .max_capacity(10)
+        .send()
+        .await
+        .unwrap();
+}
+
+fn ecsdeck_runbook(
+    url: &str,
+    data: &std::path::Path,
+    args: &[&str],
+) -> (serde_json::Value, std::process::Output) {
+    let out = Command::new(env!("CARGO_BIN_EXE_ecsdeck"))
+        .args([
+            "--write",
+            "--region",
+            "us-east-1",
+            "--endpoint-url",
+            url,
+            "--data-dir",
+        ])
+        .arg(data)
+        .args(["runbook", "run"])
+        .args(args)
+        .args(["--yes", "--format", "json"])
+        .output()
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "{e}: {} / {}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        )
+    });
+    (v, out)
+}
+
+fn journal_calls(summary: &serde_json::Value) -> Vec<serde_json::Value> {
+    let text = std::fs::read_to_string(summary["journal"].as_str().unwrap()).unwrap();
+    text.lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+        .filter(|e| e["kind"] == "api_call" && e["detail"]["phase"] == "after")
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn runbooks_change_and_restore_a_moto_fleet() {
+    let Some(moto) = Moto::start() else { return };
+    fake_credentials();
+    seed_runbook_fleet(&moto.url).await;
+    let data = tempfile::tempdir().unwrap();
+    let conf = sdk_conf(&moto.url, "us-east-1").await;
+    let ecs = aws_sdk_ecs::Client::new(&conf);
+    let aas = aws_sdk_applicationautoscaling::Client::new(&conf);
+
+    // scale-out: moto never starts tasks, so the waits time out (after the
+    // short `wait`), the investigate checkpoint's first choice restores.
+    let (s, out) = ecsdeck_runbook(
+        &moto.url,
+        data.path(),
+        &[
+            "scale-out",
+            "--param",
+            "cluster=prod",
+            "--param",
+            "service=api",
+            "--param",
+            "target=4",
+            "--param",
+            "require_steady=false",
+            "--param",
+            "wait=3s",
+        ],
+    );
+    assert_eq!(
+        s["outcome"],
+        "completed",
+        "{s} {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(out.status.code(), Some(0));
+    let calls = journal_calls(&s);
+    let apis: Vec<&str> = calls
+        .iter()
+        .map(|c| c["detail"]["call"]["api"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        apis,
+        ["SetCapacity", "Scale", "SetCapacity", "Scale"],
+        "{calls:#?}"
+    );
+    assert!(calls.iter().all(|c| c["detail"]["ok"] == true));
+    // Every call's AWS request id is in the journal.
+    assert!(
+        calls
+            .iter()
+            .all(|c| c["aws_request_id"].as_str().is_some_and(|r| !r.is_empty())),
+        "{calls:#?}"
+    );
+    // The change happened (UpdateService answered desiredCount 4) and was restored.
+    assert_eq!(calls[1]["detail"]["output"]["desiredCount"], 4);
+    let svc = ecs
+        .describe_services()
+        .cluster("prod")
+        .services("api")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(svc.services()[0].desired_count(), 2);
+    let st = aas
+        .describe_scalable_targets()
+        .service_namespace(aws_sdk_applicationautoscaling::types::ServiceNamespace::Ecs)
+        .send()
+        .await
+        .unwrap();
+    let st = &st.scalable_targets()[0];
+    assert_eq!((st.min_capacity(), st.max_capacity()), (2, 10));
+
+    // rollback: resolves api:1 through ListTaskDefinitions and redeploys it.
+    let (s, out) = ecsdeck_runbook(
+        &moto.url,
+        data.path(),
+        &[
+            "rollback",
+            "--param",
+            "cluster=prod",
+            "--param",
+            "service=api",
+            "--param",
+            "incident=INC-42",
+            "--param",
+            "wait=3s",
+        ],
+    );
+    let svc = ecs
+        .describe_services()
+        .cluster("prod")
+        .services("api")
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        svc.services()[0]
+            .task_definition()
+            .unwrap()
+            .ends_with("task-definition/api:1"),
+        "{s} {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let calls = journal_calls(&s);
+    let redeploy = calls
+        .iter()
+        .find(|c| {
+            c["detail"]["call"]["api"] == "UpdateService"
+                || c["detail"]["call"]["api"] == "StopDeployment"
+        })
+        .expect("a redeploy call");
+    assert!(redeploy["aws_request_id"].as_str().is_some());
+    // moto never completes a rollout: the run ends aborted at the escalation
+    // checkpoint (its first choice), having made the change.
+    assert!(
+        s["outcome"] == "completed" || s["outcome"] == "aborted",
+        "{s}"
+    );
+    let report = std::fs::read_to_string(s["report"].as_str().unwrap()).unwrap();
+    assert!(report.contains("# Drill report"), "{report}");
+}
