@@ -450,7 +450,7 @@ fn snapshot_once(
             let snap = snap?;
             let ecs_failed = snap
                 .unread_kinds()
-                .any(|k| k == "ecs" || k.starts_with("ecs@"));
+                .any(|k| k.kind == ecsdeck::model::DataKind::Ecs);
             let errors = snap.errors();
             if ecs_failed && snap.services.is_empty() {
                 let msgs: Vec<String> = errors

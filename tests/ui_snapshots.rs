@@ -567,8 +567,8 @@ fn aws_status_line_keeps_a_failing_kind_listed_with_its_error() {
         ("metrics", 5, None),
         ("logs", 5, None),
     ] {
-        snap.freshness.insert(
-            kind.into(),
+        snap.set_fresh(
+            ecsdeck::model::DataKind::parse(kind).unwrap(),
             ecsdeck::model::Freshness {
                 updated_at: Some(at - age_s * 1000),
                 error: error.map(str::to_string),
@@ -614,8 +614,8 @@ fn findings_with_unread_inputs_show_bounded_scores_and_partial_panes() {
         "metrics",
         "logs",
     ] {
-        snap.freshness.insert(
-            kind.into(),
+        snap.set_fresh(
+            ecsdeck::model::DataKind::parse(kind).unwrap(),
             ecsdeck::model::Freshness {
                 updated_at: Some(at),
                 error: (kind == "ecs").then(|| {

@@ -4,6 +4,7 @@
 //! fields) so that the review checks and the AWS conversion read naturally.
 
 pub mod az;
+mod fresh;
 pub mod health;
 pub mod id;
 pub mod rows;
@@ -16,6 +17,7 @@ use std::sync::Arc;
 use serde::{Deserialize, Serialize};
 
 pub use az::AzSpread;
+pub use fresh::{DataKind, FreshKey};
 pub use health::ServiceHealth;
 pub use id::{AlarmId, ClusterId, LogGroupId, ScalableTargetId, ServiceId, TargetGroupId};
 pub use timeline::{TimelineEvent, TimelineKind};
@@ -54,8 +56,9 @@ pub struct FleetSnapshot {
     /// Account id → its alias (`iam:ListAccountAliases`), where known.
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub account_aliases: BTreeMap<String, String>,
-    /// Per source kind: when it last succeeded and its last error.
-    pub freshness: BTreeMap<String, Freshness>,
+    /// Per source kind and place: when it last succeeded and its last error.
+    #[serde(serialize_with = "fresh::serialize_map")]
+    pub freshness: BTreeMap<FreshKey, Freshness>,
     /// Single resources a source could not read although their kind was
     /// read (a task definition or task role whose call was denied): ARN or
     /// name → "api: error". The review does not evaluate the checks that
@@ -84,17 +87,17 @@ pub struct SourceInfo {
     pub throttles: Option<u64>,
 }
 
-/// Every data kind an AWS refresh reads: the keys of
-/// [`FleetSnapshot::freshness`] (`kind@region` when several regions).
-pub const DATA_KINDS: [&str; 8] = [
-    "ecs",
-    "ec2",
-    "iam",
-    "autoscaling",
-    "elbv2",
-    "cloudwatch",
-    "metrics",
-    "logs",
+/// Every data kind an AWS refresh reads: the kinds of the keys of
+/// [`FleetSnapshot::freshness`] (one key per kind and place).
+pub const DATA_KINDS: [DataKind; 8] = [
+    DataKind::Ecs,
+    DataKind::Ec2,
+    DataKind::Iam,
+    DataKind::Autoscaling,
+    DataKind::Elbv2,
+    DataKind::Cloudwatch,
+    DataKind::Metrics,
+    DataKind::Logs,
 ];
 
 #[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
@@ -746,7 +749,7 @@ pub struct LogLine {
 /// Where one freshness key was read (see [`FleetSnapshot::place_of`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Place<'a> {
-    pub kind: &'a str,
+    pub kind: DataKind,
     pub region: &'a str,
     /// "" when not known.
     pub account: &'a str,

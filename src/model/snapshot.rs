@@ -7,29 +7,15 @@ use std::sync::Arc;
 use super::*;
 
 impl FleetSnapshot {
-    /// Record each of `kinds` as read at `at` without error (replay, and a
-    /// snapshot shaped as the AWS source reports one).
-    pub fn mark_read(&mut self, kinds: &[&str], at: EpochMs) {
-        for kind in kinds {
-            self.freshness.insert(
-                (*kind).to_string(),
-                Freshness {
-                    updated_at: Some(at),
-                    error: None,
-                },
-            );
-        }
-    }
-
-    /// Every kind of every region whose last reading failed or had
-    /// problems, in (kind, region) order.
+    /// Every kind of every place whose last reading failed or had
+    /// problems, in (kind, region, account) order.
     pub fn errors(&self) -> Vec<DataError> {
         self.freshness
             .iter()
             .filter_map(|(key, f)| {
                 let p = self.place_of(key);
                 Some(DataError {
-                    kind: p.kind.to_string(),
+                    kind: p.kind.as_str().to_string(),
                     account: p.account.to_string(),
                     profile: p.profile.map(str::to_string),
                     region: p.region.to_string(),
@@ -40,41 +26,27 @@ impl FleetSnapshot {
             .collect()
     }
 
-    /// Where a freshness key was read: `kind` (the first source's place),
-    /// `kind@region`, or with several profiles `kind@region@account`
-    /// (`kind@region@profile` while the profile's account is unknown).
-    pub fn place_of<'a>(&'a self, key: &'a str) -> Place<'a> {
-        let first = self.source.region.split(',').next().unwrap_or_default();
-        let (kind, rest) = key.split_once('@').unwrap_or((key, first));
-        let (region, who) = rest.split_once('@').unwrap_or((rest, &self.source.account));
-        let known = super::id::is_account_id(who) || who.is_empty();
+    /// Where a freshness key was read.
+    pub fn place_of<'a>(&'a self, key: &'a FreshKey) -> Place<'a> {
         Place {
-            kind,
-            region,
-            account: if known { who } else { "" },
-            profile: (!known).then_some(who),
+            kind: key.kind,
+            region: &key.region,
+            account: &key.account,
+            profile: key.profile.as_deref(),
         }
     }
 
-    /// The freshness key suffix of every place read (`""`, `@region`,
-    /// `@region@account`), from the `ecs` keys every AWS read records.
-    pub fn place_suffixes(&self) -> Vec<&str> {
-        self.freshness
-            .keys()
-            .filter_map(|k| match k.split_once('@') {
-                Some(("ecs", _)) => Some(&k[3..]),
-                None if k == "ecs" => Some(""),
-                _ => None,
-            })
-            .collect()
+    /// Every place read, by its `ecs` key (every AWS read records one).
+    pub fn places_read(&self) -> impl Iterator<Item = &FreshKey> + '_ {
+        self.freshness.keys().filter(|k| k.kind == DataKind::Ecs)
     }
 
-    /// Kinds of any region never read successfully (`kind` or `kind@region`).
-    pub fn unread_kinds(&self) -> impl Iterator<Item = &str> {
+    /// Keys of any place never read successfully.
+    pub fn unread_kinds(&self) -> impl Iterator<Item = &FreshKey> {
         self.freshness
             .iter()
             .filter(|(_, f)| f.updated_at.is_none())
-            .map(|(k, _)| k.as_str())
+            .map(|(k, _)| k)
     }
 
     /// Hand out `prev`'s `Arc` for every service and collection that did not
@@ -153,9 +125,8 @@ impl FleetSnapshot {
     /// profile whose reads failed counts, by its name).
     pub fn spans_accounts(&self) -> bool {
         let mut seen: Vec<String> = self.accounts().iter().map(|a| a.to_string()).collect();
-        for sfx in self.place_suffixes() {
-            let key = format!("ecs{sfx}");
-            let p = self.place_of(&key);
+        for key in self.places_read() {
+            let p = self.place_of(key);
             seen.push(match p.profile {
                 Some(name) => format!("profile {name}"),
                 None => p.account.to_string(),

@@ -12,8 +12,8 @@ use std::sync::Arc;
 
 use super::{ReviewConfig, checks};
 use crate::model::{
-    Alarm, Cluster, FleetSnapshot, IamRole, LogGroup, ScalableTarget, Service, ServiceMetrics,
-    Subnet, TargetGroup, TaskDefinition,
+    Alarm, Cluster, DataKind, FleetSnapshot, IamRole, LogGroup, ScalableTarget, Service,
+    ServiceMetrics, Subnet, TargetGroup, TaskDefinition,
 };
 
 /// An input a check may read beyond the service itself, and the API (and
@@ -47,16 +47,16 @@ impl Input {
     }
 
     /// The freshness kind that reads it.
-    pub fn kind(self) -> &'static str {
+    pub fn kind(self) -> DataKind {
         match self {
-            Input::TaskDefinition => "ecs",
-            Input::TaskRole => "iam",
-            Input::TargetGroups => "elbv2",
-            Input::Alarms => "cloudwatch",
-            Input::Metrics => "metrics",
-            Input::LogGroups => "logs",
-            Input::Scaling => "autoscaling",
-            Input::Subnets => "ec2",
+            Input::TaskDefinition => DataKind::Ecs,
+            Input::TaskRole => DataKind::Iam,
+            Input::TargetGroups => DataKind::Elbv2,
+            Input::Alarms => DataKind::Cloudwatch,
+            Input::Metrics => DataKind::Metrics,
+            Input::LogGroups => DataKind::Logs,
+            Input::Scaling => DataKind::Autoscaling,
+            Input::Subnets => DataKind::Ec2,
         }
     }
 
@@ -102,14 +102,12 @@ impl Readiness {
         let mut kinds = Vec::new();
         if snap.source.kind == "aws" {
             // Each place read (account, region) has its `ecs` key; the
-            // other kinds of that place share its suffix (see the AWS
-            // source's merge).
-            for sfx in snap.place_suffixes() {
-                let ecs = format!("ecs{sfx}");
-                let p = snap.place_of(&ecs);
+            // other kinds of that place share its place.
+            for ecs in snap.places_read() {
+                let p = snap.place_of(ecs);
                 let place = (p.account.to_string(), p.region.to_string());
                 for input in Input::ALL {
-                    let key = format!("{}{sfx}", input.kind());
+                    let key = ecs.with_kind(input.kind());
                     let reason = match snap.freshness.get(&key) {
                         None => format!("needs {}, which this source did not read", input.api()),
                         Some(f) if f.updated_at.is_none() => format!(

@@ -275,7 +275,7 @@ fn staleness_spans(app: &App, narrow: bool) -> Vec<Span<'static>> {
             let a = f
                 .updated_at
                 .map_or(u64::MAX, |u| ((snap.at - u).max(0) / 1000) as u64);
-            let stale = a > crate::source::aws::Intervals::default().stale_after_secs(name);
+            let stale = a > crate::source::aws::Intervals::default().stale_after_secs(name.kind);
             if f.error.is_none() && !stale {
                 continue;
             }
@@ -290,7 +290,8 @@ fn staleness_spans(app: &App, narrow: bool) -> Vec<Span<'static>> {
                 format!("{a}s")
             };
             let mark = if f.error.is_some() { "✗" } else { "" };
-            out.push(Span::styled(format!(" {}{mark} {age}", safe(name)), st));
+            let name = snap.key_label(name);
+            out.push(Span::styled(format!(" {}{mark} {age}", safe(&name)), st));
         }
     }
     out
@@ -306,7 +307,7 @@ fn error_spans(app: &App) -> Vec<Span<'static>> {
         .iter()
         .filter(|(_, f)| f.error.is_some())
         .collect();
-    errors.sort_by_key(|(name, _)| !(name.as_str() == "ecs" || name.starts_with("ecs@")));
+    errors.sort_by_key(|(name, _)| name.kind != crate::model::DataKind::Ecs);
     errors
         .iter()
         .take(2)
@@ -314,7 +315,7 @@ fn error_spans(app: &App) -> Vec<Span<'static>> {
             Span::styled(
                 format!(
                     " {}: {}",
-                    safe(name),
+                    safe(&snap.key_label(name)),
                     safe(f.error.as_deref().unwrap_or(""))
                 ),
                 theme.bad(),

@@ -61,7 +61,10 @@ async fn source_batches_and_paginates_against_moto() {
     .await;
     let snap = src.fetch().await;
     assert!(
-        snap.freshness["ecs"].error.is_none(),
+        snap.fresh_home(ecsdeck::model::DataKind::Ecs)
+            .unwrap()
+            .error
+            .is_none(),
         "{:?}",
         snap.freshness
     );
@@ -331,7 +334,10 @@ async fn more_tasks_than_a_describe_batch_are_all_read() {
     .await;
     let snap = src.fetch().await;
     assert!(
-        snap.freshness["ecs"].error.is_none(),
+        snap.fresh_home(ecsdeck::model::DataKind::Ecs)
+            .unwrap()
+            .error
+            .is_none(),
         "{:?}",
         snap.freshness
     );
@@ -366,7 +372,7 @@ async fn an_empty_account_is_read_cleanly() {
     let snap = src.fetch().await;
     assert!(snap.clusters.is_empty() && snap.services.is_empty());
     for kind in ecsdeck::model::DATA_KINDS {
-        let f = &snap.freshness[kind];
+        let f = snap.fresh_home(kind).unwrap();
         assert!(f.updated_at.is_some() && f.error.is_none(), "{kind}: {f:?}");
     }
     let data = tempfile::tempdir().unwrap();

@@ -349,8 +349,11 @@ async fn every_pane_reads_from_moto() {
     let started = Instant::now();
     let snap = src.fetch().await;
     let took = started.elapsed();
-    for kind in ["ecs", "ec2", "iam", "elbv2", "metrics", "logs"] {
-        let f = &snap.freshness[kind];
+    for kind in {
+        use ecsdeck::model::DataKind::*;
+        [Ecs, Ec2, Iam, Elbv2, Metrics, Logs]
+    } {
+        let f = snap.fresh_home(kind).unwrap();
         assert!(
             f.updated_at.is_some() && f.error.is_none(),
             "{kind}: {:?}",
@@ -359,7 +362,9 @@ async fn every_pane_reads_from_moto() {
     }
     // moto answers 500 to DescribeAlarmHistory: the alarms are read, the
     // history is said to be unavailable.
-    let cw = &snap.freshness["cloudwatch"];
+    let cw = snap
+        .fresh_home(ecsdeck::model::DataKind::Cloudwatch)
+        .unwrap();
     assert!(cw.updated_at.is_some(), "{:?}", snap.freshness);
     assert_eq!(
         cw.error.as_deref(),
@@ -508,7 +513,7 @@ async fn console_pollers_stream_every_kind_and_the_followed_logs(url: &str) {
             Ok(Some(Update::Snapshot(s))) => {
                 full = ecsdeck::model::DATA_KINDS
                     .iter()
-                    .all(|k| s.freshness.get(*k).is_some_and(|f| f.updated_at.is_some()))
+                    .all(|k| s.fresh_home(*k).is_some_and(|f| f.updated_at.is_some()))
                     && !s.target_groups.is_empty()
                     && !s.alarms.is_empty();
             }

@@ -566,15 +566,15 @@ fn checks_without_their_data_are_not_evaluated_on_aws() {
     snap.source.kind = "aws".into();
     std::sync::Arc::make_mut(&mut snap.alarms).clear();
     snap.freshness.clear();
-    snap.freshness.insert(
-        "ecs".into(),
+    snap.set_fresh(
+        crate::model::DataKind::Ecs,
         Freshness {
             updated_at: Some(1),
             error: None,
         },
     );
-    snap.freshness.insert(
-        "autoscaling".into(),
+    snap.set_fresh(
+        crate::model::DataKind::Autoscaling,
         Freshness {
             updated_at: None,
             error: Some("AccessDenied: application-autoscaling:DescribeScalableTargets".into()),
@@ -712,8 +712,8 @@ fn a_kind_not_read_in_one_region_only_touches_the_checks_that_read_it() {
     let snap = as_aws(seed_review());
     let full = evaluate(&snap, &ReviewConfig::default());
     let mut blind = snap.clone();
-    blind.freshness.insert(
-        "cloudwatch".into(),
+    blind.set_fresh(
+        crate::model::DataKind::Cloudwatch,
         Freshness {
             updated_at: None,
             error: Some("cloudwatch:DescribeAlarms: AccessDenied".into()),

@@ -52,10 +52,9 @@ impl Runner {
         // start without them; other runbooks (an incident's rollback must go
         // on) start with a warning in the journal.
         let alarms_readable = snap.source.kind != "aws"
-            || snap
-                .freshness
-                .iter()
-                .any(|(k, f)| k.starts_with("cloudwatch") && f.updated_at.is_some());
+            || snap.freshness.iter().any(|(k, f)| {
+                k.kind == crate::model::DataKind::Cloudwatch && f.updated_at.is_some()
+            });
         if !self.rb.meta.stop_conditions.is_empty() && !alarms_readable {
             let msg = "its stop conditions cannot be checked: this source does not read CloudWatch alarms";
             if self.rb.meta.kind == crate::runbook::Kind::Gameday {

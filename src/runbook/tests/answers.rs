@@ -169,8 +169,8 @@ fn unreadable_guardrails_refuse_a_gameday_and_warn_otherwise() {
     let mut snap = sim_at("steady", 60_000).snapshot();
     snap.source.kind = "aws".into();
     snap.freshness.clear();
-    snap.freshness.insert(
-        "ecs".into(),
+    snap.set_fresh(
+        crate::model::DataKind::Ecs,
         crate::model::Freshness {
             updated_at: Some(snap.at),
             error: None,

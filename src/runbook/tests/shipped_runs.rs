@@ -453,8 +453,8 @@ fn a_blocking_check_that_could_not_read_its_data_refuses_the_start() {
     snap.source.kind = "aws".into();
     snap.freshness.clear();
     snap.mark_read(&crate::model::DATA_KINDS, snap.at);
-    snap.freshness.insert(
-        "autoscaling".into(),
+    snap.set_fresh(
+        crate::model::DataKind::Autoscaling,
         crate::model::Freshness {
             updated_at: None,
             error: Some("application-autoscaling:DescribeScalableTargets: AccessDenied".into()),

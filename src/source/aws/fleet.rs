@@ -5,7 +5,7 @@
 use std::sync::Arc;
 
 use super::{AwsOptions, AwsSource, Deadline};
-use crate::model::FleetSnapshot;
+use crate::model::{FleetSnapshot, FreshKey};
 
 /// One source per (`--profile`, `--region`), read together and merged into
 /// one snapshot whose every service carries its account and region.
@@ -83,24 +83,28 @@ impl AwsFleet {
     }
 }
 
-/// The freshness key suffix of the `i`th of several sources: none for the
-/// first, `@region` for the others while one profile is read, and
-/// `@region@account` (`@region@profile` until the account is known) when
-/// several are: see [`FleetSnapshot::errors`].
-fn suffix(i: usize, s: &FleetSnapshot, several_profiles: bool) -> String {
-    match (i, several_profiles) {
-        (0, _) => String::new(),
-        (_, false) => format!("@{}", s.source.region),
-        (_, true) if s.source.account.is_empty() => {
-            format!("@{}@{}", s.source.region, s.source.label)
+/// The freshness key of a later source's reading: with one profile an
+/// account not known is the first source's (one profile reads one account);
+/// with several, the profile is named while its account is not known (see
+/// [`FleetSnapshot::errors`]).
+fn place_key(
+    mut k: FreshKey,
+    s: &FleetSnapshot,
+    home_account: &str,
+    several_profiles: bool,
+) -> FreshKey {
+    if k.account.is_empty() {
+        if several_profiles {
+            k.profile = Some(Arc::from(s.source.label.as_str()));
+        } else {
+            k.account = Arc::from(home_account);
         }
-        (_, true) => format!("@{}@{}", s.source.region, s.source.account),
     }
+    k
 }
 
 /// Merge per-source snapshots. Services stay ordered by (account, region,
-/// cluster, name); freshness keys of later sources get a suffix naming
-/// their region (and account, with several profiles).
+/// cluster, name); freshness keys name their place (see [`place_key`]).
 pub fn merge(snaps: Vec<FleetSnapshot>) -> FleetSnapshot {
     let mut labels: Vec<String> = Vec::new();
     let mut regions: Vec<String> = Vec::new();
@@ -118,7 +122,7 @@ pub fn merge(snaps: Vec<FleetSnapshot>) -> FleetSnapshot {
         return FleetSnapshot::default();
     };
     let many = it.len() > 0;
-    for (i, s) in it {
+    for (_, s) in it {
         Arc::make_mut(&mut merged.clusters).extend(s.clusters.iter().cloned());
         merged.services.extend(s.services.iter().cloned());
         Arc::make_mut(&mut merged.task_definitions).extend(
@@ -142,9 +146,9 @@ pub fn merge(snaps: Vec<FleetSnapshot>) -> FleetSnapshot {
             Arc::make_mut(&mut merged.unread)
                 .extend(s.unread.iter().map(|(k, v)| (k.clone(), v.clone())));
         }
-        let sfx = suffix(i, &s, several_profiles);
-        for (k, v) in s.freshness {
-            merged.freshness.insert(format!("{k}{sfx}"), v);
+        for (k, v) in s.freshness.iter() {
+            let k = place_key(k.clone(), &s, &merged.source.account, several_profiles);
+            merged.freshness.insert(k, v.clone());
         }
         merged.source.api_calls = match (merged.source.api_calls, s.source.api_calls) {
             (Some(a), Some(b)) => Some(a + b),
@@ -197,8 +201,8 @@ mod tests {
         s.source.label = label.into();
         s.source.account = account.into();
         s.source.region = region.into();
-        s.freshness.insert(
-            "cloudwatch".into(),
+        s.set_fresh(
+            crate::model::DataKind::Cloudwatch,
             crate::model::Freshness {
                 updated_at: None,
                 error: error.map(str::to_string),
@@ -244,8 +248,22 @@ mod tests {
             snap("a", "111111111111", "us-east-1", None),
             snap("a", "111111111111", "us-west-2", None),
         ]);
-        let keys: Vec<&str> = m.freshness.keys().map(String::as_str).collect();
+        let keys: Vec<String> = m.freshness.keys().map(|k| m.key_label(k)).collect();
         assert_eq!(keys, ["cloudwatch", "cloudwatch@us-west-2"]);
+        let m = merge(vec![
+            snap("a", "111111111111", "us-west-2", None),
+            snap("b", "222222222222", "us-east-1", None),
+            snap("c", "", "us-east-1", None),
+        ]);
+        let keys: Vec<String> = m.freshness.keys().map(|k| m.key_label(k)).collect();
+        assert_eq!(
+            keys,
+            [
+                "cloudwatch@us-east-1@c",
+                "cloudwatch@us-east-1@222222222222",
+                "cloudwatch"
+            ]
+        );
     }
 
     #[test]

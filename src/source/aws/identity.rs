@@ -106,7 +106,9 @@ impl AwsSource {
             snap.account_aliases.insert(account, alias.clone());
         }
         if let Some(e) = &id.alias_error
-            && let Some(f) = snap.freshness.get_mut("iam")
+            && let Some(f) = snap
+                .freshness
+                .get_mut(&self.key(crate::model::DataKind::Iam))
             && f.updated_at.is_some()
         {
             f.error = Some(match f.error.take() {

@@ -33,7 +33,7 @@ use tokio::sync::{mpsc, watch};
 pub use deadline::{Deadline, within};
 pub use fleet::{AwsFleet, merge};
 
-use crate::model::{FleetSnapshot, Freshness, SourceInfo};
+use crate::model::{DataKind, FleetSnapshot, FreshKey, Freshness, SourceInfo};
 use crate::source::{Control, SourceHandle, UPDATE_CHANNEL_BOUND, Update};
 
 /// How to reach AWS: the standard credential chain plus the CLI's overrides.
@@ -231,6 +231,11 @@ impl AwsSource {
         }
     }
 
+    /// The freshness key of `kind` read by this source.
+    pub fn key(&self, kind: DataKind) -> FreshKey {
+        FreshKey::new(kind, &self.account(), &self.region)
+    }
+
     fn empty_snapshot(&self) -> FleetSnapshot {
         FleetSnapshot {
             at: now_ms(),
@@ -262,7 +267,7 @@ impl AwsSource {
         let ecs_failed = fresh.is_err();
         self.learn_account(&mut snap);
         snap.freshness
-            .insert("ecs".into(), freshness_partial(now, fresh));
+            .insert(self.key(DataKind::Ecs), freshness_partial(now, fresh));
         if ecs_failed {
             // Nothing hangs off a failed ECS read: the other kinds are not
             // tried (each would wait out its own timeout on a silent endpoint).
@@ -303,9 +308,11 @@ impl AwsSource {
                 }
                 Err(e) => Err(e),
             };
-            snap.freshness.insert("ec2".into(), freshness(now, fresh));
+            snap.freshness
+                .insert(self.key(DataKind::Ec2), freshness(now, fresh));
         } else {
-            snap.freshness.insert("ec2".into(), freshness(now, Ok(())));
+            snap.freshness
+                .insert(self.key(DataKind::Ec2), freshness(now, Ok(())));
         }
         // Task roles (SEC-06).
         let mut role_arns: Vec<String> = snap
@@ -339,7 +346,7 @@ impl AwsSource {
             }
         }
         snap.freshness
-            .insert("iam".into(), freshness_partial(now, fresh));
+            .insert(self.key(DataKind::Iam), freshness_partial(now, fresh));
         self.note_alias(&mut snap);
         snap
     }
@@ -358,7 +365,7 @@ impl AwsSource {
         if r.is_ok() {
             part.autoscaling = Some((tmp.scalable_targets, tmp.scaling_activities));
         }
-        record_partial(part, "autoscaling", now, r);
+        record_partial(part, DataKind::Autoscaling, now, r);
     }
 
     pub async fn read_elbv2(&self, services: &[Arc<crate::model::Service>], part: &mut Parts) {
@@ -371,7 +378,7 @@ impl AwsSource {
             }
             part.target_groups = Some(Arc::new(tgs));
         }
-        record(part, "elbv2", now, res);
+        record(part, DataKind::Elbv2, now, res);
     }
 
     pub async fn read_alarms(&self, services: &[Arc<crate::model::Service>], part: &mut Parts) {
@@ -386,7 +393,7 @@ impl AwsSource {
                     part.alarms = Some(Arc::new(alarms));
                     history_error
                 });
-        record_partial(part, "cloudwatch", now, r);
+        record_partial(part, DataKind::Cloudwatch, now, r);
     }
 
     pub async fn read_metrics(&self, services: &[Arc<crate::model::Service>], part: &mut Parts) {
@@ -397,7 +404,7 @@ impl AwsSource {
         if let Ok(m) = r {
             part.metrics = Some(Arc::new(m));
         }
-        record(part, "metrics", now, res);
+        record(part, DataKind::Metrics, now, res);
     }
 
     pub async fn read_log_groups(&self, base: &FleetSnapshot, part: &mut Parts) {
@@ -410,7 +417,7 @@ impl AwsSource {
             }
             part.log_groups = Some(Arc::new(g));
         }
-        record(part, "logs", now, res);
+        record(part, DataKind::Logs, now, res);
     }
 
     /// One full refresh of everything this source reads: ECS first, then
@@ -428,7 +435,7 @@ impl AwsSource {
             None => {
                 let mut snap = self.empty_snapshot();
                 snap.freshness.insert(
-                    "ecs".into(),
+                    self.key(DataKind::Ecs),
                     freshness(
                         snap.at,
                         Err(deadline.map(|d| d.missed("ecs")).unwrap_or_default()),
@@ -439,7 +446,7 @@ impl AwsSource {
         };
         if base
             .freshness
-            .get("ecs")
+            .get(&self.key(DataKind::Ecs))
             .is_some_and(|f| f.updated_at.is_none())
         {
             return self.assemble(&Parts {
@@ -461,13 +468,13 @@ impl AwsSource {
         );
         let now = now_ms();
         for (done, part, kind) in [
-            (ra.is_some(), &mut a, "autoscaling"),
-            (rb.is_some(), &mut b, "elbv2"),
-            (rc.is_some(), &mut c, "cloudwatch"),
-            (rd.is_some(), &mut d, "logs"),
+            (ra.is_some(), &mut a, DataKind::Autoscaling),
+            (rb.is_some(), &mut b, DataKind::Elbv2),
+            (rc.is_some(), &mut c, DataKind::Cloudwatch),
+            (rd.is_some(), &mut d, DataKind::Logs),
         ] {
             if !done && let Some(dl) = deadline {
-                record(part, kind, now, Err(dl.missed(kind)));
+                record(part, kind, now, Err(dl.missed(kind.as_str())));
             }
         }
         let mut parts = Parts {
@@ -490,7 +497,12 @@ impl AwsSource {
             parts.metrics = m.metrics;
             parts.freshness = m.freshness;
         } else if let Some(dl) = deadline {
-            record(&mut parts, "metrics", now_ms(), Err(dl.missed("metrics")));
+            record(
+                &mut parts,
+                DataKind::Metrics,
+                now_ms(),
+                Err(dl.missed("metrics")),
+            );
         }
         parts.ecs = Some(Arc::new(base));
         self.assemble(&parts)
@@ -510,8 +522,14 @@ impl AwsSource {
         snap.alarms = parts.alarms.clone().unwrap_or_default();
         snap.metrics = parts.metrics.clone().unwrap_or_default();
         snap.log_groups = parts.log_groups.clone().unwrap_or_default();
+        // Keyed by the account as known now (it may have been learnt after
+        // a kind was recorded).
+        snap.freshness = std::mem::take(&mut snap.freshness)
+            .into_iter()
+            .map(|(k, v)| (self.key(k.kind), v))
+            .collect();
         for (k, v) in &parts.freshness {
-            snap.freshness.insert(k.clone(), v.clone());
+            snap.freshness.insert(self.key(*k), v.clone());
         }
         // One clear line for an expired SSO session, naming the profile.
         if let Some(p) = &self.opts.profile {
@@ -540,17 +558,17 @@ pub struct Parts {
     pub alarms: Option<Arc<Vec<crate::model::Alarm>>>,
     pub metrics: Option<Arc<BTreeMap<crate::model::ServiceId, crate::model::ServiceMetrics>>>,
     pub log_groups: Option<Arc<Vec<crate::model::LogGroup>>>,
-    pub freshness: BTreeMap<String, Freshness>,
+    pub freshness: BTreeMap<DataKind, Freshness>,
 }
 
 /// Record a reading that succeeded with a secondary error (history or
 /// activities not served), or failed: on success the kind is fresh and
 /// shows the secondary error; on failure as [`record`].
-fn record_partial(part: &mut Parts, kind: &str, now: i64, r: Result<Option<String>, String>) {
+fn record_partial(part: &mut Parts, kind: DataKind, now: i64, r: Result<Option<String>, String>) {
     match r {
         Ok(error) => {
             part.freshness.insert(
-                kind.into(),
+                kind,
                 Freshness {
                     updated_at: Some(now),
                     error,
@@ -563,12 +581,12 @@ fn record_partial(part: &mut Parts, kind: &str, now: i64, r: Result<Option<Strin
 
 /// Record a reading of `kind`: on an error the previous data stays and so
 /// does its time (the pane shows how old it is, and the error).
-fn record(part: &mut Parts, kind: &str, now: i64, r: Result<(), String>) {
+fn record(part: &mut Parts, kind: DataKind, now: i64, r: Result<(), String>) {
     let mut f = freshness(now, r);
     if f.updated_at.is_none() {
-        f.updated_at = part.freshness.get(kind).and_then(|p| p.updated_at);
+        f.updated_at = part.freshness.get(&kind).and_then(|p| p.updated_at);
     }
-    part.freshness.insert(kind.into(), f);
+    part.freshness.insert(kind, f);
 }
 
 /// A reading that may have succeeded with problems around it (read, and
@@ -638,19 +656,18 @@ impl Default for Intervals {
 }
 
 impl Intervals {
-    /// How old a kind's data (freshness key, `kind@region` too) may get
-    /// before the status line calls it stale: three of its refreshes missed.
-    /// Log groups are read every 5 min, so 48 s old is fresh for them.
-    pub fn stale_after_secs(&self, kind: &str) -> u64 {
-        let base = kind.split('@').next().unwrap_or(kind);
-        let every = match base {
-            "ecs" | "ec2" | "iam" => self.ecs,
-            "autoscaling" => self.autoscaling,
-            "elbv2" => self.elbv2,
-            "cloudwatch" => self.alarms,
-            "metrics" => self.metrics,
-            "logs" => self.log_groups,
-            _ => Duration::from_secs(10),
+    /// How old a kind's data (in any place) may get before the status line
+    /// calls it stale: three of its refreshes missed. Log groups are read
+    /// every 5 min, so 48 s old is fresh for them.
+    pub fn stale_after_secs(&self, kind: DataKind) -> u64 {
+        let every = match kind {
+            DataKind::Ecs | DataKind::Ec2 | DataKind::Iam => self.ecs,
+            DataKind::Autoscaling => self.autoscaling,
+            DataKind::Elbv2 => self.elbv2,
+            DataKind::Cloudwatch => self.alarms,
+            DataKind::Metrics => self.metrics,
+            DataKind::Logs => self.log_groups,
+            DataKind::Sim => Duration::from_secs(10),
         };
         (3 * every.as_secs()).max(30)
     }
@@ -781,8 +798,8 @@ async fn poll_ecs(
             // An ECS error keeps the previous services on screen.
             let failed = base
                 .freshness
-                .get("ecs")
-                .is_some_and(|f| f.updated_at.is_none());
+                .iter()
+                .any(|(k, f)| k.kind == DataKind::Ecs && f.updated_at.is_none());
             if failed && let Some(prev) = &p.ecs {
                 let mut kept = (**prev).clone();
                 for (k, v) in &base.freshness {
@@ -844,27 +861,27 @@ async fn poll_kind(
             let key = match kind {
                 Kind::Autoscaling => {
                     p.autoscaling = part.autoscaling;
-                    "autoscaling"
+                    DataKind::Autoscaling
                 }
                 Kind::Elbv2 => {
                     p.target_groups = part.target_groups;
-                    "elbv2"
+                    DataKind::Elbv2
                 }
                 Kind::Alarms => {
                     p.alarms = part.alarms;
-                    "cloudwatch"
+                    DataKind::Cloudwatch
                 }
                 Kind::Metrics => {
                     p.metrics = part.metrics;
-                    "metrics"
+                    DataKind::Metrics
                 }
                 Kind::LogGroups => {
                     p.log_groups = part.log_groups;
-                    "logs"
+                    DataKind::Logs
                 }
             };
-            if let Some(f) = part.freshness.remove(key) {
-                p.freshness.insert(key.into(), f);
+            if let Some(f) = part.freshness.remove(&key) {
+                p.freshness.insert(key, f);
             }
         }
         sh.changed.notify_one();
@@ -883,7 +900,7 @@ async fn publish(
     snap_tx: watch::Sender<Arc<FleetSnapshot>>,
 ) {
     let mut previous: Option<Arc<FleetSnapshot>> = None;
-    let mut warned: BTreeMap<String, String> = BTreeMap::new();
+    let mut warned: BTreeMap<FreshKey, String> = BTreeMap::new();
     loop {
         sh.changed.notified().await;
         // Let pollers finishing together make one snapshot.

@@ -1878,7 +1878,11 @@ impl Engine {
             metrics: Arc::new(metrics),
             account_aliases: BTreeMap::new(),
             freshness: BTreeMap::from([(
-                "sim".to_string(),
+                crate::model::FreshKey::new(
+                    crate::model::DataKind::Sim,
+                    &self.account,
+                    &self.region,
+                ),
                 Freshness {
                     updated_at: Some(now),
                     error: None,

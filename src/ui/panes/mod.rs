@@ -104,7 +104,7 @@ pub fn age_note(app: &App, pane: Pane) -> Option<String> {
     let mut never = false;
     for kind in pane_kinds(pane) {
         for (k, f) in &snap.freshness {
-            if k != kind && !k.strip_prefix(kind).is_some_and(|r| r.starts_with('@')) {
+            if k.kind.as_str() != *kind {
                 continue;
             }
             if let Some(e) = &f.error {
@@ -153,7 +153,12 @@ pub fn data_age_secs(app: &App) -> u64 {
     // slower kinds (metrics every minute, log groups every 5 min) show their
     // own ages beside it instead of making the whole view look stale.
     let snap = &app.store.snapshot;
-    let core = |k: &str| k == "sim" || k == "ecs" || k.starts_with("ecs@");
+    let core = |k: &crate::model::FreshKey| {
+        matches!(
+            k.kind,
+            crate::model::DataKind::Sim | crate::model::DataKind::Ecs
+        )
+    };
     let updated = |f: &crate::model::Freshness| f.updated_at;
     let oldest_core = snap
         .freshness
@@ -234,21 +239,24 @@ mod tests {
             ..Default::default()
         };
         snap.source.kind = "aws".into();
-        snap.freshness.insert("ecs".into(), fresh(2));
-        snap.freshness.insert("ecs@us-west-2".into(), fresh(4));
-        snap.freshness.insert("logs".into(), fresh(200));
+        snap.set_fresh(crate::model::DataKind::Ecs, fresh(2));
+        snap.freshness.insert(
+            crate::model::FreshKey::new(crate::model::DataKind::Ecs, "", "us-west-2"),
+            fresh(4),
+        );
+        snap.set_fresh(crate::model::DataKind::Logs, fresh(200));
         let mut app = App::new(Theme::default_dark());
         app.apply(Update::Snapshot(Arc::new(snap.clone())));
         assert_eq!(super::data_age_secs(&app), 4, "the older ECS region");
         // Log groups are read every 5 minutes: 200 s is not stale for them,
         // 20 s is for ECS (read every 10 s) only past 30 s.
         let iv = crate::source::aws::Intervals::default();
-        assert!(200 <= iv.stale_after_secs("logs"));
-        assert_eq!(iv.stale_after_secs("ecs@us-west-2"), 30);
-        assert_eq!(iv.stale_after_secs("metrics"), 180);
+        assert!(200 <= iv.stale_after_secs(crate::model::DataKind::Logs));
+        assert_eq!(iv.stale_after_secs(crate::model::DataKind::Ecs), 30);
+        assert_eq!(iv.stale_after_secs(crate::model::DataKind::Metrics), 180);
         // Without ECS (the demo's "sim", or nothing core): the oldest.
         snap.freshness.clear();
-        snap.freshness.insert("logs".into(), fresh(50));
+        snap.set_fresh(crate::model::DataKind::Logs, fresh(50));
         app.apply(Update::Snapshot(Arc::new(snap)));
         assert_eq!(super::data_age_secs(&app), 50);
     }
