@@ -11,12 +11,32 @@ use serde_json::{Value, json};
 
 use crate::model::{DeploymentStatus, EpochMs, FleetSnapshot, Service, short_task_definition};
 
-/// Which service (and region) a condition or action is about.
+/// Which service a condition or action is about: cluster and name, and
+/// where the runbook names them, the region and the account. A twin (same
+/// cluster and name in another region or account) is never the match once
+/// the runbook names its region and account.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ServiceRef {
     pub cluster: String,
     pub service: String,
     pub region: Option<String>,
+    pub account: Option<String>,
+}
+
+impl ServiceRef {
+    pub fn new(cluster: &str, service: &str, region: Option<&str>) -> ServiceRef {
+        ServiceRef {
+            cluster: cluster.into(),
+            service: service.into(),
+            region: region.map(str::to_string),
+            account: None,
+        }
+    }
+}
+
+/// `want` unset or empty matches anything.
+fn matches_opt(want: Option<&str>, have: &str) -> bool {
+    want.is_none_or(|w| w.is_empty() || w == have)
 }
 
 pub fn find_service<'a>(snap: &'a FleetSnapshot, r: &ServiceRef) -> Option<&'a Service> {
@@ -25,54 +45,154 @@ pub fn find_service<'a>(snap: &'a FleetSnapshot, r: &ServiceRef) -> Option<&'a S
         .find(|s| {
             s.cluster == r.cluster
                 && s.name == r.service
-                && r.region
-                    .as_deref()
-                    .is_none_or(|rg| rg.is_empty() || s.region == rg)
+                && matches_opt(r.region.as_deref(), &s.region)
+                && matches_opt(r.account.as_deref(), &s.account)
         })
         .map(|s| &**s)
 }
 
+/// The service a call is pinned to: its region (named, else resolved) and
+/// account.
+pub fn find_service_by_target<'a>(snap: &'a FleetSnapshot, t: &Target) -> Option<&'a Service> {
+    let (account, region) = t.place();
+    find_service(
+        snap,
+        &ServiceRef {
+            cluster: t.cluster.clone(),
+            service: t.service.clone(),
+            region: region.map(str::to_string),
+            account: account.map(str::to_string),
+        },
+    )
+}
+
 /// One mutating (or read-only lookup) call a backend performs.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "api")]
-pub enum PlannedCall {
-    /// UpdateService desiredCount.
-    Scale { target: Target, from: i32, to: i32 },
-    /// RegisterScalableTarget MinCapacity/MaxCapacity.
-    SetCapacity {
-        target: Target,
-        resource_id: String,
-        from: (i32, i32),
-        to: (i32, i32),
-    },
-    /// UpdateService taskDefinition.
-    UpdateService {
-        target: Target,
-        from: String,
-        to: String,
-    },
-    /// UpdateService forceNewDeployment.
-    ForceNewDeployment { target: Target },
-    /// StopServiceDeployment (ROLLBACK); backends without it redeploy `rollback_to`.
-    StopDeployment {
-        target: Target,
-        deployment_id: String,
-        stop_type: String,
-        rollback_to: Option<String>,
-    },
-    /// StopTask for each id; with `impair_ms`, the AZ also takes no new tasks
-    /// for that long where the backend can do that (the simulator).
-    StopTasks {
-        target: Target,
-        az: Option<String>,
-        task_ids: Vec<String>,
-        reason: String,
-        impair_ms: Option<i64>,
-    },
-    /// End an AZ impairment (simulator) / a sweep.
-    ReleaseAz { target: Target, az: String },
-    /// Read-only: the last known-good task definition of the service.
-    ResolveRevision { target: Target, current: String },
+///
+/// The call's kind and fields belong to the runbook action that plans it
+/// (`src/actions/<name>.rs`, typed as a [`CallArgs`]); here it is kept as
+/// data so this module knows no action. In the journal it is one object:
+/// `{"api": <kind>, "target": {…}, <the action's fields in order>}` (the
+/// format the closed enum it replaced wrote, byte for byte). `describe`,
+/// `mutates`, `is_noop` and `api` are answered by the action registry.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PlannedCall {
+    /// The journal's `api` tag: `Scale`, `StopTasks`, `ReleaseAz` …
+    pub kind: String,
+    pub target: Target,
+    /// The action's own fields, in its declaration order.
+    pub args: Vec<(String, Value)>,
+}
+
+/// The typed fields of one call kind (everything but `api` and `target`).
+pub trait CallArgs: Serialize + serde::de::DeserializeOwned {
+    /// The journal's `api` tag.
+    const KIND: &'static str;
+}
+
+/// A JSON object's entries in the order written (serde_json's `Map` sorts).
+struct Ordered(Vec<(String, Value)>);
+
+impl<'de> Deserialize<'de> for Ordered {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = Ordered;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("an object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut m: A,
+            ) -> Result<Ordered, A::Error> {
+                let mut out = vec![];
+                while let Some((k, v)) = m.next_entry::<String, Value>()? {
+                    out.push((k, v));
+                }
+                Ok(Ordered(out))
+            }
+        }
+        d.deserialize_map(V)
+    }
+}
+
+impl PlannedCall {
+    /// A call of kind `A::KIND` on `target`.
+    pub fn new<A: CallArgs>(target: Target, args: &A) -> PlannedCall {
+        // Through text, so the fields keep their declaration order.
+        let args = serde_json::to_string(args)
+            .ok()
+            .and_then(|s| serde_json::from_str::<Ordered>(&s).ok())
+            .map(|o| o.0)
+            .unwrap_or_default();
+        PlannedCall {
+            kind: A::KIND.to_string(),
+            target,
+            args,
+        }
+    }
+
+    /// The call's fields as `A`, when it is of that kind.
+    pub fn args<A: CallArgs>(&self) -> Option<A> {
+        if self.kind != A::KIND {
+            return None;
+        }
+        let map: serde_json::Map<String, Value> = self.args.iter().cloned().collect();
+        serde_json::from_value(Value::Object(map)).ok()
+    }
+
+    /// Whether the call is of kind `A::KIND`.
+    pub fn is<A: CallArgs>(&self) -> bool {
+        self.kind == A::KIND
+    }
+
+    /// The service (and region) the call is for.
+    pub fn target(&self) -> &Target {
+        &self.target
+    }
+
+    /// One field, raw.
+    pub fn field(&self, name: &str) -> Option<&Value> {
+        self.args.iter().find(|(k, _)| k == name).map(|(_, v)| v)
+    }
+}
+
+impl Serialize for PlannedCall {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut m = s.serialize_map(Some(2 + self.args.len()))?;
+        m.serialize_entry("api", &self.kind)?;
+        m.serialize_entry("target", &self.target)?;
+        for (k, v) in &self.args {
+            m.serialize_entry(k, v)?;
+        }
+        m.end()
+    }
+}
+
+impl<'de> Deserialize<'de> for PlannedCall {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        use serde::de::Error;
+        let Ordered(entries) = Ordered::deserialize(d)?;
+        let (mut kind, mut target, mut args) = (None, None, vec![]);
+        for (k, v) in entries {
+            match k.as_str() {
+                "api" => {
+                    kind = Some(
+                        v.as_str()
+                            .map(str::to_string)
+                            .ok_or_else(|| D::Error::custom("`api` is not a string"))?,
+                    )
+                }
+                "target" => target = Some(serde_json::from_value(v).map_err(D::Error::custom)?),
+                _ => args.push((k, v)),
+            }
+        }
+        Ok(PlannedCall {
+            kind: kind.ok_or_else(|| D::Error::missing_field("api"))?,
+            target: target.ok_or_else(|| D::Error::missing_field("target"))?,
+            args,
+        })
+    }
 }
 
 /// A service in a region (serialisable twin of [`ServiceRef`]).
@@ -97,7 +217,7 @@ impl Target {
             cluster: r.cluster.clone(),
             service: r.service.clone(),
             region: r.region.clone(),
-            account: None,
+            account: r.account.clone().filter(|a| !a.is_empty()),
             service_region: None,
         }
     }
@@ -125,140 +245,13 @@ impl Target {
             cluster: self.cluster.clone(),
             service: self.service.clone(),
             region: self.region.clone(),
+            account: self.account.clone(),
         }
     }
     pub fn label(&self) -> String {
         match &self.region {
             Some(r) => format!("{}/{} ({r})", self.cluster, self.service),
             None => format!("{}/{}", self.cluster, self.service),
-        }
-    }
-}
-
-impl PlannedCall {
-    pub fn api(&self) -> &'static str {
-        match self {
-            PlannedCall::Scale { .. } => "ecs:UpdateService",
-            PlannedCall::SetCapacity { .. } => "application-autoscaling:RegisterScalableTarget",
-            PlannedCall::UpdateService { .. } | PlannedCall::ForceNewDeployment { .. } => {
-                "ecs:UpdateService"
-            }
-            PlannedCall::StopDeployment { .. } => "ecs:StopServiceDeployment",
-            PlannedCall::StopTasks { .. } => "ecs:StopTask",
-            PlannedCall::ReleaseAz { .. } => "(end of AZ impairment)",
-            PlannedCall::ResolveRevision { .. } => "ecs:DescribeServices+DescribeTaskDefinition",
-        }
-    }
-
-    /// The service (and region) the call is for.
-    pub fn target(&self) -> &Target {
-        match self {
-            PlannedCall::Scale { target, .. }
-            | PlannedCall::SetCapacity { target, .. }
-            | PlannedCall::UpdateService { target, .. }
-            | PlannedCall::ForceNewDeployment { target }
-            | PlannedCall::StopDeployment { target, .. }
-            | PlannedCall::StopTasks { target, .. }
-            | PlannedCall::ReleaseAz { target, .. }
-            | PlannedCall::ResolveRevision { target, .. } => target,
-        }
-    }
-
-    /// A change to the value it already has (restoring what was not changed).
-    pub fn is_noop(&self) -> bool {
-        match self {
-            PlannedCall::Scale { from, to, .. } => from == to,
-            PlannedCall::SetCapacity { from, to, .. } => from == to,
-            PlannedCall::UpdateService { from, to, .. } => from == to,
-            _ => false,
-        }
-    }
-
-    pub fn mutates(&self) -> bool {
-        !matches!(
-            self,
-            PlannedCall::ResolveRevision { .. } | PlannedCall::ReleaseAz { .. }
-        )
-    }
-
-    /// The exact change: service, field, old → new.
-    pub fn describe(&self) -> String {
-        match self {
-            PlannedCall::Scale { target, from, to } => format!(
-                "UpdateService {}: desiredCount {from} → {to}",
-                target.label()
-            ),
-            PlannedCall::SetCapacity {
-                resource_id,
-                from,
-                to,
-                ..
-            } => format!(
-                "RegisterScalableTarget {resource_id}: MinCapacity {} → {}, MaxCapacity {} → {}",
-                from.0, to.0, from.1, to.1
-            ),
-            PlannedCall::UpdateService { target, from, to } => format!(
-                "UpdateService {}: taskDefinition {} → {}",
-                target.label(),
-                short_task_definition(from),
-                short_task_definition(to)
-            ),
-            PlannedCall::ForceNewDeployment { target } => format!(
-                "UpdateService {}: forceNewDeployment = true",
-                target.label()
-            ),
-            PlannedCall::StopDeployment {
-                target,
-                deployment_id,
-                stop_type,
-                rollback_to,
-            } => format!(
-                "StopServiceDeployment {}: {deployment_id} stopType={stop_type} (back to {})",
-                target.label(),
-                rollback_to
-                    .as_deref()
-                    .map(short_task_definition)
-                    .unwrap_or("the previous deployment")
-            ),
-            PlannedCall::StopTasks {
-                target,
-                az,
-                task_ids,
-                reason,
-                impair_ms,
-            } => {
-                let ids = if task_ids.len() <= 6 {
-                    format!(" [{}]", task_ids.join(", "))
-                } else {
-                    format!(
-                        " [{}, … {} more]",
-                        task_ids[..4].join(", "),
-                        task_ids.len() - 4
-                    )
-                };
-                let mut s = format!(
-                    "StopTask × {} in {}{}{ids}: reason {reason:?}",
-                    task_ids.len(),
-                    target.label(),
-                    az.as_deref().map(|a| format!(" / {a}")).unwrap_or_default(),
-                );
-                if let Some(ms) = impair_ms {
-                    s.push_str(&format!(
-                        "; keep {} impaired for {}",
-                        az.as_deref().unwrap_or("the AZ"),
-                        fmt_dur(*ms)
-                    ));
-                }
-                s
-            }
-            PlannedCall::ReleaseAz { az, .. } => {
-                format!("release {az}: stop sweeping, allow placement")
-            }
-            PlannedCall::ResolveRevision { target, current } => format!(
-                "find the last known-good task definition of {} (now {})",
-                target.label(),
-                short_task_definition(current)
-            ),
         }
     }
 }
@@ -304,6 +297,20 @@ pub fn previous_task_definition(
 ) -> Result<serde_json::Value, String> {
     let svc = find_service(snap, r)
         .ok_or_else(|| format!("service {}/{} not found", r.cluster, r.service))?;
+    previous_of(snap, svc)
+}
+
+/// [`previous_task_definition`] of the service a call is pinned to.
+pub fn previous_task_definition_of(
+    snap: &FleetSnapshot,
+    t: &Target,
+) -> Result<serde_json::Value, String> {
+    let svc = find_service_by_target(snap, t)
+        .ok_or_else(|| format!("service {} not found", t.label()))?;
+    previous_of(snap, svc)
+}
+
+fn previous_of(snap: &FleetSnapshot, svc: &Service) -> Result<serde_json::Value, String> {
     let current = svc.task_definition.clone();
     let from_deployments = svc
         .deployments

@@ -5,6 +5,7 @@
 //! `sanitize` (untrusted text → display text), `ui` (ratatui), `cli` and
 //! `status` (one-shot commands).
 
+pub mod actions;
 pub mod calls;
 pub mod cli;
 pub mod config;

@@ -186,7 +186,14 @@ pub fn items(
         let a = snap
             .alarms
             .iter()
-            .find(|a| a.name == name)
+            .find(|a| {
+                let at = |want: &Option<String>, have: &str| {
+                    want.as_deref().is_none_or(|w| w.is_empty() || w == have)
+                };
+                // Of twins' alarms of one name, the one in the region (and
+                // account) named.
+                a.name == name && at(&r.region, &a.region) && at(&r.account, &a.account)
+            })
             .ok_or_else(|| format!("alarm {name:?} not found"))?;
         // Brief ALARM states revert within seconds: with include_history, the
         // first transition to ALARM since `since` counts, at its own time.
@@ -351,6 +358,7 @@ fn eval_inner(c: &Condition, cx: &EvalCtx) -> Result<CondResult, String> {
         cluster: opt_str(&c.cluster, scope)?.unwrap_or_else(|| cx.default_ref.cluster.clone()),
         service: opt_str(&c.service, scope)?.unwrap_or_else(|| cx.default_ref.service.clone()),
         region: opt_str(&c.region, scope)?.or_else(|| cx.default_ref.region.clone()),
+        account: opt_str(&c.account, scope)?.or_else(|| cx.default_ref.account.clone()),
     };
     let name = opt_str(&c.name, scope)?;
     let mut its = items(

@@ -6,6 +6,8 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use super::engine::{CallOutput, Need, PlannedCall, Runner, Summary};
+use crate::actions::resolve_revision::ResolveRevisionCall;
+use crate::actions::sustain_release::ReleaseAz;
 pub use crate::calls::{Backend, previous_task_definition};
 use crate::model::{EpochMs, FleetSnapshot};
 use crate::source::sim::Simulator;
@@ -46,7 +48,7 @@ impl SimBackend {
                     .clone()
                     .ok_or_else(|| format!("journal seq {}: an answer without its call", e.seq))?;
                 self.sim.run_until(e.ts - start);
-                if !matches!(call, PlannedCall::ResolveRevision { .. }) {
+                if !call.is::<ResolveRevisionCall>() {
                     self.call(&call)?;
                 }
             }
@@ -88,7 +90,7 @@ impl Backend for SimBackend {
         self.calls += 1;
         self.cached = None;
         let mut out = apply_to_sim(&mut self.sim, c)?;
-        if c.mutates() || matches!(c, PlannedCall::ReleaseAz { .. }) {
+        if c.mutates() || c.is::<ReleaseAz>() {
             out.request_ids = vec![format!("sim-{:08x}", self.calls)];
         }
         Ok(out)

@@ -318,54 +318,13 @@ pub struct Common {
     pub timeout: Option<String>,
 }
 
-/// The closed set of action operations.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
-pub enum Op {
-    #[serde(rename = "snapshot")]
-    Snapshot,
-    #[serde(rename = "ecs.scale")]
-    EcsScale,
-    #[serde(rename = "autoscaling.set_capacity")]
-    SetCapacity,
-    #[serde(rename = "ecs.update_service")]
-    UpdateService,
-    #[serde(rename = "ecs.force_new_deployment")]
-    ForceNewDeployment,
-    #[serde(rename = "ecs.resolve_revision")]
-    ResolveRevision,
-    #[serde(rename = "ecs.stop_deployment")]
-    StopDeployment,
-    #[serde(rename = "ecs.stop_tasks")]
-    StopTasks,
-    #[serde(rename = "sustain.release")]
-    SustainRelease,
-}
+/// An action's operation: one entry of the action registry
+/// ([`crate::actions::REGISTRY`]), one file each in `src/actions/`.
+pub use crate::actions::Op;
 
-impl Op {
-    /// Whether the op changes anything (needs `--write`, the arm phrase and a confirmation).
-    pub fn mutates(self) -> bool {
-        !matches!(
-            self,
-            Op::Snapshot | Op::ResolveRevision | Op::SustainRelease
-        )
-    }
-    pub fn name(self) -> &'static str {
-        match self {
-            Op::Snapshot => "snapshot",
-            Op::EcsScale => "ecs.scale",
-            Op::SetCapacity => "autoscaling.set_capacity",
-            Op::UpdateService => "ecs.update_service",
-            Op::ForceNewDeployment => "ecs.force_new_deployment",
-            Op::ResolveRevision => "ecs.resolve_revision",
-            Op::StopDeployment => "ecs.stop_deployment",
-            Op::StopTasks => "ecs.stop_tasks",
-            Op::SustainRelease => "sustain.release",
-        }
-    }
-}
-
+/// An action block: its op, the service it acts on, and the op's own fields
+/// (checked by the op's action).
 #[derive(Debug, Clone, PartialEq, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct Action {
     pub op: Op,
     /// Filled by the parser from the common keys.
@@ -375,23 +334,13 @@ pub struct Action {
     pub cluster: Option<String>,
     pub service: Option<String>,
     pub region: Option<String>,
+    /// The service's account (default `${param.account}` when the runbook
+    /// has that parameter): of twins in two accounts, the one acted on.
+    pub account: Option<String>,
     pub save_as: Option<String>,
-    pub desired: Option<toml::Value>,
-    pub min: Option<toml::Value>,
-    pub max: Option<toml::Value>,
-    pub max_at_least: Option<toml::Value>,
-    pub task_definition: Option<String>,
-    /// `ecs.resolve_revision`: `previous-successful`.
-    pub which: Option<String>,
-    pub stop_type: Option<String>,
-    pub az: Option<String>,
-    /// `ecs.stop_tasks`: `all` | `one` | a count.
-    pub select: Option<toml::Value>,
-    pub reason: Option<String>,
-    pub sustain: Option<String>,
-    pub sweep_interval: Option<String>,
-    /// `sustain.release`: the step whose sweep ends.
-    pub step: Option<String>,
+    /// Everything else: the op's own fields (`desired`, `az`, `select` …).
+    #[serde(flatten)]
+    pub fields: crate::actions::Fields,
 }
 
 /// One condition of a verify block.
@@ -413,6 +362,9 @@ pub struct Condition {
     pub cluster: Option<String>,
     pub service: Option<String>,
     pub region: Option<String>,
+    /// The service's account (default `${param.account}` when the runbook
+    /// has that parameter).
+    pub account: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -448,6 +400,7 @@ pub struct VerifyRaw {
     pub cluster: Option<String>,
     pub service: Option<String>,
     pub region: Option<String>,
+    pub account: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -102,15 +102,10 @@ mod tests {
     use tokio::sync::mpsc;
 
     fn call() -> PlannedCall {
-        PlannedCall::Scale {
-            target: Target::from_ref(&crate::calls::ServiceRef {
-                cluster: "prod".into(),
-                service: "api".into(),
-                region: None,
-            }),
-            from: 3,
-            to: 6,
-        }
+        PlannedCall::new(
+            Target::from_ref(&crate::calls::ServiceRef::new("prod", "api", None)),
+            &crate::actions::scale::ScaleCall { from: 3, to: 6 },
+        )
     }
 
     #[test]

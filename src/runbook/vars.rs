@@ -52,17 +52,7 @@ pub fn lookup_json(root: &Value, name: &str) -> Option<Value> {
 }
 
 /// A JSON value as text: strings bare, numbers without a trailing `.0`.
-pub fn display(v: &Value) -> String {
-    match v {
-        Value::String(s) => s.clone(),
-        Value::Number(n) => match n.as_f64() {
-            Some(f) if f.fract() == 0.0 && f.abs() < 1e15 => format!("{}", f as i64),
-            _ => n.to_string(),
-        },
-        Value::Null => String::new(),
-        other => other.to_string(),
-    }
-}
+pub use crate::actions::show as display;
 
 /// Substitute every `${…}`; an unknown name is an error naming it.
 pub fn interpolate(text: &str, scope: &dyn Scope) -> Result<String, String> {
@@ -125,13 +115,7 @@ pub fn resolve_value(v: &toml::Value, scope: &dyn Scope) -> Result<Value, String
 }
 
 /// A JSON value as an integer (numbers, or strings holding one).
-pub fn as_i64(v: &Value) -> Option<i64> {
-    match v {
-        Value::Number(n) => n.as_i64().or_else(|| n.as_f64().map(|f| f as i64)),
-        Value::String(s) => s.trim().parse().ok(),
-        _ => None,
-    }
-}
+pub use crate::actions::as_i64;
 
 #[cfg(test)]
 mod tests {

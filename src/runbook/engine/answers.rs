@@ -2,6 +2,13 @@
 
 use super::*;
 
+/// The target and AZ a `ReleaseAz` call releases.
+pub(super) fn release_of(c: Option<&PlannedCall>) -> Option<(Target, String)> {
+    let c = c?;
+    c.args::<sustain_release::ReleaseAz>()
+        .map(|r| (c.target.clone(), r.az))
+}
+
 impl Runner {
     /// The backend's answer to the last [`Need::Call`].
     pub fn call_done(&mut self, now: EpochMs, result: Result<CallOutput, String>) {
@@ -22,8 +29,8 @@ impl Runner {
                 ..ApiCall::after(call.clone(), ok)
             };
             self.log_call(now, Some(&step), after, rid);
-            if ok && let Some(PlannedCall::ReleaseAz { target, az }) = &call {
-                self.mark_released(target, az);
+            if ok && let Some((target, az)) = release_of(call.as_ref()) {
+                self.mark_released(&target, &az);
             }
             return;
         }
@@ -40,8 +47,8 @@ impl Runner {
         let step_id = self.rb.steps[i].id.clone();
         match result {
             Ok(out) => {
-                if let Some(PlannedCall::ReleaseAz { target, az }) = &call {
-                    self.mark_released(target, az);
+                if let Some((target, az)) = release_of(call.as_ref()) {
+                    self.mark_released(&target, &az);
                 }
                 let rid = out.request_ids.first().cloned();
                 self.log_call(

@@ -30,7 +30,7 @@ impl Runner {
         let step = self.rb.steps[i].clone();
         if let Block::Action(a) = &step.block {
             if save
-                && a.op == Op::ResolveRevision
+                && a.op.is(resolve_revision::OP)
                 && let Some(name) = &a.save_as
             {
                 let v = outputs
@@ -48,8 +48,8 @@ impl Runner {
                 self.saves.insert(name.clone(), v);
             }
             if sustain
-                && a.op == Op::StopTasks
-                && let (Some(sus), Some(az)) = (&a.sustain, &a.az)
+                && a.op.is(stop_tasks::OP)
+                && let (Some(sus), Some(az)) = (a.fields.str("sustain"), a.fields.str("az"))
             {
                 let until = self
                     .interp(sus)
@@ -57,8 +57,8 @@ impl Runner {
                     .and_then(|s| dur_ms(&s).ok())
                     .unwrap_or(0);
                 let interval = a
-                    .sweep_interval
-                    .as_deref()
+                    .fields
+                    .str("sweep_interval")
                     .and_then(|s| self.interp(s).ok())
                     .and_then(|s| dur_ms(&s).ok())
                     .unwrap_or(20_000)
@@ -68,7 +68,7 @@ impl Runner {
                     target: Target::from_ref(&self.action_ref(a)),
                     az: self.interp(az).unwrap_or_default(),
                     reason: self
-                        .interp(a.reason.as_deref().unwrap_or("ecsdeck runbook"))
+                        .interp(a.fields.str("reason").unwrap_or("ecsdeck runbook"))
                         .unwrap_or_default(),
                     until: now + until,
                     interval,

@@ -260,13 +260,8 @@ impl Runner {
         );
         // In force until the release call succeeds.
         self.unreleased.push(s.clone());
-        self.side_calls.push_back((
-            s.step,
-            PlannedCall::ReleaseAz {
-                target: s.target,
-                az: s.az,
-            },
-        ));
+        self.side_calls
+            .push_back((s.step, sustain_release::release(s.target, s.az)));
     }
 
     /// Hand the next side call (sweep, release) to the driver.
@@ -295,13 +290,15 @@ impl Runner {
                 s.next = now + s.interval;
                 let ids = tasks_in_az(snap, &s.target.as_ref(), &s.az);
                 if !ids.is_empty() {
-                    let call = PlannedCall::StopTasks {
-                        target: s.target.clone(),
-                        az: Some(s.az.clone()),
-                        task_ids: ids,
-                        reason: s.reason.clone(),
-                        impair_ms: None,
-                    };
+                    let call = PlannedCall::new(
+                        s.target.clone(),
+                        &stop_tasks::StopTasksCall {
+                            az: Some(s.az.clone()),
+                            task_ids: ids,
+                            reason: s.reason.clone(),
+                            impair_ms: None,
+                        },
+                    );
                     let step = s.step.clone();
                     self.side_calls.push_back((step, call));
                 }

@@ -18,7 +18,8 @@ use super::events::{ApiCall, Body, CallPhase};
 pub use super::events::{Outcome, StepState};
 use super::journal::{Event, Journal};
 use super::vars::{self, Scope, as_i64, display, interpolate, resolve_value};
-use super::{Block, Flow, OnTrigger, Op, ParamType, Runbook};
+use super::{Block, Flow, OnTrigger, ParamType, Runbook};
+use crate::actions::{resolve_revision, snapshot, stop_tasks, sustain_release};
 pub use crate::calls::{CallOutput, PlannedCall, Target, fmt_dur};
 use crate::model::{AlarmState, EpochMs, FleetSnapshot, short_task_definition};
 use crate::review::ReviewConfig;
@@ -367,6 +368,7 @@ impl Runner {
             cluster: p("cluster"),
             service: p("service"),
             region: self.params.get("region").map(display),
+            account: self.params.get("account").map(display),
         }
     }
 

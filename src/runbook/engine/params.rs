@@ -1,6 +1,7 @@
 //! Binding a run's parameters: defaults, types, bounds, choices.
 
 use super::*;
+use crate::actions::FieldKind;
 
 /// Check and type the given parameters against the runbook; fill defaults.
 /// Missing required parameters are listed in the error.
@@ -107,13 +108,13 @@ pub(super) fn check_counts(rb: &Runbook, params: &Map<String, Value>) -> Result<
         let Block::Action(a) = &step.block else {
             continue;
         };
-        for (key, v) in [
-            ("desired", &a.desired),
-            ("min", &a.min),
-            ("max", &a.max),
-            ("max_at_least", &a.max_at_least),
-        ] {
-            let Some(toml::Value::String(s)) = v else {
+        let counts =
+            a.op.action()
+                .fields()
+                .iter()
+                .filter(|(_, k)| *k == FieldKind::Count);
+        for (key, _) in counts {
+            let Some(toml::Value::String(s)) = a.fields.get(key) else {
                 continue;
             };
             let refs = vars::references(s);

@@ -80,7 +80,8 @@ impl Runner {
         }
         for s in self.unreleased.clone() {
             let queued = self.side_calls.iter().any(|(_, c)| {
-                matches!(c, PlannedCall::ReleaseAz { target, az } if *target == s.target && *az == s.az)
+                answers::release_of(Some(c))
+                    .is_some_and(|(target, az)| target == s.target && az == s.az)
             });
             if queued {
                 continue;
@@ -101,10 +102,7 @@ impl Runner {
             );
             self.side_calls.push_back((
                 s.step.clone(),
-                PlannedCall::ReleaseAz {
-                    target: s.target.clone(),
-                    az: s.az.clone(),
-                },
+                sustain_release::release(s.target.clone(), s.az.clone()),
             ));
         }
     }
@@ -151,9 +149,9 @@ impl Runner {
             // Any successful release (a step's or a side call) ends an impairment.
             if let Body::ApiCall(c) = &e.body
                 && c.succeeded()
-                && let Some(PlannedCall::ReleaseAz { target, az }) = &c.call
+                && let Some((target, az)) = answers::release_of(c.call.as_ref())
             {
-                self.mark_released(target, az);
+                self.mark_released(&target, &az);
             }
             match &e.body {
                 Body::Save { name, value } => {

@@ -82,8 +82,8 @@ impl Runner {
             }
             Block::Checkpoint(cp) => self.begin_checkpoint(i, now, snap, &step.id, cp),
             Block::Verify(v) => self.begin_verify(i, now, snap, v),
-            Block::Action(a) if a.op == Op::Snapshot => self.snapshot_step(i, now, snap, a),
-            Block::Action(a) if a.op == Op::SustainRelease => self.release_step(i, now, a),
+            Block::Action(a) if a.op.is(snapshot::OP) => self.snapshot_step(i, now, snap, a),
+            Block::Action(a) if a.op.is(sustain_release::OP) => self.release_step(i, now, a),
             Block::Action(a) => self.action_step(i, now, snap, a),
         }
     }
@@ -216,7 +216,7 @@ impl Runner {
 
     /// `sustain.release`: end a step's sweeps and release its AZ.
     fn release_step(&mut self, i: usize, now: EpochMs, a: &crate::runbook::Action) {
-        let target = a.step.clone().unwrap_or_default();
+        let target = a.fields.str("step").unwrap_or_default().to_string();
         let ending: Vec<Sustain> = self
             .sustains
             .iter()
@@ -243,10 +243,7 @@ impl Runner {
             .unreleased
             .iter()
             .filter(|s| s.step == target)
-            .map(|s| PlannedCall::ReleaseAz {
-                target: s.target.clone(),
-                az: s.az.clone(),
-            })
+            .map(|s| sustain_release::release(s.target.clone(), s.az.clone()))
             .collect();
         let impaired = self
             .rb
@@ -280,7 +277,7 @@ impl Runner {
         snap: &FleetSnapshot,
         a: &crate::runbook::Action,
     ) {
-        let calls = match self.plan_action(i, a, snap) {
+        let calls = match self.plan_action(a, snap) {
             Ok(c) => c,
             Err(e) => {
                 self.fail_step(i, now, e);

@@ -15,7 +15,7 @@ use pulldown_cmark::{
 };
 
 use super::{
-    Action, Block, COMMON_KEYS, Checkpoint, Common, Condition, Flow, FrontMatter, Op, ParamType,
+    Action, Block, COMMON_KEYS, Checkpoint, Common, Condition, Flow, FrontMatter, ParamType,
     Runbook, Step, Verify, VerifyRaw,
 };
 use crate::runbook::{cond, vars};
@@ -522,6 +522,7 @@ fn parse_block(ctx: &Ctx, lang: &str, body: &str, line: usize) -> Result<Block, 
                         cluster: raw.cluster,
                         service: raw.service,
                         region: raw.region,
+                        account: raw.account,
                     },
                 );
             } else if raw.op.is_some() || raw.select.is_some() {

@@ -2,6 +2,7 @@
 //! references (steps, parameters, variables).
 
 use super::*;
+use crate::actions::{stop_tasks, sustain_release};
 
 /// A literal duration must parse; one with `${…}` is checked when the run starts.
 pub(super) fn check_duration(
@@ -22,98 +23,21 @@ pub(super) fn check_duration(
     }
 }
 
+/// The op's own checks (`src/actions/<op>.rs`): its fields, their kinds,
+/// which it needs; the error names the line of the key (or of `op`).
 pub(super) fn check_action(
     ctx: &Ctx,
     a: &Action,
     at: &dyn Fn(Option<&str>) -> usize,
 ) -> Result<(), ParseError> {
-    let need = |key: &'static str, present: bool| {
-        if present {
-            Ok(())
+    crate::actions::fields::check(a.op.action(), &a.fields, a.save_as.is_some()).map_err(|e| {
+        let line = if e.at_op {
+            at(Some("op"))
         } else {
-            Err(ctx.err(
-                at(Some("op")),
-                Some(key),
-                format!("`{}` needs `{key}`", a.op.name()),
-            ))
-        }
-    };
-    match a.op {
-        Op::Snapshot | Op::ResolveRevision => need("save_as", a.save_as.is_some())?,
-        Op::EcsScale => need("desired", a.desired.is_some())?,
-        Op::SetCapacity => need(
-            "min",
-            a.min.is_some() || a.max.is_some() || a.max_at_least.is_some(),
-        )?,
-        Op::UpdateService => need("task_definition", a.task_definition.is_some())?,
-        Op::StopTasks => need("select", a.select.is_some() || a.az.is_some())?,
-        Op::SustainRelease => need("step", a.step.is_some())?,
-        Op::ForceNewDeployment | Op::StopDeployment => {}
-    }
-    // Counts written as literals: a number ≥ 0 (`${…}` is checked when the run binds it).
-    for (key, v) in [
-        ("desired", &a.desired),
-        ("min", &a.min),
-        ("max", &a.max),
-        ("max_at_least", &a.max_at_least),
-    ] {
-        let Some(v) = v else { continue };
-        let n = match v {
-            toml::Value::Integer(n) => Some(*n),
-            toml::Value::String(s) if s.contains("${") => continue,
-            toml::Value::String(s) => s.trim().parse::<i64>().ok(),
-            _ => None,
+            at(Some(&e.key))
         };
-        match n {
-            Some(n) if n < 0 => {
-                return Err(ctx.err(
-                    at(Some(key)),
-                    Some(key),
-                    format!("{n} is negative: a task count is 0 or more"),
-                ));
-            }
-            Some(n) if n > i64::from(i32::MAX) => {
-                return Err(ctx.err(
-                    at(Some(key)),
-                    Some(key),
-                    format!("{n} is too large for a task count"),
-                ));
-            }
-            Some(_) => {}
-            None => {
-                return Err(ctx.err(
-                    at(Some(key)),
-                    Some(key),
-                    format!("{v} is not a task count (a number, or \"${{param.…}}\")"),
-                ));
-            }
-        }
-    }
-    if let Some(toml::Value::Integer(n)) = &a.select
-        && *n < 0
-    {
-        return Err(ctx.err(
-            at(Some("select")),
-            Some("select"),
-            format!("{n} is negative: all, one or a count of 0 or more"),
-        ));
-    }
-    if a.op == Op::StopTasks && a.sustain.is_some() && a.az.is_none() {
-        return Err(ctx.err(
-            at(Some("sustain")),
-            Some("sustain"),
-            "`sustain` keeps an AZ impaired: it needs `az`",
-        ));
-    }
-    for k in ["sustain", "sweep_interval"] {
-        let v = if k == "sustain" {
-            &a.sustain
-        } else {
-            &a.sweep_interval
-        };
-        check_duration(ctx, k, v.as_deref(), at(Some(k)))?;
-    }
-    Ok(())
+        ctx.err(line, Some(&e.key), e.message)
+    })
 }
 
 /// Cross-references: step ids, markers, params, saves.
@@ -211,12 +135,12 @@ pub(super) fn validate(
                     }
                 }
             }
-            Block::Action(a) if a.op == Op::SustainRelease => {
-                let target = a.step.as_deref().unwrap_or_default();
+            Block::Action(a) if a.op.is(sustain_release::OP) => {
+                let target = a.fields.str("step").unwrap_or_default();
                 step_ref(s.line, "step", target)?;
                 let ok = rb.steps.iter().any(|t| {
                     t.id == target
-                        && matches!(&t.block, Block::Action(x) if x.op == Op::StopTasks && x.sustain.is_some())
+                        && matches!(&t.block, Block::Action(x) if x.op.is(stop_tasks::OP) && x.fields.has("sustain"))
                 });
                 if !ok {
                     return Err(ctx.err(

@@ -78,7 +78,7 @@ fn steps_blocks_and_intro_are_read() {
     let Block::Action(a) = &inject.block else {
         panic!("inject is an action")
     };
-    assert_eq!(a.op, Op::StopTasks);
+    assert_eq!(a.op.name(), "ecs.stop_tasks");
     assert_eq!(a.common.mark.as_deref(), Some("inject"));
     let recover = &rb.steps[rb.step_index("recover").unwrap()];
     let Block::Verify(v) = &recover.block else {
@@ -187,7 +187,7 @@ fn invalid_runbooks_name_file_line_and_key() {
         ),
         (
             "save_as = \"s\"",
-            "save_as = \"s\"\ndesired = \"${param.nope}\"",
+            "save_as = \"s\"\ncluster = \"${param.nope}\"",
             "unknown variable ${param.nope}",
         ),
         (
@@ -204,6 +204,11 @@ fn invalid_runbooks_name_file_line_and_key() {
             "op = \"snapshot\"\nsave_as = \"s\"",
             "op = \"snapshot\"",
             "`save_as`: `snapshot` needs `save_as`",
+        ),
+        (
+            "save_as = \"s\"",
+            "save_as = \"s\"\ndesired = 3",
+            "t.runbook.md:17: `desired`: unknown field `desired` for `snapshot`",
         ),
         ("value = 1\n", "value = 1\n[[all]\n", "t.runbook.md:25"),
         (

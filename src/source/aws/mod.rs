@@ -146,7 +146,7 @@ fn unmodeled(msg: &str) -> Option<String> {
 }
 
 /// One line for an error, as the status line shows it ("AccessDenied: ...").
-pub fn describe_error<E: std::error::Error>(op: &str, e: &E) -> String {
+pub fn describe_error<E: std::error::Error + ?Sized>(op: &str, e: &E) -> String {
     let mut msg = e.to_string();
     let mut src = e.source();
     while let Some(s) = src {

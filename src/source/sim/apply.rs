@@ -1,78 +1,71 @@
-//! Runbook calls applied to the simulator (the headless backend and the
-//! console's simulator source both use this).
-
-use serde_json::json;
+//! The simulator as a [`SimBackend`]: the few primitives runbook actions
+//! use (`src/actions/`). Each call names the service by its identity (the
+//! account and region it resolved to), so of two twins only the named one
+//! changes.
 
 use super::Simulator;
-use crate::calls::{CallOutput, PlannedCall, find_service, previous_task_definition};
-use crate::model::short_task_definition;
+use crate::actions::SimBackend;
+use crate::calls::{CallOutput, PlannedCall, Target};
+use crate::model::FleetSnapshot;
 
 /// Perform one call on the simulator (the headless backend and the
 /// console's simulator source both use this).
 pub fn apply_to_sim(sim: &mut Simulator, c: &PlannedCall) -> Result<CallOutput, String> {
-    let detail = match c {
-        PlannedCall::Scale { target, to, .. } => {
-            let old = sim.set_desired_count(&target.cluster, &target.service, *to)?;
-            json!({"old": old, "desiredCount": to})
+    crate::actions::apply_sim(sim, c)
+}
+
+impl Simulator {
+    /// The engine's index of the service a call is pinned to.
+    fn index_of(&self, t: &Target) -> Result<usize, String> {
+        let (account, region) = t.place();
+        self.engine
+            .service_index_at(account, region, &t.cluster, &t.service)
+            .ok_or_else(|| format!("no service {}", t.label()))
+    }
+}
+
+impl SimBackend for Simulator {
+    fn snapshot(&self) -> FleetSnapshot {
+        Simulator::snapshot(self)
+    }
+
+    fn set_desired_count(&mut self, t: &Target, n: i32) -> Result<i32, String> {
+        let si = self.index_of(t)?;
+        self.engine.set_desired_at(si, n)
+    }
+
+    fn set_scalable_target(
+        &mut self,
+        t: &Target,
+        resource_id: &str,
+        min: i32,
+        max: i32,
+    ) -> Result<(i32, i32), String> {
+        let si = self.index_of(t)?;
+        self.engine
+            .set_scalable_target_at(si, resource_id, min, max)
+    }
+
+    fn deploy(&mut self, t: &Target, family_revision: &str) -> Result<String, String> {
+        let si = self.index_of(t)?;
+        self.engine.deploy_at(si, family_revision)
+    }
+
+    fn stop_task(&mut self, t: &Target, task_id: &str, reason: &str) -> Result<(), String> {
+        let si = self.index_of(t)?;
+        self.engine
+            .stop_task_by_id(si, task_id, reason, "UserInitiated")
+    }
+
+    fn impair_service_az(&mut self, t: &Target, az: &str, ms: Option<i64>) {
+        if let Ok(si) = self.index_of(t) {
+            self.engine.impair_service_az(si, az, ms);
         }
-        PlannedCall::SetCapacity {
-            resource_id, to, ..
-        } => {
-            let old = sim.set_scalable_target(resource_id, to.0, to.1)?;
-            json!({"old": [old.0, old.1]})
+    }
+
+    fn release_service_az(&mut self, t: &Target, az: &str) {
+        if let Ok(si) = self.index_of(t) {
+            self.engine.release_service_az(si, az);
         }
-        PlannedCall::UpdateService { target, to, .. } => {
-            let id = sim.deploy(&target.cluster, &target.service, short_task_definition(to))?;
-            json!({"deployment": id})
-        }
-        PlannedCall::ForceNewDeployment { target } => {
-            let snap = sim.snapshot();
-            let td = find_service(&snap, &target.as_ref())
-                .map(|s| s.task_definition.clone())
-                .ok_or("service not found")?;
-            let id = sim.deploy(&target.cluster, &target.service, short_task_definition(&td))?;
-            json!({"deployment": id})
-        }
-        PlannedCall::StopDeployment {
-            target,
-            rollback_to,
-            ..
-        } => {
-            // The simulator has no StopServiceDeployment: a rollback is a
-            // new deployment of the previous task definition, as ECS does.
-            let td = rollback_to
-                .as_deref()
-                .ok_or("no previous deployment to roll back to")?;
-            let id = sim.deploy(&target.cluster, &target.service, short_task_definition(td))?;
-            json!({"deployment": id, "rolled_back_to": td})
-        }
-        PlannedCall::StopTasks {
-            target,
-            az,
-            task_ids,
-            reason,
-            impair_ms,
-        } => {
-            for id in task_ids {
-                sim.stop_task(&target.cluster, &target.service, id, reason)?;
-            }
-            if let (Some(az), Some(ms)) = (az, impair_ms) {
-                // This service only: the rest of the fleet keeps the AZ.
-                sim.impair_service_az(&target.cluster, &target.service, az, Some(*ms));
-            }
-            json!({"stopped": task_ids})
-        }
-        PlannedCall::ReleaseAz { target, az } => {
-            sim.release_service_az(&target.cluster, &target.service, az);
-            json!({"released": az})
-        }
-        PlannedCall::ResolveRevision { target, .. } => {
-            let snap = sim.snapshot();
-            previous_task_definition(&snap, &target.as_ref())?
-        }
-    };
-    Ok(CallOutput {
-        request_ids: vec![],
-        detail,
-    })
+    }
 }

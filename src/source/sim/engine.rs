@@ -461,7 +461,7 @@ impl Engine {
     /// in each: one pass over the tasks.
     fn az_load(&self, si: usize) -> Vec<(String, usize)> {
         let s = &self.services[si];
-        let key = s.svc.key();
+        let key = s.svc.id().qualified();
         let mut load: Vec<(String, usize)> = s
             .svc
             .subnets
@@ -673,15 +673,52 @@ impl Engine {
         }
     }
 
+    /// The first service `cluster/name` (of twins, the first in the scenario).
     pub(crate) fn service_index(&self, key: &str) -> Option<usize> {
         self.services.iter().position(|s| s.svc.key() == key)
+    }
+
+    /// The service with this cluster and name in `account` and `region`
+    /// (each unset or empty: any).
+    pub(crate) fn service_index_at(
+        &self,
+        account: Option<&str>,
+        region: Option<&str>,
+        cluster: &str,
+        name: &str,
+    ) -> Option<usize> {
+        let ok = |want: Option<&str>, have: &str| want.is_none_or(|w| w.is_empty() || w == have);
+        self.services.iter().position(|s| {
+            s.svc.cluster == cluster
+                && s.svc.name == name
+                && ok(account, &s.svc.account)
+                && ok(region, &s.svc.region)
+        })
+    }
+
+    /// The key of a service's own AZ impairments: its full identity, so a
+    /// twin keeps the AZ.
+    pub(crate) fn impair_key(&self, si: usize) -> String {
+        self.services[si].svc.id().qualified()
     }
 
     pub fn deploy(&mut self, key: &str, family_rev: &str) -> Result<String, String> {
         let si = self
             .service_index(key)
             .ok_or_else(|| format!("no service {key}"))?;
-        let td = td_arn(&self.region, &self.account, family_rev);
+        self.deploy_at(si, family_rev)
+    }
+
+    /// A rolling deployment of `family:revision` (of the service's own
+    /// account and region) on service `si`.
+    pub fn deploy_at(&mut self, si: usize, family_rev: &str) -> Result<String, String> {
+        let svc = &self.services[si].svc;
+        let td = td_arn(&svc.region, &svc.account, family_rev);
+        let td = if self.task_definitions.contains_key(&td) {
+            td
+        } else {
+            td_arn(&self.region, &self.account, family_rev)
+        };
         if !self.task_definitions.contains_key(&td) {
             return Err(format!("no task definition {family_rev}"));
         }
@@ -726,6 +763,11 @@ impl Engine {
         let si = self
             .service_index(key)
             .ok_or_else(|| format!("no service {key}"))?;
+        self.set_desired_at(si, count)
+    }
+
+    /// UpdateService desiredCount of service `si`; the old count.
+    pub fn set_desired_at(&mut self, si: usize, count: i32) -> Result<i32, String> {
         if !(0..=MAX_TASKS_PER_SERVICE).contains(&count) {
             return Err(format!(
                 "desired count {count} is not within 0..={MAX_TASKS_PER_SERVICE} (ECS's quota of tasks per service)"
@@ -747,28 +789,47 @@ impl Engine {
         min: i32,
         max: i32,
     ) -> Result<(i32, i32), String> {
+        let key = resource_id
+            .strip_prefix("service/")
+            .unwrap_or(resource_id)
+            .to_string();
+        let si = self
+            .service_index(&key)
+            .ok_or_else(|| format!("no scalable target {resource_id}"))?;
+        self.set_scalable_target_at(si, resource_id, min, max)
+    }
+
+    /// RegisterScalableTarget of service `si` (its own account and region);
+    /// the old (min, max).
+    pub fn set_scalable_target_at(
+        &mut self,
+        si: usize,
+        resource_id: &str,
+        min: i32,
+        max: i32,
+    ) -> Result<(i32, i32), String> {
         if min < 0 || max < min || max > MAX_TASKS_PER_SERVICE {
             return Err(format!(
                 "need 0 ≤ min ≤ max ≤ {MAX_TASKS_PER_SERVICE} (got {min}..{max})"
             ));
         }
+        let (account, region) = (
+            self.services[si].svc.account.clone(),
+            self.services[si].svc.region.clone(),
+        );
         let t = self
             .scalable_targets
             .iter_mut()
-            .find(|t| t.resource_id == resource_id)
+            .find(|t| t.resource_id == resource_id && t.account == account && t.region == region)
             .ok_or_else(|| format!("no scalable target {resource_id}"))?;
         let old = (t.min_capacity, t.max_capacity);
         t.min_capacity = min;
         t.max_capacity = max;
-        let key = resource_id
-            .strip_prefix("service/")
-            .unwrap_or(resource_id)
-            .to_string();
-        if let Some(si) = self.service_index(&key) {
+        {
             let desired = self.services[si].svc.desired_count;
             let clamped = desired.clamp(min, max);
             if clamped != desired {
-                let _ = self.set_desired(&key, clamped);
+                let _ = self.set_desired_at(si, clamped);
                 self.record_activity(
                     si,
                     clamped,
@@ -790,12 +851,14 @@ impl Engine {
 
     /// Impair an AZ for one service only (a GameDay's blast radius): its
     /// tasks there stop and none are placed there until released.
-    pub fn impair_service_az(&mut self, key: &str, az: &str, duration_ms: Option<i64>) {
+    pub fn impair_service_az(&mut self, si: usize, az: &str, duration_ms: Option<i64>) {
         let until = duration_ms.map(|d| self.elapsed + d);
+        let key = self.impair_key(si);
         self.impaired.insert(format!("{az}|{key}"), until);
     }
 
-    pub fn release_service_az(&mut self, key: &str, az: &str) {
+    pub fn release_service_az(&mut self, si: usize, az: &str) {
+        let key = self.impair_key(si);
         self.impaired.remove(&format!("{az}|{key}"));
     }
 
@@ -832,7 +895,7 @@ impl Engine {
 
     fn advance_tasks(&mut self, si: usize) {
         let now = self.now();
-        let key = self.services[si].svc.key();
+        let key = self.impair_key(si);
         let impaired: Vec<String> = self
             .impaired
             .keys()
@@ -1323,7 +1386,7 @@ impl Engine {
         {
             return;
         }
-        let key = s.svc.key();
+        let key = s.svc.id().qualified();
         let usable: Vec<String> = s
             .svc
             .subnets
@@ -1757,8 +1820,8 @@ impl Engine {
             };
             s.high_streak = 0;
             s.low_streak = 0;
-            let key = s.svc.key();
-            let _ = self.set_desired(&key, wanted);
+
+            let _ = self.set_desired_at(si, wanted);
             self.record_activity(
                 si,
                 wanted,
@@ -2073,7 +2136,7 @@ mod tests {
     #[test]
     fn az_load_counts_what_the_old_pick_counted() {
         let (mut e, si) = uneven_fleet();
-        e.impair_service_az("prod/api", "us-east-1b", None);
+        e.impair_service_az(si, "us-east-1b", None);
         let load = e.az_load(si);
         let s = &e.services[si];
         let want: Vec<(String, usize)> = s

@@ -134,13 +134,15 @@ impl Simulator {
         az: &str,
         duration_ms: Option<i64>,
     ) {
-        self.engine
-            .impair_service_az(&format!("{cluster}/{service}"), az, duration_ms);
+        if let Some(si) = self.engine.service_index(&format!("{cluster}/{service}")) {
+            self.engine.impair_service_az(si, az, duration_ms);
+        }
     }
 
     pub fn release_service_az(&mut self, cluster: &str, service: &str, az: &str) {
-        self.engine
-            .release_service_az(&format!("{cluster}/{service}"), az);
+        if let Some(si) = self.engine.service_index(&format!("{cluster}/{service}")) {
+            self.engine.release_service_az(si, az);
+        }
     }
 
     /// UpdateService taskDefinition (`family:revision`): a rolling deployment.

@@ -1,0 +1,170 @@
+//! `ecs.stop_deployment`: StopServiceDeployment (ROLLBACK) of the deployment
+//! in progress; where the API is missing, redeploy the previous revision.
+
+use aws_sdk_ecs::types::{ServiceDeploymentStatus, StopServiceDeploymentStopType};
+use futures::FutureExt;
+use futures::future::BoxFuture;
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+
+use super::{AwsClients, FieldError, FieldKind, Fields, Plan, RunbookAction, SimBackend};
+use crate::calls::{CallArgs, CallOutput, PlannedCall};
+use crate::model::{DeploymentStatus, RolloutState, short_task_definition};
+
+pub struct StopDeployment;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StopDeploymentCall {
+    pub deployment_id: String,
+    pub stop_type: String,
+    pub rollback_to: Option<String>,
+}
+
+impl CallArgs for StopDeploymentCall {
+    const KIND: &'static str = "StopDeployment";
+}
+
+impl RunbookAction for StopDeployment {
+    fn op(&self) -> &'static str {
+        "ecs.stop_deployment"
+    }
+    fn mutates(&self) -> bool {
+        true
+    }
+    fn call_kind(&self) -> Option<&'static str> {
+        Some(StopDeploymentCall::KIND)
+    }
+    fn aws_api(&self) -> &'static str {
+        "ecs:StopServiceDeployment"
+    }
+    fn fields(&self) -> &'static [(&'static str, FieldKind)] {
+        &[
+            ("stop_type", FieldKind::Text),
+            ("task_definition", FieldKind::Text),
+        ]
+    }
+    fn check(&self, _f: &Fields, _save_as: bool) -> Result<(), FieldError> {
+        Ok(())
+    }
+    fn plan(&self, p: &Plan<'_>) -> Result<Vec<PlannedCall>, String> {
+        let svc = p.svc;
+        let d = svc
+            .primary_deployment()
+            .filter(|d| d.rollout_state == Some(RolloutState::InProgress))
+            .ok_or("no deployment in progress to stop")?;
+        // Where a rollback goes: the deployment being replaced, else the
+        // block's `task_definition` (the resolved known-good one).
+        let rollback_to = match svc
+            .deployments
+            .iter()
+            .find(|x| x.status != DeploymentStatus::Primary)
+        {
+            Some(x) => Some(x.task_definition.clone()),
+            None => p.text("task_definition")?,
+        };
+        let call = StopDeploymentCall {
+            deployment_id: d.id.clone(),
+            stop_type: p.fields.str("stop_type").unwrap_or("ROLLBACK").to_string(),
+            rollback_to,
+        };
+        Ok(vec![PlannedCall::new(p.target.clone(), &call)])
+    }
+    fn describe(&self, c: &PlannedCall) -> String {
+        let Some(a) = c.args::<StopDeploymentCall>() else {
+            return format!("StopServiceDeployment {}", c.target.label());
+        };
+        format!(
+            "StopServiceDeployment {}: {} stopType={} (back to {})",
+            c.target.label(),
+            a.deployment_id,
+            a.stop_type,
+            a.rollback_to
+                .as_deref()
+                .map(short_task_definition)
+                .unwrap_or("the previous deployment")
+        )
+    }
+    fn sim_apply(&self, sim: &mut dyn SimBackend, c: &PlannedCall) -> Result<Value, String> {
+        let a = c
+            .args::<StopDeploymentCall>()
+            .ok_or("malformed StopDeployment call")?;
+        // The simulator has no StopServiceDeployment: a rollback is a new
+        // deployment of the previous task definition, as ECS does.
+        let td = a
+            .rollback_to
+            .as_deref()
+            .ok_or("no previous deployment to roll back to")?;
+        let id = sim.deploy(&c.target, short_task_definition(td))?;
+        Ok(json!({"deployment": id, "rolled_back_to": td}))
+    }
+    fn aws_call<'a>(
+        &'a self,
+        aws: &'a AwsClients<'a>,
+        c: &'a PlannedCall,
+    ) -> BoxFuture<'a, Result<CallOutput, String>> {
+        async move {
+            let a = c
+                .args::<StopDeploymentCall>()
+                .ok_or("malformed StopDeployment call")?;
+            stop_on_aws(aws, c, a.rollback_to.as_deref()).await
+        }
+        .boxed()
+    }
+}
+
+async fn stop_on_aws(
+    aws: &AwsClients<'_>,
+    c: &PlannedCall,
+    rollback_to: Option<&str>,
+) -> Result<CallOutput, String> {
+    let rid = |id: Option<&str>| super::request_ids(id);
+    // StopServiceDeployment needs the service deployment ARN.
+    let listed = aws
+        .ecs
+        .list_service_deployments()
+        .cluster(&c.target.cluster)
+        .service(&c.target.service)
+        .status(ServiceDeploymentStatus::InProgress)
+        .send()
+        .await;
+    let arn = listed
+        .as_ref()
+        .ok()
+        .and_then(|o| o.service_deployments().first())
+        .and_then(|d| d.service_deployment_arn().map(str::to_string));
+    if let Some(arn) = arn {
+        let out = aws
+            .ecs
+            .stop_service_deployment()
+            .service_deployment_arn(&arn)
+            .stop_type(StopServiceDeploymentStopType::Rollback)
+            .send()
+            .await
+            .map_err(|e| aws.err("ecs:StopServiceDeployment", &e))?;
+        return Ok(CallOutput {
+            request_ids: rid(aws_sdk_ecs::operation::RequestId::request_id(&out)),
+            detail: json!({"serviceDeploymentArn": arn}),
+        });
+    }
+    // No ListServiceDeployments here (older API, or an emulator): roll
+    // back the way ECS does, by deploying the previous revision.
+    let why = match &listed {
+        Err(e) => aws.err("ecs:ListServiceDeployments", e),
+        Ok(_) => "no IN_PROGRESS service deployment listed".into(),
+    };
+    let td =
+        rollback_to.ok_or_else(|| format!("{why}; and no previous task definition to redeploy"))?;
+    let out = aws
+        .ecs
+        .update_service()
+        .cluster(&c.target.cluster)
+        .service(&c.target.service)
+        .task_definition(td)
+        .send()
+        .await
+        .map_err(|e| aws.err("ecs:UpdateService", &e))?;
+    Ok(CallOutput {
+        request_ids: rid(aws_sdk_ecs::operation::RequestId::request_id(&out)),
+        detail: json!({"fallback": why, "redeployed": td}),
+    })
+}
