@@ -504,7 +504,7 @@ mod tests {
         assert!(switch(&mut app, &mut old, want.clone()).await);
         assert_eq!(
             *asked.lock().unwrap(),
-            [want.clone()],
+            std::slice::from_ref(&want),
             "built once, for the set"
         );
         assert_eq!(old_control.try_recv().ok(), Some(Control::Shutdown));
