@@ -398,7 +398,29 @@ fn console_cmd(
     app.runbooks.review = config.review.to_review_config();
     app.runbooks.source_label = source_label(&origin);
     app.notice = demo_notice.map(str::to_string);
+    if let Origin::Aws(opts) = &origin {
+        // `:ctx` builds fleets as this start does, with the same endpoint
+        // and clusters; the set starts as `--profile` × `--region`.
+        app.context = Some(ecsdeck::source::context::ContextSet {
+            profiles: fleet_places(&opts.profiles),
+            regions: fleet_places(&opts.regions),
+        });
+        app.fleet_builder = Some(Box::new(ecsdeck::source::aws::contexts::AwsContexts {
+            base: opts.clone(),
+        }));
+    }
     run_console(app, origin)
+}
+
+/// `--profile a --profile a` is one profile: each name once, in order.
+fn fleet_places(given: &[String]) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for g in given.iter().filter(|g| !g.is_empty()) {
+        if !out.contains(g) {
+            out.push(g.clone());
+        }
+    }
+    out
 }
 
 /// Where the fleet comes from.
@@ -501,10 +523,8 @@ fn run_console(mut app: App, origin: Origin) -> ExitCode {
                 seed,
                 speed,
             } => ecsdeck::source::sim::spawn(Simulator::new(*scenario, seed), speed),
-            Origin::Aws(opts) => {
-                let fleet = AwsFleet::connect(opts).await;
-                ecsdeck::source::aws::spawn(fleet, Default::default())
-            }
+            // The same start as a `:ctx` switch (see `AwsContexts`).
+            Origin::Aws(opts) => ecsdeck::source::aws::contexts::start(opts).await,
         };
         // The first frame shows data, not "connecting…" (the simulator has
         // it at once; AWS shows "connecting…" until its first refresh).
@@ -698,14 +718,6 @@ fn source_label(origin: &Origin) -> String {
             scenario.scenario.name,
             seed.unwrap_or(scenario.scenario.seed)
         ),
-        Origin::Aws(o) => format!(
-            "aws:{}@{}{}",
-            o.profile.as_deref().unwrap_or("default"),
-            o.region.as_deref().unwrap_or("default-region"),
-            o.endpoint_url
-                .as_deref()
-                .map(|u| format!(" ({u})"))
-                .unwrap_or_default()
-        ),
+        Origin::Aws(o) => ecsdeck::source::aws::contexts::source_label(o),
     }
 }

@@ -6,6 +6,7 @@
 //! verification reads), and takes [`Control`] messages back.
 
 pub mod aws;
+pub mod context;
 pub mod sim;
 
 use std::sync::Arc;
@@ -61,8 +62,8 @@ pub enum Capability {
     LiveTail,
     /// Make changes (runbook actions started with `--write`).
     Writes,
-    /// Alarm state transitions (the service view's alarm history).
-    AlarmHistory,
+    /// Read another set of AWS profiles and regions (`:ctx`).
+    Contexts,
 }
 
 impl Capability {
@@ -79,7 +80,9 @@ impl Capability {
             Capability::Writes => {
                 "this source cannot make changes: start without --write for a dry run"
             }
-            Capability::AlarmHistory => "this source keeps no alarm history",
+            Capability::Contexts => {
+                "this source has no AWS profiles or regions to switch: the demo is one simulated fleet"
+            }
         }
     }
 }
@@ -91,7 +94,7 @@ pub struct Capabilities {
     pub speed: bool,
     pub live_tail: bool,
     pub writes: bool,
-    pub alarm_history: bool,
+    pub contexts: bool,
 }
 
 impl Capabilities {
@@ -101,7 +104,7 @@ impl Capabilities {
         speed: false,
         live_tail: false,
         writes: false,
-        alarm_history: false,
+        contexts: false,
     };
 
     pub fn has(self, c: Capability) -> bool {
@@ -110,7 +113,7 @@ impl Capabilities {
             Capability::Speed => self.speed,
             Capability::LiveTail => self.live_tail,
             Capability::Writes => self.writes,
-            Capability::AlarmHistory => self.alarm_history,
+            Capability::Contexts => self.contexts,
         }
     }
 

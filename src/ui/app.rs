@@ -74,6 +74,13 @@ pub struct App {
     /// What the source can do (see [`App::set_capabilities`]); nothing
     /// until it says.
     pub capabilities: Capabilities,
+    /// Starts a source for another set of AWS profiles and regions (`:ctx`);
+    /// None on the demo.
+    pub fleet_builder: Option<Box<dyn crate::source::context::FleetBuilder>>,
+    /// The AWS profiles and regions read (None on the demo).
+    pub context: Option<crate::source::context::ContextSet>,
+    /// The open `:ctx` picker.
+    pub ctx_picker: Option<crate::ui::ctx::CtxPicker>,
 }
 
 impl App {
@@ -110,6 +117,9 @@ impl App {
             quit_armed: false,
             api_samples: Default::default(),
             capabilities: Capabilities::NONE,
+            fleet_builder: None,
+            context: None,
+            ctx_picker: None,
         }
     }
 

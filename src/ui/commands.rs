@@ -12,6 +12,7 @@ pub enum Cmd {
     Logs,
     Findings,
     Runbooks,
+    Ctx,
     Theme,
     Speed,
     Pause,
@@ -103,6 +104,14 @@ pub const COMMANDS: &[CommandSpec] = &[
         "",
         "runbooks: pick one, fill its parameters, run it step by step",
         None,
+        true
+    ),
+    c!(
+        Ctx,
+        ["ctx", "context"],
+        "",
+        "AWS profiles × regions read: pick any set, read at once (AWS)",
+        Some(Capability::Contexts),
         true
     ),
     c!(
@@ -248,7 +257,7 @@ mod tests {
     fn the_hint_lists_the_hinted_commands() {
         assert_eq!(
             hint(),
-            ":svc :alarms :timeline :logs :findings :runbooks :theme NAME :q"
+            ":svc :alarms :timeline :logs :findings :runbooks :ctx :theme NAME :q"
         );
     }
 

@@ -51,6 +51,9 @@ pub fn frame(f: &mut Frame, app: &App) -> Drawn {
         }
     }
     render_footer(f, footer, app);
+    if let Some(p) = &app.ctx_picker {
+        crate::ui::ctx::render(f, body, p, &app.theme);
+    }
     if app.help {
         crate::ui::help::render(f, area, &app.theme, app.help_scroll);
     }
@@ -172,7 +175,10 @@ fn render_status(f: &mut Frame, area: Rect, app: &App) {
     }
     if app.store.has_snapshot {
         let mut source = format!("{}:{}", safe(&src.kind), safe(&src.label));
-        if !narrow {
+        if let Some(set) = &app.context {
+            // `:ctx`: the set read, profiles × regions (shortened to fit).
+            source = format!("{}:{}", safe(&src.kind), context_label(set, narrow));
+        } else if !narrow {
             if let Some(seed) = src.seed {
                 source.push_str(&format!(" · seed {seed}"));
             }
@@ -201,13 +207,24 @@ fn render_status(f: &mut Frame, area: Rect, app: &App) {
             spans.extend(errors);
         }
     } else {
-        spans.push(Span::styled("connecting…", theme.dim()));
+        let to = app
+            .context
+            .as_ref()
+            .map(|set| format!(" to {}", context_label(set, narrow)))
+            .unwrap_or_default();
+        spans.push(Span::styled(format!("connecting{to}…"), theme.dim()));
     }
     if let Some(w) = app.store.warnings.back() {
         spans.push(sep());
         spans.push(Span::styled(format!("⚠ {w}"), theme.warn()));
     }
     f.render_widget(Paragraph::new(Line::from(spans)), area);
+}
+
+/// The set of AWS profiles × regions read, sanitized (profile names come
+/// from the user's AWS files), short enough for the status line.
+fn context_label(set: &crate::source::context::ContextSet, narrow: bool) -> String {
+    safe(&set.label(if narrow { 22 } else { 48 })).into_owned()
 }
 
 fn trim_float(x: f64) -> String {
@@ -381,7 +398,9 @@ fn render_footer(f: &mut Frame, area: Rect, app: &App) {
                 ));
             }
             // The runbook view: its screen's keys, or its open dialog's.
-            let context = if app.view == View::Runbooks {
+            let context = if app.ctx_picker.is_some() {
+                keymap::Context::CtxPicker
+            } else if app.view == View::Runbooks {
                 app.runbooks.context()
             } else {
                 app.focused().context()

@@ -53,6 +53,8 @@ pub enum Action {
     NextChoice,
     /// Checkpoint: between the approvers field and the note.
     SwitchField,
+    /// A picker: check or uncheck the entry under the cursor.
+    Toggle,
 }
 
 /// Where a binding applies.
@@ -83,6 +85,8 @@ pub enum Context {
     CheckpointApprovers,
     /// Dialog: the notes editor.
     Note,
+    /// Dialog: `:ctx`, the AWS profiles and regions to read.
+    CtxPicker,
 }
 
 impl Context {
@@ -102,6 +106,7 @@ impl Context {
             Context::Checkpoint => "Dialog: checkpoint",
             Context::CheckpointApprovers => "Dialog: checkpoint with approvers",
             Context::Note => "Dialog: note",
+            Context::CtxPicker => "Dialog: profiles and regions (:ctx)",
         }
     }
 
@@ -120,6 +125,7 @@ impl Context {
                 | Context::Checkpoint
                 | Context::CheckpointApprovers
                 | Context::Note
+                | Context::CtxPicker
         )
     }
 }
@@ -154,12 +160,16 @@ macro_rules! b {
     };
 }
 
+mod ctx;
 mod runbook;
 
 /// Every binding: the panes' ([`BINDINGS`]), then the runbook view's and
-/// its dialogs' ([`runbook::BINDINGS`]).
+/// its dialogs' ([`runbook::BINDINGS`]), then the `:ctx` picker's.
 pub fn bindings() -> impl Iterator<Item = &'static Binding> {
-    BINDINGS.iter().chain(runbook::BINDINGS)
+    BINDINGS
+        .iter()
+        .chain(runbook::BINDINGS)
+        .chain(ctx::BINDINGS)
 }
 
 /// The bindings of the fleet and service views.
@@ -570,6 +580,7 @@ pub const CONTEXTS: &[Context] = &[
     Context::Checkpoint,
     Context::CheckpointApprovers,
     Context::Note,
+    Context::CtxPicker,
 ];
 
 #[cfg(test)]

@@ -2,6 +2,7 @@
 
 pub mod app;
 pub mod commands;
+pub mod ctx;
 pub mod draw;
 pub mod help;
 pub mod keymap;
@@ -239,6 +240,14 @@ pub async fn run(
                         // A runbook call is kept and offered again, never lost.
                         let now = app.source_now();
                         app.runbooks.send_failed(e, now);
+                    }
+                }
+                Effect::Switch(set) => {
+                    if ctx::switch(&mut app, &mut source, set).await {
+                        followed = None;
+                        source_open = true;
+                        last_update = Instant::now();
+                        dirty = true;
                     }
                 }
             }

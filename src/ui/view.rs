@@ -160,6 +160,8 @@ pub struct Drawn {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Effect {
     Control(Control),
+    /// `:ctx`: read this set of AWS profiles and regions from now on.
+    Switch(crate::source::context::ContextSet),
 }
 
 /// What the status line says of the API calls made.

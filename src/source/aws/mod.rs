@@ -12,6 +12,7 @@
 pub mod actions;
 mod autoscaling;
 pub mod cloudwatch;
+pub mod contexts;
 mod deadline;
 pub mod ec2;
 mod ecs;
@@ -709,7 +710,7 @@ pub const CAPABILITIES: crate::source::Capabilities = crate::source::Capabilitie
     speed: false,
     live_tail: true,
     writes: true,
-    alarm_history: true,
+    contexts: true,
 };
 
 /// Start the console's pollers: one task per resource kind and region, a

@@ -158,13 +158,14 @@ impl Simulator {
     }
 }
 
-/// The simulator can do everything the console asks of a source.
+/// The simulator can do everything the console asks of a source but
+/// switch AWS profiles and regions (`:ctx`): it is one simulated fleet.
 pub const CAPABILITIES: crate::source::Capabilities = crate::source::Capabilities {
     pause: true,
     speed: true,
     live_tail: true,
     writes: true,
-    alarm_history: true,
+    contexts: false,
 };
 
 /// Real-time step of the console's simulation loop.

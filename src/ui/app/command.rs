@@ -44,6 +44,7 @@ impl App {
                 let panes = self.view.panes();
                 self.focus = panes.iter().position(|p| *p == Pane::Logs).unwrap_or(0);
             }
+            Cmd::Ctx => self.open_ctx_picker(),
             Cmd::Help => self.help = true,
             Cmd::Theme => self.theme_command(arg),
             Cmd::Speed => match arg.and_then(|a| a.trim_end_matches('x').parse::<f64>().ok()) {

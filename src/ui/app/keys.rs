@@ -14,6 +14,9 @@ impl App {
             Input::Filter(text) => return self.on_input_key(key, text, false),
             Input::Normal => {}
         }
+        if self.ctx_picker.is_some() {
+            return self.ctx_key(&key);
+        }
         if self.help {
             match key.code {
                 KeyCode::Char('j') | KeyCode::Down => self.help_scroll += 1,
@@ -242,7 +245,8 @@ impl App {
             | Action::Later
             | Action::Submit
             | Action::NextChoice
-            | Action::SwitchField => {}
+            | Action::SwitchField
+            | Action::Toggle => {}
         }
         vec![]
     }

@@ -22,7 +22,7 @@ fn without(cap: Capability) -> Capabilities {
         Capability::Speed => c.speed = false,
         Capability::LiveTail => c.live_tail = false,
         Capability::Writes => c.writes = false,
-        Capability::AlarmHistory => c.alarm_history = false,
+        Capability::Contexts => c.contexts = false,
     }
     c
 }

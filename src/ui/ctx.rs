@@ -1,0 +1,574 @@
+//! `:ctx`: pick the AWS profiles and regions the console reads, and switch
+//! to that set without a restart. The picker is a keymap component (its
+//! keys are [`Context::CtxPicker`]'s); the switch asks the app's
+//! [`FleetBuilder`] for a new source, shuts the old one down and forgets
+//! what belonged to it (rows, metrics, logs, the selection). Runbook
+//! journals and notes are the operator's and stay.
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Flex, Layout, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Clear, Paragraph};
+
+use crate::source::context::{Choices, ContextSet};
+use crate::source::{Control, SourceHandle};
+use crate::ui::app::{App, Effect, LogView, View};
+use crate::ui::keymap::{self, Action, Context};
+use crate::ui::theme::Theme;
+use crate::ui::widgets::safe;
+
+/// The picker's two lists.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Column {
+    Profiles,
+    Regions,
+}
+
+/// The open `:ctx` dialog.
+#[derive(Debug, Clone)]
+pub struct CtxPicker {
+    pub choices: Choices,
+    pub profiles: Vec<bool>,
+    pub regions: Vec<bool>,
+    pub column: Column,
+    /// Cursor in each list.
+    pub cursor: [usize; 2],
+    /// Why Enter did nothing (one line).
+    pub error: Option<String>,
+}
+
+/// What a key did to the picker.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Picked {
+    Open,
+    Cancel,
+    Apply(ContextSet),
+}
+
+impl CtxPicker {
+    /// The choices with `current` checked; a profile or region of the set
+    /// the files do not name (the default chain, an `--region` typed by
+    /// hand) is offered too, first, so it can be kept or dropped.
+    pub fn new(mut choices: Choices, current: &ContextSet) -> CtxPicker {
+        for (list, cur) in [
+            (&mut choices.profiles, &current.profiles),
+            (&mut choices.regions, &current.regions),
+        ] {
+            let missing: Vec<String> = cur.iter().filter(|c| !list.contains(c)).cloned().collect();
+            for (i, c) in missing.into_iter().enumerate() {
+                list.insert(i.min(list.len()), c);
+            }
+        }
+        let checked = |all: &[String], cur: &[String]| -> Vec<bool> {
+            all.iter().map(|x| cur.contains(x)).collect()
+        };
+        let profiles = checked(&choices.profiles, &current.profiles);
+        let regions = checked(&choices.regions, &current.regions);
+        let first = |v: &[bool]| v.iter().position(|b| *b).unwrap_or(0);
+        CtxPicker {
+            cursor: [first(&profiles), first(&regions)],
+            profiles,
+            regions,
+            choices,
+            column: Column::Profiles,
+            error: None,
+        }
+    }
+
+    fn col(&self) -> usize {
+        match self.column {
+            Column::Profiles => 0,
+            Column::Regions => 1,
+        }
+    }
+
+    fn len(&self) -> usize {
+        match self.column {
+            Column::Profiles => self.profiles.len(),
+            Column::Regions => self.regions.len(),
+        }
+    }
+
+    /// The set checked, in list order.
+    pub fn set(&self) -> ContextSet {
+        let pick = |names: &[String], on: &[bool]| {
+            names
+                .iter()
+                .zip(on)
+                .filter(|(_, b)| **b)
+                .map(|(n, _)| n.clone())
+                .collect()
+        };
+        ContextSet {
+            profiles: pick(&self.choices.profiles, &self.profiles),
+            regions: pick(&self.choices.regions, &self.regions),
+        }
+    }
+
+    pub fn on_key(&mut self, key: &ratatui::crossterm::event::KeyEvent) -> Picked {
+        let c = self.col();
+        match keymap::lookup(Context::CtxPicker, key) {
+            Some(Action::Down) => {
+                self.cursor[c] = (self.cursor[c] + 1).min(self.len().saturating_sub(1))
+            }
+            Some(Action::Up) => self.cursor[c] = self.cursor[c].saturating_sub(1),
+            Some(Action::SwitchField) => {
+                self.column = match self.column {
+                    Column::Profiles => Column::Regions,
+                    Column::Regions => Column::Profiles,
+                }
+            }
+            Some(Action::Toggle) => {
+                let list = match self.column {
+                    Column::Profiles => &mut self.profiles,
+                    Column::Regions => &mut self.regions,
+                };
+                if let Some(b) = list.get_mut(self.cursor[c]) {
+                    *b = !*b;
+                }
+                self.error = None;
+            }
+            Some(Action::Submit) => {
+                let set = self.set();
+                if set.profiles.is_empty() || set.regions.is_empty() {
+                    self.error = Some("check at least one profile and one region".into());
+                } else {
+                    return Picked::Apply(set);
+                }
+            }
+            Some(Action::Back) => return Picked::Cancel,
+            _ => {}
+        }
+        Picked::Open
+    }
+}
+
+impl App {
+    /// The set being read: the one given (`--profile` × `--region`, or the
+    /// last `:ctx`), its gaps filled from what the source reported (no
+    /// `--profile` is the default chain's, no `--region` the profile's own).
+    pub fn current_set(&self) -> ContextSet {
+        let mut set = self.context.clone().unwrap_or_default();
+        if set.profiles.is_empty() {
+            set.profiles.push("default".into());
+        }
+        if set.regions.is_empty() {
+            let reported = &self.store.snapshot.source.region;
+            set.regions = reported
+                .split(',')
+                .filter(|r| !r.is_empty())
+                .map(str::to_string)
+                .collect();
+        }
+        set
+    }
+
+    /// `:ctx`: open the picker over the profiles of the AWS files.
+    pub(crate) fn open_ctx_picker(&mut self) {
+        if self.refuse_during_run() {
+            return;
+        }
+        let Some(builder) = &self.fleet_builder else {
+            self.message = Some((
+                ":ctx: no AWS configuration to read profiles from".into(),
+                true,
+            ));
+            return;
+        };
+        let choices = Choices::from_profiles(builder.profiles());
+        self.ctx_picker = Some(CtxPicker::new(choices, &self.current_set()));
+    }
+
+    /// A runbook run in progress acts on the set it started on: no switch.
+    fn refuse_during_run(&mut self) -> bool {
+        let running = self
+            .runbooks
+            .running()
+            .filter(|r| !r.runner.is_finished())
+            .map(|r| r.runner.run_id.clone());
+        if let Some(id) = &running {
+            self.message = Some((
+                format!(
+                    ":ctx: runbook run {id} is in progress on this set: finish or abort it first"
+                ),
+                true,
+            ));
+            self.ctx_picker = None;
+        }
+        running.is_some()
+    }
+
+    /// A key while the picker is open.
+    pub(crate) fn ctx_key(&mut self, key: &ratatui::crossterm::event::KeyEvent) -> Vec<Effect> {
+        let Some(p) = &mut self.ctx_picker else {
+            return vec![];
+        };
+        match p.on_key(key) {
+            Picked::Open => vec![],
+            Picked::Cancel => {
+                self.ctx_picker = None;
+                vec![]
+            }
+            Picked::Apply(set) => {
+                if self.refuse_during_run() {
+                    return vec![];
+                }
+                self.ctx_picker = None;
+                vec![Effect::Switch(set)]
+            }
+        }
+    }
+
+    /// Forget what belonged to the old set; the notes, runbook journals,
+    /// filters, theme and the runbook view stay.
+    pub fn reset_for(&mut self, set: ContextSet, source_label: String) {
+        self.store = Default::default();
+        self.rows.clear();
+        self.review_cache = Default::default();
+        self.badges.clear();
+        self.api_samples.clear();
+        self.cursor.clear();
+        self.offsets.clear();
+        self.logs = LogView::default();
+        self.paused = false;
+        self.silent_secs = 0;
+        self.quit_armed = false;
+        if matches!(self.view, View::Service(_)) {
+            self.view = View::Fleet;
+            self.focus = 0;
+        }
+        self.runbooks.source_label = source_label;
+        self.message = Some((format!("reading {}", safe(&set.label(usize::MAX))), false));
+        self.context = Some(set);
+    }
+}
+
+/// Switch the console to `set`: a new source from the app's builder, the
+/// old one shut down, the old set's data forgotten. False (nothing done)
+/// without a builder.
+pub async fn switch(app: &mut App, source: &mut SourceHandle, set: ContextSet) -> bool {
+    let Some(builder) = &app.fleet_builder else {
+        return false;
+    };
+    let label = builder.source_label(&set);
+    let next = builder.connect(&set).await;
+    let old = std::mem::replace(source, next);
+    if old.control.try_send(Control::Shutdown).is_err() {
+        // A full queue: the shutdown waits its turn, the console does not.
+        let control = old.control.clone();
+        tokio::spawn(async move {
+            let _ = control.send(Control::Shutdown).await;
+        });
+    }
+    app.reset_for(set, label);
+    app.set_capabilities(source.capabilities);
+    app.silent_after = (2 * source.heartbeat.as_secs()).max(5);
+    let first = source.snapshots.borrow().clone();
+    if !first.source.kind.is_empty() {
+        app.apply(crate::source::Update::Snapshot(first));
+    }
+    true
+}
+
+fn centered(area: Rect, w: u16, h: u16) -> Rect {
+    let [v] = Layout::vertical([Constraint::Length(h.min(area.height))])
+        .flex(Flex::Center)
+        .areas(area);
+    let [r] = Layout::horizontal([Constraint::Length(w.min(area.width))])
+        .flex(Flex::Center)
+        .areas(v);
+    r
+}
+
+/// The picker over `area`.
+pub fn render(f: &mut Frame, area: Rect, p: &CtxPicker, theme: &Theme) {
+    let r = centered(
+        area,
+        area.width.saturating_sub(4).min(90),
+        area.height.saturating_sub(4).min(30),
+    );
+    if r.width < 4 || r.height < 4 {
+        return;
+    }
+    f.render_widget(Clear, r);
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .border_style(theme.accent())
+        .title(" Profiles × regions (:ctx) ");
+    let inner = block.inner(r);
+    f.render_widget(block, r);
+    let [head, lists, foot] = Layout::vertical([
+        Constraint::Length(1),
+        Constraint::Fill(1),
+        Constraint::Length(1),
+    ])
+    .areas(inner);
+    let (text, style) = match (&p.error, &p.choices.error) {
+        (Some(e), _) => (e.clone(), theme.bad()),
+        (None, Some(e)) => (safe(e).into_owned(), theme.bad()),
+        (None, None) => (
+            format!(
+                "read: {}",
+                safe(&p.set().label(inner.width.saturating_sub(6) as usize))
+            ),
+            theme.info(),
+        ),
+    };
+    f.render_widget(Paragraph::new(Line::styled(text, style)), head);
+    let [left, right] =
+        Layout::horizontal([Constraint::Percentage(50), Constraint::Fill(1)]).areas(lists);
+    let cols = [
+        (
+            left,
+            "Profiles",
+            &p.choices.profiles,
+            &p.profiles,
+            Column::Profiles,
+        ),
+        (
+            right,
+            "Regions",
+            &p.choices.regions,
+            &p.regions,
+            Column::Regions,
+        ),
+    ];
+    for (i, (area, title, names, on, col)) in cols.into_iter().enumerate() {
+        render_list(
+            f,
+            area,
+            (title, names, on),
+            p.cursor[i],
+            p.column == col,
+            theme,
+        );
+    }
+    f.render_widget(
+        Paragraph::new(Line::styled(keymap::hint(Context::CtxPicker), theme.dim())),
+        foot,
+    );
+}
+
+fn render_list(
+    f: &mut Frame,
+    area: Rect,
+    (title, names, on): (&str, &[String], &[bool]),
+    cursor: usize,
+    focused: bool,
+    theme: &Theme,
+) {
+    let n = on.iter().filter(|b| **b).count();
+    let block = Block::default()
+        .borders(Borders::TOP)
+        .border_style(if focused { theme.accent() } else { theme.dim() })
+        .title(format!(" {title} ({n}/{}) ", names.len()));
+    let inner = block.inner(area);
+    f.render_widget(block, area);
+    let h = inner.height.max(1) as usize;
+    let first = cursor.saturating_sub(h - 1);
+    let lines: Vec<Line> = names
+        .iter()
+        .zip(on)
+        .enumerate()
+        .skip(first)
+        .take(h)
+        .map(|(i, (name, checked))| {
+            let mark = if *checked { "[x] " } else { "[ ] " };
+            let here = focused && i == cursor;
+            let style = if here {
+                theme.selected()
+            } else if *checked {
+                theme.ok()
+            } else {
+                theme.base()
+            };
+            Line::from(vec![
+                Span::styled(if here { "▶ " } else { "  " }, theme.accent()),
+                Span::styled(format!("{mark}{}", safe(name)), style),
+            ])
+        })
+        .collect();
+    if names.is_empty() {
+        f.render_widget(
+            Paragraph::new(Line::styled("  none found", theme.dim())),
+            inner,
+        );
+    } else {
+        f.render_widget(Paragraph::new(lines), inner);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::{Arc, Mutex};
+
+    use futures::future::BoxFuture;
+    use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+    use tokio::sync::{mpsc, watch};
+
+    use super::*;
+    use crate::model::FleetSnapshot;
+    use crate::source::context::{FleetBuilder, KnownProfile};
+    use crate::source::sim::{Simulator, scenario::Scenario};
+    use crate::source::{Capabilities, Capability, Update};
+    use crate::ui::theme::Theme;
+
+    /// A builder that records the sets it is asked for and hands out
+    /// sources that send nothing.
+    struct Fake {
+        asked: Arc<Mutex<Vec<ContextSet>>>,
+    }
+
+    fn quiet_source(caps: Capabilities) -> (SourceHandle, mpsc::Receiver<Control>) {
+        let (_tx, updates) = mpsc::channel(1);
+        let (_snap_tx, snapshots) = watch::channel(Arc::new(FleetSnapshot::default()));
+        let (control, control_rx) = mpsc::channel(4);
+        let h = SourceHandle {
+            updates,
+            snapshots,
+            control,
+            capabilities: caps,
+            heartbeat: std::time::Duration::from_secs(11),
+        };
+        (h, control_rx)
+    }
+
+    impl FleetBuilder for Fake {
+        fn profiles(&self) -> Result<Vec<KnownProfile>, String> {
+            Ok(["prod", "staging"]
+                .iter()
+                .map(|n| KnownProfile {
+                    name: n.to_string(),
+                    region: None,
+                })
+                .collect())
+        }
+        fn connect(&self, set: &ContextSet) -> BoxFuture<'static, SourceHandle> {
+            self.asked.lock().unwrap().push(set.clone());
+            let (h, _) = quiet_source(crate::source::aws::CAPABILITIES);
+            Box::pin(async move { h })
+        }
+        fn source_label(&self, set: &ContextSet) -> String {
+            format!("fake:{}", set.label(usize::MAX))
+        }
+    }
+
+    fn press(app: &mut App, code: KeyCode) -> Vec<Effect> {
+        app.on_key(KeyEvent::new(code, KeyModifiers::NONE))
+    }
+
+    /// A console on AWS reading `prod × us-east-1`, with rows on screen.
+    fn aws_app(asked: &Arc<Mutex<Vec<ContextSet>>>) -> App {
+        let mut app = App::new(Theme::default_dark());
+        app.set_capabilities(crate::source::aws::CAPABILITIES);
+        let sim = Simulator::new(Scenario::builtin("steady").unwrap(), None);
+        app.apply(Update::Snapshot(Arc::new(sim.snapshot())));
+        app.context = Some(ContextSet {
+            profiles: vec!["prod".into()],
+            regions: vec!["us-east-1".into()],
+        });
+        app.fleet_builder = Some(Box::new(Fake {
+            asked: asked.clone(),
+        }));
+        app
+    }
+
+    #[tokio::test]
+    async fn switching_reads_the_chosen_set_and_forgets_the_old_one() {
+        let asked = Arc::new(Mutex::new(Vec::new()));
+        let mut app = aws_app(&asked);
+        assert!(!app.rows.is_empty());
+        app.cursor.insert(crate::ui::app::Pane::Services, 2);
+        app.runbooks.library = crate::runbook::Library::load(&[]);
+        let runbooks = app.runbooks.library.runbooks.len();
+        assert_eq!(app.run_command("ctx"), vec![]);
+        let p = app.ctx_picker.as_ref().expect("the picker opens");
+        assert_eq!(p.set(), app.current_set(), "the current set is checked");
+        // staging too, and us-west-2 (the fourth commercial region).
+        press(&mut app, KeyCode::Down);
+        press(&mut app, KeyCode::Char(' '));
+        press(&mut app, KeyCode::Tab);
+        for _ in 0..3 {
+            press(&mut app, KeyCode::Char('j'));
+        }
+        press(&mut app, KeyCode::Char(' '));
+        let want = ContextSet {
+            profiles: vec!["prod".into(), "staging".into()],
+            regions: vec!["us-east-1".into(), "us-west-2".into()],
+        };
+        let effects = press(&mut app, KeyCode::Enter);
+        assert_eq!(effects, vec![Effect::Switch(want.clone())]);
+        assert!(app.ctx_picker.is_none());
+
+        let (mut old, mut old_control) = quiet_source(crate::source::aws::CAPABILITIES);
+        assert!(switch(&mut app, &mut old, want.clone()).await);
+        assert_eq!(
+            *asked.lock().unwrap(),
+            std::slice::from_ref(&want),
+            "built once, for the set"
+        );
+        assert_eq!(old_control.try_recv().ok(), Some(Control::Shutdown));
+        assert!(app.rows.is_empty() && !app.store.has_snapshot);
+        assert!(app.store.logs.is_empty());
+        assert_eq!(app.cursor(crate::ui::app::Pane::Services), 0);
+        assert_eq!(app.context.as_ref(), Some(&want));
+        assert_eq!(
+            app.runbooks.source_label,
+            "fake:prod,staging × us-east-1,us-west-2"
+        );
+        assert_eq!(
+            app.runbooks.library.runbooks.len(),
+            runbooks,
+            "runbooks kept"
+        );
+        assert_eq!(app.silent_after, 22, "the new source's heartbeat");
+    }
+
+    #[test]
+    fn esc_cancels_and_an_empty_set_is_not_applied() {
+        let asked = Arc::new(Mutex::new(Vec::new()));
+        let mut app = aws_app(&asked);
+        app.run_command("ctx");
+        // Uncheck the only profile: Enter says why and stays open.
+        press(&mut app, KeyCode::Char(' '));
+        assert_eq!(press(&mut app, KeyCode::Enter), vec![]);
+        let p = app.ctx_picker.as_ref().unwrap();
+        assert_eq!(
+            p.error.as_deref(),
+            Some("check at least one profile and one region")
+        );
+        assert_eq!(press(&mut app, KeyCode::Esc), vec![]);
+        assert!(app.ctx_picker.is_none());
+        assert!(!app.rows.is_empty(), "nothing switched");
+        assert!(asked.lock().unwrap().is_empty());
+    }
+
+    #[test]
+    fn a_profile_of_the_set_the_files_do_not_name_is_offered_checked() {
+        let choices = Choices::from_profiles(Ok(vec![KnownProfile {
+            name: "prod".into(),
+            region: None,
+        }]));
+        let cur = ContextSet {
+            profiles: vec!["default".into()],
+            regions: vec!["xx-test-1".into()],
+        };
+        let p = CtxPicker::new(choices, &cur);
+        assert_eq!(p.choices.profiles, ["default", "prod"]);
+        assert_eq!(p.choices.regions[0], "xx-test-1");
+        assert_eq!(p.set(), cur);
+    }
+
+    #[test]
+    fn the_demo_refuses_ctx() {
+        let mut app = App::new(Theme::default_dark());
+        app.set_capabilities(crate::source::sim::CAPABILITIES);
+        assert_eq!(app.run_command("ctx"), vec![]);
+        assert!(app.ctx_picker.is_none());
+        let (m, err) = app.message.clone().unwrap();
+        assert!(
+            err && m == format!(":ctx: {}", Capability::Contexts.refusal()),
+            "{m}"
+        );
+    }
+}
