@@ -24,7 +24,7 @@ use super::{
     AwsFleet, AwsSource, CAPABILITIES, Deadline, Intervals, Parts, actions, jitter, merge, now_ms,
     record, within,
 };
-use crate::model::{DataKind, FleetSnapshot, FreshKey};
+use crate::model::{DataKind, FleetSnapshot, FreshKey, ServiceId};
 use crate::source::{Control, SourceHandle, UPDATE_CHANNEL_BOUND, Update};
 
 /// One resource kind read at its own interval after the ECS base.
@@ -86,7 +86,7 @@ pub fn spawn(fleet: AwsFleet, iv: Intervals) -> SourceHandle {
         changed: tokio::sync::Notify::new(),
         refresh_now: (0..n).map(|_| tokio::sync::Notify::new()).collect(),
     });
-    let (follow_tx, follow_rx) = watch::channel::<Option<Option<String>>>(None);
+    let (follow_tx, follow_rx) = watch::channel::<Option<Option<ServiceId>>>(None);
     let mut tasks = tokio::task::JoinSet::new();
     for r in 0..n {
         let (base_tx, base_rx) = watch::channel::<Option<Arc<FleetSnapshot>>>(None);

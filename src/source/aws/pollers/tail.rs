@@ -7,9 +7,9 @@ use std::time::Duration;
 use tokio::sync::{mpsc, watch};
 
 use super::Shared;
-use crate::model::FleetSnapshot;
+use crate::model::{FleetSnapshot, ServiceId};
 use crate::source::Update;
-use crate::source::aws::{jitter, logs};
+use crate::source::aws::{AwsSource, jitter, logs};
 
 /// Follow the logs the console shows: live tail against AWS, polling when
 /// live tail is not available. Re-targets when the operator moves (after a
@@ -18,7 +18,7 @@ pub(super) async fn tail_logs(
     sh: Arc<Shared>,
     tx: mpsc::Sender<Update>,
     mut snaps: watch::Receiver<Arc<FleetSnapshot>>,
-    mut follow: watch::Receiver<Option<Option<String>>>,
+    mut follow: watch::Receiver<Option<Option<ServiceId>>>,
     poll_every: Duration,
 ) {
     let mut next_id: u64 = 0;
@@ -37,7 +37,14 @@ pub(super) async fn tail_logs(
             continue;
         };
         let snap = snaps.borrow_and_update().clone();
-        let targets = logs::follow_targets(&snap, scope.as_deref());
+        let targets = logs::follow_targets(&snap, scope.as_ref());
+        // Each service's logs are read with the client of its own account
+        // and region, never a twin's elsewhere: a service no source reads
+        // is not tailed.
+        let targets: Vec<logs::TailTarget> = targets
+            .into_iter()
+            .filter(|t| sh.source_of(&t.service).is_some())
+            .collect();
         if targets.is_empty() {
             // Not known yet (first snapshot, task definitions): wait for either.
             tokio::select! {
@@ -46,28 +53,18 @@ pub(super) async fn tail_logs(
             }
             continue;
         }
-        let region_of = |key: &str| {
-            snap.services
-                .iter()
-                .find(|s| s.key() == key)
-                .map(|s| s.region.clone())
-        };
-        let source_for = |key: &str| {
-            let r = region_of(key);
-            sh.fleet
-                .sources
-                .iter()
-                .find(|s| r.as_deref().is_none_or(|r| r.is_empty() || s.region == r))
-                .unwrap_or(&sh.fleet.sources[0])
-        };
-        let one_region = targets.iter().all(|t| {
-            std::ptr::eq(
-                source_for(&t.service_key),
-                source_for(&targets[0].service_key),
-            )
+        // Live tail: one session, so one place's client.
+        let first = sh.source_of(&targets[0].service);
+        let one_place = first.filter(|f| {
+            targets.iter().all(|t| {
+                sh.source_of(&t.service)
+                    .is_some_and(|s| std::ptr::eq(s, *f))
+            })
         });
-        if !custom_endpoint && live_failed.is_none() && one_region {
-            let src = source_for(&targets[0].service_key);
+        if !custom_endpoint
+            && live_failed.is_none()
+            && let Some(src) = one_place
+        {
             let mut f2 = follow.clone();
             let stop = Box::pin(async move {
                 let _ = f2.changed().await;
@@ -96,7 +93,9 @@ pub(super) async fn tail_logs(
         loop {
             let mut lines = Vec::new();
             for t in &mut tails {
-                let src = source_for(&t.target.service_key);
+                let Some(src) = sh.source_of(&t.target.service) else {
+                    continue;
+                };
                 match t.poll(src, &mut next_id).await {
                     Ok(l) => lines.extend(l),
                     Err(e) => {
@@ -125,5 +124,16 @@ pub(super) async fn tail_logs(
                 }
             }
         }
+    }
+}
+
+impl Shared {
+    /// The source reading `id`'s account (when known) and region.
+    fn source_of(&self, id: &ServiceId) -> Option<&AwsSource> {
+        let account = Some(&*id.account).filter(|a| !a.is_empty());
+        let region = Some(&*id.region).filter(|r| !r.is_empty());
+        self.fleet
+            .source_for(account, region)
+            .map(|i| &self.fleet.sources[i])
     }
 }
