@@ -67,6 +67,14 @@ async fn seed_twin(c: &aws_config::SdkConfig, desired: i32, alarm: bool, metrics
                 .image("api:1")
                 .memory(512)
                 .essential(true)
+                .log_configuration(
+                    t::LogConfiguration::builder()
+                        .log_driver(t::LogDriver::Awslogs)
+                        .options("awslogs-group", "/ecs/prod-api")
+                        .options("awslogs-stream-prefix", "prod")
+                        .build()
+                        .unwrap(),
+                )
                 .build(),
         )
         .send()
@@ -319,6 +327,126 @@ async fn same_names_in_two_regions(url: &str, files: &(std::path::PathBuf, std::
     assert_eq!(findings_west.len(), west.len());
 }
 
+/// `lines` in `/ecs/prod-api` of one place (the twins' awslogs group).
+async fn put_twin_logs(c: &aws_config::SdkConfig, lines: &[&str]) {
+    let logs = aws_sdk_cloudwatchlogs::Client::new(c);
+    logs.create_log_group()
+        .log_group_name("/ecs/prod-api")
+        .send()
+        .await
+        .unwrap();
+    let stream = "prod/api/0123456789abcdef";
+    logs.create_log_stream()
+        .log_group_name("/ecs/prod-api")
+        .log_stream_name(stream)
+        .send()
+        .await
+        .unwrap();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as i64;
+    let mut put = logs
+        .put_log_events()
+        .log_group_name("/ecs/prod-api")
+        .log_stream_name(stream);
+    for (i, l) in lines.iter().enumerate() {
+        put = put.log_events(
+            aws_sdk_cloudwatchlogs::types::InputLogEvent::builder()
+                .timestamp(now - 1000 + i as i64)
+                .message(*l)
+                .build()
+                .unwrap(),
+        );
+    }
+    put.send().await.unwrap();
+}
+
+/// (a2) Following a twin's logs tails its own region's group, with that
+/// region's client: each twin shows only its own lines.
+async fn each_twin_follows_its_own_regions_logs(url: &str) {
+    use ecsdeck::source::{Control, Update};
+    put_twin_logs(&conf("default", EAST, url).await, &["east one", "east two"]).await;
+    put_twin_logs(&conf("default", WEST, url).await, &["west one", "west two"]).await;
+    let fleet = AwsFleet::connect(AwsOptions {
+        profile: Some("default".into()),
+        region: Some(EAST.into()),
+        regions: vec![EAST.into(), WEST.into()],
+        endpoint_url: Some(url.into()),
+        ..Default::default()
+    })
+    .await;
+    let iv = ecsdeck::source::aws::Intervals {
+        log_poll: std::time::Duration::from_millis(300),
+        ..Default::default()
+    };
+    let mut h = ecsdeck::source::aws::spawn(fleet, iv);
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(40);
+    let mut ids: Option<[ecsdeck::model::ServiceId; 2]> = None;
+    let mut lines: Vec<ecsdeck::model::LogLine> = Vec::new();
+    let seen = |lines: &[ecsdeck::model::LogLine], id: &ecsdeck::model::ServiceId| {
+        lines
+            .iter()
+            .filter(|l| l.service.as_ref() == Some(id))
+            .count()
+    };
+    loop {
+        let done = ids
+            .as_ref()
+            .is_some_and(|[e, w]| seen(&lines, e) >= 2 && seen(&lines, w) >= 2);
+        if done {
+            break;
+        }
+        let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+        assert!(!left.is_zero(), "{lines:?}");
+        match tokio::time::timeout(left, h.updates.recv()).await {
+            Ok(Some(Update::Snapshot(s))) if ids.is_none() => {
+                let twin = |region: &str| {
+                    s.services
+                        .iter()
+                        .find(|x| x.key() == "prod/api" && x.region == region)
+                        .filter(|x| s.task_definition(&x.task_definition).is_some())
+                        .map(|x| x.id())
+                };
+                if let (Some(e), Some(w)) = (twin(EAST), twin(WEST)) {
+                    h.control
+                        .send(Control::FollowLogs(Some(e.clone())))
+                        .await
+                        .unwrap();
+                    ids = Some([e, w]);
+                }
+            }
+            Ok(Some(Update::Logs(l))) => {
+                lines.extend(l);
+                // East's lines are in: follow west.
+                if let Some([e, w]) = &ids
+                    && seen(&lines, e) >= 2
+                    && seen(&lines, w) == 0
+                {
+                    h.control
+                        .send(Control::FollowLogs(Some(w.clone())))
+                        .await
+                        .unwrap();
+                }
+            }
+            Ok(Some(_)) => {}
+            Ok(None) | Err(_) => panic!("{lines:?}"),
+        }
+    }
+    let [e, w] = ids.unwrap();
+    for l in &lines {
+        let from = l.service.as_ref().expect("a tailed line names its service");
+        let want = if *from == e {
+            "east"
+        } else {
+            assert_eq!(*from, w, "{l:?}");
+            "west"
+        };
+        assert!(l.message.starts_with(want), "{want}'s twin shows {l:?}");
+    }
+    h.control.send(Control::Shutdown).await.unwrap();
+}
+
 /// The findings the console shows in the service view of `id`, by check id.
 fn app_findings(
     app: &mut ecsdeck::ui::app::App,
@@ -490,6 +618,7 @@ async fn twins_in_two_regions_and_two_accounts_are_each_in_their_place() {
     let files = aws_files(dir.path(), &moto.url);
     use_files(&files);
     same_names_in_two_regions(&moto.url, &files).await;
+    each_twin_follows_its_own_regions_logs(&moto.url).await;
     same_names_in_two_accounts(&moto.url, &files).await;
     drop(moto);
     every_failure_names_its_account_and_region().await;

@@ -308,7 +308,7 @@ fn log_scope_and_stream_keys() {
     let selected = app.selected_row().unwrap().key.clone();
     assert_eq!(
         app.log_scope(),
-        Some(selected.clone()),
+        Some(app.selected_row().unwrap().id.clone()),
         "a: the selected service"
     );
     assert!(

@@ -42,10 +42,12 @@ pub enum Control {
     /// Perform a runbook action (the console's runner asks; the result comes
     /// back as [`Update::CallResult`] with the same id, then a fresh snapshot).
     Apply(u64, PlannedCall),
-    /// The logs the console shows: one service (`cluster/service`), or None
-    /// for the fleet. AWS tails only what is asked (each tail costs calls);
-    /// the simulator produces every service's logs anyway.
-    FollowLogs(Option<String>),
+    /// The logs the console shows: one service (its account, region,
+    /// cluster and name: a twin elsewhere is another service), or None for
+    /// the fleet. AWS tails only what is asked (each tail costs calls), with
+    /// the client of the service's own account and region; the simulator
+    /// produces every service's logs anyway.
+    FollowLogs(Option<crate::model::ServiceId>),
     /// Stop producing and end the source task.
     Shutdown,
 }

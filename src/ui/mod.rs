@@ -143,7 +143,7 @@ pub async fn run(
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
 
     let mut dirty = true;
-    let mut followed: Option<Option<String>> = None;
+    let mut followed: Option<Option<crate::model::ServiceId>> = None;
     let mut last_draw = Instant::now() - FRAME;
     let mut last_update = Instant::now();
     let mut source_open = true;

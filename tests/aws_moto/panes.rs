@@ -500,17 +500,21 @@ async fn console_pollers_stream_every_kind_and_the_followed_logs(url: &str) {
         ..Default::default()
     };
     let mut h = ecsdeck::source::aws::spawn(fleet, iv);
-    h.control
-        .send(Control::FollowLogs(Some("shop/api".into())))
-        .await
-        .unwrap();
     let deadline = Instant::now() + Duration::from_secs(30);
-    let (mut full, mut log_lines) = (false, Vec::new());
+    let (mut full, mut log_lines, mut following) = (false, Vec::new(), false);
     while !(full && log_lines.len() >= 4) {
         let left = deadline.saturating_duration_since(Instant::now());
         assert!(!left.is_zero(), "full={full} logs={log_lines:?}");
         match tokio::time::timeout(left, h.updates.recv()).await {
             Ok(Some(Update::Snapshot(s))) => {
+                // Follow the service by its id, once the source has read it.
+                if !following && let Some(api) = s.services.iter().find(|s| s.key() == "shop/api") {
+                    h.control
+                        .send(Control::FollowLogs(Some(api.id())))
+                        .await
+                        .unwrap();
+                    following = true;
+                }
                 full = ecsdeck::model::DATA_KINDS
                     .iter()
                     .all(|k| s.fresh_home(*k).is_some_and(|f| f.updated_at.is_some()))

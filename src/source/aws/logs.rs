@@ -240,12 +240,15 @@ impl PollTail {
 }
 
 /// What the console asks to follow: one service, or (None) the fleet.
-pub fn follow_targets(snap: &FleetSnapshot, scope: Option<&str>) -> Vec<TailTarget> {
+pub fn follow_targets(
+    snap: &FleetSnapshot,
+    scope: Option<&crate::model::ServiceId>,
+) -> Vec<TailTarget> {
     /// A fleet-wide tail follows at most this many services, the least
     /// healthy first (each is a call per poll).
     const FLEET_TAIL_SERVICES: usize = 6;
     let mut services: Vec<&Arc<Service>> = match scope {
-        Some(k) => snap.services.iter().filter(|s| s.key() == k).collect(),
+        Some(k) => snap.services.iter().filter(|s| s.id() == *k).collect(),
         None => snap.services.iter().collect(),
     };
     if scope.is_none() {

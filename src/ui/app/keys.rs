@@ -331,7 +331,7 @@ impl App {
                 pos -= 1;
                 if buf
                     .get(pos)
-                    .is_some_and(|l| self.log_line_matches(l, scope.as_deref()))
+                    .is_some_and(|l| self.log_line_matches(l, scope.as_ref()))
                 {
                     moved -= 1;
                 }
@@ -342,7 +342,7 @@ impl App {
                 pos += 1;
                 if buf
                     .get(pos)
-                    .is_some_and(|l| self.log_line_matches(l, scope.as_deref()))
+                    .is_some_and(|l| self.log_line_matches(l, scope.as_ref()))
                 {
                     moved += 1;
                 }
@@ -366,7 +366,12 @@ impl App {
             .iter()
             .rev()
             .take(5_000)
-            .filter(|l| scope.as_deref().is_none_or(|s| &*l.service_key == s))
+            .filter(|l| {
+                scope.as_ref().is_none_or(|s| match &l.service {
+                    Some(from) => from == s,
+                    None => *l.service_key == *s.short(),
+                })
+            })
             .map(|l| l.log_stream.clone())
             .collect();
         streams.sort();

@@ -115,26 +115,29 @@ impl App {
     }
 
     /// The service the logs pane shows (None = all services).
-    pub fn log_scope(&self) -> Option<String> {
+    pub fn log_scope(&self) -> Option<crate::model::ServiceId> {
         match &self.view {
-            View::Service(k) => Some(k.short()),
+            View::Service(k) => Some(k.clone()),
             _ if self.logs.all_services => None,
-            _ => self.selected_row().map(|r| r.key.clone()),
+            _ => self.selected_row().map(|r| r.id.clone()),
         }
     }
 
-    pub fn log_line_matches(&self, l: &StoredLine, scope: Option<&str>) -> bool {
-        scope.is_none_or(|s| &*l.service_key == s)
-            // The open service's own lines, not its twin's elsewhere.
-            && match (&self.view, &l.service) {
-                (View::Service(id), Some(from)) => from == id,
-                _ => true,
-            }
-            && self
-                .logs
-                .stream
-                .as_ref()
-                .is_none_or(|st| *st == l.log_stream)
+    pub fn log_line_matches(
+        &self,
+        l: &StoredLine,
+        scope: Option<&crate::model::ServiceId>,
+    ) -> bool {
+        // The service's own lines, not its twin's elsewhere (by name only
+        // when the source could not tell the place).
+        scope.is_none_or(|s| match &l.service {
+            Some(from) => from == s,
+            None => *l.service_key == *s.short(),
+        }) && self
+            .logs
+            .stream
+            .as_ref()
+            .is_none_or(|st| *st == l.log_stream)
             && self
                 .filters
                 .get(&Pane::Logs)
@@ -155,7 +158,7 @@ impl App {
         let mut out: Vec<&StoredLine> = (0..end)
             .rev()
             .filter_map(|i| buf.get(i))
-            .filter(|l| self.log_line_matches(l, scope.as_deref()))
+            .filter(|l| self.log_line_matches(l, scope.as_ref()))
             .take(max)
             .collect();
         out.reverse();

@@ -17,9 +17,10 @@ pub fn render(f: &mut Frame, area: Rect, app: &App, focused: bool) {
     let theme = &app.theme;
     let scope = app.log_scope();
     let mut note = vec![
-        scope
-            .as_deref()
-            .map_or_else(|| "all services".to_string(), |s| safe(s).into_owned()),
+        scope.as_ref().map_or_else(
+            || "all services".to_string(),
+            |s| safe(&s.short()).into_owned(),
+        ),
         app.logs
             .stream
             .as_deref()
