@@ -572,7 +572,7 @@ fn runbook_run(
     write: bool,
     review: ecsdeck::review::ReviewConfig,
 ) -> ExitCode {
-    use ecsdeck::runbook::drive::{Answers, Backend, SimBackend, run_headless};
+    use ecsdeck::runbook::drive::{Answers, Backend, SimDriver, run_headless};
     use ecsdeck::runbook::engine::{Outcome, RunConfig, Runner, bind_params, collect_params};
     use ecsdeck::runbook::{Library, commands, journal};
     use ecsdeck::sanitize::sanitize;
@@ -650,7 +650,7 @@ fn runbook_run(
         Origin::Demo { scenario, seed, .. } => {
             let mut sim = Simulator::new(*scenario, seed);
             if args.resume.is_some() {
-                let mut b = SimBackend::new(sim);
+                let mut b = SimDriver::new(sim);
                 let events = runner.journal.events.clone();
                 if let Err(e) = b.replay(&events) {
                     return fail(&e);
@@ -660,7 +660,7 @@ fn runbook_run(
                 if let Some(at) = args.at {
                     sim.run_until(at.as_millis() as i64);
                 }
-                Box::new(SimBackend::new(sim))
+                Box::new(SimDriver::new(sim))
             }
         }
         Origin::Aws(opts) => {

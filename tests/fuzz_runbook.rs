@@ -11,7 +11,7 @@
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
-use ecsdeck::runbook::drive::{Answers, SimBackend, run_headless};
+use ecsdeck::runbook::drive::{Answers, SimDriver, run_headless};
 use ecsdeck::runbook::engine::{RunConfig, Runner, bind_params};
 use ecsdeck::runbook::{Block, EMBEDDED, ParamType, parse};
 use ecsdeck::source::sim::{Simulator, scenario::Scenario};
@@ -193,7 +193,7 @@ fn runbook_parser_and_runner_survive_mutations() {
                 let mut runner = Runner::new(rb, params, cfg, "fuzz".into()).unwrap();
                 let mut sim = Simulator::new(scenario.clone(), None);
                 sim.run_until(120_000);
-                let mut backend = SimBackend::new(sim);
+                let mut backend = SimDriver::new(sim);
                 let out = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
                     run_headless(
                         &mut runner,

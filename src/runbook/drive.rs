@@ -16,15 +16,15 @@ use serde::Deserialize;
 
 /// The simulator as a backend: time is virtual, so a 15-minute GameDay takes
 /// as long as simulating it does.
-pub struct SimBackend {
+pub struct SimDriver {
     pub sim: Simulator,
     cached: Option<(EpochMs, Arc<FleetSnapshot>)>,
     calls: u64,
 }
 
-impl SimBackend {
-    pub fn new(sim: Simulator) -> SimBackend {
-        SimBackend {
+impl SimDriver {
+    pub fn new(sim: Simulator) -> SimDriver {
+        SimDriver {
             sim,
             cached: None,
             calls: 0,
@@ -32,7 +32,7 @@ impl SimBackend {
     }
 }
 
-impl SimBackend {
+impl SimDriver {
     /// Rebuild the simulator's state for `--resume`: replay the run's
     /// successful calls at the simulated times they were made (the simulator is
     /// deterministic, so this is the state the run left), then catch up to the
@@ -62,7 +62,7 @@ impl SimBackend {
     }
 }
 
-impl Backend for SimBackend {
+impl Backend for SimDriver {
     fn now(&self) -> EpochMs {
         self.sim.now()
     }

@@ -144,8 +144,11 @@ pub struct Safety {
 pub struct StopCondition {
     /// Alarm name (may use `${param.…}`).
     pub alarm: String,
-    /// Region of the alarm (default: the run's region).
+    /// Region of the alarm (default: the run's region, `${param.region}`).
     pub region: Option<String>,
+    /// Account of the alarm (default: the run's account, `${param.account}`).
+    #[serde(default)]
+    pub account: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]

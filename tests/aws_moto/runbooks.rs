@@ -218,3 +218,99 @@ async fn runbooks_change_and_restore_a_moto_fleet() {
     let report = std::fs::read_to_string(s["report"].as_str().unwrap()).unwrap();
     assert!(report.contains("# Drill report"), "{report}");
 }
+
+/// `prod/api` in `region` with `desired` tasks (no scalable target).
+async fn seed_twin(url: &str, region: &str, desired: i32) {
+    let ecs = aws_sdk_ecs::Client::new(&sdk_conf(url, region).await);
+    ecs.create_cluster()
+        .cluster_name("prod")
+        .send()
+        .await
+        .unwrap();
+    let td = ecs
+        .register_task_definition()
+        .family("api")
+        .network_mode(t::NetworkMode::Bridge)
+        .requires_compatibilities(t::Compatibility::Ec2)
+        .container_definitions(
+            t::ContainerDefinition::builder()
+                .name("api")
+                .image("shop-api:1.0")
+                .memory(512)
+                .essential(true)
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let arn = td.task_definition().unwrap().task_definition_arn().unwrap();
+    ecs.create_service()
+        .cluster("prod")
+        .service_name("api")
+        .task_definition(arn)
+        .desired_count(desired)
+        .launch_type(t::LaunchType::Ec2)
+        .send()
+        .await
+        .unwrap();
+}
+
+async fn desired_in(url: &str, region: &str) -> i32 {
+    let ecs = aws_sdk_ecs::Client::new(&sdk_conf(url, region).await);
+    let svc = ecs
+        .describe_services()
+        .cluster("prod")
+        .services("api")
+        .send()
+        .await
+        .unwrap();
+    svc.services()[0].desired_count()
+}
+
+/// Twins: `prod/api` in us-east-1 (2 tasks) and us-west-2 (3 tasks). A
+/// scale-out run with `--region us-west-2` changes only us-west-2's service,
+/// and every call in the journal names us-west-2 (and the account).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn scale_out_in_one_region_leaves_the_twin_alone() {
+    let Some(moto) = Moto::start() else { return };
+    fake_credentials();
+    seed_twin(&moto.url, "us-east-1", 2).await;
+    seed_twin(&moto.url, "us-west-2", 3).await;
+    let data = tempfile::tempdir().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_ecsdeck"))
+        .args(["--write", "--region", "us-west-2", "--endpoint-url"])
+        .arg(&moto.url)
+        .arg("--data-dir")
+        .arg(data.path())
+        .args(["runbook", "run", "scale-out"])
+        .args(["--param", "cluster=prod", "--param", "service=api"])
+        .args(["--param", "target=5", "--param", "require_steady=false"])
+        .args(["--param", "wait=3s", "--yes", "--format", "json"])
+        .output()
+        .unwrap();
+    let s: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!("{e}: {}", String::from_utf8_lossy(&out.stderr));
+    });
+    assert_eq!(s["outcome"], "completed", "{s}");
+    let calls = journal_calls(&s);
+    let scales: Vec<&serde_json::Value> = calls
+        .iter()
+        .filter(|c| c["detail"]["call"]["api"] == "Scale")
+        .collect();
+    assert!(!scales.is_empty(), "{calls:#?}");
+    assert_eq!(scales[0]["detail"]["output"]["desiredCount"], 5);
+    for c in &calls {
+        let call = c["detail"]["call"].to_string();
+        assert!(call.contains("us-west-2"), "{call}");
+        assert!(!call.contains("us-east-1"), "{call}");
+        assert!(call.contains("123456789012"), "the account: {call}");
+    }
+    // The twin was never touched; the us-west-2 service is where the
+    // journal's last Scale call left it.
+    assert_eq!(desired_in(&moto.url, "us-east-1").await, 2);
+    let last = &scales.last().unwrap()["detail"]["output"]["desiredCount"];
+    assert_eq!(
+        i64::from(desired_in(&moto.url, "us-west-2").await),
+        last.as_i64().unwrap()
+    );
+}

@@ -160,21 +160,46 @@ impl Runner {
         Ok(())
     }
 
+    /// Each stop condition's alarm name, region and account, interpolated;
+    /// region and account default to the run's `region` / `account` params.
+    fn stop_condition_places(&self) -> Vec<(String, Option<String>, Option<String>)> {
+        let run = self.default_ref();
+        let fill = |v: &Option<String>, dflt: &Option<String>| match v {
+            Some(v) => Some(self.interp(v).unwrap_or_else(|_| v.clone())),
+            None => dflt.clone(),
+        };
+        self.rb
+            .meta
+            .stop_conditions
+            .iter()
+            .map(|c| {
+                (
+                    self.interp(&c.alarm).unwrap_or_else(|_| c.alarm.clone()),
+                    fill(&c.region, &run.region),
+                    fill(&c.account, &run.account),
+                )
+            })
+            .collect()
+    }
+
     pub(super) fn check_stop_conditions(&mut self, now: EpochMs, snap: &FleetSnapshot) {
         let policy = self.rb.meta.stop_policy.clone();
         let poll = dur_ms(&policy.poll).unwrap_or(15_000).max(1000);
         self.stop_next = now + poll;
         let since = self.stop_since;
         self.stop_since = now;
-        let names: Vec<String> = self
-            .rb
-            .meta
-            .stop_conditions
-            .iter()
-            .map(|c| self.interp(&c.alarm).unwrap_or_else(|_| c.alarm.clone()))
-            .collect();
-        for name in names {
-            let Some(a) = snap.alarms.iter().find(|a| a.name == name) else {
+        let conds = self.stop_condition_places();
+        for (name, region, account) in conds {
+            // Of twins' alarms of one name, the one in the run's (or the
+            // condition's) region and account.
+            let at = |want: &Option<String>, have: &str| {
+                want.as_deref().is_none_or(|w| w.is_empty() || w == have)
+            };
+            let Some(a) = snap
+                .alarms
+                .iter()
+                .find(|a| a.name == name && at(&region, &a.region) && at(&account, &a.account))
+            else {
                 if self.stop_missing_warned.insert(name.clone()) {
                     self.log(
                         now,

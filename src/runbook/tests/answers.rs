@@ -106,7 +106,7 @@ fn journal_survives_a_kill_and_resume_continues() {
     let mut c = cfg(true);
     c.data_dir = Some(dir.path().to_path_buf());
     let mut r = Runner::new(rb.clone(), params, c.clone(), "crash-1".into()).unwrap();
-    let mut backend = SimBackend::new(sim_at("steady", 5 * 60_000));
+    let mut backend = SimDriver::new(sim_at("steady", 5 * 60_000));
     // Drive by hand until the crash call is made, then "kill" the runner.
     use crate::runbook::drive::Backend;
     use crate::runbook::engine::Need;
@@ -320,7 +320,7 @@ fn duplicate_approvers_in_answers_do_not_pass_the_checkpoint() {
 }
 
 /// Drive a runner with `--yes`-like answers until the checkpoint `step` is open.
-fn drive_to_checkpoint(r: &mut Runner, backend: &mut SimBackend, step: &str) -> i64 {
+fn drive_to_checkpoint(r: &mut Runner, backend: &mut SimDriver, step: &str) -> i64 {
     use crate::runbook::drive::Backend;
     use crate::runbook::engine::Need;
     for _ in 0..10_000 {
@@ -353,7 +353,7 @@ fn duplicate_approvers_in_the_console_field_are_refused() {
         .collect();
     let p = bind_params(&rb, &given).unwrap();
     let mut r = Runner::new(rb, p, cfg(true), "console".into()).unwrap();
-    let mut backend = SimBackend::new(sim_at("steady", 60_000));
+    let mut backend = SimDriver::new(sim_at("steady", 60_000));
     let now = drive_to_checkpoint(&mut r, &mut backend, "go");
     let snap = {
         use crate::runbook::drive::Backend;

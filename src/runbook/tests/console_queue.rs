@@ -7,7 +7,7 @@ use std::fs::OpenOptions;
 
 use tokio::sync::mpsc;
 
-use super::super::drive::SimBackend;
+use super::super::drive::SimDriver;
 use super::super::engine::{Need, Outcome, Runner, bind_params};
 use super::{cfg, runbook, sim_at};
 use crate::calls::Backend;
@@ -15,7 +15,7 @@ use crate::source::Control;
 use crate::ui::runbooks::{ConsoleRun, Modal, RunbookUi, Screen};
 
 /// A console run of scale-out whose next need is its first call.
-fn at_first_call() -> (RunbookUi, SimBackend) {
+fn at_first_call() -> (RunbookUi, SimDriver) {
     let rb = runbook("scale-out");
     let given: BTreeMap<String, String> =
         [("cluster", "prod"), ("service", "api"), ("target", "9")]
@@ -24,7 +24,7 @@ fn at_first_call() -> (RunbookUi, SimBackend) {
             .collect();
     let p = bind_params(&rb, &given).unwrap();
     let mut r = Runner::new(rb, p, cfg(true), "queue".into()).unwrap();
-    let mut b = SimBackend::new(sim_at("steady", 60_000));
+    let mut b = SimDriver::new(sim_at("steady", 60_000));
     loop {
         let snap = b.snapshot();
         let now = b.now();
@@ -56,7 +56,7 @@ fn at_first_call() -> (RunbookUi, SimBackend) {
 
 /// One tick of the console's loop: drive, send each control as the event
 /// loop does (`try_send`), hand refusals back.
-fn tick(ui: &mut RunbookUi, b: &mut SimBackend, tx: &mpsc::Sender<Control>) -> usize {
+fn tick(ui: &mut RunbookUi, b: &mut SimDriver, tx: &mpsc::Sender<Control>) -> usize {
     let snap = b.snapshot();
     let now = b.now();
     let out = ui.drive(&snap, now);

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use std::fs::OpenOptions;
 use std::sync::Arc;
 
-use super::super::drive::{Answers, SimBackend, run_headless};
+use super::super::drive::{Answers, SimDriver, run_headless};
 use super::super::engine::{Need, Outcome, Runner, bind_params};
 use super::{cfg, runbook, sim_at};
 use crate::calls::{Backend, CallOutput, PlannedCall};
@@ -13,7 +13,7 @@ use crate::model::{EpochMs, FleetSnapshot};
 
 /// The simulator, counting the calls it is asked to make.
 struct Counting {
-    inner: SimBackend,
+    inner: SimDriver,
     calls: usize,
 }
 
@@ -56,7 +56,7 @@ fn a_journal_that_cannot_be_written_stops_the_headless_run_before_any_call() {
     let mut r = scale_out(dir.path());
     r.journal.write_to(dev_full());
     let mut b = Counting {
-        inner: SimBackend::new(sim_at("steady", 60_000)),
+        inner: SimDriver::new(sim_at("steady", 60_000)),
         calls: 0,
     };
     let err = run_headless(&mut r, &mut b, &Answers::default(), true, &mut |_| {}).unwrap_err();
@@ -75,7 +75,7 @@ fn a_journal_that_cannot_be_written_stops_the_headless_run_before_any_call() {
 fn a_journal_failing_mid_run_stops_it_and_sends_nothing_more() {
     let dir = tempfile::tempdir().unwrap();
     let mut r = scale_out(dir.path());
-    let mut b = SimBackend::new(sim_at("steady", 60_000));
+    let mut b = SimDriver::new(sim_at("steady", 60_000));
     // Run (as --yes) to the first call, make it, then the disk fills up.
     let mut sent = 0;
     loop {

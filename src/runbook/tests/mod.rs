@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 
-use super::drive::{Answers, SimBackend, run_headless};
+use super::drive::{Answers, SimDriver, run_headless};
 use super::engine::{Outcome, RunConfig, Runner, Summary, bind_params};
 use super::journal::Event;
 use super::*;
@@ -251,7 +251,7 @@ fn garbage_never_panics() {
 struct Run {
     summary: Summary,
     events: Vec<Event>,
-    backend: SimBackend,
+    backend: SimDriver,
 }
 
 fn runbook(id: &str) -> Runbook {
@@ -288,7 +288,7 @@ fn run(
         .collect();
     let p = bind_params(&rb, &given).unwrap();
     let mut r = Runner::new(rb, p, cfg(write), "run-test".into()).unwrap();
-    let mut backend = SimBackend::new(sim);
+    let mut backend = SimDriver::new(sim);
     let summary = run_headless(&mut r, &mut backend, answers, yes, &mut |_| {}).unwrap();
     Run {
         summary,

@@ -13,7 +13,7 @@ fn az_run_on_disk(dir: &std::path::Path, id: &str) -> std::path::PathBuf {
     let mut c = cfg(true);
     c.data_dir = Some(dir.to_path_buf());
     let mut r = Runner::new(rb, p, c, id.into()).unwrap();
-    let mut backend = SimBackend::new(sim_at("steady", 60_000));
+    let mut backend = SimDriver::new(sim_at("steady", 60_000));
     let s = run_headless(
         &mut r,
         &mut backend,
@@ -42,11 +42,11 @@ fn cut_after(path: &std::path::Path, pred: impl Fn(&str) -> bool) {
 
 /// Resume `id` on a simulator that replays the journal; the summary, events
 /// and the simulator afterwards.
-fn resume_az(dir: &std::path::Path, id: &str) -> (Summary, Vec<Event>, SimBackend, Vec<String>) {
+fn resume_az(dir: &std::path::Path, id: &str) -> (Summary, Vec<Event>, SimDriver, Vec<String>) {
     let mut c = cfg(true);
     c.data_dir = Some(dir.to_path_buf());
     let mut r = Runner::resume(runbook("gameday-az-outage"), c, id.into()).unwrap();
-    let mut backend = SimBackend::new(sim_at("steady", 0));
+    let mut backend = SimDriver::new(sim_at("steady", 0));
     backend.replay(&r.journal.events.clone()).unwrap();
     let notes = r.resume_notes.clone();
     let s = run_headless(
@@ -60,7 +60,7 @@ fn resume_az(dir: &std::path::Path, id: &str) -> (Summary, Vec<Event>, SimBacken
     (s, r.journal.events.clone(), backend, notes)
 }
 
-fn spread(backend: &mut SimBackend) -> usize {
+fn spread(backend: &mut SimDriver) -> usize {
     use crate::runbook::drive::Backend;
     let snap = backend.snapshot();
     let svc = snap.service_in("prod/api", None).unwrap();
@@ -173,7 +173,7 @@ fn a_release_step_with_nothing_to_release_is_not_completed() {
 fn a_failed_release_is_never_completed() {
     use crate::runbook::drive::Backend;
     use crate::runbook::engine::{CallOutput, PlannedCall};
-    struct NoRelease(SimBackend);
+    struct NoRelease(SimDriver);
     impl Backend for NoRelease {
         fn now(&self) -> i64 {
             self.0.now()
@@ -199,7 +199,7 @@ fn a_failed_release_is_never_completed() {
         .collect();
     let p = bind_params(&rb, &given).unwrap();
     let mut r = Runner::new(rb, p, cfg(true), "nr".into()).unwrap();
-    let mut backend = NoRelease(SimBackend::new(sim_at("steady", 60_000)));
+    let mut backend = NoRelease(SimDriver::new(sim_at("steady", 60_000)));
     let s = run_headless(
         &mut r,
         &mut backend,

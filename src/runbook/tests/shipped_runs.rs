@@ -482,3 +482,58 @@ fn a_blocking_check_that_could_not_read_its_data_refuses_the_start() {
     );
     assert!(kinds(&r.journal.events, "api_call").is_empty());
 }
+
+/// Stop conditions name an alarm; of twins' alarms, the guard reads the
+/// one in the run's region (and account). In `twins`, only us-east-1's
+/// prod/api has `prod-api-cpu-high`: a run pinned to us-west-2 is not
+/// stopped by the other region's alarm, a run pinned to us-east-1 is.
+#[test]
+fn stop_conditions_read_the_alarm_in_the_runs_region_and_account() {
+    const RB: &str = "+++\nid = \"guarded\"\ntitle = \"Guarded wait\"\nversion = 1\nkind = \"operational\"\n\n[params.cluster]\ntype = \"string\"\nrequired = true\n\n[params.service]\ntype = \"string\"\nrequired = true\n\n[params.region]\ntype = \"string\"\nrequired = true\n\n[params.account]\ntype = \"string\"\ndefault = \"111122223333\"\n\n[[stop_conditions]]\nalarm = \"prod-api-cpu-high\"\n\n[stop_policy]\npoll = \"15s\"\non_trigger = \"abort\"\ninclude_history = true\n+++\n\n# Guarded\n\n## Hold {#hold}\n```verify\ntimeout = \"5m\"\non_timeout = \"continue\"\nsource = \"ecs.service\"\nselect = \"desiredCount\"\nop = \"==\"\nvalue = 999\n```\n";
+    let go = |region: &str, account: &str| {
+        let rb = parse(RB, "guarded.runbook.md").unwrap();
+        run(
+            rb,
+            sim_at("twins", 10 * 60_000),
+            &[
+                ("cluster", "prod"),
+                ("service", "api"),
+                ("region", region),
+                ("account", account),
+            ],
+            false,
+            &Answers::default(),
+            true,
+        )
+    };
+    let east = go("us-east-1", "111122223333");
+    assert_eq!(
+        east.summary.stop_conditions_hit,
+        vec!["prod-api-cpu-high".to_string()],
+        "{:?}",
+        east.summary
+    );
+    assert_eq!(east.summary.outcome, Outcome::Aborted);
+    for (region, account) in [("us-west-2", "111122223333"), ("us-east-1", "444455556666")] {
+        let other = go(region, account);
+        assert!(
+            other.summary.stop_conditions_hit.is_empty(),
+            "{region}/{account}: {:?}",
+            other.summary
+        );
+        assert_ne!(
+            other.summary.outcome,
+            Outcome::Aborted,
+            "{region}/{account}"
+        );
+        assert!(
+            kinds(&other.events, "warning")
+                .iter()
+                .any(|e| e.detail()["message"]
+                    .as_str()
+                    .unwrap_or("")
+                    .contains("not found")),
+            "{region}/{account}: the guard says it cannot find the alarm there"
+        );
+    }
+}

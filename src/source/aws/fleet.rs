@@ -268,7 +268,7 @@ mod tests {
 
     #[test]
     fn a_target_records_the_place_it_resolved_to_and_old_journals_load() {
-        use crate::runbook::engine::Target;
+        use crate::calls::Target;
         let old = r#"{"cluster":"prod","service":"api"}"#;
         let t: Target = serde_json::from_str(old).unwrap();
         assert_eq!(t.place(), (None, None));
