@@ -344,9 +344,31 @@ pub fn render(f: &mut Frame, area: Rect, p: &CtxPicker, theme: &Theme) {
         );
     }
     f.render_widget(
-        Paragraph::new(Line::styled(keymap::hint(Context::CtxPicker), theme.dim())),
+        Paragraph::new(Line::styled(
+            fit_hint(&keymap::hint(Context::CtxPicker), foot.width as usize),
+            theme.dim(),
+        )),
         foot,
     );
+}
+
+/// The dialog's key hint in `width`: whole `key: what` entries only (at 80
+/// columns the last ones are dropped rather than cut; the footer under the
+/// dialog lists every key).
+fn fit_hint(hint: &str, width: usize) -> String {
+    let mut out = String::new();
+    for entry in hint.split(" · ") {
+        let next = if out.is_empty() {
+            entry.to_string()
+        } else {
+            format!("{out} · {entry}")
+        };
+        if next.chars().count() > width {
+            break;
+        }
+        out = next;
+    }
+    out
 }
 
 fn render_list(
@@ -557,6 +579,14 @@ mod tests {
         assert_eq!(p.choices.profiles, ["default", "prod"]);
         assert_eq!(p.choices.regions[0], "xx-test-1");
         assert_eq!(p.set(), cur);
+    }
+
+    #[test]
+    fn the_key_hint_drops_whole_entries_to_fit() {
+        let h = "Space: check · Tab: switch · Esc: cancel";
+        assert_eq!(fit_hint(h, 100), h);
+        assert_eq!(fit_hint(h, 30), "Space: check · Tab: switch");
+        assert_eq!(fit_hint(h, 5), "");
     }
 
     #[test]
