@@ -245,11 +245,20 @@ impl App {
 
 /// Switch the console to `set`: a new source from the app's builder, the
 /// old one shut down, the old set's data forgotten. False (nothing done)
-/// without a builder.
+/// without a builder, or when the builder's check refuses the set (one
+/// line on the bottom line; the old set is kept and still read).
 pub async fn switch(app: &mut App, source: &mut SourceHandle, set: ContextSet) -> bool {
     let Some(builder) = &app.fleet_builder else {
         return false;
     };
+    if let Err(e) = builder.check(&set) {
+        let kept = app.current_set().label(usize::MAX);
+        app.message = Some((
+            format!(":ctx: {}; still reading {}", safe(&e), safe(&kept)),
+            true,
+        ));
+        return false;
+    }
     let label = builder.source_label(&set);
     let next = builder.connect(&set).await;
     let old = std::mem::replace(source, next);
@@ -439,6 +448,8 @@ mod tests {
     /// sources that send nothing.
     struct Fake {
         asked: Arc<Mutex<Vec<ContextSet>>>,
+        /// What `check` says (None: the set can be connected).
+        refuse: Option<String>,
     }
 
     fn quiet_source(caps: Capabilities) -> (SourceHandle, mpsc::Receiver<Control>) {
@@ -473,6 +484,9 @@ mod tests {
         fn source_label(&self, set: &ContextSet) -> String {
             format!("fake:{}", set.label(usize::MAX))
         }
+        fn check(&self, _set: &ContextSet) -> Result<(), String> {
+            self.refuse.clone().map_or(Ok(()), Err)
+        }
     }
 
     fn press(app: &mut App, code: KeyCode) -> Vec<Effect> {
@@ -491,6 +505,7 @@ mod tests {
         });
         app.fleet_builder = Some(Box::new(Fake {
             asked: asked.clone(),
+            refuse: None,
         }));
         app
     }
@@ -544,6 +559,40 @@ mod tests {
             "runbooks kept"
         );
         assert_eq!(app.silent_after, 22, "the new source's heartbeat");
+    }
+
+    #[tokio::test]
+    async fn a_refused_switch_keeps_the_old_set_and_says_why_in_one_line() {
+        let asked = Arc::new(Mutex::new(Vec::new()));
+        let mut app = aws_app(&asked);
+        app.fleet_builder = Some(Box::new(Fake {
+            asked: asked.clone(),
+            refuse: Some(
+                "AWS config file /x/config: not a regular file (a FIFO); refusing to read it"
+                    .into(),
+            ),
+        }));
+        let rows = app.rows.len();
+        let (mut old, mut old_control) = quiet_source(crate::source::aws::CAPABILITIES);
+        let want = ContextSet {
+            profiles: vec!["staging".into()],
+            regions: vec!["us-west-2".into()],
+        };
+        assert!(!switch(&mut app, &mut old, want).await);
+        assert!(asked.lock().unwrap().is_empty(), "nothing connected");
+        assert!(old_control.try_recv().is_err(), "the old source goes on");
+        assert_eq!(app.rows.len(), rows, "its data is kept");
+        assert_eq!(
+            app.context.as_ref().map(|c| c.profiles.clone()),
+            Some(vec!["prod".to_string()])
+        );
+        let (m, err) = app.message.clone().unwrap();
+        assert!(err && !m.contains('\n'));
+        assert_eq!(
+            m,
+            ":ctx: AWS config file /x/config: not a regular file (a FIFO); refusing to read it; \
+             still reading prod × us-east-1"
+        );
     }
 
     #[test]

@@ -247,8 +247,9 @@ pub async fn run(
                         followed = None;
                         source_open = true;
                         last_update = Instant::now();
-                        dirty = true;
                     }
+                    // Switched, or refused with one line: either is shown.
+                    dirty = true;
                 }
             }
         }
