@@ -850,3 +850,58 @@ fn a_hostile_profile_name_is_sanitized_in_the_picker() {
     }
     assert!(text.contains("[ ] evil"), "the profile is listed");
 }
+
+/// An AWS file that is a FIFO: the picker says so on its first lines (only
+/// the set being read is offered), Enter keeps it open saying why, and a
+/// switch refused later (the file swapped meanwhile) keeps the old set.
+#[tokio::test]
+async fn ctx_with_an_unreadable_aws_file_keeps_the_old_set() {
+    use ecsdeck::source::context::{ContextSet, FleetBuilder};
+    let why =
+        "AWS config file /home/me/.aws/config: not a regular file (a FIFO); refusing to read it";
+    let mut builder = FakeContexts::new(&[], as_aws("steady", 60, "us-east-1"));
+    builder.refuse = Some(why.into());
+    let first = ContextSet {
+        profiles: vec!["prod".into()],
+        regions: vec!["us-east-1".into()],
+    };
+    let mut source = FakeContexts::new(&[], as_aws("steady", 60, "us-east-1"))
+        .connect(&first)
+        .await;
+    let mut app = App::new(Theme::default_dark());
+    app.set_capabilities(source.capabilities);
+    app.apply(Update::Snapshot(source.snapshots.borrow().clone()));
+    app.context = Some(first.clone());
+    app.fleet_builder = Some(Box::new(builder));
+    app.run_command("ctx");
+    let s = screen(&mut app, 80, 24);
+    assert!(s.contains("not a regular file (a FIFO);"), "{s}");
+    assert!(s.contains("refusing to read it"), "{s}");
+    insta::assert_snapshot!("ctx_picker_aws_file_refused_80x24", s);
+    // Enter: the set cannot be read now; the picker says why and stays.
+    let effects = app.on_key(KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE));
+    assert_eq!(effects, vec![], "no switch");
+    let p = app.ctx_picker.as_ref().expect("the picker stays open");
+    assert_eq!(
+        p.error.as_deref(),
+        Some(format!("{why}; still reading prod × us-east-1").as_str())
+    );
+    let s = screen(&mut app, 80, 24);
+    assert!(s.contains("still reading prod × us-east-1"), "{s}");
+    insta::assert_snapshot!("ctx_picker_switch_refused_80x24", s);
+    key(&mut app, KeyCode::Esc);
+    assert!(app.ctx_picker.is_none());
+    // The file turned into a FIFO after Enter: the switch itself refuses.
+    assert!(!ecsdeck::ui::ctx::switch(&mut app, &mut source, first.clone()).await);
+    assert_eq!(app.context.as_ref(), Some(&first), "the old set is kept");
+    assert!(!app.rows.is_empty(), "and its data");
+    let s = screen(&mut app, 160, 48);
+    assert!(
+        s.lines()
+            .last()
+            .unwrap()
+            .contains(&format!(":ctx: {why}; still reading prod × us-east-1")),
+        "{s}"
+    );
+    insta::assert_snapshot!("ctx_switch_refused_160x48", s);
+}

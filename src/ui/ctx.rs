@@ -213,6 +213,16 @@ impl App {
                 if self.refuse_during_run() {
                     return vec![];
                 }
+                // The builder's check is cheap (the AWS files' stat and
+                // read, bounded): a set that cannot be read keeps the
+                // picker open, saying why.
+                if let Some(Err(e)) = self.fleet_builder.as_ref().map(|b| b.check(&set)) {
+                    let kept = self.current_set().label(usize::MAX);
+                    if let Some(p) = &mut self.ctx_picker {
+                        p.error = Some(format!("{e}; still reading {kept}"));
+                    }
+                    return vec![];
+                }
                 self.ctx_picker = None;
                 vec![Effect::Switch(set)]
             }
@@ -306,14 +316,20 @@ pub fn render(f: &mut Frame, area: Rect, p: &CtxPicker, theme: &Theme) {
         .title(" Profiles × regions (:ctx) ");
     let inner = block.inner(r);
     f.render_widget(block, r);
+    // An error (a path in it) gets two lines, wrapped.
+    let head_h = if p.error.is_some() || p.choices.error.is_some() {
+        2
+    } else {
+        1
+    };
     let [head, lists, foot] = Layout::vertical([
-        Constraint::Length(1),
+        Constraint::Length(head_h),
         Constraint::Fill(1),
         Constraint::Length(1),
     ])
     .areas(inner);
     let (text, style) = match (&p.error, &p.choices.error) {
-        (Some(e), _) => (e.clone(), theme.bad()),
+        (Some(e), _) => (safe(e).into_owned(), theme.bad()),
         (None, Some(e)) => (safe(e).into_owned(), theme.bad()),
         (None, None) => (
             format!(
@@ -323,7 +339,10 @@ pub fn render(f: &mut Frame, area: Rect, p: &CtxPicker, theme: &Theme) {
             theme.info(),
         ),
     };
-    f.render_widget(Paragraph::new(Line::styled(text, style)), head);
+    f.render_widget(
+        Paragraph::new(Line::styled(text, style)).wrap(ratatui::widgets::Wrap { trim: true }),
+        head,
+    );
     let [left, right] =
         Layout::horizontal([Constraint::Percentage(50), Constraint::Fill(1)]).areas(lists);
     let cols = [

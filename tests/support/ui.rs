@@ -99,6 +99,8 @@ impl Rig {
 pub struct FakeContexts {
     pub profiles: Vec<ecsdeck::source::context::KnownProfile>,
     pub snapshot: std::sync::Arc<ecsdeck::model::FleetSnapshot>,
+    /// The files could not be read (one line): listing and switching fail.
+    pub refuse: Option<String>,
 }
 
 impl FakeContexts {
@@ -116,13 +118,21 @@ impl FakeContexts {
                 })
                 .collect(),
             snapshot: std::sync::Arc::new(snapshot),
+            refuse: None,
         }
     }
 }
 
 impl ecsdeck::source::context::FleetBuilder for FakeContexts {
     fn profiles(&self) -> Result<Vec<ecsdeck::source::context::KnownProfile>, String> {
-        Ok(self.profiles.clone())
+        match &self.refuse {
+            Some(e) => Err(e.clone()),
+            None => Ok(self.profiles.clone()),
+        }
+    }
+
+    fn check(&self, _set: &ecsdeck::source::context::ContextSet) -> Result<(), String> {
+        self.refuse.clone().map_or(Ok(()), Err)
     }
 
     fn connect(
