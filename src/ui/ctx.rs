@@ -180,7 +180,7 @@ impl App {
     }
 
     /// A runbook run in progress acts on the set it started on: no switch.
-    fn refuse_during_run(&mut self) -> bool {
+    pub(crate) fn refuse_during_run(&mut self) -> bool {
         let running = self
             .runbooks
             .running()
@@ -253,33 +253,61 @@ impl App {
     }
 }
 
-/// Switch the console to `set`: a new source from the app's builder, the
-/// old one shut down, the old set's data forgotten. False (nothing done)
-/// without a builder, or when the builder's check refuses the set (one
+/// A switch under way: the new source is being connected (off the event
+/// loop); the old one is read until it is ready.
+pub struct Pending {
+    pub set: ContextSet,
+    /// How a runbook journal names the new source.
+    pub label: String,
+}
+
+/// Start switching to `set`: the builder's check, then the future that
+/// connects the new source (the caller runs it off the event loop). None
+/// (nothing done) without a builder, or when the check refuses the set (one
 /// line on the bottom line; the old set is kept and still read).
-pub async fn switch(app: &mut App, source: &mut SourceHandle, set: ContextSet) -> bool {
-    let Some(builder) = &app.fleet_builder else {
-        return false;
-    };
+pub fn begin_switch(
+    app: &mut App,
+    set: ContextSet,
+) -> Option<(Pending, futures::future::BoxFuture<'static, SourceHandle>)> {
+    let builder = app.fleet_builder.as_ref()?;
+    let kept = app.current_set().label(usize::MAX);
     if let Err(e) = builder.check(&set) {
-        let kept = app.current_set().label(usize::MAX);
         app.message = Some((
             format!(":ctx: {}; still reading {}", safe(&e), safe(&kept)),
             true,
         ));
-        return false;
+        return None;
     }
     let label = builder.source_label(&set);
-    let next = builder.connect(&set).await;
-    let old = std::mem::replace(source, next);
-    if old.control.try_send(Control::Shutdown).is_err() {
-        // A full queue: the shutdown waits its turn, the console does not.
-        let control = old.control.clone();
-        tokio::spawn(async move {
-            let _ = control.send(Control::Shutdown).await;
-        });
+    let connect = builder.connect(&set);
+    app.message = Some((
+        format!(
+            "connecting to {} (still reading {})…",
+            safe(&set.label(usize::MAX)),
+            safe(&kept)
+        ),
+        false,
+    ));
+    Some((Pending { set, label }, connect))
+}
+
+/// Finish a switch with the new source `next`: the old one shut down, the
+/// old set's data forgotten. A runbook run started meanwhile acts on the
+/// old set: then `next` is shut down instead, and the bottom line says so.
+/// True when the console now reads `next`.
+pub fn finish_switch(
+    app: &mut App,
+    source: &mut SourceHandle,
+    pending: Pending,
+    next: SourceHandle,
+) -> bool {
+    if app.refuse_during_run() {
+        shut_down(&next);
+        return false;
     }
-    app.reset_for(set, label);
+    let old = std::mem::replace(source, next);
+    shut_down(&old);
+    app.reset_for(pending.set, pending.label);
     app.set_capabilities(source.capabilities);
     app.silent_after = (2 * source.heartbeat.as_secs()).max(5);
     let first = source.snapshots.borrow().clone();
@@ -287,6 +315,50 @@ pub async fn switch(app: &mut App, source: &mut SourceHandle, set: ContextSet) -
         app.apply(crate::source::Update::Snapshot(first));
     }
     true
+}
+
+/// The console's connect task ended: [`finish_switch`] with its source, or,
+/// should the task have died, one line and the old set kept.
+pub fn connected(
+    app: &mut App,
+    source: &mut SourceHandle,
+    pending: Pending,
+    next: Result<SourceHandle, tokio::task::JoinError>,
+) -> bool {
+    match next {
+        Ok(next) => finish_switch(app, source, pending, next),
+        Err(e) => {
+            app.message = Some((
+                format!(
+                    ":ctx: connecting to {} failed ({e}); still reading the old set",
+                    safe(&pending.set.label(usize::MAX))
+                ),
+                true,
+            ));
+            false
+        }
+    }
+}
+
+fn shut_down(source: &SourceHandle) {
+    if source.control.try_send(Control::Shutdown).is_err() {
+        // A full queue: the shutdown waits its turn, the console does not.
+        let control = source.control.clone();
+        tokio::spawn(async move {
+            let _ = control.send(Control::Shutdown).await;
+        });
+    }
+}
+
+/// Switch the console to `set` in one go ([`begin_switch`], the connect
+/// awaited, [`finish_switch`]); the console runs the connect off its event
+/// loop instead. False (nothing done) when the switch was refused.
+pub async fn switch(app: &mut App, source: &mut SourceHandle, set: ContextSet) -> bool {
+    let Some((pending, connect)) = begin_switch(app, set) else {
+        return false;
+    };
+    let next = connect.await;
+    finish_switch(app, source, pending, next)
 }
 
 fn centered(area: Rect, w: u16, h: u16) -> Rect {

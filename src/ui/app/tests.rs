@@ -179,7 +179,9 @@ fn a_dry_run_needs_no_writes() {
 /// `:ctx`'s builder, offering `prod` and `staging`; its sources send nothing.
 struct TwoProfiles;
 
-impl crate::source::context::FleetBuilder for TwoProfiles {
+use crate::source::context::FleetBuilder;
+
+impl FleetBuilder for TwoProfiles {
     fn profiles(&self) -> Result<Vec<crate::source::context::KnownProfile>, String> {
         Ok(["prod", "staging"]
             .into_iter()
@@ -291,4 +293,54 @@ fn ctx_is_refused_while_a_runbook_run_is_in_progress() {
     assert!(one_error_line(&app).contains("ctx-during-run is in progress"));
     assert_eq!(app.context, Some(set), "the set is kept");
     assert!(app.runbooks.running().is_some(), "the run goes on");
+}
+
+/// The console connects the new set off its event loop; until it is ready
+/// the old set is read, and a run started meanwhile keeps it.
+#[tokio::test]
+async fn a_switch_under_way_keeps_the_old_set_until_it_is_ready() {
+    use crate::ui::ctx::{begin_switch, finish_switch};
+    let want = crate::source::context::ContextSet {
+        profiles: vec!["staging".into()],
+        regions: vec!["us-west-2".into()],
+    };
+    let mut app = aws_with_contexts();
+    let old = app.context.clone();
+    let rows = app.rows.len();
+    let (pending, connect) = begin_switch(&mut app, want.clone()).expect("the set can be read");
+    assert_eq!(app.context, old, "still the old set while connecting");
+    assert_eq!(app.rows.len(), rows, "and its rows");
+    let (m, err) = app.message.clone().unwrap();
+    assert!(!err);
+    assert_eq!(
+        m,
+        "connecting to staging × us-west-2 (still reading prod × us-east-1)…"
+    );
+    // A runbook run starts before the new source is ready.
+    app.runbooks.fixed_run_id = Some("ctx-meanwhile".into());
+    app.run_command("runbooks");
+    let i = app
+        .runbooks
+        .library
+        .runbooks
+        .iter()
+        .position(prefilled)
+        .unwrap();
+    app.runbooks.list_cursor = i;
+    press(&mut app, KeyCode::Enter);
+    press(&mut app, KeyCode::Enter);
+    assert!(app.runbooks.running().is_some());
+    let mut source = TwoProfiles.connect(old.as_ref().unwrap()).await;
+    let next = connect.await;
+    assert!(!finish_switch(&mut app, &mut source, pending, next));
+    assert_eq!(app.context, old, "the run's set is kept");
+    assert_eq!(app.rows.len(), rows);
+    assert!(one_error_line(&app).contains("ctx-meanwhile is in progress"));
+    // Without a run the same switch goes through.
+    let mut app = aws_with_contexts();
+    let (pending, connect) = begin_switch(&mut app, want.clone()).unwrap();
+    let next = connect.await;
+    assert!(finish_switch(&mut app, &mut source, pending, next));
+    assert_eq!(app.context, Some(want));
+    assert!(app.rows.is_empty(), "the old set's rows are forgotten");
 }
