@@ -798,7 +798,27 @@ async fn ctx_picker_and_the_set_on_the_status_line() {
         effects,
         vec![ecsdeck::ui::app::Effect::Switch(want.clone())]
     );
-    assert!(ecsdeck::ui::ctx::switch(&mut app, &mut source, want).await);
+    // Connecting (off the event loop in the console): the old set is read
+    // and named on the status line until the new one is ready.
+    let (pending, connect) =
+        ecsdeck::ui::ctx::begin_switch(&mut app, want).expect("the set can be read");
+    let narrow = screen(&mut app, 80, 24);
+    assert!(
+        narrow
+            .lines()
+            .next()
+            .unwrap()
+            .contains("aws:prod × us-east-1"),
+        "{narrow}"
+    );
+    insta::assert_snapshot!("ctx_connecting_80x24", narrow);
+    let next = connect.await;
+    assert!(ecsdeck::ui::ctx::finish_switch(
+        &mut app,
+        &mut source,
+        pending,
+        next
+    ));
     let wide = screen(&mut app, 160, 48);
     assert!(
         wide.lines()

@@ -280,12 +280,9 @@ pub fn begin_switch(
     }
     let label = builder.source_label(&set);
     let connect = builder.connect(&set);
+    // The status line still names the old set, read until then.
     app.message = Some((
-        format!(
-            "connecting to {} (still reading {})…",
-            safe(&set.label(usize::MAX)),
-            safe(&kept)
-        ),
+        format!("connecting to {}…", safe(&set.label(usize::MAX))),
         false,
     ));
     Some((Pending { set, label }, connect))
