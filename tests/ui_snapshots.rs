@@ -732,3 +732,196 @@ fn twins_in_two_accounts_and_two_regions() {
         "the east alarm is not the west twin's\n{s}"
     );
 }
+
+/// `:ctx` on AWS: the picker over the profiles of the user's AWS files and
+/// the regions (the current set checked, staging and us-west-2 added, the
+/// cursor on us-west-2), then the switch and the set on the status line
+/// (in full at 160 columns, shortened at 80).
+#[tokio::test]
+async fn ctx_picker_and_the_set_on_the_status_line() {
+    use ecsdeck::source::context::ContextSet;
+    use ecsdeck::source::context::FleetBuilder;
+    let set = |p: &[&str], r: &[&str]| ContextSet {
+        profiles: p.iter().map(|s| s.to_string()).collect(),
+        regions: r.iter().map(|s| s.to_string()).collect(),
+    };
+    let builder = FakeContexts::new(
+        &[
+            ("ci-readonly", None),
+            ("default", Some("us-east-1")),
+            ("prod", Some("us-east-1")),
+            ("sandbox", Some("eu-west-1")),
+            ("staging", Some("us-west-2")),
+        ],
+        // What the new set reads: two accounts, two regions.
+        as_aws("twins", 240, "us-east-1,us-west-2"),
+    );
+    // The console opened on one profile in one region.
+    let first = set(&["prod"], &["us-east-1"]);
+    let mut source = builder.connect(&first).await;
+    let mut app = App::new(Theme::default_dark());
+    app.set_capabilities(source.capabilities);
+    app.apply(Update::Snapshot(std::sync::Arc::new(as_aws(
+        "steady",
+        240,
+        "us-east-1",
+    ))));
+    app.context = Some(first);
+    app.fleet_builder = Some(Box::new(builder));
+    let s = screen(&mut app, 160, 48);
+    assert!(
+        s.lines().next().unwrap().contains("aws:prod × us-east-1"),
+        "{s}"
+    );
+
+    keys(&mut app, ":ctx");
+    key(&mut app, KeyCode::Enter);
+    assert!(app.ctx_picker.is_some(), "{:?}", app.message);
+    // The cursor starts on prod (checked); two down is staging.
+    key(&mut app, KeyCode::Down);
+    key(&mut app, KeyCode::Down);
+    key(&mut app, KeyCode::Char(' '));
+    key(&mut app, KeyCode::Tab);
+    keys(&mut app, "jjj");
+    key(&mut app, KeyCode::Char(' '));
+    let want = set(&["prod", "staging"], &["us-east-1", "us-west-2"]);
+    assert_eq!(app.ctx_picker.as_ref().unwrap().set(), want);
+    let wide = screen(&mut app, 160, 48);
+    assert!(wide.contains("▶ [x] us-west-2"), "{wide}");
+    insta::assert_snapshot!("ctx_picker_160x48", wide);
+    let narrow = screen(&mut app, 80, 24);
+    assert!(narrow.contains("▶ [x] us-west-2"), "{narrow}");
+    insta::assert_snapshot!("ctx_picker_80x24", narrow);
+
+    let effects = app.on_key(KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE));
+    assert_eq!(
+        effects,
+        vec![ecsdeck::ui::app::Effect::Switch(want.clone())]
+    );
+    // Connecting (off the event loop in the console): the old set is read
+    // and named on the status line until the new one is ready.
+    let (pending, connect) =
+        ecsdeck::ui::ctx::begin_switch(&mut app, want).expect("the set can be read");
+    let narrow = screen(&mut app, 80, 24);
+    assert!(
+        narrow
+            .lines()
+            .next()
+            .unwrap()
+            .contains("aws:prod × us-east-1"),
+        "{narrow}"
+    );
+    insta::assert_snapshot!("ctx_connecting_80x24", narrow);
+    let next = connect.await;
+    assert!(ecsdeck::ui::ctx::finish_switch(
+        &mut app,
+        &mut source,
+        pending,
+        next
+    ));
+    let wide = screen(&mut app, 160, 48);
+    assert!(
+        wide.lines()
+            .next()
+            .unwrap()
+            .contains("aws:prod,staging × us-east-1,us-west-2"),
+        "{wide}"
+    );
+    insta::assert_snapshot!("ctx_status_line_two_profiles_two_regions_160x48", wide);
+    let narrow = screen(&mut app, 80, 24);
+    assert!(
+        narrow
+            .lines()
+            .next()
+            .unwrap()
+            .contains("aws:prod+1 × us-east-1+1"),
+        "{narrow}"
+    );
+    insta::assert_snapshot!("ctx_status_line_two_profiles_two_regions_80x24", narrow);
+}
+
+/// Profile names come from the user's files: an escape sequence in one is
+/// removed before the picker shows it.
+#[test]
+fn a_hostile_profile_name_is_sanitized_in_the_picker() {
+    let mut app = App::new(Theme::default_dark());
+    app.set_capabilities(ecsdeck::source::aws::CAPABILITIES);
+    app.apply(Update::Snapshot(std::sync::Arc::new(as_aws(
+        "steady",
+        60,
+        "us-east-1",
+    ))));
+    app.fleet_builder = Some(Box::new(FakeContexts::new(
+        &[("evil\u{1b}]52;c;aGk=\u{7}\u{1b}[2J", None), ("prod", None)],
+        as_aws("steady", 60, "us-east-1"),
+    )));
+    app.run_command("ctx");
+    assert!(app.ctx_picker.is_some());
+    let mut term = Terminal::new(TestBackend::new(80, 24)).unwrap();
+    term.draw(|f| draw(f, &app)).unwrap();
+    let mut text = String::new();
+    for cell in term.backend().buffer().content() {
+        let sym = cell.symbol();
+        assert!(
+            !sym.chars().any(|c| c.is_control()),
+            "control char {sym:?} on screen"
+        );
+        text.push_str(sym);
+    }
+    assert!(text.contains("[ ] evil"), "the profile is listed");
+}
+
+/// An AWS file that is a FIFO: the picker says so on its first lines (only
+/// the set being read is offered), Enter keeps it open saying why, and a
+/// switch refused later (the file swapped meanwhile) keeps the old set.
+#[tokio::test]
+async fn ctx_with_an_unreadable_aws_file_keeps_the_old_set() {
+    use ecsdeck::source::context::{ContextSet, FleetBuilder};
+    let why =
+        "AWS config file /home/me/.aws/config: not a regular file (a FIFO); refusing to read it";
+    let mut builder = FakeContexts::new(&[], as_aws("steady", 60, "us-east-1"));
+    builder.refuse = Some(why.into());
+    let first = ContextSet {
+        profiles: vec!["prod".into()],
+        regions: vec!["us-east-1".into()],
+    };
+    let mut source = FakeContexts::new(&[], as_aws("steady", 60, "us-east-1"))
+        .connect(&first)
+        .await;
+    let mut app = App::new(Theme::default_dark());
+    app.set_capabilities(source.capabilities);
+    app.apply(Update::Snapshot(source.snapshots.borrow().clone()));
+    app.context = Some(first.clone());
+    app.fleet_builder = Some(Box::new(builder));
+    app.run_command("ctx");
+    let s = screen(&mut app, 80, 24);
+    assert!(s.contains("not a regular file (a FIFO);"), "{s}");
+    assert!(s.contains("refusing to read it"), "{s}");
+    insta::assert_snapshot!("ctx_picker_aws_file_refused_80x24", s);
+    // Enter: the set cannot be read now; the picker says why and stays.
+    let effects = app.on_key(KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE));
+    assert_eq!(effects, vec![], "no switch");
+    let p = app.ctx_picker.as_ref().expect("the picker stays open");
+    assert_eq!(
+        p.error.as_deref(),
+        Some(format!("{why}; still reading prod × us-east-1").as_str())
+    );
+    let s = screen(&mut app, 80, 24);
+    assert!(s.contains("still reading prod × us-east-1"), "{s}");
+    insta::assert_snapshot!("ctx_picker_switch_refused_80x24", s);
+    key(&mut app, KeyCode::Esc);
+    assert!(app.ctx_picker.is_none());
+    // The file turned into a FIFO after Enter: the switch itself refuses.
+    assert!(!ecsdeck::ui::ctx::switch(&mut app, &mut source, first.clone()).await);
+    assert_eq!(app.context.as_ref(), Some(&first), "the old set is kept");
+    assert!(!app.rows.is_empty(), "and its data");
+    let s = screen(&mut app, 160, 48);
+    assert!(
+        s.lines()
+            .last()
+            .unwrap()
+            .contains(&format!(":ctx: {why}; still reading prod × us-east-1")),
+        "{s}"
+    );
+    insta::assert_snapshot!("ctx_switch_refused_160x48", s);
+}

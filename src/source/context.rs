@@ -129,6 +129,12 @@ pub trait FleetBuilder: Send {
     /// Start a source reading `set`. A profile that fails does not fail
     /// the source: its reads show their errors, per profile.
     fn connect(&self, set: &ContextSet) -> BoxFuture<'static, SourceHandle>;
+    /// Whether `set` can be connected now (one line why not): checked
+    /// before [`FleetBuilder::connect`], which cannot fail, so that a switch
+    /// that cannot work keeps the old set.
+    fn check(&self, _set: &ContextSet) -> Result<(), String> {
+        Ok(())
+    }
     /// How a runbook journal names a source reading `set`.
     fn source_label(&self, set: &ContextSet) -> String;
 }

@@ -180,7 +180,7 @@ impl App {
     }
 
     /// A runbook run in progress acts on the set it started on: no switch.
-    fn refuse_during_run(&mut self) -> bool {
+    pub(crate) fn refuse_during_run(&mut self) -> bool {
         let running = self
             .runbooks
             .running()
@@ -213,6 +213,16 @@ impl App {
                 if self.refuse_during_run() {
                     return vec![];
                 }
+                // The builder's check is cheap (the AWS files' stat and
+                // read, bounded): a set that cannot be read keeps the
+                // picker open, saying why.
+                if let Some(Err(e)) = self.fleet_builder.as_ref().map(|b| b.check(&set)) {
+                    let kept = self.current_set().label(usize::MAX);
+                    if let Some(p) = &mut self.ctx_picker {
+                        p.error = Some(format!("{e}; still reading {kept}"));
+                    }
+                    return vec![];
+                }
                 self.ctx_picker = None;
                 vec![Effect::Switch(set)]
             }
@@ -243,24 +253,58 @@ impl App {
     }
 }
 
-/// Switch the console to `set`: a new source from the app's builder, the
-/// old one shut down, the old set's data forgotten. False (nothing done)
-/// without a builder.
-pub async fn switch(app: &mut App, source: &mut SourceHandle, set: ContextSet) -> bool {
-    let Some(builder) = &app.fleet_builder else {
-        return false;
-    };
-    let label = builder.source_label(&set);
-    let next = builder.connect(&set).await;
-    let old = std::mem::replace(source, next);
-    if old.control.try_send(Control::Shutdown).is_err() {
-        // A full queue: the shutdown waits its turn, the console does not.
-        let control = old.control.clone();
-        tokio::spawn(async move {
-            let _ = control.send(Control::Shutdown).await;
-        });
+/// A switch under way: the new source is being connected (off the event
+/// loop); the old one is read until it is ready.
+pub struct Pending {
+    pub set: ContextSet,
+    /// How a runbook journal names the new source.
+    pub label: String,
+}
+
+/// Start switching to `set`: the builder's check, then the future that
+/// connects the new source (the caller runs it off the event loop). None
+/// (nothing done) without a builder, or when the check refuses the set (one
+/// line on the bottom line; the old set is kept and still read).
+pub fn begin_switch(
+    app: &mut App,
+    set: ContextSet,
+) -> Option<(Pending, futures::future::BoxFuture<'static, SourceHandle>)> {
+    let builder = app.fleet_builder.as_ref()?;
+    let kept = app.current_set().label(usize::MAX);
+    if let Err(e) = builder.check(&set) {
+        app.message = Some((
+            format!(":ctx: {}; still reading {}", safe(&e), safe(&kept)),
+            true,
+        ));
+        return None;
     }
-    app.reset_for(set, label);
+    let label = builder.source_label(&set);
+    let connect = builder.connect(&set);
+    // The status line still names the old set, read until then.
+    app.message = Some((
+        format!("connecting to {}…", safe(&set.label(usize::MAX))),
+        false,
+    ));
+    Some((Pending { set, label }, connect))
+}
+
+/// Finish a switch with the new source `next`: the old one shut down, the
+/// old set's data forgotten. A runbook run started meanwhile acts on the
+/// old set: then `next` is shut down instead, and the bottom line says so.
+/// True when the console now reads `next`.
+pub fn finish_switch(
+    app: &mut App,
+    source: &mut SourceHandle,
+    pending: Pending,
+    next: SourceHandle,
+) -> bool {
+    if app.refuse_during_run() {
+        shut_down(&next);
+        return false;
+    }
+    let old = std::mem::replace(source, next);
+    shut_down(&old);
+    app.reset_for(pending.set, pending.label);
     app.set_capabilities(source.capabilities);
     app.silent_after = (2 * source.heartbeat.as_secs()).max(5);
     let first = source.snapshots.borrow().clone();
@@ -268,6 +312,50 @@ pub async fn switch(app: &mut App, source: &mut SourceHandle, set: ContextSet) -
         app.apply(crate::source::Update::Snapshot(first));
     }
     true
+}
+
+/// The console's connect task ended: [`finish_switch`] with its source, or,
+/// should the task have died, one line and the old set kept.
+pub fn connected(
+    app: &mut App,
+    source: &mut SourceHandle,
+    pending: Pending,
+    next: Result<SourceHandle, tokio::task::JoinError>,
+) -> bool {
+    match next {
+        Ok(next) => finish_switch(app, source, pending, next),
+        Err(e) => {
+            app.message = Some((
+                format!(
+                    ":ctx: connecting to {} failed ({e}); still reading the old set",
+                    safe(&pending.set.label(usize::MAX))
+                ),
+                true,
+            ));
+            false
+        }
+    }
+}
+
+fn shut_down(source: &SourceHandle) {
+    if source.control.try_send(Control::Shutdown).is_err() {
+        // A full queue: the shutdown waits its turn, the console does not.
+        let control = source.control.clone();
+        tokio::spawn(async move {
+            let _ = control.send(Control::Shutdown).await;
+        });
+    }
+}
+
+/// Switch the console to `set` in one go ([`begin_switch`], the connect
+/// awaited, [`finish_switch`]); the console runs the connect off its event
+/// loop instead. False (nothing done) when the switch was refused.
+pub async fn switch(app: &mut App, source: &mut SourceHandle, set: ContextSet) -> bool {
+    let Some((pending, connect)) = begin_switch(app, set) else {
+        return false;
+    };
+    let next = connect.await;
+    finish_switch(app, source, pending, next)
 }
 
 fn centered(area: Rect, w: u16, h: u16) -> Rect {
@@ -297,14 +385,20 @@ pub fn render(f: &mut Frame, area: Rect, p: &CtxPicker, theme: &Theme) {
         .title(" Profiles × regions (:ctx) ");
     let inner = block.inner(r);
     f.render_widget(block, r);
+    // An error (a path in it) gets two lines, wrapped.
+    let head_h = if p.error.is_some() || p.choices.error.is_some() {
+        2
+    } else {
+        1
+    };
     let [head, lists, foot] = Layout::vertical([
-        Constraint::Length(1),
+        Constraint::Length(head_h),
         Constraint::Fill(1),
         Constraint::Length(1),
     ])
     .areas(inner);
     let (text, style) = match (&p.error, &p.choices.error) {
-        (Some(e), _) => (e.clone(), theme.bad()),
+        (Some(e), _) => (safe(e).into_owned(), theme.bad()),
         (None, Some(e)) => (safe(e).into_owned(), theme.bad()),
         (None, None) => (
             format!(
@@ -314,7 +408,10 @@ pub fn render(f: &mut Frame, area: Rect, p: &CtxPicker, theme: &Theme) {
             theme.info(),
         ),
     };
-    f.render_widget(Paragraph::new(Line::styled(text, style)), head);
+    f.render_widget(
+        Paragraph::new(Line::styled(text, style)).wrap(ratatui::widgets::Wrap { trim: true }),
+        head,
+    );
     let [left, right] =
         Layout::horizontal([Constraint::Percentage(50), Constraint::Fill(1)]).areas(lists);
     let cols = [
@@ -344,9 +441,31 @@ pub fn render(f: &mut Frame, area: Rect, p: &CtxPicker, theme: &Theme) {
         );
     }
     f.render_widget(
-        Paragraph::new(Line::styled(keymap::hint(Context::CtxPicker), theme.dim())),
+        Paragraph::new(Line::styled(
+            fit_hint(&keymap::hint(Context::CtxPicker), foot.width as usize),
+            theme.dim(),
+        )),
         foot,
     );
+}
+
+/// The dialog's key hint in `width`: whole `key: what` entries only (at 80
+/// columns the last ones are dropped rather than cut; the footer under the
+/// dialog lists every key).
+fn fit_hint(hint: &str, width: usize) -> String {
+    let mut out = String::new();
+    for entry in hint.split(" · ") {
+        let next = if out.is_empty() {
+            entry.to_string()
+        } else {
+            format!("{out} · {entry}")
+        };
+        if next.chars().count() > width {
+            break;
+        }
+        out = next;
+    }
+    out
 }
 
 fn render_list(
@@ -417,6 +536,8 @@ mod tests {
     /// sources that send nothing.
     struct Fake {
         asked: Arc<Mutex<Vec<ContextSet>>>,
+        /// What `check` says (None: the set can be connected).
+        refuse: Option<String>,
     }
 
     fn quiet_source(caps: Capabilities) -> (SourceHandle, mpsc::Receiver<Control>) {
@@ -451,6 +572,9 @@ mod tests {
         fn source_label(&self, set: &ContextSet) -> String {
             format!("fake:{}", set.label(usize::MAX))
         }
+        fn check(&self, _set: &ContextSet) -> Result<(), String> {
+            self.refuse.clone().map_or(Ok(()), Err)
+        }
     }
 
     fn press(app: &mut App, code: KeyCode) -> Vec<Effect> {
@@ -469,6 +593,7 @@ mod tests {
         });
         app.fleet_builder = Some(Box::new(Fake {
             asked: asked.clone(),
+            refuse: None,
         }));
         app
     }
@@ -524,6 +649,40 @@ mod tests {
         assert_eq!(app.silent_after, 22, "the new source's heartbeat");
     }
 
+    #[tokio::test]
+    async fn a_refused_switch_keeps_the_old_set_and_says_why_in_one_line() {
+        let asked = Arc::new(Mutex::new(Vec::new()));
+        let mut app = aws_app(&asked);
+        app.fleet_builder = Some(Box::new(Fake {
+            asked: asked.clone(),
+            refuse: Some(
+                "AWS config file /x/config: not a regular file (a FIFO); refusing to read it"
+                    .into(),
+            ),
+        }));
+        let rows = app.rows.len();
+        let (mut old, mut old_control) = quiet_source(crate::source::aws::CAPABILITIES);
+        let want = ContextSet {
+            profiles: vec!["staging".into()],
+            regions: vec!["us-west-2".into()],
+        };
+        assert!(!switch(&mut app, &mut old, want).await);
+        assert!(asked.lock().unwrap().is_empty(), "nothing connected");
+        assert!(old_control.try_recv().is_err(), "the old source goes on");
+        assert_eq!(app.rows.len(), rows, "its data is kept");
+        assert_eq!(
+            app.context.as_ref().map(|c| c.profiles.clone()),
+            Some(vec!["prod".to_string()])
+        );
+        let (m, err) = app.message.clone().unwrap();
+        assert!(err && !m.contains('\n'));
+        assert_eq!(
+            m,
+            ":ctx: AWS config file /x/config: not a regular file (a FIFO); refusing to read it; \
+             still reading prod × us-east-1"
+        );
+    }
+
     #[test]
     fn esc_cancels_and_an_empty_set_is_not_applied() {
         let asked = Arc::new(Mutex::new(Vec::new()));
@@ -557,6 +716,14 @@ mod tests {
         assert_eq!(p.choices.profiles, ["default", "prod"]);
         assert_eq!(p.choices.regions[0], "xx-test-1");
         assert_eq!(p.set(), cur);
+    }
+
+    #[test]
+    fn the_key_hint_drops_whole_entries_to_fit() {
+        let h = "Space: check · Tab: switch · Esc: cancel";
+        assert_eq!(fit_hint(h, 100), h);
+        assert_eq!(fit_hint(h, 30), "Space: check · Tab: switch");
+        assert_eq!(fit_hint(h, 5), "");
     }
 
     #[test]

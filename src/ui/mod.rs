@@ -147,6 +147,8 @@ pub async fn run(
     let mut last_draw = Instant::now() - FRAME;
     let mut last_update = Instant::now();
     let mut source_open = true;
+    // `:ctx`: the switch under way and the task connecting its source.
+    let mut switching: Option<(ctx::Pending, tokio::task::JoinHandle<SourceHandle>)> = None;
     let exit = loop {
         if dirty && last_draw.elapsed() >= FRAME {
             let mut drawn = Drawn::default();
@@ -222,6 +224,21 @@ pub async fn run(
                 }
             }
             _ = tokio::time::sleep(frame_wait), if dirty => {}
+            next = async {
+                match switching.as_mut() {
+                    Some((_, task)) => task.await,
+                    None => std::future::pending().await,
+                }
+            }, if switching.is_some() => {
+                if let Some((p, _)) = switching.take()
+                    && ctx::connected(&mut app, &mut source, p, next)
+                {
+                    followed = None;
+                    source_open = true;
+                    last_update = Instant::now();
+                }
+                dirty = true;
+            }
         }
         // The logs pane's scope: AWS tails only what is looked at.
         let scope = app.log_scope();
@@ -243,12 +260,17 @@ pub async fn run(
                     }
                 }
                 Effect::Switch(set) => {
-                    if ctx::switch(&mut app, &mut source, set).await {
-                        followed = None;
-                        source_open = true;
-                        last_update = Instant::now();
-                        dirty = true;
+                    // The new source connects off the event loop (the SDK
+                    // reads the AWS files and resolves the config there);
+                    // the old one is read until it is ready. A newer switch
+                    // replaces one under way.
+                    if let Some((p, connect)) = ctx::begin_switch(&mut app, set)
+                        && let Some((_, old)) = switching.replace((p, tokio::spawn(connect)))
+                    {
+                        old.abort();
                     }
+                    // Connecting, or refused with one line: either is shown.
+                    dirty = true;
                 }
             }
         }
@@ -256,6 +278,9 @@ pub async fn run(
             break Exit::Quit;
         }
     };
+    if let Some((_, task)) = switching {
+        task.abort();
+    }
     let _ = source.control.try_send(Control::Shutdown);
     Ok(exit)
 }

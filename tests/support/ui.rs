@@ -93,3 +93,83 @@ impl Rig {
         }
     }
 }
+
+/// `:ctx` without AWS: a builder whose profiles are given (as the user's
+/// AWS files would name them) and whose sources hand out `snapshot` once.
+pub struct FakeContexts {
+    pub profiles: Vec<ecsdeck::source::context::KnownProfile>,
+    pub snapshot: std::sync::Arc<ecsdeck::model::FleetSnapshot>,
+    /// The files could not be read (one line): listing and switching fail.
+    pub refuse: Option<String>,
+}
+
+impl FakeContexts {
+    /// Profiles by name, with the region each names (if any).
+    pub fn new(
+        profiles: &[(&str, Option<&str>)],
+        snapshot: ecsdeck::model::FleetSnapshot,
+    ) -> FakeContexts {
+        FakeContexts {
+            profiles: profiles
+                .iter()
+                .map(|(n, r)| ecsdeck::source::context::KnownProfile {
+                    name: n.to_string(),
+                    region: r.map(str::to_string),
+                })
+                .collect(),
+            snapshot: std::sync::Arc::new(snapshot),
+            refuse: None,
+        }
+    }
+}
+
+impl ecsdeck::source::context::FleetBuilder for FakeContexts {
+    fn profiles(&self) -> Result<Vec<ecsdeck::source::context::KnownProfile>, String> {
+        match &self.refuse {
+            Some(e) => Err(e.clone()),
+            None => Ok(self.profiles.clone()),
+        }
+    }
+
+    fn check(&self, _set: &ecsdeck::source::context::ContextSet) -> Result<(), String> {
+        self.refuse.clone().map_or(Ok(()), Err)
+    }
+
+    fn connect(
+        &self,
+        _set: &ecsdeck::source::context::ContextSet,
+    ) -> futures::future::BoxFuture<'static, ecsdeck::source::SourceHandle> {
+        let (_tx, updates) = tokio::sync::mpsc::channel(1);
+        let (_snap_tx, snapshots) = tokio::sync::watch::channel(self.snapshot.clone());
+        let (control, _control_rx) = tokio::sync::mpsc::channel(4);
+        let h = ecsdeck::source::SourceHandle {
+            updates,
+            snapshots,
+            control,
+            capabilities: ecsdeck::source::aws::CAPABILITIES,
+            heartbeat: std::time::Duration::from_secs(11),
+        };
+        Box::pin(async move { h })
+    }
+
+    fn source_label(&self, set: &ecsdeck::source::context::ContextSet) -> String {
+        format!("fake:{}", set.label(usize::MAX))
+    }
+}
+
+/// A scenario's fleet at `secs` as the AWS source reports it (profile
+/// `prod`, the regions given): every kind read just now.
+pub fn as_aws(scenario: &str, secs: i64, regions: &str) -> ecsdeck::model::FleetSnapshot {
+    let mut sim = Simulator::new(Scenario::builtin(scenario).unwrap(), None);
+    sim.run_until(secs * 1000);
+    let mut snap = sim.snapshot();
+    snap.source.kind = "aws".into();
+    snap.source.label = "prod".into();
+    snap.source.region = regions.into();
+    snap.source.seed = None;
+    snap.source.speed = None;
+    snap.source.api_calls = Some(40);
+    snap.freshness.clear();
+    snap.mark_read(&ecsdeck::model::DATA_KINDS, snap.at);
+    snap
+}

@@ -175,3 +175,169 @@ fn a_dry_run_needs_no_writes() {
     press(&mut app, KeyCode::Enter);
     assert!(app.runbooks.running().is_some());
 }
+
+/// `:ctx`'s builder, offering `prod` and `staging`; its sources send nothing.
+struct TwoProfiles;
+
+use crate::source::context::FleetBuilder;
+
+impl FleetBuilder for TwoProfiles {
+    fn profiles(&self) -> Result<Vec<crate::source::context::KnownProfile>, String> {
+        Ok(["prod", "staging"]
+            .into_iter()
+            .map(|n| crate::source::context::KnownProfile {
+                name: n.into(),
+                region: None,
+            })
+            .collect())
+    }
+
+    fn connect(
+        &self,
+        _set: &crate::source::context::ContextSet,
+    ) -> futures::future::BoxFuture<'static, crate::source::SourceHandle> {
+        let (_tx, updates) = tokio::sync::mpsc::channel(1);
+        let (_stx, snapshots) =
+            tokio::sync::watch::channel(Arc::new(crate::model::FleetSnapshot::default()));
+        let (control, _crx) = tokio::sync::mpsc::channel(1);
+        let h = crate::source::SourceHandle {
+            updates,
+            snapshots,
+            control,
+            capabilities: crate::source::aws::CAPABILITIES,
+            heartbeat: std::time::Duration::from_secs(11),
+        };
+        Box::pin(async move { h })
+    }
+
+    fn source_label(&self, set: &crate::source::context::ContextSet) -> String {
+        format!("test:{}", set.label(usize::MAX))
+    }
+}
+
+/// A console on AWS reading `prod × us-east-1`, able to switch.
+fn aws_with_contexts() -> App {
+    let mut app = app_with(crate::source::aws::CAPABILITIES);
+    app.context = Some(crate::source::context::ContextSet {
+        profiles: vec!["prod".into()],
+        regions: vec!["us-east-1".into()],
+    });
+    app.fleet_builder = Some(Box::new(TwoProfiles));
+    app
+}
+
+/// One line on the bottom line, an error.
+fn one_error_line(app: &App) -> String {
+    let (m, err) = app.message.clone().expect("a message");
+    assert!(err, "{m}");
+    assert!(!m.contains('\n'), "one line: {m:?}");
+    m
+}
+
+#[test]
+fn ctx_is_refused_on_a_source_without_contexts() {
+    // The demo, even with a builder at hand: nothing opens, nothing switches.
+    let mut app = app_with(crate::source::sim::CAPABILITIES);
+    app.fleet_builder = Some(Box::new(TwoProfiles));
+    keys_typed(&mut app, ":ctx");
+    assert_eq!(press(&mut app, KeyCode::Enter), vec![]);
+    assert!(app.ctx_picker.is_none());
+    let m = one_error_line(&app);
+    assert_eq!(m, format!(":ctx: {}", Capability::Contexts.refusal()));
+    assert!(refused(&app, ":ctx", Capability::Contexts));
+    assert!(!app.rows.is_empty(), "the fleet is kept");
+    // The same command on AWS opens the picker.
+    let mut app = aws_with_contexts();
+    assert_eq!(app.run_command("ctx"), vec![]);
+    assert!(app.ctx_picker.is_some(), "{:?}", app.message);
+}
+
+fn keys_typed(app: &mut App, s: &str) {
+    for c in s.chars() {
+        press(app, KeyCode::Char(c));
+    }
+}
+
+#[test]
+fn ctx_is_refused_while_a_runbook_run_is_in_progress() {
+    let mut app = aws_with_contexts();
+    app.runbooks.fixed_run_id = Some("ctx-during-run".into());
+    app.run_command("runbooks");
+    let i = app
+        .runbooks
+        .library
+        .runbooks
+        .iter()
+        .position(prefilled)
+        .unwrap();
+    app.runbooks.list_cursor = i;
+    press(&mut app, KeyCode::Enter);
+    press(&mut app, KeyCode::Enter);
+    let run = app.runbooks.running().expect("a run in progress");
+    assert!(!run.runner.is_finished());
+    // `:ctx` does not open: a switch would orphan the run's targets.
+    assert_eq!(app.run_command("ctx"), vec![]);
+    assert!(app.ctx_picker.is_none());
+    let m = one_error_line(&app);
+    assert_eq!(
+        m,
+        ":ctx: runbook run ctx-during-run is in progress on this set: finish or abort it first"
+    );
+    // A picker already open when the run started: Enter switches nothing.
+    let set = app.current_set();
+    let choices = crate::source::context::Choices::from_profiles(Ok(vec![]));
+    app.ctx_picker = Some(crate::ui::ctx::CtxPicker::new(choices, &set));
+    app.message = None;
+    assert_eq!(press(&mut app, KeyCode::Enter), vec![], "no Effect::Switch");
+    assert!(app.ctx_picker.is_none(), "the picker closes");
+    assert!(one_error_line(&app).contains("ctx-during-run is in progress"));
+    assert_eq!(app.context, Some(set), "the set is kept");
+    assert!(app.runbooks.running().is_some(), "the run goes on");
+}
+
+/// The console connects the new set off its event loop; until it is ready
+/// the old set is read, and a run started meanwhile keeps it.
+#[tokio::test]
+async fn a_switch_under_way_keeps_the_old_set_until_it_is_ready() {
+    use crate::ui::ctx::{begin_switch, finish_switch};
+    let want = crate::source::context::ContextSet {
+        profiles: vec!["staging".into()],
+        regions: vec!["us-west-2".into()],
+    };
+    let mut app = aws_with_contexts();
+    let old = app.context.clone();
+    let rows = app.rows.len();
+    let (pending, connect) = begin_switch(&mut app, want.clone()).expect("the set can be read");
+    assert_eq!(app.context, old, "still the old set while connecting");
+    assert_eq!(app.rows.len(), rows, "and its rows");
+    let (m, err) = app.message.clone().unwrap();
+    assert!(!err);
+    assert_eq!(m, "connecting to staging × us-west-2…");
+    // A runbook run starts before the new source is ready.
+    app.runbooks.fixed_run_id = Some("ctx-meanwhile".into());
+    app.run_command("runbooks");
+    let i = app
+        .runbooks
+        .library
+        .runbooks
+        .iter()
+        .position(prefilled)
+        .unwrap();
+    app.runbooks.list_cursor = i;
+    press(&mut app, KeyCode::Enter);
+    press(&mut app, KeyCode::Enter);
+    assert!(app.runbooks.running().is_some());
+    let mut source = TwoProfiles.connect(old.as_ref().unwrap()).await;
+    let next = connect.await;
+    assert!(!finish_switch(&mut app, &mut source, pending, next));
+    assert_eq!(app.context, old, "the run's set is kept");
+    assert_eq!(app.rows.len(), rows);
+    assert!(one_error_line(&app).contains("ctx-meanwhile is in progress"));
+    // Without a run the same switch goes through.
+    let mut app = aws_with_contexts();
+    let (pending, connect) = begin_switch(&mut app, want.clone()).unwrap();
+    let next = connect.await;
+    assert!(finish_switch(&mut app, &mut source, pending, next));
+    assert_eq!(app.context, Some(want));
+    assert!(app.rows.is_empty(), "the old set's rows are forgotten");
+}
