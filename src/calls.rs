@@ -39,16 +39,46 @@ fn matches_opt(want: Option<&str>, have: &str) -> bool {
     want.is_none_or(|w| w.is_empty() || w == have)
 }
 
+/// The one service `r` names, or `None` when none or several match (twins
+/// in two regions or accounts and `r` names neither): a reader never takes
+/// the first of equal names.
 pub fn find_service<'a>(snap: &'a FleetSnapshot, r: &ServiceRef) -> Option<&'a Service> {
-    snap.services
-        .iter()
-        .find(|s| {
-            s.cluster == r.cluster
-                && s.name == r.service
-                && matches_opt(r.region.as_deref(), &s.region)
-                && matches_opt(r.account.as_deref(), &s.account)
+    lookup_service(snap, r).ok()
+}
+
+/// The one service `r` names; the error says "not found", or names every
+/// place of an ambiguous name so the operator can pick one.
+pub fn lookup_service<'a>(snap: &'a FleetSnapshot, r: &ServiceRef) -> Result<&'a Service, String> {
+    let mut hits = snap.services.iter().filter(|s| {
+        s.cluster == r.cluster
+            && s.name == r.service
+            && matches_opt(r.region.as_deref(), &s.region)
+            && matches_opt(r.account.as_deref(), &s.account)
+    });
+    let first = hits
+        .next()
+        .ok_or_else(|| format!("service {}/{} not found", r.cluster, r.service))?;
+    let rest: Vec<&Arc<Service>> = hits.collect();
+    if rest.is_empty() {
+        return Ok(first);
+    }
+    let places: Vec<String> = std::iter::once(first)
+        .chain(rest)
+        .map(|s| {
+            if s.account.is_empty() {
+                s.region.clone()
+            } else {
+                format!("{} {}", s.account, s.region)
+            }
         })
-        .map(|s| &**s)
+        .collect();
+    Err(format!(
+        "service {}/{} is in {} places ({}): name one with --param region=… (and account=…) where the runbook takes them, or connect one region with --region",
+        r.cluster,
+        r.service,
+        places.len(),
+        places.join(", ")
+    ))
 }
 
 /// The service a call is pinned to: its region (named, else resolved) and
@@ -295,8 +325,7 @@ pub fn previous_task_definition(
     snap: &FleetSnapshot,
     r: &ServiceRef,
 ) -> Result<serde_json::Value, String> {
-    let svc = find_service(snap, r)
-        .ok_or_else(|| format!("service {}/{} not found", r.cluster, r.service))?;
+    let svc = lookup_service(snap, r)?;
     previous_of(snap, svc)
 }
 

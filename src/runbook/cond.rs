@@ -216,8 +216,7 @@ pub fn items(
             "StateUpdatedTimestamp": a.state_updated_at,
         })]);
     }
-    let s = find_service(snap, r)
-        .ok_or_else(|| format!("service {}/{} not found", r.cluster, r.service))?;
+    let s = crate::calls::lookup_service(snap, r)?;
     Ok(match source {
         "ecs.service" => vec![service_view(s)],
         "ecs.tasks" => s

@@ -7,6 +7,7 @@ use std::process::{Command, Output};
 mod catalogue;
 mod resume;
 mod runs;
+mod twins;
 
 fn ecsdeck(data: &Path, args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_ecsdeck"))

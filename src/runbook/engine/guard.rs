@@ -69,6 +69,14 @@ impl Runner {
             );
         }
         let r = self.default_ref();
+        // Twins: a name that several places hold is never resolved to the
+        // first of them; the run does not start until it names one.
+        if !r.service.is_empty()
+            && let Err(e) = crate::calls::lookup_service(snap, &r)
+            && !e.ends_with("not found")
+        {
+            return Err(format!("refused: {e}"));
+        }
         let svc = cond::find_service(snap, &r);
         if !safety.allowed_env_tags.is_empty() {
             let Some(svc) = svc else {

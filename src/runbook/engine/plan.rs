@@ -22,8 +22,7 @@ pub(super) fn tasks_in_az(snap: &FleetSnapshot, r: &ServiceRef, az: &str) -> Vec
 /// What `op = "snapshot"` saves: the service, its PRIMARY deployment, its
 /// scalable target (absent when none) and a task summary.
 pub fn snapshot_save(snap: &FleetSnapshot, r: &ServiceRef) -> Result<Value, String> {
-    let s = cond::find_service(snap, r)
-        .ok_or_else(|| format!("service {}/{} not found", r.cluster, r.service))?;
+    let s = crate::calls::lookup_service(snap, r)?;
     let view = cond::service_view(s);
     let primary = s.primary_deployment().map(|d| {
         json!({"id": d.id, "taskDefinition": d.task_definition,
@@ -180,8 +179,7 @@ impl Runner {
         snap: &FleetSnapshot,
     ) -> Result<Vec<PlannedCall>, String> {
         let r = self.action_ref(a);
-        let svc = cond::find_service(snap, &r)
-            .ok_or_else(|| format!("service {}/{} not found", r.cluster, r.service))?;
+        let svc = crate::calls::lookup_service(snap, &r)?;
         let scope = self.scope();
         let safety = &self.rb.meta.safety;
         let plan = crate::actions::Plan {

@@ -59,7 +59,11 @@ impl Runner {
         match self.when_holds(i) {
             Ok(true) => {}
             Ok(false) => {
-                self.end_step(i, now, StepState::Skipped, None, None);
+                // A step that does not apply keeps the chain: its `next`
+                // still follows (a service without a scalable target must
+                // still get its desired count restored).
+                let flow = step.common().next.clone().map(Flow::Goto);
+                self.end_step(i, now, StepState::Skipped, flow, None);
                 return;
             }
             Err(e) => {

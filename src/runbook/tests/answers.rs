@@ -377,7 +377,7 @@ fn duplicate_approvers_in_the_console_field_are_refused() {
             error: None,
         }));
         let key = KeyEvent::new(KeyCode::Char('s'), KeyModifiers::CONTROL);
-        ui.on_key(key, now, ("", ""));
+        ui.on_key(key, now, crate::ui::runbooks::Prefill::default());
         let Screen::Run(run) = &ui.screen else {
             panic!("still a run")
         };

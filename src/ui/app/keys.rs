@@ -30,11 +30,24 @@ impl App {
         }
         if self.view == View::Runbooks {
             let now = self.source_now();
-            let (cluster, service) = self
+            let [cluster, service, region, account] = self
                 .selected_row()
-                .map(|r| (r.cluster.clone(), r.name.clone()))
+                .map(|r| {
+                    [
+                        r.cluster.to_string(),
+                        r.name.to_string(),
+                        r.region.to_string(),
+                        r.account.to_string(),
+                    ]
+                })
                 .unwrap_or_default();
-            let handled = self.runbooks.on_key(key, now, (&cluster, &service));
+            let prefill = crate::ui::runbooks::Prefill {
+                cluster: &cluster,
+                service: &service,
+                region: &region,
+                account: &account,
+            };
+            let handled = self.runbooks.on_key(key, now, prefill);
             if let Some(m) = self.runbooks.message.take() {
                 self.message = Some(m);
             }

@@ -5,7 +5,7 @@
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 use super::dialogs::{Modal, new_textarea};
-use super::{ParamForm, RunbookUi, Screen};
+use super::{ParamForm, Prefill, RunbookUi, Screen};
 use crate::ui::keymap::{self, Action, Context};
 
 impl RunbookUi {
@@ -20,7 +20,7 @@ impl RunbookUi {
 
     /// Keys of the runbook view. `now` is the source clock. Returns false
     /// when the key is not for us (the app handles it: `:`, Esc to leave).
-    pub fn on_key(&mut self, key: KeyEvent, now: i64, prefill: (&str, &str)) -> bool {
+    pub fn on_key(&mut self, key: KeyEvent, now: i64, prefill: Prefill<'_>) -> bool {
         let action = keymap::lookup(self.context(), &key);
         match &mut self.screen {
             Screen::List => self.list_key(action, prefill),
@@ -38,7 +38,7 @@ impl RunbookUi {
         }
     }
 
-    fn list_key(&mut self, action: Option<Action>, prefill: (&str, &str)) -> bool {
+    fn list_key(&mut self, action: Option<Action>, prefill: Prefill<'_>) -> bool {
         match action {
             Some(Action::Down) => {
                 let n = self.library.runbooks.len() + self.interrupted.len();
@@ -52,8 +52,9 @@ impl RunbookUi {
     }
 
     /// Enter on the list: resume an interrupted run, or fill a runbook's
-    /// parameters (the selected service prefills `cluster` and `service`).
-    fn open_selected(&mut self, prefill: (&str, &str)) {
+    /// parameters (the selected service prefills `cluster`, `service`, `region` and
+    /// `account`: a twin in another region or account is never the target).
+    fn open_selected(&mut self, prefill: Prefill<'_>) {
         if let Some((id, rb)) = self
             .list_cursor
             .checked_sub(self.library.runbooks.len())
@@ -78,8 +79,10 @@ impl RunbookUi {
             .iter()
             .map(|(k, p)| {
                 let v = match k.as_str() {
-                    "cluster" => prefill.0.to_string(),
-                    "service" => prefill.1.to_string(),
+                    "cluster" => prefill.cluster.to_string(),
+                    "service" => prefill.service.to_string(),
+                    "region" => prefill.region.to_string(),
+                    "account" => prefill.account.to_string(),
                     _ => String::new(),
                 };
                 let prompt = p.prompt.clone().unwrap_or_else(|| k.clone());

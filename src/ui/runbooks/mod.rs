@@ -16,6 +16,16 @@ use std::time::Instant;
 use tokio::sync::mpsc::error::TrySendError;
 
 use crate::model::FleetSnapshot;
+
+/// What the selected service fills into a runbook's parameters of the same
+/// names.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Prefill<'a> {
+    pub cluster: &'a str,
+    pub service: &'a str,
+    pub region: &'a str,
+    pub account: &'a str,
+}
 use crate::review::ReviewConfig;
 use crate::runbook::engine::{Need, RunConfig, Runner, bind_params, fmt_dur};
 use crate::runbook::outbox::{CallOutbox, Refused};
