@@ -7,9 +7,9 @@ use std::sync::Arc;
 use rand::RngCore;
 use rand_chacha::ChaCha8Rng;
 
-use super::{SimAlarm, SimService, td_arn};
+use super::{SimAlarm, SimService};
 use crate::model::*;
-use crate::source::sim::scenario::{Behaviour, Scenario, ServiceSpec};
+use crate::source::sim::scenario::{Behaviour, Scenario, ServiceSpec, TaskDefSpec};
 
 /// What building each service of a scenario shares.
 pub(super) struct Setup<'a> {
@@ -433,4 +433,109 @@ fn alarm(
         service: si,
         points: VecDeque::new(),
     })
+}
+
+pub(super) fn td_arn(region: &str, account: &str, family_rev: &str) -> String {
+    format!("arn:aws:ecs:{region}:{account}:task-definition/{family_rev}")
+}
+
+pub(super) fn build_task_definition(
+    region: &str,
+    account: &str,
+    t: &TaskDefSpec,
+    start: i64,
+) -> TaskDefinition {
+    let fr = format!("{}:{}", t.family, t.revision);
+    let role_arn = |r: &str| format!("arn:aws:iam::{account}:role/{r}");
+    TaskDefinition {
+        arn: td_arn(region, account, &fr),
+        family: t.family.clone(),
+        revision: t.revision,
+        cpu: t.cpu.clone(),
+        memory: t.memory.clone(),
+        network_mode: t.network_mode.clone(),
+        pid_mode: None,
+        requires_compatibilities: vec!["FARGATE".into()],
+        cpu_architecture: t.cpu_architecture.clone(),
+        operating_system_family: Some(t.operating_system_family.clone()),
+        task_role_arn: t.task_role.as_deref().map(role_arn),
+        execution_role_arn: t.execution_role.as_deref().map(role_arn),
+        task_role: t.task_role.as_deref().map(|r| IamRole {
+            arn: role_arn(r),
+            policies: t
+                .task_role_policies
+                .iter()
+                .map(|p| RolePolicy {
+                    name: p.name.clone(),
+                    policy_arn: p.arn.clone(),
+                    document: p.document.clone(),
+                })
+                .collect(),
+        }),
+        container_definitions: t
+            .containers
+            .iter()
+            .map(|c| ContainerDefinition {
+                name: c.name.clone(),
+                image: c.image.clone(),
+                essential: c.essential,
+                cpu: c.cpu,
+                memory: c.memory,
+                memory_reservation: c.memory_reservation,
+                port_mappings: c.port.into_iter().collect(),
+                environment: c
+                    .environment
+                    .iter()
+                    .map(|(k, v)| KeyValue {
+                        name: k.clone(),
+                        value: v.clone(),
+                    })
+                    .collect(),
+                secrets: c
+                    .secrets
+                    .iter()
+                    .map(|(k, v)| SecretRef {
+                        name: k.clone(),
+                        value_from: v.clone(),
+                    })
+                    .collect(),
+                health_check: (c.health_check || c.health_check_start_period.is_some()).then(
+                    || HealthCheck {
+                        command: vec![
+                            "CMD-SHELL".into(),
+                            format!(
+                                "curl -fsS http://localhost:{}/health || exit 1",
+                                c.port.unwrap_or(8080)
+                            ),
+                        ],
+                        interval: 30,
+                        timeout: 5,
+                        retries: 3,
+                        start_period: c.health_check_start_period.or(Some(15)),
+                    },
+                ),
+                log_configuration: c.log_group.as_ref().map(|g| LogConfiguration {
+                    log_driver: "awslogs".into(),
+                    options: {
+                        let mut o = BTreeMap::from([
+                            ("awslogs-group".to_string(), g.clone()),
+                            ("awslogs-region".to_string(), region.to_string()),
+                            ("awslogs-stream-prefix".to_string(), "ecs".to_string()),
+                        ]);
+                        if let Some(m) = &c.log_mode {
+                            o.insert("mode".into(), m.clone());
+                        }
+                        o
+                    },
+                }),
+                readonly_root_filesystem: c.readonly_root_filesystem,
+                user: c.user.clone(),
+                privileged: c.privileged,
+                capabilities_add: c.capabilities_add.clone(),
+                stop_timeout: c.stop_timeout,
+            })
+            .collect(),
+        tags: t.tags.clone(),
+        registered_at: start - 86_400_000,
+    }
 }

@@ -1,0 +1,71 @@
+//! The fleet as consumers see it: unchanged parts shared by pointer.
+
+use super::*;
+
+impl Engine {
+    // ---- output ----
+
+    pub fn snapshot(&self) -> FleetSnapshot {
+        let now = self.now();
+        let mut published = self.published.lock().unwrap_or_else(|e| e.into_inner());
+        let prev = published.as_ref();
+        let services: Vec<Arc<Service>> = self
+            .services
+            .iter()
+            .enumerate()
+            .map(|(i, s)| {
+                let mut svc = s.svc.clone();
+                svc.tasks = s.tasks.iter().map(|t| t.task.clone()).collect();
+                match prev.and_then(|p| p.services.get(i)) {
+                    Some(old) if **old == svc => old.clone(),
+                    _ => Arc::new(svc),
+                }
+            })
+            .collect();
+        let metrics = self
+            .services
+            .iter()
+            .map(|s| (s.svc.id(), s.metrics.clone()))
+            .collect();
+        let mut snap = FleetSnapshot {
+            at: now,
+            source: SourceInfo {
+                kind: "demo".into(),
+                label: self.scenario_name.clone(),
+                region: self.region.clone(),
+                account: self.account.clone(),
+                speed: self.speed,
+                seed: Some(self.seed),
+                ..Default::default()
+            },
+            clusters: Arc::new(self.clusters.clone()),
+            services,
+            task_definitions: Arc::new(self.task_definitions.clone()),
+            target_groups: Arc::new(self.target_groups.clone()),
+            scalable_targets: Arc::new(self.scalable_targets.clone()),
+            scaling_activities: Arc::new(self.activities.iter().cloned().collect()),
+            alarms: Arc::new(self.alarms.iter().map(|a| a.alarm.clone()).collect()),
+            log_groups: Arc::new(self.log_groups.clone()),
+            metrics: Arc::new(metrics),
+            account_aliases: BTreeMap::new(),
+            freshness: BTreeMap::from([(
+                crate::model::FreshKey::new(
+                    crate::model::DataKind::Sim,
+                    &self.account,
+                    &self.region,
+                ),
+                Freshness {
+                    updated_at: Some(now),
+                    error: None,
+                },
+            )]),
+            // The simulator reads everything.
+            unread: Default::default(),
+        };
+        if let Some(p) = prev {
+            snap.share_unchanged(p);
+        }
+        *published = Some(snap.clone());
+        snap
+    }
+}
