@@ -213,7 +213,7 @@ fn scale_out_raises_the_floor_and_restores_it() {
 fn scale_out_works_from_zero() {
     let mut sim = sim_at("steady", 0);
     // staging/api has no autoscaling: park it at zero.
-    sim.set_desired_count("staging", "api", 0).unwrap();
+    sim.set_desired_count(&sim.id_of("staging/api"), 0).unwrap();
     sim.run_until(5 * 60_000);
     assert_eq!(
         sim.snapshot()

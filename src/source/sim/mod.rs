@@ -13,7 +13,7 @@ use std::time::Duration;
 
 use tokio::sync::{mpsc, watch};
 
-use crate::model::{EpochMs, FleetSnapshot, LogLine};
+use crate::model::{EpochMs, FleetSnapshot, LogLine, ScalableTargetId, ServiceId};
 use crate::source::{Control, SourceHandle, UPDATE_CHANNEL_BOUND, Update};
 pub use apply::apply_to_sim;
 pub use engine::breaker_threshold;
@@ -81,38 +81,50 @@ impl Simulator {
 
     // ---- control API (what runbook actions call) ----
 
-    /// UpdateService desiredCount. Returns the old count.
-    pub fn set_desired_count(
-        &mut self,
-        cluster: &str,
-        service: &str,
-        n: i32,
-    ) -> Result<i32, String> {
-        self.engine.set_desired(&format!("{cluster}/{service}"), n)
+    /// Tests: the id of the first service `cluster/name`.
+    #[cfg(test)]
+    pub(crate) fn id_of(&self, key: &str) -> ServiceId {
+        let (c, n) = key.split_once('/').expect("cluster/name");
+        self.engine
+            .services
+            .iter()
+            .find(|s| s.svc.cluster == c && s.svc.name == n)
+            .map(|s| s.svc.id())
+            .expect(key)
     }
 
-    /// RegisterScalableTarget min/max. Returns the old (min, max).
+    /// The engine's index of the service with exactly this identity.
+    fn index_of_service(&self, id: &ServiceId) -> Result<usize, String> {
+        self.engine
+            .index_of_id(id)
+            .ok_or_else(|| format!("no service {}", id.qualified()))
+    }
+
+    /// UpdateService desiredCount. Returns the old count.
+    pub fn set_desired_count(&mut self, id: &ServiceId, n: i32) -> Result<i32, String> {
+        let si = self.index_of_service(id)?;
+        self.engine.set_desired_at(si, n)
+    }
+
+    /// RegisterScalableTarget min/max of an ECS service's target. Returns
+    /// the old (min, max).
     pub fn set_scalable_target(
         &mut self,
-        resource_id: &str,
+        target: &ScalableTargetId,
         min: i32,
         max: i32,
     ) -> Result<(i32, i32), String> {
-        self.engine.set_scalable_target(resource_id, min, max)
+        let si = target
+            .service_id()
+            .and_then(|id| self.engine.index_of_id(&id))
+            .ok_or_else(|| format!("no scalable target {target}"))?;
+        self.engine
+            .set_scalable_target_at(si, &target.resource_id, min, max)
     }
 
     /// StopTask.
-    pub fn stop_task(
-        &mut self,
-        cluster: &str,
-        service: &str,
-        task_id: &str,
-        reason: &str,
-    ) -> Result<(), String> {
-        let si = self
-            .engine
-            .service_index(&format!("{cluster}/{service}"))
-            .ok_or_else(|| format!("no service {cluster}/{service}"))?;
+    pub fn stop_task(&mut self, id: &ServiceId, task_id: &str, reason: &str) -> Result<(), String> {
+        let si = self.index_of_service(id)?;
         self.engine
             .stop_task_by_id(si, task_id, reason, "UserInitiated")
     }
@@ -126,35 +138,11 @@ impl Simulator {
         self.engine.release_az(az);
     }
 
-    /// Impair an AZ for one service only (GameDay blast radius).
-    pub fn impair_service_az(
-        &mut self,
-        cluster: &str,
-        service: &str,
-        az: &str,
-        duration_ms: Option<i64>,
-    ) {
-        if let Some(si) = self.engine.service_index(&format!("{cluster}/{service}")) {
-            self.engine.impair_service_az(si, az, duration_ms);
-        }
-    }
-
-    pub fn release_service_az(&mut self, cluster: &str, service: &str, az: &str) {
-        if let Some(si) = self.engine.service_index(&format!("{cluster}/{service}")) {
-            self.engine.release_service_az(si, az);
-        }
-    }
-
     /// UpdateService taskDefinition (`family:revision`): a rolling deployment.
     /// Returns the new deployment id.
-    pub fn deploy(
-        &mut self,
-        cluster: &str,
-        service: &str,
-        family_revision: &str,
-    ) -> Result<String, String> {
-        self.engine
-            .deploy(&format!("{cluster}/{service}"), family_revision)
+    pub fn deploy(&mut self, id: &ServiceId, family_revision: &str) -> Result<String, String> {
+        let si = self.index_of_service(id)?;
+        self.engine.deploy_at(si, family_revision)
     }
 }
 
@@ -249,3 +237,5 @@ pub fn spawn(mut sim: Simulator, speed: f64) -> SourceHandle {
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod twins_tests;

@@ -81,7 +81,7 @@ fn circuit_breaker_trips_at_the_threshold_and_rolls_back() {
         "circuit_breaker = { enable = true, rollback = true }",
     );
     let mut sim = Simulator::new(sc, None);
-    let failed_id = sim.deploy("prod", "api", "api:2").unwrap();
+    let failed_id = sim.deploy(&sim.id_of("prod/api"), "api:2").unwrap();
     let mut tripped_at = None;
     for t in 1..=900 {
         sim.run_until(t * 1000);
@@ -126,7 +126,7 @@ fn circuit_breaker_trips_at_the_threshold_and_rolls_back() {
 fn without_a_breaker_a_failing_deployment_keeps_trying() {
     let sc = scenario("fails_to_start", 4, 50, 200, "");
     let mut sim = Simulator::new(sc, None);
-    sim.deploy("prod", "api", "api:2").unwrap();
+    sim.deploy(&sim.id_of("prod/api"), "api:2").unwrap();
     sim.run_until(30 * 60_000);
     let s = api(&sim);
     let p = s.primary_deployment().unwrap();
@@ -157,7 +157,7 @@ fn rolling_update_respects_min_and_max_percent() {
         let desired = 6;
         let sc = scenario("healthy", desired, min, max, "");
         let mut sim = Simulator::new(sc, None);
-        sim.deploy("prod", "api", "api:2").unwrap();
+        sim.deploy(&sim.id_of("prod/api"), "api:2").unwrap();
         let max_tasks = (desired * max / 100) as usize;
         let min_healthy = ((desired * min) as usize).div_ceil(100);
         let mut completed = false;
@@ -422,7 +422,7 @@ fn logs_include_hostile_lines() {
 #[test]
 fn control_api_changes_the_fleet() {
     let mut sim = Simulator::new(Scenario::builtin("steady").unwrap(), None);
-    assert_eq!(sim.set_desired_count("prod", "worker", 0), Ok(3));
+    assert_eq!(sim.set_desired_count(&sim.id_of("prod/worker"), 0), Ok(3));
     sim.run_until(2 * 60_000);
     assert_eq!(
         sim.snapshot()
@@ -432,7 +432,7 @@ fn control_api_changes_the_fleet() {
         0
     );
     assert_eq!(
-        sim.set_desired_count("prod", "worker", 2),
+        sim.set_desired_count(&sim.id_of("prod/worker"), 2),
         Ok(0),
         "scales up from zero"
     );
@@ -445,7 +445,7 @@ fn control_api_changes_the_fleet() {
         2
     );
     assert_eq!(
-        sim.set_scalable_target("service/prod/api", 8, 30),
+        sim.set_scalable_target(&sim.id_of("prod/api").scalable_target_id(), 8, 30),
         Ok((6, 24))
     );
     sim.run_until(8 * 60_000);
@@ -455,10 +455,15 @@ fn control_api_changes_the_fleet() {
         "the new floor raised the desired count"
     );
     let task = api(&sim).running_tasks().next().unwrap().id.clone();
-    sim.stop_task("prod", "api", &task, "GameDay").unwrap();
-    assert!(sim.stop_task("prod", "api", "nope", "x").is_err());
-    assert!(sim.set_desired_count("prod", "nope", 1).is_err());
-    assert!(sim.deploy("prod", "api", "api:999").is_err());
+    sim.stop_task(&sim.id_of("prod/api"), &task, "GameDay")
+        .unwrap();
+    assert!(sim.stop_task(&sim.id_of("prod/api"), "nope", "x").is_err());
+    // The right name in another region is another service: there is none.
+    let id = sim.id_of("prod/api");
+    let elsewhere = crate::model::ServiceId::new(&id.account, "eu-west-1", "prod", "api");
+    assert!(sim.set_desired_count(&elsewhere, 1).is_err());
+    assert!(sim.deploy(&elsewhere, "api:1").is_err());
+    assert!(sim.deploy(&sim.id_of("prod/api"), "api:999").is_err());
 }
 
 #[test]
@@ -473,7 +478,7 @@ fn unchanged_services_keep_their_arc() {
             .zip(&b.services)
             .all(|(x, y)| std::sync::Arc::ptr_eq(x, y))
     );
-    sim.set_desired_count("prod", "worker", 4).unwrap();
+    sim.set_desired_count(&sim.id_of("prod/worker"), 4).unwrap();
     let c = sim.snapshot();
     let changed: Vec<String> = b
         .services
@@ -519,15 +524,17 @@ fn a_service_at_the_task_quota_scales_in_and_out() {
         per_az.values().all(|n| (1666..=1667).contains(n)),
         "balanced: {per_az:?}"
     );
-    assert_eq!(sim.set_desired_count("prod", "api", 0), Ok(5_000));
+    assert_eq!(sim.set_desired_count(&sim.id_of("prod/api"), 0), Ok(5_000));
     sim.run_until(60_000);
     let s = api(&sim);
     assert_eq!((s.running_count, s.pending_count), (0, 0));
     assert!(
-        sim.set_desired_count("prod", "api", 5_001).is_err(),
+        sim.set_desired_count(&sim.id_of("prod/api"), 5_001)
+            .is_err(),
         "over the quota"
     );
-    sim.set_desired_count("prod", "api", 5_000).unwrap();
+    sim.set_desired_count(&sim.id_of("prod/api"), 5_000)
+        .unwrap();
     sim.run_until(3 * 60_000);
     assert_eq!(api(&sim).running_count, 5_000);
 }

@@ -344,18 +344,24 @@ fn capacity(s: &ServiceSpec) -> (String, Vec<CapacityProviderItem>) {
 pub(super) fn alarms(sc: &Scenario, services: &[SimService], start: i64) -> Vec<SimAlarm> {
     sc.alarms
         .iter()
-        .filter_map(|a| alarm(a, services, start))
+        .filter_map(|a| alarm(sc, a, services, start))
         .collect()
 }
 
 fn alarm(
+    sc: &Scenario,
     a: &crate::source::sim::scenario::AlarmSpec,
     services: &[SimService],
     start: i64,
 ) -> Option<SimAlarm> {
-    let si = services
-        .iter()
-        .position(|s| s.svc.key() == *a.service.get_ref())?;
+    let id = sc
+        .service_id(
+            a.service.get_ref(),
+            a.region.as_deref(),
+            a.account.as_deref(),
+        )
+        .ok()?;
+    let si = services.iter().position(|s| s.svc.id() == id)?;
     let s = &services[si].svc;
     let metric = a.metric.get_ref().clone();
     let (namespace, dims, stat) = match metric.as_str() {

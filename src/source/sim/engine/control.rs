@@ -20,15 +20,19 @@ impl Engine {
                 service,
                 task_definition,
             } => {
-                let _ = self.deploy(&service, &task_definition);
+                if let Some(si) = self.index_of_id(&service) {
+                    let _ = self.deploy_at(si, &task_definition);
+                }
             }
             EventAction::ImpairAz { az, duration_ms } => self.impair_az(&az, duration_ms),
             EventAction::ReleaseAz { az } => self.release_az(&az),
             EventAction::SetDesired { service, count } => {
-                let _ = self.set_desired(&service, count);
+                if let Some(si) = self.index_of_id(&service) {
+                    let _ = self.set_desired_at(si, count);
+                }
             }
             EventAction::StopTask { service, count } => {
-                if let Some(si) = self.service_index(&service) {
+                if let Some(si) = self.index_of_id(&service) {
                     // The running tasks in order; a stopped one leaves the list.
                     let mut running: Vec<usize> = self.services[si]
                         .tasks
@@ -59,9 +63,9 @@ impl Engine {
         }
     }
 
-    /// The first service `cluster/name` (of twins, the first in the scenario).
-    pub(crate) fn service_index(&self, key: &str) -> Option<usize> {
-        self.services.iter().position(|s| s.svc.key() == key)
+    /// The service with exactly this identity.
+    pub(crate) fn index_of_id(&self, id: &ServiceId) -> Option<usize> {
+        self.services.iter().position(|s| s.svc.id() == *id)
     }
 
     /// The service with this cluster and name in `account` and `region`
@@ -88,13 +92,6 @@ impl Engine {
         self.services[si].svc.id().qualified()
     }
 
-    pub fn deploy(&mut self, key: &str, family_rev: &str) -> Result<String, String> {
-        let si = self
-            .service_index(key)
-            .ok_or_else(|| format!("no service {key}"))?;
-        self.deploy_at(si, family_rev)
-    }
-
     /// A rolling deployment of `family:revision` (of the service's own
     /// account and region) on service `si`.
     pub fn deploy_at(&mut self, si: usize, family_rev: &str) -> Result<String, String> {
@@ -109,13 +106,6 @@ impl Engine {
             return Err(format!("no task definition {family_rev}"));
         }
         Ok(self.start_deployment(si, td))
-    }
-
-    pub fn set_desired(&mut self, key: &str, count: i32) -> Result<i32, String> {
-        let si = self
-            .service_index(key)
-            .ok_or_else(|| format!("no service {key}"))?;
-        self.set_desired_at(si, count)
     }
 
     /// UpdateService desiredCount of service `si`; the old count.
@@ -133,22 +123,6 @@ impl Engine {
         }
         s.steady_reported = false;
         Ok(old)
-    }
-
-    pub fn set_scalable_target(
-        &mut self,
-        resource_id: &str,
-        min: i32,
-        max: i32,
-    ) -> Result<(i32, i32), String> {
-        let key = resource_id
-            .strip_prefix("service/")
-            .unwrap_or(resource_id)
-            .to_string();
-        let si = self
-            .service_index(&key)
-            .ok_or_else(|| format!("no scalable target {resource_id}"))?;
-        self.set_scalable_target_at(si, resource_id, min, max)
     }
 
     /// RegisterScalableTarget of service `si` (its own account and region);

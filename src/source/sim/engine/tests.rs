@@ -30,15 +30,19 @@ fn one_pick_at_a_time(e: &Engine, si: usize, n: usize, except: Option<&str>) -> 
 fn uneven_fleet() -> (Engine, usize) {
     let sc = Scenario::builtin("az-outage").unwrap();
     let mut e = Engine::new(&sc, Some(3));
-    let si = e.service_index("prod/api").unwrap();
+    let si = e
+        .services
+        .iter()
+        .position(|s| s.svc.key() == "prod/api")
+        .unwrap();
     // Uneven AZs, tasks in every state: impair, scale out, release.
     e.impair_az("us-east-1a", None);
-    e.set_desired("prod/api", 40).unwrap();
+    e.set_desired_at(si, 40).unwrap();
     for _ in 0..90 {
         e.tick();
     }
     e.release_az("us-east-1a");
-    e.set_desired("prod/api", 70).unwrap();
+    e.set_desired_at(si, 70).unwrap();
     for _ in 0..25 {
         e.tick();
     }

@@ -561,23 +561,24 @@ fn service_azs(sc: &Scenario, c: &Checker, i: usize, azs: &[toml::Spanned<String
 }
 
 fn alarms(sc: &Scenario, c: &Checker) -> Res {
-    let svc_keys: BTreeSet<String> = sc
-        .services
-        .iter()
-        .map(|s| format!("{}/{}", s.cluster.get_ref(), s.name))
-        .collect();
     let mut seen = BTreeSet::new();
     for (i, a) in sc.alarms.iter().enumerate() {
         let f = |k: &str| format!("alarms[{i}].{k}");
         if a.name.trim().is_empty() {
             return c.fail(f("name"), "an alarm name can't be empty".into());
         }
-        c.unique(&mut seen, f("name"), &a.name)?;
-        if !svc_keys.contains(a.service.get_ref()) {
-            return c.fail(
-                f("service"),
-                format!("unknown service {:?}", a.service.get_ref()),
-            );
+        let id = match sc.service_id(
+            a.service.get_ref(),
+            a.region.as_deref(),
+            a.account.as_deref(),
+        ) {
+            Ok(id) => id,
+            Err(e) => return c.fail(f("service"), e),
+        };
+        // Alarm names are unique per account and region, as in CloudWatch:
+        // twins may both have `prod-api-5xx`.
+        if !seen.insert((id.account, id.region, a.name.as_str())) {
+            return c.fail(f("name"), format!("{:?} is defined twice", a.name));
         }
         if !METRICS.contains(&a.metric.get_ref().as_str()) {
             return c.fail(
@@ -648,11 +649,6 @@ fn log_groups(sc: &Scenario, c: &Checker) -> Res {
 }
 
 fn events(sc: &Scenario, c: &Checker, td_names: &BTreeSet<String>) -> Res {
-    let svc_keys: BTreeSet<String> = sc
-        .services
-        .iter()
-        .map(|s| format!("{}/{}", s.cluster.get_ref(), s.name))
-        .collect();
     for (i, e) in sc.events.iter().enumerate() {
         let f = |k: &str| format!("events[{i}].{k}");
         c.duration(f("at"), e.at.get_ref(), false)?;
@@ -732,9 +728,9 @@ fn events(sc: &Scenario, c: &Checker, td_names: &BTreeSet<String>) -> Res {
             }
         }
         if let Some(s) = &e.service
-            && !svc_keys.contains(s.get_ref())
+            && let Err(err) = sc.service_id(s.get_ref(), e.region.as_deref(), e.account.as_deref())
         {
-            return c.fail(f("service"), format!("unknown service {:?}", s.get_ref()));
+            return c.fail(f("service"), err);
         }
     }
     Ok(())
