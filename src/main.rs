@@ -470,34 +470,10 @@ fn snapshot_once(
             // Pending SDK calls past the deadline are dropped, not awaited.
             rt.shutdown_background();
             let snap = snap?;
-            let ecs_failed = snap
-                .unread_kinds()
-                .any(|k| k.kind == ecsdeck::model::DataKind::Ecs);
-            let errors = snap.errors();
-            if ecs_failed && snap.services.is_empty() {
-                let msgs: Vec<String> = errors
-                    .iter()
-                    .filter(|e| e.kind == "ecs")
-                    .map(|e| {
-                        let at = ecsdeck::status::error_place(e, snap.spans_accounts());
-                        format!("{} ({at})", e.message)
-                    })
-                    .collect();
-                return Err(ecsdeck::sanitize::sanitize(&msgs.join("; ")).into_owned());
+            if let Some(e) = ecs_unread(&snap) {
+                return Err(e);
             }
-            for e in &errors {
-                eprintln!(
-                    "ecsdeck: {} {} ({}): {}",
-                    if e.partial {
-                        "partly read:"
-                    } else {
-                        "not read:"
-                    },
-                    e.kind,
-                    ecsdeck::status::error_place(e, snap.spans_accounts()),
-                    ecsdeck::sanitize::sanitize(&e.message)
-                );
-            }
+            report_unread(&snap);
             Ok(snap)
         }
     }
@@ -561,6 +537,45 @@ fn runbook_offline(
     eprint!("{}", out.stderr);
     emit(&out.stdout);
     ExitCode::from(out.code)
+}
+
+/// Why nothing could be read at all: ECS failed in every place and no
+/// service came back (a one-shot command then fails rather than report an
+/// empty fleet as a fleet).
+fn ecs_unread(snap: &FleetSnapshot) -> Option<String> {
+    let ecs_failed = snap
+        .unread_kinds()
+        .any(|k| k.kind == ecsdeck::model::DataKind::Ecs);
+    if !ecs_failed || !snap.services.is_empty() {
+        return None;
+    }
+    let msgs: Vec<String> = snap
+        .errors()
+        .iter()
+        .filter(|e| e.kind == "ecs")
+        .map(|e| {
+            let at = ecsdeck::status::error_place(e, snap.spans_accounts());
+            format!("{} ({at})", e.message)
+        })
+        .collect();
+    Some(ecsdeck::sanitize::sanitize(&msgs.join("; ")).into_owned())
+}
+
+/// One stderr line per failed (kind, account, region).
+fn report_unread(snap: &FleetSnapshot) {
+    for e in &snap.errors() {
+        eprintln!(
+            "ecsdeck: {} {} ({}): {}",
+            if e.partial {
+                "partly read:"
+            } else {
+                "not read:"
+            },
+            e.kind,
+            ecsdeck::status::error_place(e, snap.spans_accounts()),
+            ecsdeck::sanitize::sanitize(&e.message)
+        );
+    }
 }
 
 /// `runbook run`: headless, on the simulator (virtual time) or AWS.
@@ -667,11 +682,22 @@ fn runbook_run(
             if args.at.is_some() {
                 return fail(&"--at only applies to --demo");
             }
-            match ecsdeck::source::aws::actions::AwsBackend::connect(opts, &runner.param_regions())
-            {
-                Ok(b) => Box::new(b),
+            let mut b = match ecsdeck::source::aws::actions::AwsBackend::connect(
+                opts,
+                &runner.param_regions(),
+            ) {
+                Ok(b) => b,
                 Err(e) => return fail(&e),
+            };
+            // A run against a fleet that cannot be read at all fails at
+            // once (exit 2), naming why, instead of polling its first wait
+            // until the step's timeout; other failed kinds are named.
+            let first = ecsdeck::calls::Backend::snapshot(&mut b);
+            if let Some(e) = ecs_unread(&first) {
+                return fail(&e);
             }
+            report_unread(&first);
+            Box::new(b)
         }
     };
     let text = args.format == Format::Text;

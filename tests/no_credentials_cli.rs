@@ -80,3 +80,80 @@ fn the_same_commands_run_on_the_demo_when_asked() {
     );
     assert_eq!(v["incomplete_pillars"], serde_json::json!([]));
 }
+
+/// Run ecsdeck with `AWS_CONFIG_FILE` (or the credentials file) pointing at
+/// a FIFO nobody writes: a plain read would block for good.
+fn with_fifo(var: &str, args: &[&str]) -> (Option<i32>, String, std::time::Duration) {
+    let home = tempfile::tempdir().unwrap();
+    let data = tempfile::tempdir().unwrap();
+    let fifo = home.path().join("config");
+    let c = std::ffi::CString::new(fifo.to_str().unwrap()).unwrap();
+    // SAFETY: a NUL-terminated path and a mode.
+    assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
+    let t0 = std::time::Instant::now();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_ecsdeck"))
+        .args(args)
+        .args([
+            "--region",
+            "us-east-1",
+            "--endpoint-url",
+            "http://127.0.0.1:1",
+        ])
+        .arg("--data-dir")
+        .arg(data.path())
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("HOME", home.path())
+        .env("NO_COLOR", "1")
+        .env(var, &fifo)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("run ecsdeck");
+    // A hang is a failure, not a stuck test: kill it after a minute.
+    let status = loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            break Some(s);
+        }
+        if t0.elapsed() > std::time::Duration::from_secs(60) {
+            let _ = child.kill();
+            break None;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    };
+    let out = child.wait_with_output().unwrap();
+    (
+        status.and_then(|s| s.code()),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+        t0.elapsed(),
+    )
+}
+
+#[test]
+fn an_aws_config_file_that_is_a_fifo_is_named_not_waited_on() {
+    for var in ["AWS_CONFIG_FILE", "AWS_SHARED_CREDENTIALS_FILE"] {
+        for args in [
+            vec!["status"],
+            vec!["review", "--format", "json"],
+            vec![
+                "runbook",
+                "run",
+                "scale-out",
+                "--param",
+                "cluster=prod",
+                "--param",
+                "service=api",
+                "--param",
+                "target=4",
+                "--yes",
+            ],
+        ] {
+            let (code, stderr, took) = with_fifo(var, &args);
+            assert_eq!(code, Some(2), "{var} {args:?} ({took:?}): {stderr}");
+            assert!(
+                stderr.contains("not a regular file (a FIFO)") && stderr.contains("/config"),
+                "{var} {args:?}: {stderr}"
+            );
+        }
+    }
+}

@@ -165,9 +165,15 @@ pub fn aws_credentials_present(
         env("AWS_SHARED_CREDENTIALS_FILE").unwrap_or_else(|| format!("{home}/.aws/credentials")),
         env("AWS_CONFIG_FILE").unwrap_or_else(|| format!("{home}/.aws/config")),
     ];
-    files.iter().any(|f| {
-        std::fs::read_to_string(f).is_ok_and(|t| t.lines().any(|l| l.trim_start().starts_with('[')))
-    })
+    // Through the files guard: a FIFO here would block a plain read for
+    // good. A file that is there but can't be read safely counts as present,
+    // so the AWS source runs and names it instead of the demo's starting.
+    files
+        .iter()
+        .any(|f| match crate::files::read_text(std::path::Path::new(f)) {
+            Ok(t) => t.lines().any(|l| l.trim_start().starts_with('[')),
+            Err(e) => !e.is_not_found(),
+        })
 }
 
 #[cfg(test)]

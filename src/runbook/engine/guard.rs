@@ -56,7 +56,19 @@ impl Runner {
                 k.kind == crate::model::DataKind::Cloudwatch && f.updated_at.is_some()
             });
         if !self.rb.meta.stop_conditions.is_empty() && !alarms_readable {
-            let msg = "its stop conditions cannot be checked: this source does not read CloudWatch alarms";
+            // Say why: a read that failed is not a source without alarms.
+            let why = snap
+                .freshness
+                .iter()
+                .filter(|(k, _)| k.kind == crate::model::DataKind::Cloudwatch)
+                .find_map(|(_, f)| f.error.clone());
+            let msg = match why {
+                Some(e) => format!(
+                    "its stop conditions cannot be checked: CloudWatch alarms could not be read ({e})"
+                ),
+                None => "its stop conditions cannot be checked: this source does not read CloudWatch alarms".to_string(),
+            };
+            let msg = msg.as_str();
             if self.rb.meta.kind == crate::runbook::Kind::Gameday {
                 return Err(format!("refused: {msg}"));
             }

@@ -56,7 +56,11 @@ pub fn profile_file_paths(env: &Env) -> [(EnvConfigFileKind, PathBuf); 2] {
 /// FIFO, a device or an oversize file is one line naming the file instead
 /// of a read that blocks forever or grows without bound (the SDK reads
 /// them with a plain `std::fs::read`). A file that is not there is skipped.
-pub fn read_profile_files(env: &Env) -> Result<Vec<(EnvConfigFileKind, String)>, String> {
+/// The AWS config and credentials files' text (those that exist), or why
+/// one could not be read.
+pub type ProfileFiles = Result<Vec<(EnvConfigFileKind, String)>, String>;
+
+pub fn read_profile_files(env: &Env) -> ProfileFiles {
     let mut out = Vec::new();
     for (kind, path) in profile_file_paths(env) {
         match crate::files::read_text(&path) {

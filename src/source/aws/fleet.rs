@@ -42,12 +42,18 @@ pub fn places(opts: &AwsOptions) -> Vec<(Option<String>, Option<String>)> {
 
 impl AwsFleet {
     pub async fn connect(opts: AwsOptions) -> AwsFleet {
+        // The files are read once, through the files guard, for every place.
+        let files = super::contexts::read_profile_files(&aws_types::os_shim_internal::Env::real());
+        let files = &files;
         let connects = places(&opts).into_iter().map(|(profile, region)| {
-            AwsSource::connect(AwsOptions {
-                profile,
-                region,
-                ..opts.clone()
-            })
+            AwsSource::connect_with(
+                AwsOptions {
+                    profile,
+                    region,
+                    ..opts.clone()
+                },
+                files,
+            )
         });
         AwsFleet {
             sources: futures::future::join_all(connects).await,

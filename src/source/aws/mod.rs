@@ -126,6 +126,10 @@ pub struct AwsSource {
     pub(crate) tg_attributes: tokio::sync::Mutex<std::collections::HashMap<String, (i64, i32)>>,
     pub(crate) alarm_history: tokio::sync::Mutex<cloudwatch::HistoryCache>,
     pub(crate) log_groups: tokio::sync::Mutex<logs::GroupCache>,
+    /// The AWS config or credentials file could not be read safely (not a
+    /// regular file, too large, not UTF-8): every read fails with this, and
+    /// the SDK is never let near the file (a FIFO would block it for good).
+    pub(crate) setup_error: Option<String>,
 }
 
 /// Throttling errors seen by any source (the status line's count).
@@ -184,7 +188,17 @@ pub fn describe_error<E: std::error::Error + ?Sized>(op: &str, e: &E) -> String 
 }
 
 impl AwsSource {
+    /// Connect, reading the AWS config and credentials files first through
+    /// the files guard (see [`AwsSource::connect_with`]).
     pub async fn connect(opts: AwsOptions) -> AwsSource {
+        let files = contexts::read_profile_files(&aws_types::os_shim_internal::Env::real());
+        Self::connect_with(opts, &files).await
+    }
+
+    /// Connect with the AWS config and credentials files already read
+    /// (through the files guard): the SDK gets their text and never reads
+    /// them itself; a file that could not be read fails every data kind.
+    pub async fn connect_with(opts: AwsOptions, files: &contexts::ProfileFiles) -> AwsSource {
         // Timeouts: an endpoint that stops answering must not hang a poller
         // or `ecsdeck status` (the SDK sets no operation timeout by default).
         let timeouts = aws_config::timeout::TimeoutConfig::builder()
@@ -204,6 +218,27 @@ impl AwsSource {
         if let Some(u) = &opts.endpoint_url {
             loader = loader.endpoint_url(u);
         }
+        let setup_error = match files {
+            Ok(found) if found.is_empty() => None,
+            Ok(found) => {
+                let mut b = aws_runtime::env_config::file::EnvConfigFiles::builder();
+                for (kind, text) in found {
+                    b = b.with_contents(*kind, text.clone());
+                }
+                loader = loader.profile_files(b.build());
+                None
+            }
+            Err(e) => {
+                // An empty config in place of the files: the SDK reads
+                // neither, and every data kind reports `e`.
+                loader = loader.profile_files(
+                    aws_runtime::env_config::file::EnvConfigFiles::builder()
+                        .with_contents(aws_runtime::env_config::file::EnvConfigFileKind::Config, "")
+                        .build(),
+                );
+                Some(e.clone())
+            }
+        };
         let conf = loader.load().await;
         let region = conf
             .region()
@@ -229,6 +264,7 @@ impl AwsSource {
             tg_attributes: Default::default(),
             alarm_history: Default::default(),
             log_groups: Default::default(),
+            setup_error,
         }
     }
 

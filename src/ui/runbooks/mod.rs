@@ -141,7 +141,7 @@ impl ConsoleRun {
 
     fn draft(&self) -> String {
         self.draft_path()
-            .and_then(|p| std::fs::read_to_string(p).ok())
+            .and_then(|p| crate::files::read_text(&p).ok())
             .unwrap_or_default()
     }
 }

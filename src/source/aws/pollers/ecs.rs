@@ -19,6 +19,11 @@ impl AwsSource {
     pub async fn read_ecs(&self) -> FleetSnapshot {
         let mut snap = self.empty_snapshot();
         let now = snap.at;
+        if let Some(e) = &self.setup_error {
+            snap.freshness
+                .insert(self.key(DataKind::Ecs), freshness(now, Err(e.clone())));
+            return snap;
+        }
         let (fresh, ()) = tokio::join!(ecs::fetch_ecs(self, &mut snap), self.ask_identity());
         let ecs_failed = fresh.is_err();
         self.learn_account(&mut snap);

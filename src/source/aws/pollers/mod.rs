@@ -62,6 +62,16 @@ pub(crate) static POLLERS: &[&dyn Poller] = &[
     &metrics::Metrics,
 ];
 
+/// Run one poller, unless this place could not be set up (its AWS config
+/// file unreadable): then the kind fails with that reason and no call is
+/// made.
+async fn read_kind(p: &dyn Poller, src: &AwsSource, base: &FleetSnapshot, part: &mut Parts) {
+    match &src.setup_error {
+        Some(e) => record(part, p.kind(), now_ms(), Err(e.clone())),
+        None => p.read(src, base, part).await,
+    }
+}
+
 pub(super) struct Shared {
     fleet: AwsFleet,
     /// Per region (same order as `fleet.sources`).
@@ -164,7 +174,7 @@ async fn poll_kind(
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .clone();
-        poller.read(src, &base, &mut part).await;
+        read_kind(poller, src, &base, &mut part).await;
         {
             let mut p = sh.parts[r].lock().unwrap_or_else(|e| e.into_inner());
             poller.fill(&mut part, &mut p);
@@ -251,7 +261,7 @@ pub(super) async fn read_once(
             round
                 .iter()
                 .zip(reads.iter_mut())
-                .map(|(p, part)| within(deadline, p.read(src, base, part))),
+                .map(|(p, part)| within(deadline, read_kind(*p, src, base, part))),
         )
         .await;
         let now = now_ms();
