@@ -175,9 +175,11 @@ fn render_status(f: &mut Frame, area: Rect, app: &App) {
     }
     if app.store.has_snapshot {
         let mut source = format!("{}:{}", safe(&src.kind), safe(&src.label));
-        if let Some(set) = &app.context {
-            // `:ctx`: the set read, profiles × regions (shortened to fit).
-            source = format!("{}:{}", safe(&src.kind), context_label(set, narrow));
+        if app.context.is_some() {
+            // `:ctx`: the set read, profiles × regions (shortened to fit);
+            // no `--profile` is the default chain's, shown as `default`.
+            let set = app.current_set();
+            source = format!("{}:{}", safe(&src.kind), context_label(&set, narrow));
         } else if !narrow {
             if let Some(seed) = src.seed {
                 source.push_str(&format!(" · seed {seed}"));
