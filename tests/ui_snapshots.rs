@@ -731,6 +731,12 @@ fn twins_in_two_accounts_and_two_regions() {
         !s.contains("prod-api-cpu-high"),
         "the east alarm is not the west twin's\n{s}"
     );
+    // The logs pane's title names the twin's place.
+    assert!(
+        s.contains("111122223333 us-west-2 prod/api"),
+        "logs title names the place\n{s}"
+    );
+    insta::assert_snapshot!("service_twin_west_160x48", s);
 }
 
 /// `:ctx` on AWS: the picker over the profiles of the user's AWS files and

@@ -138,6 +138,19 @@ impl FleetSnapshot {
         seen.len() > 1
     }
 
+    /// Where a row is, for lines that name a service in a fleet of several
+    /// places: `us-west-2 `, `444455556666 us-east-1 `, or nothing when the
+    /// fleet spans one account and one region. `spans` is
+    /// ([`Self::spans_accounts`], [`Self::spans_regions`]), computed once
+    /// per frame by the caller.
+    pub fn place_prefix(spans: (bool, bool), account: &str, region: &str) -> String {
+        match spans {
+            (true, _) => format!("{account} {region} "),
+            (false, true) => format!("{region} "),
+            (false, false) => String::new(),
+        }
+    }
+
     /// More than one region is read.
     pub fn spans_regions(&self) -> bool {
         self.regions().len() > 1 || self.source.region.contains(',')

@@ -98,7 +98,16 @@ pub fn render_header(f: &mut Frame, area: Rect, app: &App, key: Option<&ServiceI
     let line1 = Line::from(vec![
         Span::styled(format!("{} ", safe(&svc.name)), theme.title()),
         Span::styled(
-            format!("{} · {} ", safe(&svc.cluster), safe(&svc.region)),
+            if snap.spans_accounts() {
+                format!(
+                    "{} · {} {} ",
+                    safe(&svc.cluster),
+                    safe(&svc.account),
+                    safe(&svc.region)
+                )
+            } else {
+                format!("{} · {} ", safe(&svc.cluster), safe(&svc.region))
+            },
             theme.dim(),
         ),
         health_badge(row.health, theme),

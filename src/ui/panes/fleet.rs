@@ -56,6 +56,9 @@ pub fn render_alarms(f: &mut Frame, area: Rect, app: &App, focused: bool) -> Opt
     }
     let selected = app.cursor(Pane::Alarms).min(idx.len() - 1);
     let offset = list_offset(app, Pane::Alarms, selected, height);
+    // Twins: an alarm of prod/api names its region (and account) when the
+    // fleet spans several.
+    let spans = (snap.spans_accounts(), snap.spans_regions());
     let lines: Vec<Line> = idx
         .iter()
         .enumerate()
@@ -74,8 +77,11 @@ pub fn render_alarms(f: &mut Frame, area: Rect, app: &App, focused: bool) -> Opt
                 Span::raw(safe(&a.name).into_owned()),
                 Span::styled(
                     format!(
-                        "  {} {since}",
-                        a.service_key.as_deref().map(safe).unwrap_or_default()
+                        "  {} {}{since}",
+                        a.service_key.as_deref().map(safe).unwrap_or_default(),
+                        safe(&crate::model::FleetSnapshot::place_prefix(
+                            spans, &a.account, &a.region
+                        )),
                     ),
                     theme.dim(),
                 ),
@@ -111,6 +117,10 @@ pub fn render_timeline(f: &mut Frame, area: Rect, app: &App, focused: bool) -> O
     let selected = app.cursor(Pane::Timeline).min(events.len() - 1);
     let offset = list_offset(app, Pane::Timeline, selected, height);
     let show_service = matches!(app.view, View::Fleet);
+    let spans_of_fleet = (
+        app.store.snapshot.spans_accounts(),
+        app.store.snapshot.spans_regions(),
+    );
     let lines: Vec<Line> = events
         .iter()
         .enumerate()
@@ -123,7 +133,21 @@ pub fn render_timeline(f: &mut Frame, area: Rect, app: &App, focused: bool) -> O
                 Span::styled(format!("{:<7} ", e.kind.as_str()), theme.info()),
             ];
             if show_service && let Some(k) = &e.service_key {
-                spans.push(Span::styled(format!("{} ", safe(k)), theme.accent()));
+                let place = e
+                    .service
+                    .as_ref()
+                    .map(|id| {
+                        crate::model::FleetSnapshot::place_prefix(
+                            spans_of_fleet,
+                            &id.account,
+                            &id.region,
+                        )
+                    })
+                    .unwrap_or_default();
+                spans.push(Span::styled(
+                    format!("{}{} ", safe(&place), safe(k)),
+                    theme.accent(),
+                ));
             }
             spans.push(Span::styled(safe(&e.summary).into_owned(), style));
             let mut line = Line::from(spans);

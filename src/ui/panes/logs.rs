@@ -19,7 +19,16 @@ pub fn render(f: &mut Frame, area: Rect, app: &App, focused: bool) {
     let mut note = vec![
         scope.as_ref().map_or_else(
             || "all services".to_string(),
-            |s| safe(&s.short()).into_owned(),
+            |s| {
+                // Twins: the title names the place the lines are from.
+                let snap = &app.store.snapshot;
+                let place = crate::model::FleetSnapshot::place_prefix(
+                    (snap.spans_accounts(), snap.spans_regions()),
+                    &s.account,
+                    &s.region,
+                );
+                safe(&format!("{place}{}", s.short())).into_owned()
+            },
         ),
         app.logs
             .stream

@@ -91,7 +91,9 @@ pub fn render_metrics(
     for (r, a) in rows.iter().zip(areas.iter()) {
         let [label_area, spark_area] =
             Layout::horizontal([Constraint::Length(24), Constraint::Fill(1)]).areas(*a);
-        let last = r.series.last();
+        // A NaN point is a minute with no datum (no load balancer, say):
+        // `no data`, never `NaN/min`.
+        let last = r.series.last().filter(|v| v.is_finite());
         let max = r.series.values.iter().copied().fold(f64::NAN, f64::max);
         let text = match last {
             Some(v) => format!("{:<9}{:>7}{:<5}", r.label, fmt_value(v), r.unit),
