@@ -7,9 +7,9 @@
 use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
-use serde_json::{Value, json};
+use serde_json::Value;
 
-use crate::model::{DeploymentStatus, EpochMs, FleetSnapshot, Service, short_task_definition};
+use crate::model::{EpochMs, FleetSnapshot, Service};
 
 /// Which service a condition or action is about: cluster and name, and
 /// where the runbook names them, the region and the account. A twin (same
@@ -316,64 +316,4 @@ pub trait Backend {
     fn advance_to(&mut self, t: EpochMs);
     /// Perform one call.
     fn call(&mut self, c: &PlannedCall) -> Result<CallOutput, String>;
-}
-
-/// The last known-good task definition of a service: the task definition of
-/// the deployment that is not PRIMARY (during or right after a deployment),
-/// else the newest earlier revision of the same family that is known.
-pub fn previous_task_definition(
-    snap: &FleetSnapshot,
-    r: &ServiceRef,
-) -> Result<serde_json::Value, String> {
-    let svc = lookup_service(snap, r)?;
-    previous_of(snap, svc)
-}
-
-/// [`previous_task_definition`] of the service a call is pinned to.
-pub fn previous_task_definition_of(
-    snap: &FleetSnapshot,
-    t: &Target,
-) -> Result<serde_json::Value, String> {
-    let svc = find_service_by_target(snap, t)
-        .ok_or_else(|| format!("service {} not found", t.label()))?;
-    previous_of(snap, svc)
-}
-
-fn previous_of(snap: &FleetSnapshot, svc: &Service) -> Result<serde_json::Value, String> {
-    let current = svc.task_definition.clone();
-    let from_deployments = svc
-        .deployments
-        .iter()
-        .filter(|d| d.status != DeploymentStatus::Primary && d.task_definition != current)
-        .max_by_key(|d| d.created_at)
-        .map(|d| d.task_definition.clone());
-    let cur_td = snap.task_definition(&current);
-    let from_family = cur_td.and_then(|cur| {
-        snap.task_definitions
-            .values()
-            .filter(|t| t.family == cur.family && t.revision < cur.revision)
-            .max_by_key(|t| t.revision)
-            .map(|t| t.arn.clone())
-    });
-    let good = from_deployments.or(from_family).ok_or_else(|| {
-        format!(
-            "no earlier revision of {} is known (pass the revision by hand)",
-            short_task_definition(&current)
-        )
-    })?;
-    let images: Vec<String> = snap
-        .task_definition(&good)
-        .map(|t| {
-            t.container_definitions
-                .iter()
-                .map(|c| c.image.clone())
-                .collect()
-        })
-        .unwrap_or_default();
-    Ok(json!({
-        "taskDefinition": good,
-        "familyRevision": short_task_definition(&good),
-        "current": current,
-        "images": images,
-    }))
 }

@@ -10,6 +10,7 @@
 
 pub mod fields;
 mod force_new_deployment;
+pub mod known_good;
 pub mod resolve_revision;
 pub mod scale;
 mod set_capacity;
@@ -114,6 +115,9 @@ pub trait SimBackend {
     ) -> Result<(i32, i32), String>;
     /// A rolling deployment of `family:revision`; the deployment id.
     fn deploy(&mut self, t: &Target, family_revision: &str) -> Result<String, String>;
+    /// StopServiceDeployment ROLLBACK of the deployment in progress: the
+    /// rollout's id and the revision it rolls back to.
+    fn rollback_deployment(&mut self, t: &Target) -> Result<(String, String), String>;
     fn stop_task(&mut self, t: &Target, task_id: &str, reason: &str) -> Result<(), String>;
     /// The AZ takes no new tasks of this service (for `ms`, or until released).
     fn impair_service_az(&mut self, t: &Target, az: &str, ms: Option<i64>);

@@ -7,9 +7,10 @@ use futures::future::BoxFuture;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
+use super::known_good;
 use super::{AwsClients, FieldError, FieldKind, Fields, Plan, RunbookAction, SimBackend};
 use crate::calls::{CallArgs, CallOutput, PlannedCall};
-use crate::model::{DeploymentStatus, RolloutState, short_task_definition};
+use crate::model::{RolloutState, short_task_definition};
 
 pub struct StopDeployment;
 
@@ -18,6 +19,9 @@ pub struct StopDeploymentCall {
     pub deployment_id: String,
     pub stop_type: String,
     pub rollback_to: Option<String>,
+    /// ECS is already rolling back (why): nothing to stop.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub already_rolling_back: Option<String>,
 }
 
 impl CallArgs for StopDeploymentCall {
@@ -52,27 +56,59 @@ impl RunbookAction for StopDeployment {
             .primary_deployment()
             .filter(|d| d.rollout_state == Some(RolloutState::InProgress))
             .ok_or("no deployment in progress to stop")?;
-        // Where a rollback goes: the deployment being replaced, else the
-        // block's `task_definition` (the resolved known-good one).
-        let rollback_to = match svc
-            .deployments
-            .iter()
-            .find(|x| x.status != DeploymentStatus::Primary)
+        let now = known_good::now_of(svc);
+        if let Some(r) = &now.automatic_rollback {
+            // It started on its own since the run looked: follow it, don't
+            // stop the rollback (a no-op the journal names).
+            let call = StopDeploymentCall {
+                deployment_id: d.id.clone(),
+                stop_type: "ROLLBACK".into(),
+                rollback_to: Some(r.to.clone()),
+                already_rolling_back: Some(r.reason.clone()),
+            };
+            return Ok(vec![PlannedCall::new(p.target.clone(), &call)]);
+        }
+        // Where a rollback goes: the block's `task_definition` (the
+        // resolved known-good one), else a completed deployment being
+        // replaced; never the revision failing now.
+        let rollback_to = p
+            .text("task_definition")?
+            .filter(|t| !t.trim().is_empty())
+            .or_else(|| known_good::from_seen(svc, &now));
+        if let Some(t) = &rollback_to
+            && now.failing.iter().any(|f| known_good::names(t, f))
         {
-            Some(x) => Some(x.task_definition.clone()),
-            None => p.text("task_definition")?,
-        };
+            return Err(format!(
+                "refused: {} is the revision failing now, not a rollback target",
+                short_task_definition(t)
+            ));
+        }
         let call = StopDeploymentCall {
             deployment_id: d.id.clone(),
             stop_type: p.fields.str("stop_type").unwrap_or("ROLLBACK").to_string(),
             rollback_to,
+            already_rolling_back: None,
         };
         Ok(vec![PlannedCall::new(p.target.clone(), &call)])
+    }
+    fn is_noop(&self, c: &PlannedCall) -> bool {
+        c.args::<StopDeploymentCall>()
+            .is_some_and(|a| a.already_rolling_back.is_some())
     }
     fn describe(&self, c: &PlannedCall) -> String {
         let Some(a) = c.args::<StopDeploymentCall>() else {
             return format!("StopServiceDeployment {}", c.target.label());
         };
+        if let Some(why) = &a.already_rolling_back {
+            return format!(
+                "{} is already rolling back to {} ({why}): following it",
+                c.target.label(),
+                a.rollback_to
+                    .as_deref()
+                    .map(short_task_definition)
+                    .unwrap_or("the last revision that completed")
+            );
+        }
         format!(
             "StopServiceDeployment {}: {} stopType={} (back to {})",
             c.target.label(),
@@ -88,13 +124,17 @@ impl RunbookAction for StopDeployment {
         let a = c
             .args::<StopDeploymentCall>()
             .ok_or("malformed StopDeployment call")?;
-        // The simulator has no StopServiceDeployment: a rollback is a new
-        // deployment of the previous task definition, as ECS does.
-        let td = a
-            .rollback_to
-            .as_deref()
-            .ok_or("no previous deployment to roll back to")?;
-        let id = sim.deploy(&c.target, short_task_definition(td))?;
+        // As StopServiceDeployment ROLLBACK: the service deployment turns
+        // ROLLBACK_IN_PROGRESS toward the last revision that completed.
+        let (id, td) = sim.rollback_deployment(&c.target)?;
+        if let Some(want) = &a.rollback_to
+            && !known_good::names(want, &td)
+        {
+            return Ok(
+                json!({"deployment": id, "rolled_back_to": td, "planned": want,
+                "note": "ECS rolls back to the last revision that completed, not the one planned"}),
+            );
+        }
         Ok(json!({"deployment": id, "rolled_back_to": td}))
     }
     fn aws_call<'a>(

@@ -6,6 +6,7 @@
 pub mod az;
 mod fresh;
 pub mod health;
+pub mod history;
 pub mod id;
 pub mod rows;
 mod snapshot;
@@ -19,6 +20,7 @@ use serde::{Deserialize, Serialize};
 pub use az::AzSpread;
 pub use fresh::{DataKind, FreshKey};
 pub use health::ServiceHealth;
+pub use history::ServiceDeploymentRecord;
 pub use id::{AlarmId, ClusterId, LogGroupId, ScalableTargetId, ServiceId, TargetGroupId};
 pub use timeline::{TimelineEvent, TimelineKind};
 
@@ -287,6 +289,10 @@ pub struct Service {
     pub tasks: Vec<Task>,
     /// Subnets the service places into, with their AZs (from EC2 DescribeSubnets).
     pub subnets: Vec<Subnet>,
+    /// Its service deployments, newest first (the simulator's; empty on
+    /// AWS, where `ecs.resolve_revision` reads them when it needs them).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub deployment_history: Vec<ServiceDeploymentRecord>,
 }
 
 impl Service {

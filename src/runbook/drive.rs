@@ -8,7 +8,7 @@ use std::sync::Arc;
 use super::engine::{CallOutput, Need, PlannedCall, Runner, Summary};
 use crate::actions::resolve_revision::ResolveRevisionCall;
 use crate::actions::sustain_release::ReleaseAz;
-pub use crate::calls::{Backend, previous_task_definition};
+pub use crate::calls::Backend;
 use crate::model::{EpochMs, FleetSnapshot};
 use crate::source::sim::Simulator;
 pub use crate::source::sim::apply_to_sim;

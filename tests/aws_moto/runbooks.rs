@@ -169,11 +169,12 @@ async fn runbooks_change_and_restore_a_moto_fleet() {
     let st = &st.scalable_targets()[0];
     assert_eq!((st.min_capacity(), st.max_capacity()), (2, 10));
 
-    // rollback: resolves api:1 through ListTaskDefinitions and redeploys it.
-    let (s, out) = ecsdeck_runbook(
-        &moto.url,
-        data.path(),
-        &[
+    // rollback: moto has no ListServiceDeployments and its deployments
+    // complete at once, so no known-good revision is known: never "the
+    // previous revision number" (api:1 may never have run): the run fails
+    // at once, naming the API and the parameter.
+    let rollback = |extra: &[&str]| {
+        let mut args = vec![
             "rollback",
             "--param",
             "cluster=prod",
@@ -183,8 +184,26 @@ async fn runbooks_change_and_restore_a_moto_fleet() {
             "incident=INC-42",
             "--param",
             "wait=3s",
-        ],
+        ];
+        args.extend_from_slice(extra);
+        ecsdeck_runbook(&moto.url, data.path(), &args)
+    };
+    let (s, _) = rollback(&[]);
+    assert_eq!(s["outcome"], "failed", "{s}");
+    let why = s["reason"].as_str().unwrap_or_default();
+    assert!(
+        why.contains("ecs:ListServiceDeployments") && why.contains("task_definition="),
+        "{why}"
     );
+    // A named revision that does not exist is refused, naming it.
+    let (s, _) = rollback(&["--param", "task_definition=api:9"]);
+    assert_eq!(s["outcome"], "failed", "{s}");
+    assert!(
+        s["reason"].as_str().unwrap_or_default().contains("api:9"),
+        "{s}"
+    );
+    // The operator names it: redeployed.
+    let (s, out) = rollback(&["--param", "task_definition=api:1"]);
     let svc = ecs
         .describe_services()
         .cluster("prod")

@@ -376,6 +376,139 @@ fn rollback_stops_the_bad_deployment() {
     assert!(kinds(&r.events, "checkpoint_response").len() >= 2);
 }
 
+fn rollback_at(at_ms: i64, extra: &[(&str, &str)]) -> Run {
+    let mut params = vec![
+        ("cluster", "prod"),
+        ("service", "api"),
+        ("incident", "INC-1"),
+    ];
+    params.extend_from_slice(extra);
+    run(
+        runbook("rollback"),
+        sim_at("bad-deploy", at_ms),
+        &params,
+        true,
+        &Answers::default(),
+        true,
+    )
+}
+
+fn saved_good(r: &Run) -> serde_json::Value {
+    kinds(&r.events, "save")
+        .into_iter()
+        .find(|e| e.detail()["name"] == "good")
+        .map(|e| e.detail()["value"].clone())
+        .unwrap_or_default()
+}
+
+fn calls_made(r: &Run) -> Vec<String> {
+    kinds(&r.events, "api_call")
+        .into_iter()
+        .filter_map(|e| e.detail()["call"]["api"].as_str().map(str::to_string))
+        .collect()
+}
+
+/// bad-deploy at 4m: the circuit breaker is already rolling back to api:42.
+/// The run follows it (no StopServiceDeployment, no UpdateService) and ends
+/// on api:42 COMPLETED; api:43 is never called known-good.
+#[test]
+fn rollback_follows_a_breaker_rollback_that_is_already_running() {
+    let r = rollback_at(240_000, &[]);
+    assert_eq!(
+        r.summary.outcome,
+        Outcome::Completed,
+        "{:?} {:?}",
+        r.summary.reason,
+        step_states(&r.events)
+    );
+    let good = saved_good(&r);
+    assert_eq!(good["familyRevision"], "api:42", "{good}");
+    assert_eq!(good["failingRevision"], "api:43", "{good}");
+    assert_eq!(good["route"], "follow", "{good}");
+    assert_eq!(good["automaticRollback"], true, "{good}");
+    let calls = calls_made(&r);
+    assert!(
+        !calls
+            .iter()
+            .any(|c| c == "StopDeployment" || c == "UpdateService"),
+        "{calls:?}"
+    );
+    let snap = r.backend.sim.snapshot();
+    let svc = snap.service_in("prod/api", None).unwrap();
+    assert!(svc.task_definition.ends_with("api:42"));
+    assert_eq!(
+        svc.deployments[0].rollout_state,
+        Some(crate::model::RolloutState::Completed)
+    );
+    // ECS's history says how it ended.
+    assert_eq!(svc.deployment_history[0].status, "ROLLBACK_SUCCESSFUL");
+}
+
+/// bad-deploy at 2m, before the breaker trips: the deployment in progress
+/// is stopped with rollback, to api:42 from ECS's history.
+#[test]
+fn rollback_before_the_breaker_stops_the_deployment_to_the_last_good_one() {
+    let r = rollback_at(100_000, &[]);
+    assert_eq!(
+        r.summary.outcome,
+        Outcome::Completed,
+        "{:?} {:?}",
+        r.summary.reason,
+        step_states(&r.events)
+    );
+    let good = saved_good(&r);
+    assert_eq!(good["familyRevision"], "api:42", "{good}");
+    assert_eq!(good["route"], "stop", "{good}");
+    assert_eq!(good["from"], "ecs:ListServiceDeployments", "{good}");
+    assert!(calls_made(&r).iter().any(|c| c == "StopDeployment"));
+    let snap = r.backend.sim.snapshot();
+    let svc = snap.service_in("prod/api", None).unwrap();
+    assert!(svc.task_definition.ends_with("api:42"));
+    assert_eq!(
+        svc.deployments[0].rollout_state,
+        Some(crate::model::RolloutState::Completed)
+    );
+}
+
+/// A named target must exist and must not be the failing revision.
+#[test]
+fn rollback_takes_a_named_revision_that_exists_and_is_not_failing() {
+    let r = rollback_at(100_000, &[("task_definition", "api:99")]);
+    assert_eq!(r.summary.outcome, Outcome::Failed);
+    assert!(
+        r.summary
+            .reason
+            .as_deref()
+            .unwrap_or_default()
+            .contains("api:99 does not exist"),
+        "{:?}",
+        r.summary.reason
+    );
+    let r = rollback_at(100_000, &[("task_definition", "api:43")]);
+    assert_eq!(r.summary.outcome, Outcome::Failed);
+    assert!(
+        r.summary
+            .reason
+            .as_deref()
+            .unwrap_or_default()
+            .contains("failing now"),
+        "{:?}",
+        r.summary.reason
+    );
+    let r = rollback_at(100_000, &[("task_definition", "api:42")]);
+    assert_eq!(
+        r.summary.outcome,
+        Outcome::Completed,
+        "{:?}",
+        r.summary.reason
+    );
+    let good = saved_good(&r);
+    assert_eq!(
+        (good["from"].as_str(), good["route"].as_str()),
+        (Some("task_definition parameter"), Some("redeploy"))
+    );
+}
+
 #[test]
 fn gameday_task_crash_measures_replacement_time() {
     let r = run(

@@ -181,6 +181,7 @@ pub fn convert_service(v: &t::Service, region: &str, cluster: &str) -> Service {
             .collect(),
         tasks: vec![],
         subnets: vec![],
+        deployment_history: vec![],
     }
 }
 

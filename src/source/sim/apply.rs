@@ -51,6 +51,11 @@ impl SimBackend for Simulator {
         self.engine.deploy_at(si, family_revision)
     }
 
+    fn rollback_deployment(&mut self, t: &Target) -> Result<(String, String), String> {
+        let si = self.index_of(t)?;
+        self.engine.rollback_at(si)
+    }
+
     fn stop_task(&mut self, t: &Target, task_id: &str, reason: &str) -> Result<(), String> {
         let si = self.index_of(t)?;
         self.engine

@@ -99,7 +99,7 @@ impl Setup<'_> {
             "ecs-svc/{:019}",
             rng.next_u64() % 10_000_000_000_000_000_000
         );
-        let svc = Service {
+        let mut svc = Service {
             account: svc_account.clone(),
             region: svc_region.clone(),
             cluster: cluster.clone(),
@@ -119,7 +119,12 @@ impl Setup<'_> {
             task_definition: td.clone(),
             deployment_controller: "ECS".into(),
             deployment_configuration: deployment_configuration(s),
-            deployments: vec![first_deployment(deployment_id, &td, s.desired, start)],
+            deployments: vec![first_deployment(
+                deployment_id.clone(),
+                &td,
+                s.desired,
+                start,
+            )],
             load_balancers,
             network_configuration: Some(NetworkConfiguration {
                 subnets: subnets.iter().map(|n| n.subnet_id.clone()).collect(),
@@ -148,7 +153,9 @@ impl Setup<'_> {
             events: vec![],
             tasks: vec![],
             subnets,
+            deployment_history: vec![],
         };
+        svc.deployment_history = vec![first_record(&svc, &deployment_id, start)];
         SimService {
             svc,
             tasks: vec![],
@@ -288,6 +295,39 @@ fn deployment_configuration(s: &ServiceSpec) -> DeploymentConfiguration {
 }
 
 /// The PRIMARY deployment a service starts with: completed a day ago.
+/// The service deployment that created the service: SUCCESSFUL a day ago.
+fn first_record(svc: &Service, deployment_id: &str, start: i64) -> ServiceDeploymentRecord {
+    ServiceDeploymentRecord {
+        arn: service_deployment_arn(
+            &svc.region,
+            &svc.account,
+            &svc.cluster,
+            &svc.name,
+            deployment_id,
+        ),
+        status: history::status::SUCCESSFUL.into(),
+        status_reason: None,
+        task_definition: svc.task_definition.clone(),
+        rollback_to: None,
+        rollback_reason: None,
+        started_at: start - 86_400_000,
+        finished_at: Some(start - 86_300_000),
+        deployment_ids: vec![deployment_id.to_string()],
+    }
+}
+
+/// A service deployment's ARN, as ECS forms it (its id is the rollout's).
+pub(super) fn service_deployment_arn(
+    region: &str,
+    account: &str,
+    cluster: &str,
+    service: &str,
+    deployment_id: &str,
+) -> String {
+    let id = deployment_id.trim_start_matches("ecs-svc/");
+    format!("arn:aws:ecs:{region}:{account}:service-deployment/{cluster}/{service}/{id}")
+}
+
 fn first_deployment(id: String, td: &str, desired: i32, start: i64) -> Deployment {
     Deployment {
         id,

@@ -108,6 +108,35 @@ impl Engine {
         Ok(self.start_deployment(si, td))
     }
 
+    /// StopServiceDeployment ROLLBACK on service `si`: the deployment in
+    /// progress rolls back to the last revision that completed.
+    pub fn rollback_at(&mut self, si: usize) -> Result<(String, String), String> {
+        let svc = &self.services[si].svc;
+        let Some(p) = svc
+            .primary_deployment()
+            .filter(|d| d.rollout_state == Some(RolloutState::InProgress))
+        else {
+            return Err(format!(
+                "{}: no service deployment in progress to stop",
+                svc.key()
+            ));
+        };
+        if svc.deployment_history.iter().any(|r| r.rolling_back()) {
+            return Err(format!(
+                "{}: the service deployment is already rolling back",
+                svc.key()
+            ));
+        }
+        if p.task_definition == self.services[si].last_completed_td {
+            return Err(format!(
+                "{}: the deployment in progress is of {}, the last revision that completed: nothing to roll back to",
+                svc.key(),
+                short_task_definition(&p.task_definition)
+            ));
+        }
+        Ok(self.start_rollback(si, "StopServiceDeployment ROLLBACK requested by the user"))
+    }
+
     /// UpdateService desiredCount of service `si`; the old count.
     pub fn set_desired_at(&mut self, si: usize, count: i32) -> Result<i32, String> {
         if !(0..=MAX_TASKS_PER_SERVICE).contains(&count) {

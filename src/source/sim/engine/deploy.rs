@@ -5,7 +5,66 @@ use super::*;
 use rand::RngCore;
 
 impl Engine {
+    /// A new service deployment of `td` (UpdateService): one in progress
+    /// is superseded (STOPPED), as in ECS.
     pub(super) fn start_deployment(&mut self, si: usize, td: String) -> String {
+        let now = self.now();
+        let id = self.start_rollout(si, td.clone());
+        let s = &mut self.services[si].svc;
+        for r in &mut s.deployment_history {
+            if matches!(
+                r.status.as_str(),
+                history::status::IN_PROGRESS | history::status::ROLLBACK_IN_PROGRESS
+            ) {
+                r.status = history::status::STOPPED.into();
+                r.status_reason = Some("superseded by a newer service deployment".into());
+                r.finished_at = Some(now);
+            }
+        }
+        let arn =
+            super::build::service_deployment_arn(&s.region, &s.account, &s.cluster, &s.name, &id);
+        s.deployment_history.insert(
+            0,
+            ServiceDeploymentRecord {
+                arn,
+                status: history::status::IN_PROGRESS.into(),
+                status_reason: None,
+                task_definition: td,
+                rollback_to: None,
+                rollback_reason: None,
+                started_at: now,
+                finished_at: None,
+                deployment_ids: vec![id.clone()],
+            },
+        );
+        s.deployment_history.truncate(history::HISTORY_CAP);
+        id
+    }
+
+    /// Roll the service deployment in progress back to the last revision
+    /// that completed (the circuit breaker's, an alarm's, or
+    /// StopServiceDeployment ROLLBACK): ECS makes no new service deployment,
+    /// the one in progress turns ROLLBACK_IN_PROGRESS. The rollout's id and
+    /// the revision it goes to.
+    pub(super) fn start_rollback(&mut self, si: usize, reason: &str) -> (String, String) {
+        let target = self.services[si].last_completed_td.clone();
+        let id = self.start_rollout(si, target.clone());
+        let s = &mut self.services[si].svc;
+        if let Some(r) = s
+            .deployment_history
+            .iter_mut()
+            .find(|r| r.status == history::status::IN_PROGRESS)
+        {
+            r.status = history::status::ROLLBACK_IN_PROGRESS.into();
+            r.rollback_to = Some(target.clone());
+            r.rollback_reason = Some(reason.to_string());
+            r.deployment_ids.push(id.clone());
+        }
+        (id, target)
+    }
+
+    /// The DescribeServices side of a deployment: a new PRIMARY.
+    fn start_rollout(&mut self, si: usize, td: String) -> String {
         let id = format!(
             "ecs-svc/{:019}",
             self.rng.next_u64() % 10_000_000_000_000_000_000
@@ -72,6 +131,17 @@ impl Engine {
         ));
         let failed_id = d.id.clone();
         let name = s.svc.name.clone();
+        if !b.rollback
+            && let Some(r) = s
+                .svc
+                .deployment_history
+                .iter_mut()
+                .find(|r| r.deployment_ids.contains(&failed_id))
+        {
+            r.status = history::status::STOPPED.into();
+            r.status_reason = d.rollout_state_reason.clone();
+            r.finished_at = Some(now);
+        }
         self.service_event(
             si,
             format!(
@@ -79,8 +149,8 @@ impl Engine {
             ),
         );
         if b.rollback {
-            let target = self.services[si].last_completed_td.clone();
-            let new_id = self.start_deployment(si, target.clone());
+            let (new_id, target) =
+                self.start_rollback(si, "ECS deployment circuit breaker: tasks failed to start.");
             // The failed deployment keeps its FAILED state while it drains.
             self.service_event(
                 si,
@@ -286,6 +356,24 @@ impl Engine {
                 d.updated_at = now;
             }
             self.services[si].last_completed_td = td;
+            if let Some(r) = self.services[si]
+                .svc
+                .deployment_history
+                .iter_mut()
+                .find(|r| r.deployment_ids.contains(&primary.id))
+            {
+                let done = match r.status.as_str() {
+                    history::status::ROLLBACK_IN_PROGRESS => {
+                        Some(history::status::ROLLBACK_SUCCESSFUL)
+                    }
+                    history::status::IN_PROGRESS => Some(history::status::SUCCESSFUL),
+                    _ => None,
+                };
+                if let Some(done) = done {
+                    r.status = done.into();
+                    r.finished_at = Some(now);
+                }
+            }
             self.services[si]
                 .svc
                 .deployments
