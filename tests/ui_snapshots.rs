@@ -345,6 +345,22 @@ fn log_scope_and_stream_keys() {
     );
 }
 
+/// The rollback form: the optional `task_definition` (the operator's own
+/// target) shows what empty means, with no empty "[default ]".
+#[test]
+fn rollback_params_form() {
+    let mut rig = Rig::new("bad-deploy", 60);
+    select_service(&mut rig.app, "prod/api");
+    keys(&mut rig.app, ":runbooks");
+    key(&mut rig.app, KeyCode::Enter);
+    keys(&mut rig.app, "j");
+    key(&mut rig.app, KeyCode::Enter);
+    let s = screen(&mut rig.app, 160, 48);
+    assert!(s.contains("task_definition"), "{s}");
+    assert!(!s.contains("[default ]"), "{s}");
+    insta::assert_snapshot!("rollback_params_160x48", s);
+}
+
 #[test]
 fn runbook_console_run() {
     let mut rig = Rig::new("steady", 300);

@@ -89,7 +89,10 @@ impl RunbookUi {
                 let default = p
                     .default
                     .as_ref()
-                    .map(|d| format!(" [default {}]", d.to_string().trim_matches('"')))
+                    .map(|d| d.to_string().trim_matches('"').to_string())
+                    // An empty default means "optional": the prompt says what empty does.
+                    .filter(|d| !d.is_empty())
+                    .map(|d| format!(" [default {d}]"))
                     .unwrap_or_default();
                 (
                     k.clone(),
