@@ -289,30 +289,26 @@ async fn resolve_on_aws(
     } else if let Some(r) = &a.automatic_rollback {
         (r.to.clone(), FROM_AUTOMATIC, None)
     } else {
-        match history_on_aws(aws, c, &mut request_ids).await {
-            Ok(h) => match known_good::from_history(&h, &a.now()) {
-                Some(td) => (td, FROM_HISTORY, None),
-                None => match &a.seen {
-                    Some(td) => (td.clone(), FROM_SEEN, None),
-                    None => {
-                        return Err(known_good::none_found(
-                            &a.current,
-                            "no service deployment in ECS's history ended well other than the failing one",
-                        ));
-                    }
-                },
-            },
-            Err(e) => match &a.seen {
-                Some(td) => (td.clone(), FROM_SEEN, Some(e)),
-                None => {
-                    return Err(known_good::none_found(
-                        &a.current,
-                        &format!(
-                            "the deployment history could not be read ({e}) and ecsdeck saw no other deployment complete"
-                        ),
-                    ));
-                }
-            },
+        // ECS's history first; else what DescribeServices showed.
+        let (found, history_error, why) = match history_on_aws(aws, c, &mut request_ids).await {
+            Ok(h) => (
+                known_good::from_history(&h, &a.now()),
+                None,
+                "no service deployment in ECS's history ended well other than the failing one"
+                    .to_string(),
+            ),
+            Err(e) => (
+                None,
+                Some(e.clone()),
+                format!(
+                    "the deployment history could not be read ({e}) and ecsdeck saw no other deployment complete"
+                ),
+            ),
+        };
+        match (found, &a.seen) {
+            (Some(td), _) => (td, FROM_HISTORY, None),
+            (None, Some(td)) => (td.clone(), FROM_SEEN, history_error),
+            (None, None) => return Err(known_good::none_found(&a.current, &why)),
         }
     };
     // It must exist; its images show in the answer.

@@ -401,6 +401,28 @@ fn saved_good(r: &Run) -> serde_json::Value {
         .unwrap_or_default()
 }
 
+fn assert_completed(r: &Run) {
+    assert_eq!(
+        r.summary.outcome,
+        Outcome::Completed,
+        "{:?} {:?}",
+        r.summary.reason,
+        step_states(&r.events)
+    );
+}
+
+/// prod/api runs api:42 and its deployment COMPLETED; the service.
+fn ends_on_api42_completed(r: &Run) -> crate::model::Service {
+    let snap = r.backend.sim.snapshot();
+    let svc = snap.service_in("prod/api", None).unwrap().clone();
+    assert!(svc.task_definition.ends_with("api:42"));
+    assert_eq!(
+        svc.deployments[0].rollout_state,
+        Some(crate::model::RolloutState::Completed)
+    );
+    svc
+}
+
 fn calls_made(r: &Run) -> Vec<String> {
     kinds(&r.events, "api_call")
         .into_iter()
@@ -414,13 +436,7 @@ fn calls_made(r: &Run) -> Vec<String> {
 #[test]
 fn rollback_follows_a_breaker_rollback_that_is_already_running() {
     let r = rollback_at(240_000, &[]);
-    assert_eq!(
-        r.summary.outcome,
-        Outcome::Completed,
-        "{:?} {:?}",
-        r.summary.reason,
-        step_states(&r.events)
-    );
+    assert_completed(&r);
     let good = saved_good(&r);
     assert_eq!(good["familyRevision"], "api:42", "{good}");
     assert_eq!(good["failingRevision"], "api:43", "{good}");
@@ -433,13 +449,7 @@ fn rollback_follows_a_breaker_rollback_that_is_already_running() {
             .any(|c| c == "StopDeployment" || c == "UpdateService"),
         "{calls:?}"
     );
-    let snap = r.backend.sim.snapshot();
-    let svc = snap.service_in("prod/api", None).unwrap();
-    assert!(svc.task_definition.ends_with("api:42"));
-    assert_eq!(
-        svc.deployments[0].rollout_state,
-        Some(crate::model::RolloutState::Completed)
-    );
+    let svc = ends_on_api42_completed(&r);
     // ECS's history says how it ended.
     assert_eq!(svc.deployment_history[0].status, "ROLLBACK_SUCCESSFUL");
 }
@@ -449,25 +459,13 @@ fn rollback_follows_a_breaker_rollback_that_is_already_running() {
 #[test]
 fn rollback_before_the_breaker_stops_the_deployment_to_the_last_good_one() {
     let r = rollback_at(100_000, &[]);
-    assert_eq!(
-        r.summary.outcome,
-        Outcome::Completed,
-        "{:?} {:?}",
-        r.summary.reason,
-        step_states(&r.events)
-    );
+    assert_completed(&r);
     let good = saved_good(&r);
     assert_eq!(good["familyRevision"], "api:42", "{good}");
     assert_eq!(good["route"], "stop", "{good}");
     assert_eq!(good["from"], "ecs:ListServiceDeployments", "{good}");
     assert!(calls_made(&r).iter().any(|c| c == "StopDeployment"));
-    let snap = r.backend.sim.snapshot();
-    let svc = snap.service_in("prod/api", None).unwrap();
-    assert!(svc.task_definition.ends_with("api:42"));
-    assert_eq!(
-        svc.deployments[0].rollout_state,
-        Some(crate::model::RolloutState::Completed)
-    );
+    ends_on_api42_completed(&r);
 }
 
 /// A named target must exist and must not be the failing revision.
