@@ -8,7 +8,7 @@ use serde_json::{Map, Value};
 use super::Condition;
 use super::vars::{Scope, display, resolve_value};
 pub use crate::calls::{ServiceRef, find_service};
-use crate::model::{AlarmState, EpochMs, FleetSnapshot, Service};
+use crate::model::{AlarmState, DataKind, EpochMs, FleetSnapshot, Service};
 
 pub const SOURCES: &[&str] = &[
     "ecs.service",
@@ -171,6 +171,32 @@ pub fn service_view(s: &Service) -> Value {
     camelize(v)
 }
 
+/// The place whose alarms were read without error, as "account region",
+/// when the alarm condition of `r` looks there: the region (and account)
+/// named, else the service's. `None` while they are not read (or failed),
+/// when a missing alarm may still appear.
+fn alarms_read_at(snap: &FleetSnapshot, r: &ServiceRef) -> Option<String> {
+    let svc = crate::calls::lookup_service(snap, r).ok();
+    let region = r
+        .region
+        .clone()
+        .filter(|x| !x.is_empty())
+        .or_else(|| svc.map(|s| s.region.clone()))?;
+    let account = r
+        .account
+        .clone()
+        .filter(|x| !x.is_empty())
+        .or_else(|| svc.map(|s| s.account.clone()))
+        .unwrap_or_default();
+    let ok = |f: &crate::model::Freshness| f.updated_at.is_some() && f.error.is_none();
+    // The simulator reads every place at once under its one key.
+    let read = snap
+        .fresh_of(DataKind::Cloudwatch)
+        .any(|(k, f)| k.is_at(&account, &region) && ok(f))
+        || snap.fresh_of(DataKind::Sim).any(|(_, f)| ok(f));
+    read.then(|| format!("{account} {region}").trim().to_string())
+}
+
 /// The items of `source` for service `r`. `name` is the alarm's; `since`
 /// bounds the alarm history considered when `include_history`.
 pub fn items(
@@ -323,6 +349,23 @@ pub struct CondResult {
     /// "ecs.service runningCount = 4, want ≥ 6".
     pub text: String,
     pub observed: Value,
+    /// It can never become true: its alarm does not exist although the
+    /// place's alarms were read. The step fails at once instead of polling
+    /// to its timeout.
+    pub fatal: bool,
+}
+
+/// Why a condition could not be evaluated.
+#[derive(Debug)]
+struct CondError {
+    msg: String,
+    fatal: bool,
+}
+
+impl From<String> for CondError {
+    fn from(msg: String) -> CondError {
+        CondError { msg, fatal: false }
+    }
 }
 
 pub struct EvalCtx<'a> {
@@ -345,13 +388,14 @@ pub fn evaluate(c: &Condition, cx: &EvalCtx) -> CondResult {
         Err(e) => CondResult {
             ok: false,
             at: None,
-            text: format!("{}: {e}", c.source),
+            text: format!("{}: {}", c.source, e.msg),
             observed: Value::Null,
+            fatal: e.fatal,
         },
     }
 }
 
-fn eval_inner(c: &Condition, cx: &EvalCtx) -> Result<CondResult, String> {
+fn eval_inner(c: &Condition, cx: &EvalCtx) -> Result<CondResult, CondError> {
     let scope = cx.scope;
     let r = ServiceRef {
         cluster: opt_str(&c.cluster, scope)?.unwrap_or_else(|| cx.default_ref.cluster.clone()),
@@ -360,14 +404,28 @@ fn eval_inner(c: &Condition, cx: &EvalCtx) -> Result<CondResult, String> {
         account: opt_str(&c.account, scope)?.or_else(|| cx.default_ref.account.clone()),
     };
     let name = opt_str(&c.name, scope)?;
-    let mut its = items(
+    let mut its = match items(
         cx.snap,
         &c.source,
         &r,
         name.as_deref(),
         c.include_history,
         cx.since,
-    )?;
+    ) {
+        Ok(its) => its,
+        Err(msg) if c.source == "cloudwatch.alarm" => {
+            return Err(match alarms_read_at(cx.snap, &r) {
+                Some(place) => CondError {
+                    msg: format!(
+                        "{msg}: no metric alarm of that name in {place} (cloudwatch:DescribeAlarms read it)"
+                    ),
+                    fatal: true,
+                },
+                None => CondError { msg, fatal: false },
+            });
+        }
+        Err(msg) => return Err(msg.into()),
+    };
     for f in &c.filters {
         let want = f
             .value
@@ -454,5 +512,6 @@ fn eval_inner(c: &Condition, cx: &EvalCtx) -> Result<CondResult, String> {
         at,
         text,
         observed: observed.unwrap_or(Value::Null),
+        fatal: false,
     })
 }

@@ -138,8 +138,18 @@ impl Runner {
             let results = self.evaluate_verify(i, snap, window);
             let ok = results.iter().all(|r| r.ok);
             let conditions = results.iter().map(|r| r.text.clone()).collect();
+            let fatal: Vec<String> = results
+                .iter()
+                .filter(|r| r.fatal)
+                .map(|r| r.text.clone())
+                .collect();
             self.last_results = results;
             self.log(now, Some(i), Body::Poll { ok, conditions });
+            if !fatal.is_empty() {
+                // It can never hold: fail now, not at the timeout.
+                self.fail_step(i, now, fatal.join("; "));
+                return None;
+            }
             if ok {
                 // An alarm seen in its history became true earlier.
                 let at = self

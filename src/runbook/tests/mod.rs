@@ -8,6 +8,7 @@ use super::journal::Event;
 use super::*;
 use crate::source::sim::{Simulator, scenario::Scenario};
 
+mod alarms;
 mod answers;
 mod console_queue;
 mod journal_contract;
