@@ -9,6 +9,7 @@ pub mod health;
 pub mod history;
 pub mod id;
 pub mod rows;
+pub mod secret;
 mod snapshot;
 pub mod timeline;
 

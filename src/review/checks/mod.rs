@@ -2,10 +2,6 @@
 //! the model through [`Ctx`] and returns the hits, with the fields and values
 //! that triggered them as evidence.
 
-use std::sync::LazyLock;
-
-use regex::Regex;
-
 use super::Pillar::*;
 use super::Severity::*;
 use super::{Check, Ctx, Hit, Input, Kind, Severity, fargate};

@@ -17,21 +17,12 @@ pub(super) fn sec01<'a>(c: &Ctx<'a>) -> Vec<Hit<'a>> {
     }
 }
 
-static SECRET_NAME: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?i)PASS|SECRET|TOKEN|API_?KEY|PRIVATE_?KEY|CREDENTIAL")
-        .unwrap_or_else(|e| unreachable!("{e}"))
-});
-
 pub(super) fn sec02<'a>(c: &Ctx<'a>) -> Vec<Hit<'a>> {
     let Some(td) = c.td() else { return vec![] };
     let mut ev = vec![];
     for d in &td.container_definitions {
         for kv in &d.environment {
-            let named = matches!(
-                kv.name.as_str(),
-                "AWS_ACCESS_KEY_ID" | "AWS_SECRET_ACCESS_KEY" | "ECS_ENGINE_AUTH_DATA"
-            );
-            if named || (SECRET_NAME.is_match(&kv.name) && !kv.value.is_empty()) {
+            if crate::model::secret::looks_secret(&kv.name, &kv.value) {
                 // Never the value: a report must not leak the secret it found.
                 ev.push(format!(
                     "container {} environment {} is set in plaintext (value withheld)",

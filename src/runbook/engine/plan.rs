@@ -111,18 +111,36 @@ pub fn td_diff(snap: &FleetSnapshot, a: &str, b: &str, saves: &Map<String, Value
                     ca.image.clone(),
                     cb.image.clone(),
                 );
-                let names = |c: &crate::model::ContainerDefinition| {
+                // By name, so a changed value is one line; a value that
+                // looks secret (the SEC-02 detector) is never shown.
+                let env = |c: &'_ crate::model::ContainerDefinition| {
                     c.environment
                         .iter()
-                        .map(|e| format!("{}={}", e.name, e.value))
-                        .collect::<BTreeSet<_>>()
+                        .map(|e| (e.name.clone(), e.value.clone()))
+                        .collect::<BTreeMap<_, _>>()
                 };
-                let (ea, eb) = (names(ca), names(cb));
-                for x in ea.difference(&eb) {
-                    out.push(format!("  {} env - {x}", ca.name));
+                let (ea, eb) = (env(ca), env(cb));
+                let shown =
+                    |n: &str, v: &str| format!("{n}={}", crate::model::secret::shown_value(n, v));
+                for (n, va) in &ea {
+                    match eb.get(n) {
+                        None => out.push(format!("  {} env - {}", ca.name, shown(n, va))),
+                        Some(vb) if vb != va => {
+                            let secret = crate::model::secret::looks_secret(n, va)
+                                || crate::model::secret::looks_secret(n, vb);
+                            out.push(if secret {
+                                format!("  {} env ~ {n} (value changed, masked)", ca.name)
+                            } else {
+                                format!("  {} env ~ {n}: {va} → {vb}", ca.name)
+                            });
+                        }
+                        Some(_) => {}
+                    }
                 }
-                for x in eb.difference(&ea) {
-                    out.push(format!("  {} env + {x}", ca.name));
+                for (n, vb) in &eb {
+                    if !ea.contains_key(n) {
+                        out.push(format!("  {} env + {}", ca.name, shown(n, vb)));
+                    }
                 }
                 let secrets = |c: &crate::model::ContainerDefinition| {
                     c.secrets

@@ -14,6 +14,7 @@ mod console_queue;
 mod journal_contract;
 mod journal_failure;
 mod resume;
+mod secrets;
 mod shipped_runs;
 mod untrusted;
 mod validation;
