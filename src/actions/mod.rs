@@ -8,6 +8,7 @@
 //! narrow [`SimBackend`] trait, AWS through the clients in [`AwsClients`], so
 //! no module imports one that imports it back.
 
+pub mod check_fit;
 pub mod fields;
 mod force_new_deployment;
 pub mod known_good;
@@ -34,6 +35,7 @@ pub static REGISTRY: &[&dyn RunbookAction] = &[
     &snapshot::Snapshot,
     &scale::Scale,
     &set_capacity::SetCapacity,
+    &check_fit::CheckFit,
     &update_service::UpdateService,
     &force_new_deployment::ForceNewDeployment,
     &resolve_revision::ResolveRevision,
@@ -130,6 +132,7 @@ pub trait SimBackend {
 pub struct AwsClients<'a> {
     pub ecs: &'a aws_sdk_ecs::Client,
     pub aas: &'a aws_sdk_applicationautoscaling::Client,
+    pub ec2: &'a aws_sdk_ec2::Client,
     /// The source's error text for a failed request (counts throttles).
     pub describe_error: fn(&str, &(dyn std::error::Error + 'static)) -> String,
 }

@@ -7,6 +7,7 @@ use serde_json::{Value, json};
 
 use super::{AwsClients, FieldError, FieldKind, Fields, Plan, RunbookAction, SimBackend};
 use crate::calls::{CallArgs, CallOutput, PlannedCall};
+use crate::model::DataKind;
 
 pub struct Scale;
 
@@ -46,6 +47,43 @@ impl RunbookAction for Scale {
     fn plan(&self, p: &Plan<'_>) -> Result<Vec<PlannedCall>, String> {
         let to = p.count("desired")?.unwrap_or(0);
         let from = p.svc.desired_count;
+        let svc = p.svc;
+        // Under Application Auto Scaling a desiredCount set by hand is
+        // undone by its policies (or undoes theirs): the capacity moves
+        // through the scalable target's min/max instead.
+        if let Some(t) = p.snap.scalable_target(svc) {
+            if from == to {
+                return Ok(vec![PlannedCall::new(
+                    p.target.clone(),
+                    &ScaleCall { from, to },
+                )]);
+            }
+            return Err(format!(
+                "refused: {} is under Application Auto Scaling ({} MinCapacity {}, MaxCapacity {}): \
+                 setting desiredCount {from} → {to} by hand goes behind its policies' back; \
+                 change MinCapacity/MaxCapacity (autoscaling.set_capacity) instead",
+                p.target.label(),
+                t.resource_id,
+                t.min_capacity,
+                t.max_capacity
+            ));
+        }
+        if from != to
+            && !p
+                .snap
+                .read_ok_at(DataKind::Autoscaling, &svc.account, &svc.region)
+        {
+            let why = p
+                .snap
+                .read_error_at(DataKind::Autoscaling, &svc.account, &svc.region)
+                .unwrap_or("not read yet");
+            return Err(format!(
+                "refused: cannot tell whether {} is under Application Auto Scaling \
+                 (application-autoscaling:DescribeScalableTargets: {why}); \
+                 a desiredCount set by hand could fight its policies",
+                p.target.label()
+            ));
+        }
         p.factor_guard(from, to)?;
         Ok(vec![PlannedCall::new(
             p.target.clone(),

@@ -116,6 +116,23 @@ impl FleetSnapshot {
         self.freshness.iter().filter(move |(k, _)| k.kind == kind)
     }
 
+    /// Whether `kind` was read without error in `account`/`region` (the
+    /// simulator reads every place at once under its one kind). While it is
+    /// not, what is missing from the snapshot may still exist.
+    pub fn read_ok_at(&self, kind: DataKind, account: &str, region: &str) -> bool {
+        let ok = |f: &Freshness| f.updated_at.is_some() && f.error.is_none();
+        self.fresh_of(kind)
+            .any(|(k, f)| k.is_at(account, region) && ok(f))
+            || self.fresh_of(DataKind::Sim).any(|(_, f)| ok(f))
+    }
+
+    /// The error of the last read of `kind` in `account`/`region`, if it failed.
+    pub fn read_error_at(&self, kind: DataKind, account: &str, region: &str) -> Option<&str> {
+        self.fresh_of(kind)
+            .filter(|(k, _)| k.is_at(account, region))
+            .find_map(|(_, f)| f.error.as_deref())
+    }
+
     /// Record `f` for `kind` in the first source's place.
     pub fn set_fresh(&mut self, kind: DataKind, f: Freshness) {
         let key = self.home_key(kind);

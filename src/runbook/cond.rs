@@ -188,12 +188,7 @@ fn alarms_read_at(snap: &FleetSnapshot, r: &ServiceRef) -> Option<String> {
         .filter(|x| !x.is_empty())
         .or_else(|| svc.map(|s| s.account.clone()))
         .unwrap_or_default();
-    let ok = |f: &crate::model::Freshness| f.updated_at.is_some() && f.error.is_none();
-    // The simulator reads every place at once under its one key.
-    let read = snap
-        .fresh_of(DataKind::Cloudwatch)
-        .any(|(k, f)| k.is_at(&account, &region) && ok(f))
-        || snap.fresh_of(DataKind::Sim).any(|(_, f)| ok(f));
+    let read = snap.read_ok_at(DataKind::Cloudwatch, &account, &region);
     read.then(|| format!("{account} {region}").trim().to_string())
 }
 

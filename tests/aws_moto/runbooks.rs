@@ -137,11 +137,10 @@ async fn runbooks_change_and_restore_a_moto_fleet() {
         .iter()
         .map(|c| c["detail"]["call"]["api"].as_str().unwrap())
         .collect();
-    assert_eq!(
-        apis,
-        ["SetCapacity", "Scale", "SetCapacity", "Scale"],
-        "{calls:#?}"
-    );
+    // Under auto scaling only the scalable target moves (on AWS,
+    // Application Auto Scaling then sets desiredCount to the new minimum;
+    // moto does not emulate that, the simulator does).
+    assert_eq!(apis, ["SetCapacity", "SetCapacity"], "{calls:#?}");
     assert!(calls.iter().all(|c| c["detail"]["ok"] == true));
     // Every call's AWS request id is in the journal.
     assert!(
@@ -150,8 +149,11 @@ async fn runbooks_change_and_restore_a_moto_fleet() {
             .all(|c| c["aws_request_id"].as_str().is_some_and(|r| !r.is_empty())),
         "{calls:#?}"
     );
-    // The change happened (UpdateService answered desiredCount 4) and was restored.
-    assert_eq!(calls[1]["detail"]["output"]["desiredCount"], 4);
+    // The change happened (the floor went to 4) and was restored.
+    assert_eq!(
+        calls[0]["detail"]["output"],
+        serde_json::json!({"min": 4, "max": 10})
+    );
     let svc = ecs
         .describe_services()
         .cluster("prod")
@@ -331,4 +333,137 @@ async fn scale_out_in_one_region_leaves_the_twin_alone() {
     assert_eq!(scales.len(), 2, "out and back: {calls:#?}");
     assert_eq!(scales[1]["detail"]["output"]["desiredCount"], 3);
     assert_eq!(desired_in(&moto.url, "us-west-2").await, 3);
+}
+
+/// An awsvpc service `edge/gw` (desired 1, no auto scaling) in one /28
+/// subnet of its own: 11 free IPs, as EC2 counts them.
+async fn seed_small_subnet(url: &str) -> String {
+    let conf = sdk_conf(url, "us-east-1").await;
+    let ec2 = aws_sdk_ec2::Client::new(&conf);
+    let vpc = ec2
+        .create_vpc()
+        .cidr_block("10.9.0.0/16")
+        .send()
+        .await
+        .unwrap();
+    let vpc = vpc.vpc().unwrap().vpc_id().unwrap().to_string();
+    let subnet = ec2
+        .create_subnet()
+        .vpc_id(&vpc)
+        .cidr_block("10.9.1.0/28")
+        .availability_zone("us-east-1a")
+        .send()
+        .await
+        .unwrap();
+    let subnet = subnet.subnet().unwrap().subnet_id().unwrap().to_string();
+    let sg = ec2
+        .create_security_group()
+        .group_name("gw")
+        .description("gw")
+        .vpc_id(&vpc)
+        .send()
+        .await
+        .unwrap();
+    let sg = sg.group_id().unwrap().to_string();
+    let ecs = aws_sdk_ecs::Client::new(&conf);
+    ecs.create_cluster()
+        .cluster_name("edge")
+        .send()
+        .await
+        .unwrap();
+    let td = ecs
+        .register_task_definition()
+        .family("gw")
+        .network_mode(t::NetworkMode::Awsvpc)
+        .requires_compatibilities(t::Compatibility::Fargate)
+        .cpu("256")
+        .memory("512")
+        .container_definitions(
+            t::ContainerDefinition::builder()
+                .name("gw")
+                .image("gw:1")
+                .essential(true)
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    ecs.create_service()
+        .cluster("edge")
+        .service_name("gw")
+        .task_definition(td.task_definition().unwrap().task_definition_arn().unwrap())
+        .desired_count(1)
+        .launch_type(t::LaunchType::Fargate)
+        .network_configuration(
+            t::NetworkConfiguration::builder()
+                .awsvpc_configuration(
+                    t::AwsVpcConfiguration::builder()
+                        .subnets(&subnet)
+                        .security_groups(&sg)
+                        .build()
+                        .unwrap(),
+                )
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    subnet
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn scale_out_refuses_a_target_its_subnets_cannot_hold() {
+    let Some(moto) = Moto::start() else { return };
+    fake_credentials();
+    let subnet = seed_small_subnet(&moto.url).await;
+    let data = tempfile::tempdir().unwrap();
+    let scale = |target: &str| {
+        ecsdeck_runbook(
+            &moto.url,
+            data.path(),
+            &[
+                "scale-out",
+                "--param",
+                "cluster=edge",
+                "--param",
+                "service=gw",
+                "--param",
+                &format!("target={target}"),
+                "--param",
+                "require_steady=false",
+                "--param",
+                "wait=3s",
+            ],
+        )
+    };
+    // The /28 has 11 free IPs: 5 tasks fit, 14 do not.
+    let (s, _) = scale("5");
+    let calls = journal_calls(&s);
+    let fit = calls
+        .iter()
+        .find(|c| c["detail"]["call"]["api"] == "CheckFit")
+        .unwrap_or_else(|| panic!("{calls:#?}"));
+    assert_eq!(fit["detail"]["ok"], true, "{fit}");
+    assert_eq!(fit["detail"]["output"]["free"], 11, "{fit}");
+    assert!(
+        fit["aws_request_id"]
+            .as_str()
+            .is_some_and(|r| !r.is_empty())
+    );
+    assert!(calls.iter().any(|c| c["detail"]["call"]["api"] == "Scale"));
+    let (s, _) = scale("14");
+    assert_eq!(s["outcome"], "failed", "{s}");
+    let why = s["reason"].as_str().unwrap_or_default();
+    assert!(
+        why.contains("does not fit")
+            && why.contains("14 tasks need")
+            && why.contains(&format!("11 free ({subnet} 11)")),
+        "{why}"
+    );
+    assert!(
+        journal_calls(&s)
+            .iter()
+            .all(|c| c["detail"]["call"]["api"] == "CheckFit"),
+        "nothing scaled"
+    );
 }

@@ -249,7 +249,7 @@ fn negative_and_duplicate_params_are_refused_before_anything_runs() {
             "mine",
             "--yes",
             "--param",
-            "cluster=prod",
+            "cluster=staging",
             "--param",
             "service=api",
         ];

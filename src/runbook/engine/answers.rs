@@ -218,6 +218,26 @@ impl Runner {
         match choice {
             "continue" => self.end_step(i, now, StepState::Done, Some(Flow::Continue), None),
             "end" => {
+                // During cleanup, "end" ends the cleanup too: the steps left
+                // in it are not run (a scale-out aborted mid-incident keeps
+                // its capacity).
+                if let Some(q) = &mut self.cleanup
+                    && !q.is_empty()
+                {
+                    let left: Vec<String> =
+                        q.drain(..).map(|n| self.rb.steps[n].id.clone()).collect();
+                    self.log(
+                        now,
+                        Some(i),
+                        Body::Warning {
+                            message: format!(
+                                "cleanup ended at {}; not run: {}",
+                                self.rb.steps[i].id,
+                                left.join(", ")
+                            ),
+                        },
+                    );
+                }
                 self.end_step(i, now, StepState::Done, None, None);
                 if self.cleanup.is_none() {
                     self.cur = None;

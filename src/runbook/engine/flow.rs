@@ -29,14 +29,16 @@ impl Runner {
     ) {
         let step = self.rb.steps[i].clone();
         if let Block::Action(a) = &step.block {
+            // Any action's answer can be saved (`snapshot` saves its own):
+            // one call's detail, or the list of them.
             if save
-                && a.op.is(resolve_revision::OP)
+                && !a.op.is(snapshot::OP)
                 && let Some(name) = &a.save_as
             {
-                let v = outputs
-                    .first()
-                    .map(|o| o.detail.clone())
-                    .unwrap_or(Value::Null);
+                let v = match outputs.as_slice() {
+                    [one] => one.detail.clone(),
+                    many => Value::Array(many.iter().map(|o| o.detail.clone()).collect()),
+                };
                 self.log(
                     now,
                     Some(i),

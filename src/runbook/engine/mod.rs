@@ -19,7 +19,7 @@ pub use super::events::{Outcome, StepState};
 use super::journal::{Event, Journal};
 use super::vars::{self, Scope, as_i64, display, interpolate, resolve_value};
 use super::{Block, Flow, OnTrigger, ParamType, Runbook};
-use crate::actions::{resolve_revision, snapshot, stop_tasks, sustain_release};
+use crate::actions::{snapshot, stop_tasks, sustain_release};
 pub use crate::calls::{CallOutput, PlannedCall, Target, fmt_dur};
 use crate::model::{AlarmState, EpochMs, FleetSnapshot, short_task_definition};
 use crate::review::ReviewConfig;

@@ -241,30 +241,63 @@ fn a_mutating_step_without_a_confirmation_is_not_made() {
 }
 
 #[test]
-fn unconfirmed_cleanup_steps_are_skipped_not_looped() {
+fn an_abort_after_scaling_keeps_the_capacity_unless_told_to_restore() {
     // scale-out raises the floor, then stops at the hand-over checkpoint (no
-    // answer): its cleanup restores are real changes the answers file does
-    // not confirm, so they are skipped and the run ends.
-    let answers = Answers::parse(
-        "arm_phrase = \"api\"\n[steps.approve]\nchoice = \"continue\"\nnote = \"go\"\n[steps.raise-floor]\nconfirm = true\n",
-        "a.toml",
-    )
-    .unwrap();
-    let r = run(
-        runbook("scale-out"),
-        sim_at("steady", 60_000),
-        &[("cluster", "prod"), ("service", "api"), ("target", "8")],
-        true,
-        &answers,
-        false,
-    );
+    // answer): the cleanup asks whether to restore, and without an answer
+    // keeps the capacity (during an incident it is usually still needed).
+    let base = "arm_phrase = \"api\"\n[steps.approve]\nchoice = \"continue\"\nnote = \"go\"\n[steps.raise-floor]\nconfirm = true\n";
+    let scale = |extra: &str| {
+        let answers = Answers::parse(&format!("{base}{extra}"), "a.toml").unwrap();
+        run(
+            runbook("scale-out"),
+            sim_at("steady", 60_000),
+            &[("cluster", "prod"), ("service", "api"), ("target", "8")],
+            true,
+            &answers,
+            false,
+        )
+    };
+    let floor = |r: &Run| {
+        let snap = r.backend.sim.snapshot();
+        let svc = snap.service_in("prod/api", None).unwrap();
+        let t = snap.scalable_target(svc).unwrap();
+        (t.min_capacity, t.max_capacity, svc.desired_count)
+    };
+    let made = |r: &Run| -> Vec<String> {
+        kinds(&r.events, "api_call")
+            .iter()
+            .filter(|e| e.detail()["phase"] == "after")
+            .map(|e| e.step.clone().unwrap())
+            .collect()
+    };
+    let r = scale("");
     assert_eq!(r.summary.outcome, Outcome::Aborted);
-    let made: Vec<&str> = kinds(&r.events, "api_call")
+    assert_eq!(made(&r), ["fit", "raise-floor"], "nothing restored");
+    assert_eq!(floor(&r), (8, 24, 8), "capacity kept");
+    let asked = kinds(&r.events, "checkpoint_response");
+    let last = asked.last().unwrap();
+    assert_eq!(last.step.as_deref(), Some("keep-capacity"));
+    assert_eq!(last.detail()["choice"], "end");
+    let warned: Vec<String> = kinds(&r.events, "warning")
         .iter()
-        .filter(|e| e.detail()["phase"] == "after")
-        .map(|e| e.step.as_deref().unwrap())
+        .map(|e| e.detail()["message"].as_str().unwrap().to_string())
         .collect();
-    assert_eq!(made, ["raise-floor"], "only the confirmed change was made");
+    assert!(
+        warned
+            .iter()
+            .any(|w| w.contains("cleanup ended at keep-capacity") && w.contains("restore")),
+        "{warned:?}"
+    );
+    // Told to restore (and the restore confirmed): the floor goes back, and
+    // auto scaling, not the runbook, takes desiredCount down from there.
+    let r =
+        scale("[steps.keep-capacity]\nchoice = \"continue\"\n[steps.restore]\nconfirm = true\n");
+    assert_eq!(r.summary.outcome, Outcome::Aborted);
+    assert_eq!(made(&r), ["fit", "raise-floor", "restore"]);
+    assert_eq!(floor(&r).0, 6);
+    // Told to restore but the restore not confirmed: skipped, not looped.
+    let r = scale("[steps.keep-capacity]\nchoice = \"continue\"\n");
+    assert_eq!(made(&r), ["fit", "raise-floor"]);
     let skipped: Vec<&str> = kinds(&r.events, "step_end")
         .iter()
         .filter(|e| e.detail()["state"] == "skipped")

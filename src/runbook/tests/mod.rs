@@ -14,6 +14,7 @@ mod console_queue;
 mod journal_contract;
 mod journal_failure;
 mod resume;
+mod scale_out;
 mod secrets;
 mod shipped_runs;
 mod untrusted;
@@ -297,6 +298,45 @@ fn run(
         events: r.journal.events.clone(),
         backend,
     }
+}
+
+/// Drive `r` with --yes answers (arm, confirm) until it finishes, or until
+/// its first checkpoint (`Err`); `tweak` edits each snapshot the runner
+/// sees (an AWS-shaped read, a denied kind).
+fn drive(
+    r: &mut Runner,
+    b: &mut SimDriver,
+    tweak: &dyn Fn(&mut crate::model::FleetSnapshot),
+) -> Result<Summary, super::engine::CheckpointAsk> {
+    use super::drive::Backend;
+    use super::engine::Need;
+    for _ in 0..10_000 {
+        let mut snap = (*b.snapshot()).clone();
+        tweak(&mut snap);
+        let now = b.now();
+        match r.poll(now, &snap) {
+            Need::Wait { until } => b.advance_to(until),
+            Need::Call(c) => {
+                let res = b.call(&c);
+                r.call_done(b.now(), res);
+            }
+            Need::Arm { phrase } => r.arm(now, &phrase, true).unwrap(),
+            Need::Confirm { .. } => r.confirm(now, true, true),
+            Need::Checkpoint(ask) => return Err(ask),
+            Need::Finished(s) => return Ok(s),
+        }
+    }
+    panic!("the run neither finished nor asked")
+}
+
+/// A runner of `rb` with `params` (write on).
+fn runner(rb: Runbook, params: &[(&str, &str)]) -> Runner {
+    let given: BTreeMap<String, String> = params
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    let p = bind_params(&rb, &given).unwrap();
+    Runner::new(rb, p, cfg(true), "run-test".into()).unwrap()
 }
 
 fn kinds<'a>(events: &'a [Event], kind: &str) -> Vec<&'a Event> {

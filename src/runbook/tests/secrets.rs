@@ -2,8 +2,7 @@
 //! checkpoint: the rollback's review shows the names, masked.
 
 use super::*;
-use crate::runbook::drive::Backend;
-use crate::runbook::engine::{CheckpointAsk, Need};
+use crate::runbook::engine::CheckpointAsk;
 
 /// bad-deploy with secrets kept in plaintext environment on both revisions.
 fn leaky_sim(at_ms: i64) -> Simulator {
@@ -25,36 +24,17 @@ fn leaky_sim(at_ms: i64) -> Simulator {
     sim
 }
 
-/// Drive the rollback until its first checkpoint.
+/// The rollback's first checkpoint.
 fn first_checkpoint(sim: Simulator) -> CheckpointAsk {
-    let rb = runbook("rollback");
-    let given: BTreeMap<String, String> = [
-        ("cluster", "prod"),
-        ("service", "api"),
-        ("incident", "INC-1"),
-    ]
-    .iter()
-    .map(|(k, v)| (k.to_string(), v.to_string()))
-    .collect();
-    let p = bind_params(&rb, &given).unwrap();
-    let mut r = Runner::new(rb, p, cfg(true), "run-test".into()).unwrap();
-    let mut b = SimDriver::new(sim);
-    for _ in 0..10_000 {
-        let snap = b.snapshot();
-        let now = b.now();
-        match r.poll(now, &snap) {
-            Need::Wait { until } => b.advance_to(until),
-            Need::Call(c) => {
-                let res = b.call(&c);
-                r.call_done(b.now(), res);
-            }
-            Need::Arm { phrase } => r.arm(now, &phrase, true).unwrap(),
-            Need::Confirm { .. } => r.confirm(now, true, true),
-            Need::Checkpoint(ask) => return ask,
-            Need::Finished(s) => panic!("finished without a checkpoint: {s:?}"),
-        }
-    }
-    panic!("no checkpoint")
+    let mut r = runner(
+        runbook("rollback"),
+        &[
+            ("cluster", "prod"),
+            ("service", "api"),
+            ("incident", "INC-1"),
+        ],
+    );
+    drive(&mut r, &mut SimDriver::new(sim), &|_| {}).expect_err("a checkpoint")
 }
 
 #[test]

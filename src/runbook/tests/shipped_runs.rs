@@ -187,14 +187,16 @@ fn scale_out_raises_the_floor_and_restores_it() {
         .filter(|e| e.detail()["phase"] == "after")
         .map(|e| e.detail()["call"]["api"].as_str().unwrap().to_string())
         .collect();
-    // Raising the floor to 10 already scales the service to 10, so the
-    // desired-count step has nothing to change; on the way back both move.
-    assert_eq!(apis, ["SetCapacity", "SetCapacity", "Scale"]);
-    assert!(
-        kinds(&r.events, "no_change")
+    // Under auto scaling the capacity moves through the scalable target
+    // only: raising the floor to 10 scales the service to 10, and the
+    // restore puts min/max back; desiredCount is never set by hand.
+    assert_eq!(apis, ["CheckFit", "SetCapacity", "SetCapacity"]);
+    let skipped = |id: &str| {
+        kinds(&r.events, "step_end")
             .iter()
-            .any(|e| e.step.as_deref() == Some("scale"))
-    );
+            .any(|e| e.step.as_deref() == Some(id) && e.detail()["state"] == "skipped")
+    };
+    assert!(skipped("scale"));
     let snap = r.backend.sim.snapshot();
     let st = snap
         .scalable_targets
@@ -206,7 +208,16 @@ fn scale_out_raises_the_floor_and_restores_it() {
         (6, 24),
         "floor restored"
     );
-    assert_eq!(snap.service_in("prod/api", None).unwrap().desired_count, 6);
+    // Target tracking, not the runbook, scales back in when the load allows.
+    assert_eq!(snap.service_in("prod/api", None).unwrap().desired_count, 10);
+    let mut sim = r.backend.sim;
+    sim.run_until(sim.elapsed_ms() + 40 * 60_000);
+    let later = sim
+        .snapshot()
+        .service_in("prod/api", None)
+        .unwrap()
+        .desired_count;
+    assert!((6..10).contains(&later), "scaled in by its policy: {later}");
 }
 
 #[test]
@@ -291,12 +302,13 @@ fn scale_factor_guard_refuses_a_typo() {
         "{:?}",
         r.summary.reason
     );
-    // Nothing was changed (the cleanup's restores had nothing to restore).
-    assert!(
-        kinds(&r.events, "api_call").is_empty(),
-        "{:?}",
-        kinds(&r.events, "api_call")
-    );
+    // Nothing was changed (the cleanup's restores had nothing to restore):
+    // the only call is the read-only fit check.
+    let apis: Vec<String> = kinds(&r.events, "api_call")
+        .iter()
+        .filter_map(|e| e.detail()["call"]["api"].as_str().map(String::from))
+        .collect();
+    assert!(apis.iter().all(|a| *a == "CheckFit"), "{apis:?}");
     assert!(!kinds(&r.events, "no_change").is_empty());
 }
 
@@ -312,7 +324,13 @@ fn without_write_it_is_a_dry_run() {
         true,
     );
     assert!(r.summary.dry_run);
-    assert!(kinds(&r.events, "api_call").is_empty(), "no call made");
+    // Only the read-only fit check calls anything.
+    assert!(
+        kinds(&r.events, "api_call")
+            .iter()
+            .all(|e| e.detail()["call"]["api"] == "CheckFit"),
+        "no change made"
+    );
     let planned: Vec<String> = kinds(&r.events, "dry_run")
         .iter()
         .filter_map(|e| e.detail()["changes"].as_array().cloned())
@@ -320,9 +338,8 @@ fn without_write_it_is_a_dry_run() {
         .map(|c| c.as_str().unwrap().to_string())
         .collect();
     assert!(
-        planned
-            .iter()
-            .any(|c| c == "UpdateService prod/api: desiredCount 6 → 10"),
+        planned.iter().any(|c| c
+            == "RegisterScalableTarget service/prod/api: MinCapacity 6 → 10, MaxCapacity 24 → 24"),
         "{planned:?}"
     );
     let after = r.backend.sim.snapshot();
@@ -560,9 +577,9 @@ fn dr_failover_scales_the_standby_and_back() {
         .filter(|e| e.detail()["phase"] == "after")
         .map(|e| e.detail()["call"]["api"].as_str().unwrap().to_string())
         .collect();
-    // Floor up (which scales the standby to 6, so desired needs no call),
-    // then the floor and desired back down.
-    assert_eq!(calls, ["SetCapacity", "SetCapacity", "Scale"]);
+    // Floor up (which scales the standby to 6), then the floor back down;
+    // desiredCount is never set by hand under auto scaling.
+    assert_eq!(calls, ["SetCapacity", "SetCapacity"]);
     let floor = kinds(&r.events, "api_call")
         .into_iter()
         .find(|e| e.detail()["phase"] == "after")
@@ -572,7 +589,8 @@ fn dr_failover_scales_the_standby_and_back() {
     let snap = r.backend.sim.snapshot();
     let standby = snap.service_in("prod-dr/api", None).unwrap();
     assert_eq!(standby.region, "us-west-2");
-    assert_eq!(standby.desired_count, 1);
+    let st = snap.scalable_target(standby).unwrap();
+    assert_eq!((st.min_capacity, st.max_capacity), (1, 24));
 }
 
 #[test]

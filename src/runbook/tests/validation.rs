@@ -134,10 +134,11 @@ fn mutating_runbooks_need_an_arm_phrase() {
             "[params.p]\ntype = \"string\"\ndefault = \"\"\n[safety]",
         );
     let rb = parse(&text, "s").unwrap();
+    // staging/api: no auto scaling, so desiredCount is the way to scale.
     let r = run(
         rb,
         sim_at("steady", 60_000),
-        &[("cluster", "prod"), ("service", "api"), ("n", "7")],
+        &[("cluster", "staging"), ("service", "api"), ("n", "3")],
         true,
         &Answers::default(),
         true,

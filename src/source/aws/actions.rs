@@ -63,6 +63,7 @@ pub async fn perform(src: &AwsSource, c: &PlannedCall) -> Result<CallOutput, Str
     let clients = AwsClients {
         ecs: &src.ecs,
         aas: &src.aas,
+        ec2: &src.ec2,
         describe_error: describe_dyn,
     };
     crate::actions::perform_aws(&clients, c).await

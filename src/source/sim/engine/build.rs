@@ -61,7 +61,7 @@ impl Setup<'_> {
             .as_ref()
             .map(|v| v.iter().map(|a| a.get_ref().clone()).collect())
             .unwrap_or_else(|| sc.scenario.azs.clone());
-        let subnets = subnets(si, &azs);
+        let subnets = subnets(si, &azs, s.subnet_free_ips);
         let mut load_balancers = Vec::new();
         let target_group = s.target_group.as_ref().map(|name| {
             let arn = format!(
@@ -344,8 +344,9 @@ fn first_deployment(id: String, td: &str, desired: i32, start: i64) -> Deploymen
     }
 }
 
-/// One subnet per AZ, with room for the service's tasks.
-fn subnets(si: usize, azs: &[String]) -> Vec<Subnet> {
+/// One subnet per AZ, with `free` IPs before the service's own tasks
+/// take theirs (the snapshot subtracts them).
+fn subnets(si: usize, azs: &[String], free: i32) -> Vec<Subnet> {
     azs.iter()
         .map(|az| Subnet {
             subnet_id: format!(
@@ -354,7 +355,7 @@ fn subnets(si: usize, azs: &[String]) -> Vec<Subnet> {
                 crate::model::az::az_short(az)
             ),
             availability_zone: az.clone(),
-            available_ip_address_count: 250,
+            available_ip_address_count: free,
         })
         .collect()
 }

@@ -16,6 +16,19 @@ impl Engine {
             .map(|(i, s)| {
                 let mut svc = s.svc.clone();
                 svc.tasks = s.tasks.iter().map(|t| t.task.clone()).collect();
+                // Each awsvpc task holds one IP of its subnet until it stops.
+                for n in &mut svc.subnets {
+                    let held = svc
+                        .tasks
+                        .iter()
+                        .filter(|t| {
+                            t.last_status != "STOPPED"
+                                && t.availability_zone.as_deref()
+                                    == Some(n.availability_zone.as_str())
+                        })
+                        .count() as i32;
+                    n.available_ip_address_count = (n.available_ip_address_count - held).max(0);
+                }
                 match prev.and_then(|p| p.services.get(i)) {
                     Some(old) if **old == svc => old.clone(),
                     _ => Arc::new(svc),

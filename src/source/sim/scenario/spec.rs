@@ -255,6 +255,10 @@ pub struct ServiceSpec {
     pub platform_version: String,
     /// AZs of the service's subnets (default: every scenario AZ).
     pub azs: Option<Vec<Spanned<String>>>,
+    /// Free IPs in each of its subnets before its own tasks take theirs
+    /// (default 250: a /24 with room to spare).
+    #[serde(default = "subnet_ips")]
+    pub subnet_free_ips: i32,
     #[serde(default = "hundred")]
     pub min_healthy_percent: Spanned<i32>,
     #[serde(default = "two_hundred")]
@@ -292,6 +296,10 @@ pub struct ServiceSpec {
 fn latest() -> String {
     "LATEST".into()
 }
+fn subnet_ips() -> i32 {
+    250
+}
+
 fn hundred() -> Spanned<i32> {
     Spanned::new(0..0, 100)
 }

@@ -445,6 +445,13 @@ fn services(sc: &Scenario, c: &Checker, td_names: &BTreeSet<String>) -> Res {
             &s.capacity_providers,
         )?;
         c.int(
+            f("subnet_free_ips"),
+            s.subnet_free_ips.into(),
+            0,
+            65_531,
+            "IPs per subnet",
+        )?;
+        c.int(
             f("deregistration_delay"),
             s.deregistration_delay.into(),
             0,
