@@ -298,10 +298,10 @@ pub fn summary_text(s: &Summary) -> String {
             .map(|t| {
                 format!(
                     " (target {t:.0}s: {})",
-                    if s.rto_met == Some(true) {
-                        "PASS"
-                    } else {
-                        "FAIL"
+                    match s.rto_met {
+                        Some(true) => "PASS",
+                        Some(false) => "FAIL",
+                        None => "no verdict: the run did not complete",
                     }
                 )
             })

@@ -17,6 +17,7 @@ pub const SOURCES: &[&str] = &[
     "cloudwatch.alarm",
     "autoscaling.target",
     "ec2.service_subnets",
+    "run.impairments",
 ];
 pub const OPS: &[&str] = &["==", "!=", ">=", "<=", ">", "<", "in", "exists", "missing"];
 pub const AGGS: &[&str] = &["count", "sum", "min", "max", "distinct"];
@@ -171,6 +172,70 @@ pub fn service_view(s: &Service) -> Value {
     camelize(v)
 }
 
+/// Running tasks per AZ of the service (its subnets' AZs count with 0), and
+/// the spread: the most minus the fewest. Tasks of an unknown AZ are not
+/// counted in either.
+fn az_counts(s: &Service) -> (std::collections::BTreeMap<String, usize>, usize) {
+    let mut by_az: std::collections::BTreeMap<String, usize> = s
+        .subnets
+        .iter()
+        .map(|n| (n.availability_zone.clone(), 0))
+        .collect();
+    for t in s.running_tasks() {
+        if let Some(az) = &t.availability_zone {
+            *by_az.entry(az.clone()).or_default() += 1;
+        }
+    }
+    let most = by_az.values().max().copied().unwrap_or(0);
+    let fewest = by_az.values().min().copied().unwrap_or(0);
+    (by_az, most - fewest)
+}
+
+/// A task's load balancer target state (`None`: the service has no load
+/// balancer, or the task's target cannot be told: no IP), and whether it is
+/// healthy by every check it has: RUNNING and meant to be, its container
+/// health check not failing (HEALTHY where the task reports one), and its
+/// target healthy where the service is behind a load balancer.
+fn task_health(
+    snap: &FleetSnapshot,
+    s: &Service,
+    t: &crate::model::Task,
+) -> (Option<String>, bool) {
+    let behind_lb = !s.load_balancers.is_empty();
+    let target = t.private_ip.as_deref().and_then(|ip| {
+        snap.target_groups_for(s)
+            .flat_map(|tg| tg.targets.iter())
+            .find(|x| x.id == ip)
+            .map(|x| x.state.as_str().to_string())
+    });
+    let target_ok = !behind_lb || t.private_ip.is_none() || target.as_deref() == Some("healthy");
+    let checked = snap.task_definition(&t.task_definition).is_some_and(|td| {
+        td.container_definitions
+            .iter()
+            .any(|c| c.health_check.is_some())
+    });
+    let container_ok = if checked {
+        t.health_status == "HEALTHY"
+    } else {
+        t.health_status != "UNHEALTHY"
+    };
+    let healthy =
+        t.last_status == "RUNNING" && t.desired_status == "RUNNING" && container_ok && target_ok;
+    let shown = if behind_lb {
+        Some(target.unwrap_or_else(|| {
+            if t.private_ip.is_some() {
+                "unregistered"
+            } else {
+                "unknown"
+            }
+            .to_string()
+        }))
+    } else {
+        None
+    };
+    (shown, healthy)
+}
+
 /// The place whose alarms were read without error, as "account region",
 /// when the alarm condition of `r` looks there: the region (and account)
 /// named, else the service's. `None` while they are not read (or failed),
@@ -239,11 +304,29 @@ pub fn items(
     }
     let s = crate::calls::lookup_service(snap, r)?;
     Ok(match source {
-        "ecs.service" => vec![service_view(s)],
+        "ecs.service" => {
+            let mut v = service_view(s);
+            if let Value::Object(o) = &mut v {
+                let (by_az, spread) = az_counts(s);
+                o.insert("runningTasksByAz".into(), serde_json::json!(by_az));
+                o.insert("azSpread".into(), serde_json::json!(spread));
+                let healthy = s.tasks.iter().filter(|t| task_health(snap, s, t).1).count();
+                o.insert("healthyTaskCount".into(), serde_json::json!(healthy));
+            }
+            vec![v]
+        }
         "ecs.tasks" => s
             .tasks
             .iter()
-            .map(|t| camelize(serde_json::to_value(t).unwrap_or(Value::Null)))
+            .map(|t| {
+                let mut v = camelize(serde_json::to_value(t).unwrap_or(Value::Null));
+                let (target, healthy) = task_health(snap, s, t);
+                if let Value::Object(o) = &mut v {
+                    o.insert("targetHealth".into(), serde_json::json!(target));
+                    o.insert("healthy".into(), Value::Bool(healthy));
+                }
+                v
+            })
             .collect(),
         "elbv2.targets" => snap
             .target_groups_for(s)
@@ -369,6 +452,8 @@ pub struct EvalCtx<'a> {
     pub scope: &'a dyn Scope,
     /// Start of the verify step (alarm history window).
     pub since: EpochMs,
+    /// The run's impairments in force (`run.impairments`): `{step, az, until}`.
+    pub impairments: &'a [Value],
 }
 
 fn opt_str(s: &Option<String>, scope: &dyn Scope) -> Result<Option<String>, String> {
@@ -399,14 +484,19 @@ fn eval_inner(c: &Condition, cx: &EvalCtx) -> Result<CondResult, CondError> {
         account: opt_str(&c.account, scope)?.or_else(|| cx.default_ref.account.clone()),
     };
     let name = opt_str(&c.name, scope)?;
-    let mut its = match items(
-        cx.snap,
-        &c.source,
-        &r,
-        name.as_deref(),
-        c.include_history,
-        cx.since,
-    ) {
+    let its = if c.source == "run.impairments" {
+        Ok(cx.impairments.to_vec())
+    } else {
+        items(
+            cx.snap,
+            &c.source,
+            &r,
+            name.as_deref(),
+            c.include_history,
+            cx.since,
+        )
+    };
+    let mut its = match its {
         Ok(its) => its,
         Err(msg) if c.source == "cloudwatch.alarm" => {
             return Err(match alarms_read_at(cx.snap, &r) {

@@ -320,7 +320,10 @@ fn result_lines(out: &mut String, rb: &Runbook, end: Option<&RunEnd>) {
             let secs = |x: Option<f64>| x.map(|x| fmt_dur((x * 1000.0) as i64));
             match (secs(d.rto_seconds), secs(d.rto_target_seconds)) {
                 (Some(r), Some(t)) => {
-                    let pass = pick(d.rto_met == Some(true), "PASS", "FAIL");
+                    let pass = match d.rto_met {
+                        Some(m) => pick(m, "PASS", "FAIL"),
+                        None => "no verdict (the run did not complete)",
+                    };
                     let _ = writeln!(out, "- RTO: **{r}** against a target of {t}: **{pass}**");
                 }
                 (Some(r), None) => {

@@ -36,7 +36,11 @@ fn every_runbook_runs_to_the_end_with_an_answers_file() {
             "gameday-task-crash",
             "steady",
             "5m",
-            &["cluster=prod", "service=web"],
+            &[
+                "cluster=prod",
+                "service=web",
+                "stop_alarms=prod-web-p99-latency",
+            ],
             "arm_phrase = \"CRASH web\"\n[steps.go]\nchoice = \"continue\"\nnote = \"go\"\n[steps.crash]\nconfirm = true\n[steps.debrief]\nchoice = \"end\"\nnote = \"ok\"\n",
         ),
         (
@@ -147,6 +151,8 @@ fn refusals_and_exit_codes() {
             "service=web",
             "--param",
             "az=us-east-1a",
+            "--param",
+            "stop_alarms=prod-web-p99-latency",
             "--yes",
             "--format",
             "json",

@@ -290,8 +290,10 @@ impl Runner {
             .and_then(|t| self.interp(t).ok())
             .and_then(|t| dur_ms(&t).ok())
             .map(|ms| ms as f64 / 1000.0);
-        let rto_met = match (rto, target) {
-            (Some(r), Some(t)) => Some(r <= t),
+        // No verdict without a finish: an aborted or failed drill neither
+        // passes nor fails its target, whatever was measured before it stopped.
+        let rto_met = match (rto, target, outcome) {
+            (Some(r), Some(t), Outcome::Completed) => Some(r <= t),
             _ => None,
         };
         self.log(

@@ -89,6 +89,9 @@ impl Runner {
         {
             return Err(format!("refused: {e}"));
         }
+        if self.rb.meta.kind == crate::runbook::Kind::Gameday && alarms_readable {
+            self.guardrails_ready(snap)?;
+        }
         let svc = cond::find_service(snap, &r);
         if !safety.allowed_env_tags.is_empty() {
             let Some(svc) = svc else {
@@ -192,14 +195,89 @@ impl Runner {
             .meta
             .stop_conditions
             .iter()
-            .map(|c| {
-                (
-                    self.interp(&c.alarm).unwrap_or_else(|_| c.alarm.clone()),
-                    fill(&c.region, &run.region),
-                    fill(&c.account, &run.account),
-                )
+            .flat_map(|c| {
+                // One name, or several separated by commas (`${param.stop_alarms}`).
+                let names = self.interp(&c.alarm).unwrap_or_else(|_| c.alarm.clone());
+                let (region, account) =
+                    (fill(&c.region, &run.region), fill(&c.account, &run.account));
+                names
+                    .split(',')
+                    .map(str::trim)
+                    .filter(|n| !n.is_empty())
+                    .map(|n| (n.to_string(), region.clone(), account.clone()))
+                    .collect::<Vec<_>>()
             })
             .collect()
+    }
+
+    /// The stop condition alarm `name` of the run's place: the region and
+    /// account given, else the service's (of twins' alarms of one name,
+    /// never the other place's). `Err`: the place, for a message.
+    fn stop_alarm<'s>(
+        &self,
+        snap: &'s FleetSnapshot,
+        name: &str,
+        region: &Option<String>,
+        account: &Option<String>,
+    ) -> Result<&'s crate::model::Alarm, String> {
+        let svc = crate::calls::lookup_service(snap, &self.default_ref()).ok();
+        let given = |v: &Option<String>| v.clone().filter(|x| !x.is_empty());
+        let region = given(region).or_else(|| svc.map(|s| s.region.clone()));
+        let account = given(account).or_else(|| svc.map(|s| s.account.clone()));
+        let at = |want: &Option<String>, have: &str| want.as_deref().is_none_or(|w| w == have);
+        snap.alarms
+            .iter()
+            .find(|a| a.name == name && at(&region, &a.region) && at(&account, &a.account))
+            .ok_or_else(|| {
+                let place = format!(
+                    "{} {}",
+                    account.unwrap_or_default(),
+                    region.unwrap_or_default()
+                );
+                place.trim().to_string()
+            })
+    }
+
+    /// A GameDay's guardrails must guard: each stop-condition alarm exists in
+    /// the run's place and has data, as FIS requires of its stop conditions.
+    fn guardrails_ready(&self, snap: &FleetSnapshot) -> Result<(), String> {
+        let conds = self.stop_condition_places();
+        if conds.is_empty() {
+            return Ok(());
+        }
+        let hint = if self.params.contains_key("stop_alarms") {
+            " (name the service's own alarms with --param stop_alarms=a,b)"
+        } else {
+            ""
+        };
+        for (name, region, account) in &conds {
+            let a = self
+                .stop_alarm(snap, name, region, account)
+                .map_err(|place| {
+                    format!(
+                        "refused: stop condition alarm {name:?} does not exist in {place}: \
+                     a GameDay does not run unguarded{hint}"
+                    )
+                })?;
+            match a.state {
+                AlarmState::InsufficientData => {
+                    return Err(format!(
+                        "refused: stop condition alarm {name:?} is INSUFFICIENT_DATA ({}): \
+                         it could not stop the drill{hint}",
+                        a.state_reason
+                    ));
+                }
+                AlarmState::Alarm => {
+                    return Err(format!(
+                        "refused: stop condition alarm {name:?} is already in ALARM ({}): \
+                         the steady state does not hold",
+                        a.state_reason
+                    ));
+                }
+                _ => {}
+            }
+        }
+        Ok(())
     }
 
     pub(super) fn check_stop_conditions(&mut self, now: EpochMs, snap: &FleetSnapshot) {
@@ -212,14 +290,7 @@ impl Runner {
         for (name, region, account) in conds {
             // Of twins' alarms of one name, the one in the run's (or the
             // condition's) region and account.
-            let at = |want: &Option<String>, have: &str| {
-                want.as_deref().is_none_or(|w| w.is_empty() || w == have)
-            };
-            let Some(a) = snap
-                .alarms
-                .iter()
-                .find(|a| a.name == name && at(&region, &a.region) && at(&account, &a.account))
-            else {
+            let Ok(a) = self.stop_alarm(snap, &name, &region, &account) else {
                 if self.stop_missing_warned.insert(name.clone()) {
                     self.log(
                         now,

@@ -14,11 +14,17 @@ impl Runner {
         };
         let scope = self.scope();
         let dr = self.default_ref();
+        let impairments: Vec<Value> = self
+            .sustains
+            .iter()
+            .map(|s| json!({"step": s.step, "az": s.az, "until": s.until}))
+            .collect();
         let cx = EvalCtx {
             snap,
             default_ref: &dr,
             scope: &scope,
             since,
+            impairments: &impairments,
         };
         v.all.iter().map(|c| cond::evaluate(c, &cx)).collect()
     }

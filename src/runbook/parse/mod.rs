@@ -529,7 +529,7 @@ fn parse_block(ctx: &Ctx, lang: &str, body: &str, line: usize) -> Result<Block, 
                 return Err(ctx.err(
                     at(Some("op")),
                     Some("source"),
-                    "a condition needs `source` (ecs.service, ecs.tasks, elbv2.targets, cloudwatch.alarm, autoscaling.target, ec2.service_subnets)",
+                    "a condition needs `source` (ecs.service, ecs.tasks, elbv2.targets, cloudwatch.alarm, autoscaling.target, ec2.service_subnets, run.impairments)",
                 ));
             }
             if all.is_empty() {

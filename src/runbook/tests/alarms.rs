@@ -87,6 +87,7 @@ fn a_missing_alarm_is_not_fatal_while_alarms_are_unread() {
                 default_ref: &dr,
                 scope: &scope,
                 since: 0,
+                impairments: &[],
             },
         )
     };

@@ -129,7 +129,8 @@ fn resume_after_an_unfinished_release_releases_the_az() {
     let dir = tempfile::tempdir().unwrap();
     let path = az_run_on_disk(dir.path(), "az-2");
     cut_after(&path, |l| {
-        l.contains("\"kind\":\"sustain_end\"") && l.contains("\"why\":\"released\"")
+        // The impairment's duration is over (or it was released).
+        l.contains("\"kind\":\"sustain_end\"")
     });
     let (s, events, mut backend, notes) = resume_az(dir.path(), "az-2");
     assert_eq!(s.outcome, Outcome::Completed, "{:?}", s.reason);

@@ -1,0 +1,199 @@
+//! GameDays: guardrails are required, the drill is measured on healthy
+//! replacements, and no verdict is given without a finish.
+
+use super::*;
+use crate::model::AlarmState;
+
+const API: &[(&str, &str)] = &[("cluster", "prod"), ("service", "api")];
+
+fn crash(params: &[(&str, &str)], sim: Simulator) -> Run {
+    let mut p = API.to_vec();
+    p.extend_from_slice(params);
+    run(
+        runbook("gameday-task-crash"),
+        sim,
+        &p,
+        true,
+        &Answers::default(),
+        true,
+    )
+}
+
+fn refused_before_anything_ran(r: &Run) -> String {
+    assert_eq!(r.summary.outcome, Outcome::Aborted, "{:?}", r.summary);
+    assert!(kinds(&r.events, "step_start").is_empty(), "nothing ran");
+    assert!(kinds(&r.events, "api_call").is_empty());
+    r.summary.reason.clone().unwrap_or_default()
+}
+
+#[test]
+fn the_demo_guards_a_gameday_out_of_the_box() {
+    let r = crash(&[], sim_at("steady", 5 * 60_000));
+    assert_eq!(
+        r.summary.outcome,
+        Outcome::Completed,
+        "{:?}",
+        r.summary.reason
+    );
+    let warned: Vec<String> = kinds(&r.events, "warning")
+        .iter()
+        .map(|e| e.detail()["message"].to_string())
+        .collect();
+    assert!(warned.is_empty(), "guarded, no warnings: {warned:?}");
+}
+
+#[test]
+fn a_missing_stop_alarm_refuses_the_start_naming_it() {
+    let r = crash(
+        &[("stop_alarms", "prod-api-5xx, prod-api-errors")],
+        sim_at("steady", 5 * 60_000),
+    );
+    let why = refused_before_anything_ran(&r);
+    assert!(
+        why.contains("\"prod-api-errors\" does not exist in 123456789012 us-east-1")
+            && why.contains("unguarded")
+            && why.contains("--param stop_alarms="),
+        "{why}"
+    );
+    // Named by hand, a team's own alarms guard the drill.
+    let r = crash(
+        &[("stop_alarms", "prod-api-5xx,prod-api-unhealthy-hosts")],
+        sim_at("steady", 5 * 60_000),
+    );
+    assert_eq!(
+        r.summary.outcome,
+        Outcome::Completed,
+        "{:?}",
+        r.summary.reason
+    );
+}
+
+/// The task-crash drill on a snapshot whose `alarm` is in `state`.
+fn with_alarm_state(alarm: &str, state: AlarmState) -> Summary {
+    let set = |snap: &mut crate::model::FleetSnapshot| {
+        let mut alarms = (*snap.alarms).clone();
+        for a in alarms.iter_mut().filter(|a| a.name == alarm) {
+            a.state = state;
+            a.state_reason = "Insufficient Data: 5 datapoints were unknown.".into();
+        }
+        snap.alarms = alarms.into();
+    };
+    let mut r = runner(runbook("gameday-task-crash"), API);
+    drive(
+        &mut r,
+        &mut SimDriver::new(sim_at("steady", 5 * 60_000)),
+        &set,
+    )
+    .expect("refused at the start, before any checkpoint")
+}
+
+#[test]
+fn a_stop_alarm_without_data_or_already_firing_refuses_the_start() {
+    let s = with_alarm_state("prod-api-p99-latency", AlarmState::InsufficientData);
+    assert_eq!(s.outcome, Outcome::Aborted);
+    let why = s.reason.unwrap_or_default();
+    assert!(
+        why.contains("\"prod-api-p99-latency\" is INSUFFICIENT_DATA")
+            && why.contains("could not stop the drill"),
+        "{why}"
+    );
+    let s = with_alarm_state("prod-api-5xx", AlarmState::Alarm);
+    assert_eq!(s.outcome, Outcome::Aborted);
+    let why = s.reason.unwrap_or_default();
+    assert!(
+        why.contains("\"prod-api-5xx\" is already in ALARM"),
+        "{why}"
+    );
+}
+
+#[test]
+fn an_operational_runbook_still_runs_with_a_warning_when_its_alarm_is_missing() {
+    // scale-out is not a GameDay: during an incident it must run.
+    let r = run(
+        runbook("scale-out"),
+        sim_at("steady", 60_000),
+        &[
+            ("cluster", "prod"),
+            ("service", "api"),
+            ("target", "8"),
+            ("alarm_prefix", "nope"),
+        ],
+        true,
+        &Answers::default(),
+        true,
+    );
+    assert_eq!(
+        r.summary.outcome,
+        Outcome::Completed,
+        "{:?}",
+        r.summary.reason
+    );
+    assert!(kinds(&r.events, "warning").iter().any(|e| {
+        e.detail()["message"]
+            .as_str()
+            .unwrap_or("")
+            .contains("\"nope-5xx\" not found")
+    }));
+}
+
+#[test]
+fn the_replacement_counts_once_it_serves_not_once_it_runs() {
+    let r = crash(&[], sim_at("steady", 5 * 60_000));
+    assert_eq!(r.summary.outcome, Outcome::Completed);
+    let rto = r.summary.rto_seconds.unwrap();
+    assert_eq!(r.summary.rto_target_seconds, Some(30.0));
+    assert_eq!(r.summary.rto_met, Some(rto <= 30.0));
+    // At the "replaced" marker, every running task's target is healthy.
+    let at = kinds(&r.events, "marker")
+        .into_iter()
+        .find(|e| e.detail()["name"] == "replaced")
+        .unwrap()
+        .detail()["at"]
+        .as_i64()
+        .unwrap();
+    let crash_at = kinds(&r.events, "marker")
+        .into_iter()
+        .find(|e| e.detail()["name"] == "crash")
+        .unwrap()
+        .ts;
+    // The replacement started after the crash.
+    let snap = r.backend.sim.snapshot();
+    let svc = snap.service_in("prod/api", None).unwrap();
+    let newest = svc
+        .running_tasks()
+        .filter(|t| t.created_at >= crash_at)
+        .count();
+    assert!(newest >= 1, "a replacement started after the crash");
+    assert!(at > crash_at);
+    // It took at least a health check's worth of time: running alone
+    // (seconds) would be too soon to serve.
+    assert!(
+        rto >= 10.0,
+        "rto {rto} s is too short to be a healthy target"
+    );
+}
+
+#[test]
+fn an_aborted_drill_gives_no_verdict() {
+    // The operator aborts at the debrief: the RTO was measured, but the
+    // drill did not finish, so it neither passes nor fails.
+    let answers = Answers::parse(
+        "arm_phrase = \"CRASH api\"\n[steps.go]\nchoice = \"continue\"\nnote = \"go\"\n[steps.crash]\nconfirm = true\n",
+        "a.toml",
+    )
+    .unwrap();
+    let r = run(
+        runbook("gameday-task-crash"),
+        sim_at("steady", 5 * 60_000),
+        API,
+        true,
+        &answers,
+        false,
+    );
+    assert_eq!(r.summary.outcome, Outcome::Aborted);
+    assert!(r.summary.rto_seconds.is_some(), "measured");
+    assert_eq!(r.summary.rto_met, None, "no verdict");
+    let text = crate::runbook::commands::summary_text(&r.summary);
+    assert!(text.contains("no verdict"), "{text}");
+    assert!(!text.contains("PASS") && !text.contains("FAIL"), "{text}");
+}
