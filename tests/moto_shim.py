@@ -13,17 +13,39 @@ IAM action form: service prefix, colon, operation) is answered with
 AccessDenied in the protocol the SDK spoke (awsJson, Query XML or CBOR)
 and never reaches moto.
 
+It also fills two gaps in moto's CodeDeploy (moto 5.2.5): StopDeployment,
+which moto does not implement (500 NotImplementedError), is answered here
+from moto's own CodeDeploy state (`X-Amz-Target:
+CodeDeploy_20141006.StopDeployment`, body `{"deploymentId": ID,
+"autoRollbackEnabled": BOOL?}`): an unknown id is
+DeploymentDoesNotExistException, a Succeeded/Failed/Stopped one
+DeploymentAlreadyCompletedException; otherwise the deployment becomes
+Stopped and, with autoRollbackEnabled, a Succeeded rollback deployment
+(creator codeDeployRollback, same application, group and revision) is
+created, the two linked by rollbackInfo (rollbackDeploymentId /
+rollbackTriggeringDeploymentId). GetDeployment and BatchGetDeployments then
+show that rollbackInfo and errorInformation where moto hard-codes `{}`.
+`--deny codedeploy:StopDeployment` (or any `codedeploy:` operation) denies
+it like the others.
+
 Usage: python moto_shim.py PORT [--deny OP[,OP...]]
 """
 
 import io
 import json
+import os
+import re
 import sys
+import threading
 from datetime import datetime, timezone
 
 import botocore.session
 import cbor2
 from botocore.parsers import create_parser
+import moto.codedeploy.responses as codedeploy_responses
+from moto.codedeploy.models import codedeploy_backends
+from moto.core.utils import utcnow
+from moto.iam.models import get_account_id_from
 from moto.moto_server.werkzeug_app import (
     DomainDispatcherApplication,
     MotoRequestHandler,
@@ -125,6 +147,7 @@ JSON_TARGETS = {
     "AnyScaleFrontendService": "application-autoscaling",
     "Logs_20140328": "logs",
     "GraniteServiceVersion20100801": "cloudwatch",
+    "CodeDeploy_20141006": "codedeploy",
 }
 QUERY_SERVICES = {
     "iam": "iam",
@@ -195,6 +218,125 @@ class Deny:
         return [body]
 
 
+# moto's GetDeployment / BatchGetDeployments hard-code rollbackInfo and
+# errorInformation to {}; show what StopDeployment below recorded instead.
+# (moto's responses look `_deployment_info` up at call time.)
+_moto_deployment_info = codedeploy_responses._deployment_info
+
+
+def _deployment_info(deployment):
+    out = _moto_deployment_info(deployment)
+    out["rollbackInfo"] = getattr(deployment, "rollback_info", None) or {}
+    out["errorInformation"] = getattr(deployment, "error_information", None) or {}
+    return out
+
+
+codedeploy_responses._deployment_info = _deployment_info
+
+STOP_TARGET = "CodeDeploy_20141006.StopDeployment"
+ACCESS_KEY = re.compile(r"Credential=([^/,\s]+)/")
+
+
+def _scope(environ):
+    """The SigV4 credential scope: access key, date, region, service."""
+    auth = environ.get("HTTP_AUTHORIZATION", "")
+    if "Credential=" not in auth:
+        return []
+    return auth.split("Credential=", 1)[1].split(",", 1)[0].split("/")
+
+
+def _account(environ):
+    """The account moto itself would use for this request (its
+    BaseResponse.get_current_account): MOTO_ACCOUNT_ID, the
+    x-moto-account-id header, else the account of the access key, which
+    covers STS AssumeRole credentials into another account."""
+    if "MOTO_ACCOUNT_ID" in os.environ:
+        return os.environ["MOTO_ACCOUNT_ID"]
+    if environ.get("HTTP_X_MOTO_ACCOUNT_ID"):
+        return environ["HTTP_X_MOTO_ACCOUNT_ID"]
+    match = ACCESS_KEY.search(environ.get("HTTP_AUTHORIZATION", ""))
+    return get_account_id_from(match.group(1) if match else "AKIAEXAMPLE")
+
+
+def _json_answer(start_response, status, obj, error=None):
+    body = json.dumps(obj).encode()
+    headers = [
+        ("Content-Type", "application/x-amz-json-1.1"),
+        ("Content-Length", str(len(body))),
+    ]
+    if error:
+        headers.append(("x-amzn-ErrorType", error))
+    start_response(status, headers)
+    return [body]
+
+
+class CodeDeployStop:
+    """CodeDeploy StopDeployment, which moto lacks, on moto's own state."""
+
+    lock = threading.Lock()
+
+    def __init__(self, app):
+        self.app = app
+
+    def __call__(self, environ, start_response):
+        if environ.get("HTTP_X_AMZ_TARGET") != STOP_TARGET:
+            return self.app(environ, start_response)
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+        raw = environ["wsgi.input"].read(length) if length else b""
+        try:
+            req = json.loads(raw) if raw else {}
+        except ValueError:
+            req = {}
+        scope = _scope(environ)
+        region = scope[2] if len(scope) >= 3 else "us-east-1"
+        backend = codedeploy_backends[_account(environ)][region]
+        dep_id = req.get("deploymentId") or ""
+        with self.lock:
+            dep = backend.deployments.get(dep_id)
+            if dep is None:
+                error = "DeploymentDoesNotExistException"
+                message = f"The deployment {dep_id} does not exist with the user or AWS account."
+                return _json_answer(
+                    start_response, "400 Bad Request", {"__type": error, "message": message}, error
+                )
+            if dep.status in ("Succeeded", "Failed", "Stopped"):
+                error = "DeploymentAlreadyCompletedException"
+                message = f"The deployment {dep_id} has already completed."
+                return _json_answer(
+                    start_response, "400 Bad Request", {"__type": error, "message": message}, error
+                )
+            now = utcnow()
+            dep.status = "Stopped"
+            dep.start_time = dep.start_time or now
+            dep.complete_time = now
+            dep.error_information = {
+                "code": "DEPLOYMENT_STOPPED",
+                "message": "The deployment was stopped by the user.",
+            }
+            if req.get("autoRollbackEnabled"):
+                rb_id = backend.create_deployment(
+                    dep.application_name,
+                    dep.deployment_group_name,
+                    dep.revision,
+                    deployment_config_name=dep.deployment_config_name,
+                )
+                rb = backend.deployments[rb_id]
+                rb.creator = "codeDeployRollback"
+                rb.status = "Succeeded"
+                rb.start_time = rb.complete_time = utcnow()
+                rb.rollback_info = {"rollbackTriggeringDeploymentId": dep.deployment_id}
+                dep.rollback_info = {
+                    "rollbackDeploymentId": rb_id,
+                    "rollbackMessage": f"Deployment {dep.deployment_id} was stopped; "
+                    f"rolled back by deployment {rb_id}.",
+                }
+        return _json_answer(
+            start_response,
+            "200 OK",
+            {"status": "Succeeded", "statusMessage": "Deployment stopped"},
+        )
+
+
 def main():
     port = int(sys.argv[1])
     deny = []
@@ -204,7 +346,7 @@ def main():
     run_simple(
         "127.0.0.1",
         port,
-        Deny(CborShim(app), deny),
+        Deny(CodeDeployStop(CborShim(app)), deny),
         threaded=True,
         request_handler=MotoRequestHandler,
     )

@@ -9,6 +9,7 @@
 //! no module imports one that imports it back.
 
 pub mod check_fit;
+pub mod codedeploy;
 pub mod fields;
 mod force_new_deployment;
 pub mod known_good;
@@ -40,6 +41,7 @@ pub static REGISTRY: &[&dyn RunbookAction] = &[
     &force_new_deployment::ForceNewDeployment,
     &resolve_revision::ResolveRevision,
     &stop_deployment::StopDeployment,
+    &codedeploy::StopCodeDeploy,
     &stop_tasks::StopTasks,
     &sustain_release::SustainRelease,
 ];
@@ -133,6 +135,7 @@ pub struct AwsClients<'a> {
     pub ecs: &'a aws_sdk_ecs::Client,
     pub aas: &'a aws_sdk_applicationautoscaling::Client,
     pub ec2: &'a aws_sdk_ec2::Client,
+    pub codedeploy: &'a aws_sdk_codedeploy::Client,
     /// The source's error text for a failed request (counts throttles).
     pub describe_error: fn(&str, &(dyn std::error::Error + 'static)) -> String,
 }
@@ -141,6 +144,13 @@ impl AwsClients<'_> {
     pub fn err<E: std::error::Error + 'static>(&self, api: &str, e: &E) -> String {
         (self.describe_error)(api, e)
     }
+}
+
+/// A runbook duration (`"10m"`, `"90s"`) in milliseconds.
+pub fn dur_ms(s: &str) -> Result<i64, String> {
+    humantime::parse_duration(s.trim())
+        .map(|d| d.as_millis() as i64)
+        .map_err(|e| format!("{s:?} is not a duration: {e}"))
 }
 
 /// The request id of an SDK answer, as the journal keeps it.

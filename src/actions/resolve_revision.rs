@@ -12,6 +12,7 @@ use futures::future::BoxFuture;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
+use super::codedeploy;
 use super::known_good::{self, AutoRollback, Now};
 use super::{AwsClients, FieldError, FieldKind, Fields, Plan, RunbookAction, SimBackend};
 use crate::calls::{CallArgs, CallOutput, PlannedCall, find_service_by_target};
@@ -26,6 +27,7 @@ pub const FROM_HISTORY: &str = "ecs:ListServiceDeployments";
 pub const FROM_SEEN: &str = "deployments ecsdeck saw";
 pub const FROM_NAMED: &str = "task_definition parameter";
 pub const FROM_AUTOMATIC: &str = "ECS's own rollback";
+pub const FROM_CODEDEPLOY: &str = "CodeDeploy's original task set";
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ResolveRevisionCall {
@@ -44,6 +46,14 @@ pub struct ResolveRevisionCall {
     /// A deployment (not ECS's own rollback) is in progress.
     #[serde(default)]
     pub in_progress: bool,
+    /// CODE_DEPLOY: the deployment is CodeDeploy's, and so is the rollback.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub code_deploy: bool,
+    /// A blue/green, linear or canary strategy, whose deployments report
+    /// no rolloutState: ECS's service deployments say whether one is in
+    /// progress.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub not_rolling: bool,
 }
 
 impl CallArgs for ResolveRevisionCall {
@@ -94,23 +104,26 @@ impl RunbookAction for ResolveRevision {
     }
     fn plan(&self, p: &Plan<'_>) -> Result<Vec<PlannedCall>, String> {
         let svc = p.svc;
-        match svc.deployment_controller.as_str() {
-            "EXTERNAL" => {
-                return Err(format!(
-                    "refused: {} uses the EXTERNAL deployment controller: its task sets belong to another tool, roll back there",
-                    p.target.label()
-                ));
-            }
-            "CODE_DEPLOY" => {
-                return Err(format!(
-                    "refused: {} is deployed by CodeDeploy (CODE_DEPLOY): ecsdeck does not yet stop CodeDeploy deployments; stop it with auto-rollback in CodeDeploy",
-                    p.target.label()
-                ));
-            }
-            _ => {}
+        if svc.deployment_controller == "EXTERNAL" {
+            return Err(format!(
+                "refused: {} uses the EXTERNAL deployment controller: its task sets belong to another tool, roll back there",
+                p.target.label()
+            ));
         }
+        let code_deploy = svc.deployment_controller == codedeploy::CONTROLLER;
         let now = known_good::now_of(svc);
         let named = p.text("task_definition")?.filter(|s| !s.trim().is_empty());
+        if code_deploy
+            && let Some(n) = &named
+            && !known_good::names(n, &svc.task_definition)
+        {
+            return Err(format!(
+                "refused: {} is deployed by CodeDeploy, whose rollback returns to the original task set ({}); \
+                 to go to {n}, deploy it in CodeDeploy",
+                p.target.label(),
+                short_task_definition(&svc.task_definition)
+            ));
+        }
         if let Some(n) = &named
             && let Some(f) = now.failing.iter().find(|f| known_good::names(n, f))
         {
@@ -119,12 +132,17 @@ impl RunbookAction for ResolveRevision {
                 short_task_definition(f)
             ));
         }
+        // A rolling deployment says so in its rolloutState; any strategy's
+        // shows in the service deployments (where the source keeps them).
         let in_progress = now.automatic_rollback.is_none()
-            && svc
+            && (svc
                 .primary_deployment()
-                .is_some_and(|d| d.rollout_state == Some(crate::model::RolloutState::InProgress));
+                .is_some_and(|d| d.rollout_state == Some(crate::model::RolloutState::InProgress))
+                || svc.deployment_history.iter().any(|r| r.in_progress()));
         let call = ResolveRevisionCall {
             in_progress,
+            code_deploy,
+            not_rolling: !svc.deployment_configuration.is_rolling(),
             current: svc.task_definition.clone(),
             seen: known_good::from_seen(svc, &now),
             failing: now.failing,
@@ -169,6 +187,18 @@ impl RunbookAction for ResolveRevision {
         let snap = sim.snapshot();
         let svc = find_service_by_target(&snap, &c.target)
             .ok_or_else(|| format!("service {} not found", c.target.label()))?;
+        if a.code_deploy {
+            let f = codedeploy::sim_active(svc)
+                .ok_or_else(|| codedeploy::none_active(&c.target.label()))?;
+            let td = known_good::from_history(&svc.deployment_history, &a.now())
+                .or_else(|| a.seen.clone())
+                .ok_or_else(|| {
+                    known_good::none_found(&a.current, "no CodeDeploy deployment of it ended well")
+                })?;
+            let mut v = answer(&snap, &a, &td, FROM_CODEDEPLOY, None);
+            v["codeDeploy"] = json!(f);
+            return Ok(v);
+        }
         if let Some(n) = &a.named {
             let td = snap
                 .task_definitions
@@ -266,6 +296,9 @@ fn detail(
 /// `redeploy` the revision (UpdateService; a named revision, or nothing in
 /// progress).
 fn route(a: &ResolveRevisionCall, td: &str) -> &'static str {
+    if a.code_deploy {
+        return "codedeploy";
+    }
     match (&a.automatic_rollback, &a.named) {
         (Some(_), None) => "follow",
         (Some(r), Some(_)) if known_good::names(td, &r.to) => "follow",
@@ -284,6 +317,33 @@ async fn resolve_on_aws(
     a: &ResolveRevisionCall,
 ) -> Result<CallOutput, String> {
     let mut request_ids = vec![];
+    if a.code_deploy {
+        // CodeDeploy's rollback returns to the original (PRIMARY) task set,
+        // which DescribeServices reports as the service's task definition.
+        let f =
+            codedeploy::find_active(aws, &c.target.cluster, &c.target.service, &mut request_ids)
+                .await?
+                .ok_or_else(|| codedeploy::none_active(&c.target.label()))?;
+        let (arn, images) = describe_td(aws, &a.current, &mut request_ids).await?;
+        let mut v = detail(a, &arn, FROM_CODEDEPLOY, None, images);
+        v["codeDeploy"] = json!(f);
+        return Ok(CallOutput {
+            request_ids,
+            detail: v,
+        });
+    }
+    // Blue/green, linear and canary deployments report no rolloutState:
+    // whether one is in progress is ECS's service deployments' to say.
+    let mut a = a.clone();
+    if a.not_rolling
+        && !a.in_progress
+        && a.named.is_none()
+        && a.automatic_rollback.is_none()
+        && in_progress_on_aws(aws, c, &mut request_ids).await
+    {
+        a.in_progress = true;
+    }
+    let a = &a;
     let (td, from, history_error) = if let Some(n) = &a.named {
         (n.clone(), FROM_NAMED, None)
     } else if let Some(r) = &a.automatic_rollback {
@@ -312,10 +372,51 @@ async fn resolve_on_aws(
         }
     };
     // It must exist; its images show in the answer.
+    let (arn, images) = describe_td(aws, &td, &mut request_ids).await?;
+    Ok(CallOutput {
+        request_ids,
+        detail: detail(a, &arn, from, history_error.as_deref(), images),
+    })
+}
+
+/// Whether a service deployment is PENDING or IN_PROGRESS (false where
+/// ListServiceDeployments cannot be read).
+async fn in_progress_on_aws(
+    aws: &AwsClients<'_>,
+    c: &PlannedCall,
+    request_ids: &mut Vec<String>,
+) -> bool {
+    let listed = aws
+        .ecs
+        .list_service_deployments()
+        .cluster(&c.target.cluster)
+        .service(&c.target.service)
+        .status(ServiceDeploymentStatus::InProgress)
+        .status(ServiceDeploymentStatus::Pending)
+        .max_results(1)
+        .send()
+        .await;
+    match listed {
+        Ok(o) => {
+            request_ids.extend(super::request_ids(
+                aws_sdk_ecs::operation::RequestId::request_id(&o),
+            ));
+            !o.service_deployments().is_empty()
+        }
+        Err(_) => false,
+    }
+}
+
+/// DescribeTaskDefinition: it exists; its ARN and images.
+async fn describe_td(
+    aws: &AwsClients<'_>,
+    td: &str,
+    request_ids: &mut Vec<String>,
+) -> Result<(String, Vec<String>), String> {
     let out = aws
         .ecs
         .describe_task_definition()
-        .task_definition(&td)
+        .task_definition(td)
         .send()
         .await
         .map_err(|e| {
@@ -330,7 +431,7 @@ async fn resolve_on_aws(
     let t = out.task_definition();
     let arn = t
         .and_then(|t| t.task_definition_arn())
-        .unwrap_or(&td)
+        .unwrap_or(td)
         .to_string();
     let images = t
         .map(|t| {
@@ -340,10 +441,7 @@ async fn resolve_on_aws(
                 .collect()
         })
         .unwrap_or_default();
-    Ok(CallOutput {
-        request_ids,
-        detail: detail(a, &arn, from, history_error.as_deref(), images),
-    })
+    Ok((arn, images))
 }
 
 /// The service's deployments that ended well, newest first (at most 20:

@@ -52,9 +52,15 @@ impl RunbookAction for StopDeployment {
     }
     fn plan(&self, p: &Plan<'_>) -> Result<Vec<PlannedCall>, String> {
         let svc = p.svc;
+        // A rolling deployment in progress says so; blue/green, linear and
+        // canary ones report no rolloutState (ECS finds the service
+        // deployment in progress at call time).
         let d = svc
             .primary_deployment()
-            .filter(|d| d.rollout_state == Some(RolloutState::InProgress))
+            .filter(|d| {
+                d.rollout_state == Some(RolloutState::InProgress)
+                    || (d.rollout_state.is_none() && !svc.deployment_configuration.is_rolling())
+            })
             .ok_or("no deployment in progress to stop")?;
         let now = known_good::now_of(svc);
         if let Some(r) = &now.automatic_rollback {

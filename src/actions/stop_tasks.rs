@@ -208,8 +208,4 @@ impl RunbookAction for StopTasks {
     }
 }
 
-fn dur_ms(s: &str) -> Result<i64, String> {
-    humantime::parse_duration(s)
-        .map(|d| d.as_millis() as i64)
-        .map_err(|e| format!("{s:?} is not a duration: {e}"))
-}
+use super::dur_ms;

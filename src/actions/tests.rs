@@ -45,6 +45,7 @@ fn which_ops_mutate() {
             "ecs.update_service",
             "ecs.force_new_deployment",
             "ecs.stop_deployment",
+            "codedeploy.stop_deployment",
             "ecs.stop_tasks",
         ]
     );

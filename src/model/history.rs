@@ -53,6 +53,11 @@ impl ServiceDeploymentRecord {
         }
     }
 
+    /// Deploying now, not rolling back (PENDING or IN_PROGRESS).
+    pub fn in_progress(&self) -> bool {
+        matches!(self.status.as_str(), status::PENDING | status::IN_PROGRESS)
+    }
+
     /// A rollback is running (the circuit breaker's, an alarm's or a user's).
     pub fn rolling_back(&self) -> bool {
         self.status == status::ROLLBACK_IN_PROGRESS

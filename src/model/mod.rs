@@ -152,6 +152,20 @@ pub struct DeploymentConfiguration {
     pub maximum_percent: i32,
     pub deployment_circuit_breaker: Option<DeploymentCircuitBreaker>,
     pub alarms: Option<DeploymentAlarms>,
+    /// ROLLING | BLUE_GREEN | LINEAR | CANARY (`None`: not reported, rolling).
+    /// Only ROLLING deployments report a `rolloutState`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub strategy: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bake_time_in_minutes: Option<i32>,
+}
+
+impl DeploymentConfiguration {
+    /// Whether deployments of this strategy report `rolloutState` (only
+    /// rolling updates do).
+    pub fn is_rolling(&self) -> bool {
+        self.strategy.as_deref().is_none_or(|s| s == "ROLLING")
+    }
 }
 
 impl Default for DeploymentConfiguration {
@@ -161,6 +175,8 @@ impl Default for DeploymentConfiguration {
             maximum_percent: 200,
             deployment_circuit_breaker: None,
             alarms: None,
+            strategy: None,
+            bake_time_in_minutes: None,
         }
     }
 }

@@ -13,6 +13,7 @@ use std::time::{Duration, Instant};
 use aws_sdk_ecs::types as t;
 use ecsdeck::source::aws::{AwsOptions, AwsSource};
 
+mod codedeploy;
 mod failures;
 mod fleet;
 #[path = "../moto/mod.rs"]

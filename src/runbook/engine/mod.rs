@@ -215,11 +215,7 @@ struct Interrupted {
     sustained: bool,
 }
 
-fn dur_ms(s: &str) -> Result<i64, String> {
-    humantime::parse_duration(s.trim())
-        .map(|d| d.as_millis() as i64)
-        .map_err(|e| format!("{s:?} is not a duration: {e}"))
-}
+use crate::actions::dur_ms;
 
 /// Scope for `${…}`: params, saves, run, timeline.
 struct VarScope<'a> {

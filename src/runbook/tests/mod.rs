@@ -11,6 +11,7 @@ use crate::source::sim::{Simulator, scenario::Scenario};
 mod alarms;
 mod answers;
 mod console_queue;
+mod controllers;
 mod gameday;
 mod journal_contract;
 mod journal_failure;

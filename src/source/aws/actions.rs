@@ -64,6 +64,7 @@ pub async fn perform(src: &AwsSource, c: &PlannedCall) -> Result<CallOutput, Str
         ecs: &src.ecs,
         aas: &src.aas,
         ec2: &src.ec2,
+        codedeploy: &src.codedeploy,
         describe_error: describe_dyn,
     };
     crate::actions::perform_aws(&clients, c).await

@@ -135,6 +135,10 @@ pub fn convert_service(v: &t::Service, region: &str, cluster: &str) -> Service {
                 enable: a.enable(),
                 rollback: a.rollback(),
             }),
+            strategy: dc
+                .and_then(|d| d.strategy())
+                .map(|x| x.as_str().to_string()),
+            bake_time_in_minutes: dc.and_then(|d| d.bake_time_in_minutes()),
         },
         deployments: v.deployments().iter().map(convert_deployment).collect(),
         load_balancers: v

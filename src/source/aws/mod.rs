@@ -111,6 +111,7 @@ pub struct AwsSource {
     pub(crate) ec2: aws_sdk_ec2::Client,
     pub(crate) iam: aws_sdk_iam::Client,
     pub(crate) sts: aws_sdk_sts::Client,
+    pub(crate) codedeploy: aws_sdk_codedeploy::Client,
     pub(crate) opts: AwsOptions,
     pub region: String,
     /// The account this source reads, learnt from the ARNs ECS returns
@@ -253,6 +254,7 @@ impl AwsSource {
             ec2: aws_sdk_ec2::Client::new(&conf),
             iam: aws_sdk_iam::Client::new(&conf),
             sts: aws_sdk_sts::Client::new(&conf),
+            codedeploy: aws_sdk_codedeploy::Client::new(&conf),
             opts,
             region,
             account: Default::default(),

@@ -117,7 +117,7 @@ impl Setup<'_> {
             platform_version: Some(s.platform_version.clone()),
             platform_family: Some("Linux".into()),
             task_definition: td.clone(),
-            deployment_controller: "ECS".into(),
+            deployment_controller: s.deployment_controller.clone().unwrap_or("ECS".into()),
             deployment_configuration: deployment_configuration(s),
             deployments: vec![first_deployment(
                 deployment_id.clone(),
@@ -291,6 +291,8 @@ fn deployment_configuration(s: &ServiceSpec) -> DeploymentConfiguration {
             enable: true,
             rollback: true,
         }),
+        strategy: s.strategy.clone(),
+        bake_time_in_minutes: None,
     }
 }
 

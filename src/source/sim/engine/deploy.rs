@@ -103,11 +103,14 @@ impl Engine {
     pub(super) fn record_failure(&mut self, si: usize, dep: &str) {
         let now = self.now();
         let s = &mut self.services[si];
+        // The circuit breaker is the ECS deployment controller's only
+        // (CodeDeploy's and an external controller's deployments are theirs).
         let breaker = s
             .svc
             .deployment_configuration
             .deployment_circuit_breaker
-            .clone();
+            .clone()
+            .filter(|_| s.svc.deployment_controller == "ECS");
         let desired = s.svc.desired_count;
         let Some(d) = s.svc.deployments.iter_mut().find(|d| d.id == dep) else {
             return;

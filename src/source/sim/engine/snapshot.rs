@@ -16,6 +16,13 @@ impl Engine {
             .map(|(i, s)| {
                 let mut svc = s.svc.clone();
                 svc.tasks = s.tasks.iter().map(|t| t.task.clone()).collect();
+                // Only rolling deployments report a rolloutState (ECS).
+                if !svc.deployment_configuration.is_rolling() {
+                    for d in &mut svc.deployments {
+                        d.rollout_state = None;
+                        d.rollout_state_reason = None;
+                    }
+                }
                 // Each awsvpc task holds one IP of its subnet until it stops.
                 for n in &mut svc.subnets {
                     let held = svc

@@ -264,6 +264,16 @@ pub struct ServiceSpec {
     #[serde(default = "two_hundred")]
     pub max_percent: Spanned<i32>,
     pub circuit_breaker: Option<BreakerSpec>,
+    /// ECS | CODE_DEPLOY | EXTERNAL (default ECS). A CODE_DEPLOY service's
+    /// deployments are CodeDeploy's (the simulator keeps one CodeDeploy
+    /// deployment per ECS rollout).
+    #[serde(default)]
+    pub deployment_controller: Option<String>,
+    /// ROLLING | BLUE_GREEN | LINEAR | CANARY (ECS-native; default: not
+    /// reported, rolling). The simulator rolls every strategy; only a
+    /// rolling one reports `rolloutState`, as ECS does.
+    #[serde(default)]
+    pub strategy: Option<String>,
     /// Alarm names that gate deployments (deploymentConfiguration.alarms).
     #[serde(default)]
     pub deployment_alarms: Vec<String>,

@@ -444,6 +444,27 @@ fn services(sc: &Scenario, c: &Checker, td_names: &BTreeSet<String>) -> Res {
             &format!("services[{i}].capacity_providers"),
             &s.capacity_providers,
         )?;
+        for (key, v, allowed) in [
+            (
+                "deployment_controller",
+                &s.deployment_controller,
+                &["ECS", "CODE_DEPLOY", "EXTERNAL"][..],
+            ),
+            (
+                "strategy",
+                &s.strategy,
+                &["ROLLING", "BLUE_GREEN", "LINEAR", "CANARY"][..],
+            ),
+        ] {
+            if let Some(v) = v
+                && !allowed.contains(&v.as_str())
+            {
+                return Err(c.err(
+                    f(key),
+                    format!("{v:?} is not one of {}", allowed.join(", ")),
+                ));
+            }
+        }
         c.int(
             f("subnet_free_ips"),
             s.subnet_free_ips.into(),
