@@ -110,7 +110,7 @@ pub fn describe(e: &Event) -> Option<String> {
         Body::Timeout { after_ms, then } => {
             format!("timed out after {} → {}", fmt_dur(*after_ms), s(then))
         }
-        Body::Marker { name, .. } => format!("marker **{name}**"),
+        Body::Marker { name, .. } => format!("marker {name}"),
         Body::CheckpointResponse(r) => {
             if r.prose {
                 return None;
