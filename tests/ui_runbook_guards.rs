@@ -5,6 +5,7 @@
 use ratatui::crossterm::event::KeyCode;
 
 #[path = "support/ui.rs"]
+#[allow(dead_code)] // shared with ui_snapshots, which uses all of it
 mod support;
 use support::*;
 
