@@ -252,7 +252,9 @@ fn step_lines(run: &ConsoleRun, i: usize, theme: &Theme, now: i64) -> Vec<Line<'
             }
             lines.push(Line::from(spans));
         }
-        for c in &r.last_results {
+        // What still fails first: on a small terminal it is what must show.
+        let (failing, holding): (Vec<_>, Vec<_>) = r.last_results.iter().partition(|c| !c.ok);
+        for c in failing.into_iter().chain(holding) {
             lines.push(Line::from(vec![
                 Span::styled(
                     if c.ok { " ✓ " } else { " ✗ " },
