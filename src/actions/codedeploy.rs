@@ -44,6 +44,19 @@ pub struct Found {
     pub application: String,
     pub deployment_group: String,
     pub status: String,
+    /// The task definition the deployment rolls out (its AppSpec's
+    /// `TaskDefinition`), where the AppSpec names one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub task_definition: Option<String>,
+}
+
+/// The `TaskDefinition` an ECS AppSpec (YAML or JSON) names.
+fn appspec_task_definition(content: &str) -> Option<String> {
+    static RE: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+        regex::Regex::new(r#"["']?TaskDefinition["']?\s*:\s*["']?([A-Za-z0-9:/_.-]+)"#)
+            .unwrap_or_else(|e| unreachable!("{e}"))
+    });
+    RE.captures(content).map(|c| c[1].to_string())
 }
 
 /// The simulator's CodeDeploy deployment id of an ECS rollout: `d-` and
@@ -72,6 +85,7 @@ pub fn sim_active(svc: &Service) -> Option<Found> {
         application: format!("AppECS-{}-{}", svc.cluster, svc.name),
         deployment_group: format!("DgpECS-{}-{}", svc.cluster, svc.name),
         status: "InProgress".into(),
+        task_definition: Some(d.task_definition.clone()),
     })
 }
 
@@ -145,12 +159,13 @@ pub async fn find_active(
                 .map_err(|e| aws.err("codedeploy:ListDeployments", &e))?;
             request_ids.extend(super::request_ids(listed.request_id()));
             if let Some(id) = listed.deployments().first() {
-                let (status, _) = deployment_state(aws, id, request_ids).await?;
+                let st = deployment_state(aws, id, request_ids).await?;
                 return Ok(Some(Found {
                     deployment_id: id.clone(),
                     application: app.clone(),
                     deployment_group: group.clone(),
-                    status,
+                    status: st.status,
+                    task_definition: st.task_definition,
                 }));
             }
             return Ok(None);
@@ -159,13 +174,20 @@ pub async fn find_active(
     Ok(None)
 }
 
-/// GetDeployment: the status and, once stopped with rollback, the rollback
-/// deployment's id.
+/// What GetDeployment says of a deployment.
+struct State {
+    status: String,
+    /// Once stopped with rollback: the rollback deployment's id.
+    rollback: Option<String>,
+    task_definition: Option<String>,
+}
+
+/// GetDeployment of `id`.
 async fn deployment_state(
     aws: &AwsClients<'_>,
     id: &str,
     request_ids: &mut Vec<String>,
-) -> Result<(String, Option<String>), String> {
+) -> Result<State, String> {
     let out = aws
         .codedeploy
         .get_deployment()
@@ -183,7 +205,16 @@ async fn deployment_state(
         .and_then(|i| i.rollback_info())
         .and_then(|r| r.rollback_deployment_id())
         .map(str::to_string);
-    Ok((status, rollback))
+    let task_definition = info
+        .and_then(|i| i.revision())
+        .and_then(|r| r.app_spec_content())
+        .and_then(|c| c.content())
+        .and_then(appspec_task_definition);
+    Ok(State {
+        status,
+        rollback,
+        task_definition,
+    })
 }
 
 fn ended(status: &str) -> bool {
@@ -326,7 +357,8 @@ async fn stop_on_aws(aws: &AwsClients<'_>, a: &StopCodeDeployCall) -> Result<Cal
     };
     // The stop first …
     let (status, rollback) = loop {
-        let (status, rollback) = deployment_state(aws, id, &mut request_ids).await?;
+        let st = deployment_state(aws, id, &mut request_ids).await?;
+        let (status, rollback) = (st.status, st.rollback);
         if ended(&status) && (rollback.is_some() || status != "Stopped") {
             break (status, rollback);
         }
@@ -342,7 +374,7 @@ async fn stop_on_aws(aws: &AwsClients<'_>, a: &StopCodeDeployCall) -> Result<Cal
     };
     // … then its rollback.
     let rb_status = loop {
-        let (s, _) = deployment_state(aws, &rb, &mut request_ids).await?;
+        let s = deployment_state(aws, &rb, &mut request_ids).await?.status;
         if ended(&s) {
             break s;
         }
@@ -384,6 +416,19 @@ mod tests {
                 .chars()
                 .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit())
         );
+    }
+
+    #[test]
+    fn the_appspec_names_the_task_definition() {
+        let yaml = "version: 0.0\nResources:\n  - TargetService:\n      Type: AWS::ECS::Service\n      Properties:\n        TaskDefinition: \"arn:aws:ecs:us-east-1:1:task-definition/api:43\"\n";
+        assert_eq!(
+            appspec_task_definition(yaml).as_deref(),
+            Some("arn:aws:ecs:us-east-1:1:task-definition/api:43")
+        );
+        let json =
+            r#"{"Resources":[{"TargetService":{"Properties":{"TaskDefinition":"api:43"}}}]}"#;
+        assert_eq!(appspec_task_definition(json).as_deref(), Some("api:43"));
+        assert_eq!(appspec_task_definition("version: 0.0"), None);
     }
 
     #[test]

@@ -158,6 +158,12 @@ impl RunbookAction for ResolveRevision {
                 c.target.label()
             );
         };
+        if a.code_deploy {
+            return format!(
+                "find the CodeDeploy deployment in progress of {} (CODE_DEPLOY): its rollback returns to the original task set",
+                c.target.label()
+            );
+        }
         match (&a.named, &a.automatic_rollback) {
             (Some(n), _) => format!(
                 "check that task definition {n} exists (the rollback target named for {})",
@@ -196,6 +202,7 @@ impl RunbookAction for ResolveRevision {
                     known_good::none_found(&a.current, "no CodeDeploy deployment of it ended well")
                 })?;
             let mut v = answer(&snap, &a, &td, FROM_CODEDEPLOY, None);
+            codedeploy_failing(&mut v, &f);
             v["codeDeploy"] = json!(f);
             return Ok(v);
         }
@@ -238,6 +245,20 @@ impl RunbookAction for ResolveRevision {
         }
         .boxed()
     }
+}
+
+/// What fails is the CodeDeploy deployment's revision (its AppSpec's task
+/// definition), else the deployment itself.
+fn codedeploy_failing(v: &mut Value, f: &codedeploy::Found) {
+    let (failing, short) = match &f.task_definition {
+        Some(td) => (td.clone(), short_task_definition(td).to_string()),
+        None => {
+            let d = format!("CodeDeploy deployment {}", f.deployment_id);
+            (d.clone(), d)
+        }
+    };
+    v["failing"] = Value::from(failing);
+    v["failingRevision"] = Value::from(short);
 }
 
 /// The detail saved under `save_as`.
@@ -326,6 +347,7 @@ async fn resolve_on_aws(
                 .ok_or_else(|| codedeploy::none_active(&c.target.label()))?;
         let (arn, images) = describe_td(aws, &a.current, &mut request_ids).await?;
         let mut v = detail(a, &arn, FROM_CODEDEPLOY, None, images);
+        codedeploy_failing(&mut v, &f);
         v["codeDeploy"] = json!(f);
         return Ok(CallOutput {
             request_ids,

@@ -33,6 +33,29 @@ async fn seed_codedeploy(url: &str) -> String {
         .send()
         .await
         .unwrap();
+    // api:2, the revision the CodeDeploy deployment rolls out.
+    let new_td = ecs
+        .register_task_definition()
+        .family("api")
+        .network_mode(t::NetworkMode::Bridge)
+        .requires_compatibilities(t::Compatibility::Ec2)
+        .container_definitions(
+            t::ContainerDefinition::builder()
+                .name("api")
+                .image("shop-api:1.1")
+                .memory(512)
+                .essential(true)
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let new_arn = new_td
+        .task_definition()
+        .unwrap()
+        .task_definition_arn()
+        .unwrap()
+        .to_string();
     ecs.create_service()
         .cluster("shop")
         .service_name("api")
@@ -85,7 +108,9 @@ async fn seed_codedeploy(url: &str) -> String {
         .revision_type(cd::RevisionLocationType::AppSpecContent)
         .app_spec_content(
             cd::AppSpecContent::builder()
-                .content("version: 0.0\nResources: []\n")
+                .content(format!(
+                    "version: 0.0\nResources:\n  - TargetService:\n      Type: AWS::ECS::Service\n      Properties:\n        TaskDefinition: \"{new_arn}\"\n"
+                ))
                 .build(),
         )
         .build();
@@ -166,6 +191,10 @@ async fn a_codedeploy_deployment_is_stopped_with_rollback_and_followed() {
     assert_eq!(good["codeDeploy"]["deploymentId"], id.as_str(), "{good}");
     assert_eq!(good["codeDeploy"]["application"], "AppECS-shop-api");
     assert_eq!(good["codeDeploy"]["deploymentGroup"], "DgpECS-shop-api");
+    // Known-good is the original task set's revision; failing is the one
+    // the deployment's AppSpec rolls out.
+    assert_eq!(good["familyRevision"], "api:1", "{good}");
+    assert_eq!(good["failingRevision"], "api:2", "{good}");
     let stop = events
         .iter()
         .find(|e| {

@@ -77,6 +77,7 @@ fn a_codedeploy_service_is_rolled_back_by_stopping_its_deployment() {
     let g = good(&r);
     assert_eq!(g["route"], "codedeploy", "{g}");
     assert_eq!(g["familyRevision"], "api:42", "{g}");
+    assert_eq!(g["failingRevision"], "api:43", "{g}");
     let id = g["codeDeploy"]["deploymentId"]
         .as_str()
         .unwrap()
