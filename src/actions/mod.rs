@@ -11,6 +11,7 @@
 pub mod check_fit;
 pub mod codedeploy;
 pub mod fields;
+pub mod fis;
 mod force_new_deployment;
 pub mod known_good;
 pub mod resolve_revision;
@@ -136,6 +137,7 @@ pub struct AwsClients<'a> {
     pub aas: &'a aws_sdk_applicationautoscaling::Client,
     pub ec2: &'a aws_sdk_ec2::Client,
     pub codedeploy: &'a aws_sdk_codedeploy::Client,
+    pub fis: &'a aws_sdk_fis::Client,
     /// The source's error text for a failed request (counts throttles).
     pub describe_error: fn(&str, &(dyn std::error::Error + 'static)) -> String,
 }

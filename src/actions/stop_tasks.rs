@@ -25,6 +25,9 @@ pub struct StopTasksCall {
     pub task_ids: Vec<String>,
     pub reason: String,
     pub impair_ms: Option<i64>,
+    /// Impair through an AWS FIS experiment instead of StopTask sweeps.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fis: Option<super::fis::FisSpec>,
 }
 
 impl CallArgs for StopTasksCall {
@@ -51,6 +54,8 @@ impl RunbookAction for StopTasks {
             ("reason", FieldKind::Text),
             ("sustain", FieldKind::Duration),
             ("sweep_interval", FieldKind::Duration),
+            ("fis_role_arn", FieldKind::Text),
+            ("fis_stop_alarms", FieldKind::Text),
         ]
     }
     fn check(&self, f: &Fields, _save_as: bool) -> Result<(), FieldError> {
@@ -123,11 +128,17 @@ impl RunbookAction for StopTasks {
             (Some(s), Some(_)) => Some(dur_ms(&s)?),
             _ => None,
         };
+        let chosen: Vec<&Task> = in_scope.iter().take(n).copied().collect();
+        let fis = match p.text("fis_role_arn")?.filter(|r| !r.trim().is_empty()) {
+            Some(role) => Some(fis_spec(p, role, az.as_deref(), impair_ms, &chosen)?),
+            None => None,
+        };
         let call = StopTasksCall {
             az,
-            task_ids: in_scope.iter().take(n).map(|t| t.id.clone()).collect(),
+            task_ids: chosen.iter().map(|t| t.id.clone()).collect(),
             reason,
             impair_ms,
+            fis,
         };
         Ok(vec![PlannedCall::new(p.target.clone(), &call)])
     }
@@ -153,6 +164,26 @@ impl RunbookAction for StopTasks {
                 .unwrap_or_default(),
             a.reason,
         );
+        if let Some(f) = &a.fis {
+            return format!(
+                "FIS experiment (role {}): stop {} task(s) of {} in {} and disrupt the connectivity of {} for {}; FIS stops it when {} alarms",
+                f.role_arn,
+                a.task_ids.len(),
+                c.target.label(),
+                a.az.as_deref().unwrap_or("the AZ"),
+                f.subnet_arns
+                    .iter()
+                    .map(|s| s.rsplit('/').next().unwrap_or(s))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                fmt_dur(f.duration_ms),
+                f.stop_alarm_arns
+                    .iter()
+                    .map(|s| s.rsplit(':').next().unwrap_or(s))
+                    .collect::<Vec<_>>()
+                    .join(" or "),
+            );
+        }
         if let Some(ms) = a.impair_ms {
             s.push_str(&format!(
                 "; keep {} impaired for {}",
@@ -173,6 +204,20 @@ impl RunbookAction for StopTasks {
             // This service only: the rest of the fleet keeps the AZ.
             sim.impair_service_az(&c.target, az, Some(ms));
         }
+        if a.fis.is_some() {
+            // The simulator rehearses the experiment: the tasks stop and the
+            // AZ takes none of this service's tasks for the duration, as a
+            // connectivity disruption of its subnets does.
+            let seed = format!(
+                "{}/{}/{}",
+                c.target.label(),
+                a.az.as_deref().unwrap_or(""),
+                a.task_ids.join(",")
+            );
+            return Ok(
+                json!({"stopped": a.task_ids, "experimentId": super::fis::sim_id(&seed), "state": "running"}),
+            );
+        }
         Ok(json!({"stopped": a.task_ids}))
     }
     fn aws_call<'a>(
@@ -184,6 +229,12 @@ impl RunbookAction for StopTasks {
             let a = c
                 .args::<StopTasksCall>()
                 .ok_or("malformed StopTasks call")?;
+            if let Some(f) = &a.fis {
+                let az = a.az.as_deref().unwrap_or_default();
+                let mut out = super::fis::start(aws, f, &c.target.label(), az, &a.reason).await?;
+                out.detail["stopped"] = json!(a.task_ids);
+                return Ok(out);
+            }
             let mut ids = vec![];
             for id in &a.task_ids {
                 let out = aws
@@ -209,3 +260,58 @@ impl RunbookAction for StopTasks {
 }
 
 use super::dur_ms;
+
+/// The FIS experiment of an AZ impairment: the chosen tasks, the
+/// service's subnets in the AZ, and the stop alarms' ARNs (they must exist).
+fn fis_spec(
+    p: &Plan<'_>,
+    role_arn: String,
+    az: Option<&str>,
+    impair_ms: Option<i64>,
+    chosen: &[&Task],
+) -> Result<super::fis::FisSpec, String> {
+    let (Some(az), Some(duration_ms)) = (az, impair_ms) else {
+        return Err("`fis_role_arn` impairs an AZ through FIS: it needs `az` and `sustain`".into());
+    };
+    let svc = p.svc;
+    let subnet_arns: Vec<String> = svc
+        .subnets
+        .iter()
+        .filter(|s| s.availability_zone == az)
+        .map(|s| {
+            format!(
+                "arn:aws:ec2:{}:{}:subnet/{}",
+                svc.region, svc.account, s.subnet_id
+            )
+        })
+        .collect();
+    if subnet_arns.is_empty() {
+        return Err(format!(
+            "refused: {} has no subnet in {az} whose connectivity FIS could disrupt",
+            p.target.label()
+        ));
+    }
+    let names = p.text("fis_stop_alarms")?.unwrap_or_default();
+    let mut stop_alarm_arns = vec![];
+    for name in names.split(',').map(str::trim).filter(|n| !n.is_empty()) {
+        let a = p
+            .snap
+            .alarms
+            .iter()
+            .find(|a| a.name == name && a.region == svc.region && a.account == svc.account)
+            .ok_or_else(|| {
+                format!(
+                    "refused: stop alarm {name:?} not found in {} {}: FIS needs its ARN",
+                    svc.account, svc.region
+                )
+            })?;
+        stop_alarm_arns.push(a.arn.clone());
+    }
+    Ok(super::fis::FisSpec {
+        role_arn,
+        task_arns: chosen.iter().map(|t| t.arn.clone()).collect(),
+        subnet_arns,
+        stop_alarm_arns,
+        duration_ms,
+    })
+}

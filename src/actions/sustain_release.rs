@@ -18,15 +18,18 @@ pub const OP: &str = "sustain.release";
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ReleaseAz {
     pub az: String,
+    /// The FIS experiment keeping it impaired: stopped if still running.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub experiment: Option<String>,
 }
 
 impl CallArgs for ReleaseAz {
     const KIND: &'static str = "ReleaseAz";
 }
 
-/// The call releasing `az` for `target`.
-pub fn release(target: Target, az: String) -> PlannedCall {
-    PlannedCall::new(target, &ReleaseAz { az })
+/// The call releasing `az` for `target` (and stopping its FIS experiment).
+pub fn release(target: Target, az: String, experiment: Option<String>) -> PlannedCall {
+    PlannedCall::new(target, &ReleaseAz { az, experiment })
 }
 
 impl RunbookAction for SustainRelease {
@@ -58,8 +61,16 @@ impl RunbookAction for SustainRelease {
         Ok(vec![])
     }
     fn describe(&self, c: &PlannedCall) -> String {
-        let az = c.args::<ReleaseAz>().map(|a| a.az).unwrap_or_default();
-        format!("release {az}: stop sweeping, allow placement")
+        match c.args::<ReleaseAz>() {
+            Some(ReleaseAz {
+                az,
+                experiment: Some(x),
+            }) => format!("release {az}: stop FIS experiment {x} if it still runs"),
+            a => format!(
+                "release {}: stop sweeping, allow placement",
+                a.map(|a| a.az).unwrap_or_default()
+            ),
+        }
     }
     fn sim_apply(&self, sim: &mut dyn SimBackend, c: &PlannedCall) -> Result<Value, String> {
         let a = c.args::<ReleaseAz>().ok_or("malformed ReleaseAz call")?;
@@ -68,15 +79,19 @@ impl RunbookAction for SustainRelease {
     }
     fn aws_call<'a>(
         &'a self,
-        _aws: &'a AwsClients<'a>,
+        aws: &'a AwsClients<'a>,
         c: &'a PlannedCall,
     ) -> BoxFuture<'a, Result<CallOutput, String>> {
-        // Sweeps end when the runner stops asking; nothing to call.
+        // Sweeps end when the runner stops asking; an FIS experiment is
+        // stopped if it still runs.
         async move {
-            let az = c.args::<ReleaseAz>().map(|a| a.az).unwrap_or_default();
+            let a = c.args::<ReleaseAz>().ok_or("malformed ReleaseAz call")?;
+            if let Some(x) = &a.experiment {
+                return super::fis::stop(aws, x, &a.az).await;
+            }
             Ok(CallOutput {
                 request_ids: vec![],
-                detail: json!({"released": az}),
+                detail: json!({"released": a.az}),
             })
         }
         .boxed()

@@ -69,6 +69,7 @@ fn calls_serialise_as_the_enum_did() {
                     task_ids: vec!["a".into()],
                     reason: "r".into(),
                     impair_ms: Some(5),
+                    fis: None,
                 },
             ),
             format!(
@@ -80,7 +81,7 @@ fn calls_serialise_as_the_enum_did() {
             format!(r#"{{"api":"ForceNewDeployment",{t}}}"#),
         ),
         (
-            sustain_release::release(target(), "us-east-1b".into()),
+            sustain_release::release(target(), "us-east-1b".into(), None),
             format!(r#"{{"api":"ReleaseAz",{t},"az":"us-east-1b"}}"#),
         ),
     ];

@@ -248,6 +248,9 @@ pub struct SustainStart {
     pub until: EpochMs,
     pub interval: i64,
     pub next: EpochMs,
+    /// The FIS experiment that keeps the AZ impaired.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub experiment: Option<String>,
     /// Rebuilt by `--resume` from an interrupted step.
     #[serde(
         default,

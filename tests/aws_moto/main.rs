@@ -15,6 +15,7 @@ use ecsdeck::source::aws::{AwsOptions, AwsSource};
 
 mod codedeploy;
 mod failures;
+mod fis;
 mod fleet;
 #[path = "../moto/mod.rs"]
 mod moto;

@@ -65,6 +65,15 @@ impl Runner {
                     .and_then(|s| dur_ms(&s).ok())
                     .unwrap_or(20_000)
                     .max(1000);
+                // Under FIS the experiment keeps the AZ impaired: no sweeps.
+                let experiment = outputs
+                    .first()
+                    .and_then(|o| o.detail["experimentId"].as_str())
+                    .map(str::to_string);
+                let (interval, next) = match &experiment {
+                    Some(_) => (until.max(1000), now + until + 1),
+                    None => (interval, now + interval),
+                };
                 let s = Sustain {
                     step: step.id.clone(),
                     target: Target::from_ref(&self.action_ref(a)),
@@ -74,7 +83,8 @@ impl Runner {
                         .unwrap_or_default(),
                     until: now + until,
                     interval,
-                    next: now + interval,
+                    next,
+                    experiment,
                 };
                 let detail = crate::runbook::events::SustainStart {
                     step: s.step.clone(),
@@ -84,6 +94,7 @@ impl Runner {
                     until: s.until,
                     interval: s.interval,
                     next: s.next,
+                    experiment: s.experiment.clone(),
                     rebuilt: rebuilt.then_some(true),
                 };
                 self.log(now, Some(i), Body::SustainStart(detail));

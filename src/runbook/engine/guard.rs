@@ -376,8 +376,10 @@ impl Runner {
         );
         // In force until the release call succeeds.
         self.unreleased.push(s.clone());
-        self.side_calls
-            .push_back((s.step, sustain_release::release(s.target, s.az)));
+        self.side_calls.push_back((
+            s.step,
+            sustain_release::release(s.target, s.az, s.experiment),
+        ));
     }
 
     /// Hand the next side call (sweep, release) to the driver.
@@ -413,6 +415,7 @@ impl Runner {
                             task_ids: ids,
                             reason: s.reason.clone(),
                             impair_ms: None,
+                            fis: None,
                         },
                     );
                     let step = s.step.clone();

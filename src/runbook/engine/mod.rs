@@ -102,6 +102,9 @@ struct Sustain {
     until: EpochMs,
     interval: i64,
     next: EpochMs,
+    /// The FIS experiment that keeps the AZ impaired (no sweeps then; the
+    /// release stops it).
+    experiment: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq)]

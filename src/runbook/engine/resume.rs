@@ -102,7 +102,7 @@ impl Runner {
             );
             self.side_calls.push_back((
                 s.step.clone(),
-                sustain_release::release(s.target.clone(), s.az.clone()),
+                sustain_release::release(s.target.clone(), s.az.clone(), s.experiment.clone()),
             ));
         }
     }
@@ -207,6 +207,7 @@ impl Runner {
                         until: s.until,
                         interval: s.interval,
                         next: s.next,
+                        experiment: s.experiment.clone(),
                     };
                     sustained |= started.is_some()
                         && self.rb.step_index(&s.step) == started

@@ -253,7 +253,7 @@ impl Runner {
             .unreleased
             .iter()
             .filter(|s| s.step == target)
-            .map(|s| sustain_release::release(s.target.clone(), s.az.clone()))
+            .map(|s| sustain_release::release(s.target.clone(), s.az.clone(), s.experiment.clone()))
             .collect();
         let impaired = self
             .rb

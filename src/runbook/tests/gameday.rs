@@ -197,3 +197,107 @@ fn an_aborted_drill_gives_no_verdict() {
     assert!(text.contains("no verdict"), "{text}");
     assert!(!text.contains("PASS") && !text.contains("FAIL"), "{text}");
 }
+
+#[test]
+fn with_an_fis_role_the_az_is_impaired_by_an_experiment_and_released_by_stopping_it() {
+    let mut p = API.to_vec();
+    p.extend_from_slice(&[
+        ("az", "us-east-1a"),
+        ("duration", "3m"),
+        ("fis_role_arn", "arn:aws:iam::123456789012:role/fis-gameday"),
+    ]);
+    let r = run(
+        runbook("gameday-az-outage"),
+        sim_at("steady", 5 * 60_000),
+        &p,
+        true,
+        &Answers::default(),
+        true,
+    );
+    assert_eq!(
+        r.summary.outcome,
+        Outcome::Completed,
+        "{:?}",
+        r.summary.reason
+    );
+    let calls = kinds(&r.events, "api_call");
+    let inject = calls
+        .iter()
+        .find(|e| e.detail()["phase"] == "after" && e.detail()["call"]["api"] == "StopTasks")
+        .unwrap();
+    let fis = &inject.detail()["call"]["fis"];
+    assert_eq!(
+        fis["role_arn"],
+        "arn:aws:iam::123456789012:role/fis-gameday"
+    );
+    assert_eq!(fis["duration_ms"], 180_000);
+    let subnets = fis["subnet_arns"].as_array().unwrap();
+    assert_eq!(
+        subnets.len(),
+        1,
+        "the service's subnet in us-east-1a: {fis}"
+    );
+    assert!(
+        subnets[0]
+            .as_str()
+            .unwrap()
+            .starts_with("arn:aws:ec2:us-east-1:123456789012:subnet/")
+    );
+    let alarms: Vec<&str> = fis["stop_alarm_arns"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a.as_str().unwrap())
+        .collect();
+    assert_eq!(alarms.len(), 2, "5xx and p99: {alarms:?}");
+    assert!(alarms.iter().all(|a| a.starts_with("arn:aws:cloudwatch:")));
+    let id = inject.detail()["output"]["experimentId"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(id.starts_with("EXP"));
+    // FIS keeps the AZ impaired: no StopTask sweeps; the release names the
+    // experiment, which is stopped if it still runs.
+    assert!(
+        !calls
+            .iter()
+            .any(|e| e.detail()["sweep"] == true && e.detail()["call"]["api"] == "StopTasks"),
+        "no StopTask sweeps under FIS"
+    );
+    let start = kinds(&r.events, "sustain_start");
+    assert_eq!(start[0].detail()["experiment"], id.as_str());
+    let release = calls
+        .iter()
+        .find(|e| e.detail()["phase"] == "before" && e.detail()["call"]["api"] == "ReleaseAz")
+        .unwrap();
+    assert_eq!(release.detail()["call"]["experiment"], id.as_str());
+    // The simulator rehearsed it: tasks left the AZ and came back.
+    let snap = r.backend.sim.snapshot();
+    let svc = snap.service_in("prod/api", None).unwrap();
+    assert!(
+        svc.running_tasks()
+            .any(|t| t.availability_zone.as_deref() == Some("us-east-1a")),
+        "back in us-east-1a after the release"
+    );
+}
+
+#[test]
+fn an_fis_drill_needs_its_stop_alarms_as_arns() {
+    // A stop alarm named that does not exist: the GameDay refuses before FIS.
+    let mut p = API.to_vec();
+    p.extend_from_slice(&[
+        ("az", "us-east-1a"),
+        ("fis_role_arn", "arn:aws:iam::123456789012:role/fis"),
+        ("stop_alarms", "prod-api-5xx,nope"),
+    ]);
+    let r = run(
+        runbook("gameday-az-outage"),
+        sim_at("steady", 5 * 60_000),
+        &p,
+        true,
+        &Answers::default(),
+        true,
+    );
+    let why = refused_before_anything_ran(&r);
+    assert!(why.contains("\"nope\" does not exist"), "{why}");
+}

@@ -65,6 +65,7 @@ pub async fn perform(src: &AwsSource, c: &PlannedCall) -> Result<CallOutput, Str
         aas: &src.aas,
         ec2: &src.ec2,
         codedeploy: &src.codedeploy,
+        fis: &src.fis,
         describe_error: describe_dyn,
     };
     crate::actions::perform_aws(&clients, c).await

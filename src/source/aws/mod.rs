@@ -112,6 +112,7 @@ pub struct AwsSource {
     pub(crate) iam: aws_sdk_iam::Client,
     pub(crate) sts: aws_sdk_sts::Client,
     pub(crate) codedeploy: aws_sdk_codedeploy::Client,
+    pub(crate) fis: aws_sdk_fis::Client,
     pub(crate) opts: AwsOptions,
     pub region: String,
     /// The account this source reads, learnt from the ARNs ECS returns
@@ -255,6 +256,7 @@ impl AwsSource {
             iam: aws_sdk_iam::Client::new(&conf),
             sts: aws_sdk_sts::Client::new(&conf),
             codedeploy: aws_sdk_codedeploy::Client::new(&conf),
+            fis: aws_sdk_fis::Client::new(&conf),
             opts,
             region,
             account: Default::default(),
