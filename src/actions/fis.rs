@@ -27,6 +27,9 @@ pub struct FisSpec {
     /// CloudWatch alarm ARNs: FIS stops the experiment when one alarms.
     pub stop_alarm_arns: Vec<String>,
     pub duration_ms: i64,
+    /// `aws:network:disrupt-connectivity` on the subnets (the operator opts in).
+    #[serde(default)]
+    pub disrupt_connectivity: bool,
 }
 
 /// An ISO 8601 duration FIS takes (`PT15M`, `PT90S`).
@@ -102,28 +105,30 @@ pub async fn start(
                 )?,
             );
     }
-    req = req
-        .targets(
-            "Subnets",
-            build(
-                CreateExperimentTemplateTargetInput::builder()
-                    .resource_type("aws:ec2:subnet")
-                    .set_resource_arns(Some(spec.subnet_arns.clone()))
-                    .selection_mode("ALL")
-                    .build(),
-            )?,
-        )
-        .actions(
-            "disrupt-connectivity",
-            build(
-                CreateExperimentTemplateActionInput::builder()
-                    .action_id("aws:network:disrupt-connectivity")
-                    .parameters("duration", iso_duration(spec.duration_ms))
-                    .parameters("scope", "all")
-                    .targets("Subnets", "Subnets")
-                    .build(),
-            )?,
-        );
+    if spec.disrupt_connectivity {
+        req = req
+            .targets(
+                "Subnets",
+                build(
+                    CreateExperimentTemplateTargetInput::builder()
+                        .resource_type("aws:ec2:subnet")
+                        .set_resource_arns(Some(spec.subnet_arns.clone()))
+                        .selection_mode("ALL")
+                        .build(),
+                )?,
+            )
+            .actions(
+                "disrupt-connectivity",
+                build(
+                    CreateExperimentTemplateActionInput::builder()
+                        .action_id("aws:network:disrupt-connectivity")
+                        .parameters("duration", iso_duration(spec.duration_ms))
+                        .parameters("scope", "all")
+                        .targets("Subnets", "Subnets")
+                        .build(),
+                )?,
+            );
+    }
     let t = req
         .send()
         .await

@@ -56,6 +56,7 @@ impl RunbookAction for StopTasks {
             ("sweep_interval", FieldKind::Duration),
             ("fis_role_arn", FieldKind::Text),
             ("fis_stop_alarms", FieldKind::Text),
+            ("fis_disrupt_connectivity", FieldKind::Any),
         ]
     }
     fn check(&self, f: &Fields, _save_as: bool) -> Result<(), FieldError> {
@@ -165,18 +166,28 @@ impl RunbookAction for StopTasks {
             a.reason,
         );
         if let Some(f) = &a.fis {
+            let network = if f.disrupt_connectivity {
+                format!(
+                    " and disrupt the connectivity of {} for {}",
+                    f.subnet_arns
+                        .iter()
+                        .map(|s| s.rsplit('/').next().unwrap_or(s))
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                    fmt_dur(f.duration_ms)
+                )
+            } else {
+                format!(
+                    "; keep it impaired for {} (StopTask sweeps)",
+                    fmt_dur(f.duration_ms)
+                )
+            };
             return format!(
-                "FIS experiment (role {}): stop {} task(s) of {} in {} and disrupt the connectivity of {} for {}; FIS stops it when {} alarms",
+                "FIS experiment (role {}): stop {} task(s) of {} in {}{network}; FIS stops it when {} alarms",
                 f.role_arn,
                 a.task_ids.len(),
                 c.target.label(),
                 a.az.as_deref().unwrap_or("the AZ"),
-                f.subnet_arns
-                    .iter()
-                    .map(|s| s.rsplit('/').next().unwrap_or(s))
-                    .collect::<Vec<_>>()
-                    .join(", "),
-                fmt_dur(f.duration_ms),
                 f.stop_alarm_arns
                     .iter()
                     .map(|s| s.rsplit(':').next().unwrap_or(s))
@@ -215,7 +226,8 @@ impl RunbookAction for StopTasks {
                 a.task_ids.join(",")
             );
             return Ok(
-                json!({"stopped": a.task_ids, "experimentId": super::fis::sim_id(&seed), "state": "running"}),
+                json!({"stopped": a.task_ids, "experimentId": super::fis::sim_id(&seed), "state": "running",
+                    "disruptConnectivity": a.fis.as_ref().is_some_and(|f| f.disrupt_connectivity)}),
             );
         }
         Ok(json!({"stopped": a.task_ids}))
@@ -233,6 +245,7 @@ impl RunbookAction for StopTasks {
                 let az = a.az.as_deref().unwrap_or_default();
                 let mut out = super::fis::start(aws, f, &c.target.label(), az, &a.reason).await?;
                 out.detail["stopped"] = json!(a.task_ids);
+                out.detail["disruptConnectivity"] = json!(f.disrupt_connectivity);
                 return Ok(out);
             }
             let mut ids = vec![];
@@ -307,7 +320,15 @@ fn fis_spec(
             })?;
         stop_alarm_arns.push(a.arn.clone());
     }
+    let disrupt_connectivity = match p.fields.get("fis_disrupt_connectivity") {
+        Some(v) => {
+            matches!((p.resolve)(v)?, Value::Bool(true))
+                || matches!((p.resolve)(v)?, Value::String(s) if s == "true")
+        }
+        None => false,
+    };
     Ok(super::fis::FisSpec {
+        disrupt_connectivity,
         role_arn,
         task_arns: chosen.iter().map(|t| t.arn.clone()).collect(),
         subnet_arns,

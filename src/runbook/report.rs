@@ -170,6 +170,7 @@ pub fn render_with(rb: &Runbook, events: &[Event], journal_notes: &[String]) -> 
     let _ = writeln!(out);
     let _ = writeln!(out, "## Result\n");
     result_lines(&mut out, rb, end);
+    impairment_lines(&mut out, events);
     let _ = writeln!(out, "\n## Timeline\n");
     let _ = writeln!(out, "| time | step | event |");
     let _ = writeln!(out, "|---|---|---|");
@@ -302,6 +303,37 @@ fn start_lines(out: &mut String, rb: &Runbook, st: &Event, detail: &RunStart) {
         .map(|(k, v)| format!("{}={}", text(k), text(&s(v))))
         .collect();
     let _ = writeln!(out, "- Parameters: {}", ps.join(", "));
+}
+
+/// How each AZ impairment ran: through an FIS experiment, or StopTask
+/// sweeps (no `fis_role_arn`).
+fn impairment_lines(out: &mut String, events: &[Event]) {
+    for e in events {
+        let Body::SustainStart(st) = &e.body else {
+            continue;
+        };
+        if st.rebuilt == Some(true) {
+            continue;
+        }
+        let how = match &st.experiment {
+            Some(x) if st.interval >= st.until - e.ts => {
+                format!(
+                    "AWS FIS experiment {} (stop-task, disrupt-connectivity)",
+                    text(x)
+                )
+            }
+            Some(x) => format!(
+                "AWS FIS experiment {} (stop-task), kept by StopTask sweeps every {}",
+                text(x),
+                fmt_dur(st.interval)
+            ),
+            None => format!(
+                "StopTask sweeps every {} (no FIS role given)",
+                fmt_dur(st.interval)
+            ),
+        };
+        let _ = writeln!(out, "- Impairment of {}: {how}", text(&st.az));
+    }
 }
 
 /// The `## Result` lines: outcome, RTO against its target, TTD.

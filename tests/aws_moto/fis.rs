@@ -47,6 +47,7 @@ async fn an_fis_experiment_impairs_the_az_and_the_release_stops_it() {
         subnet_arns: vec!["arn:aws:ec2:us-east-1:123456789012:subnet/subnet-0aa".into()],
         stop_alarm_arns: vec![alarm_arn.clone()],
         duration_ms: 15 * 60_000,
+        disrupt_connectivity: true,
     };
     let call = PlannedCall::new(
         target.clone(),

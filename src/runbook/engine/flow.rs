@@ -65,14 +65,17 @@ impl Runner {
                     .and_then(|s| dur_ms(&s).ok())
                     .unwrap_or(20_000)
                     .max(1000);
-                // Under FIS the experiment keeps the AZ impaired: no sweeps.
-                let experiment = outputs
-                    .first()
-                    .and_then(|o| o.detail["experimentId"].as_str())
+                // An FIS experiment that cuts the AZ's network keeps it
+                // impaired: no sweeps then (stop-task alone does not).
+                let first = outputs.first().map(|o| &o.detail);
+                let experiment = first
+                    .and_then(|d| d["experimentId"].as_str())
                     .map(str::to_string);
-                let (interval, next) = match &experiment {
-                    Some(_) => (until.max(1000), now + until + 1),
-                    None => (interval, now + interval),
+                let cut = first.is_some_and(|d| d["disruptConnectivity"] == true);
+                let (interval, next) = if cut {
+                    (until.max(1000), now + until + 1)
+                } else {
+                    (interval, now + interval)
                 };
                 let s = Sustain {
                     step: step.id.clone(),

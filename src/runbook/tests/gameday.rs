@@ -205,6 +205,7 @@ fn with_an_fis_role_the_az_is_impaired_by_an_experiment_and_released_by_stopping
         ("az", "us-east-1a"),
         ("duration", "3m"),
         ("fis_role_arn", "arn:aws:iam::123456789012:role/fis-gameday"),
+        ("disrupt_connectivity", "true"),
     ]);
     let r = run(
         runbook("gameday-az-outage"),
@@ -271,6 +272,14 @@ fn with_an_fis_role_the_az_is_impaired_by_an_experiment_and_released_by_stopping
         .find(|e| e.detail()["phase"] == "before" && e.detail()["call"]["api"] == "ReleaseAz")
         .unwrap();
     assert_eq!(release.detail()["call"]["experiment"], id.as_str());
+    // The report says which way the drill ran.
+    let md = crate::runbook::report::render(&runbook("gameday-az-outage"), &r.events);
+    assert!(
+        md.contains(&format!(
+            "- Impairment of us-east-1a: AWS FIS experiment {id} (stop-task, disrupt-connectivity)"
+        )),
+        "{md}"
+    );
     // The simulator rehearsed it: tasks left the AZ and came back.
     let snap = r.backend.sim.snapshot();
     let svc = snap.service_in("prod/api", None).unwrap();
@@ -300,4 +309,81 @@ fn an_fis_drill_needs_its_stop_alarms_as_arns() {
     );
     let why = refused_before_anything_ran(&r);
     assert!(why.contains("\"nope\" does not exist"), "{why}");
+}
+
+#[test]
+fn two_tasks_over_three_azs_are_even_a_lost_az_is_not() {
+    let spread = |sim: &Simulator, svc: &str| {
+        let (cluster, name) = svc.split_once('/').unwrap();
+        let items = crate::runbook::cond::items(
+            &sim.snapshot(),
+            "ecs.service",
+            &crate::calls::ServiceRef::new(cluster, name, None),
+            None,
+            false,
+            0,
+        )
+        .unwrap();
+        (
+            items[0]["azSpread"].as_i64().unwrap(),
+            items[0]["runningTasksByAz"].clone(),
+        )
+    };
+    // staging/api: 2 tasks over 3 AZs, 0/1/1, as even as 2 tasks get.
+    let sim = sim_at("steady", 5 * 60_000);
+    let (s, by_az) = spread(&sim, "staging/api");
+    assert_eq!(
+        by_az.as_object().unwrap().len(),
+        3,
+        "every subnet AZ counts: {by_az}"
+    );
+    assert_eq!(s, 1, "{by_az}");
+    // az-outage: us-east-1a lost under prod/api, 0/3/3.
+    let (s, by_az) = spread(&sim_at("az-outage", 4 * 60_000), "prod/api");
+    assert_eq!(s, 3, "{by_az}");
+}
+
+#[test]
+fn fis_without_the_network_cut_keeps_the_az_impaired_by_sweeps() {
+    let mut p = API.to_vec();
+    p.extend_from_slice(&[
+        ("az", "us-east-1a"),
+        ("duration", "3m"),
+        ("fis_role_arn", "arn:aws:iam::123456789012:role/fis-gameday"),
+    ]);
+    let r = run(
+        runbook("gameday-az-outage"),
+        sim_at("steady", 5 * 60_000),
+        &p,
+        true,
+        &Answers::default(),
+        true,
+    );
+    assert_eq!(
+        r.summary.outcome,
+        Outcome::Completed,
+        "{:?}",
+        r.summary.reason
+    );
+    let calls = kinds(&r.events, "api_call");
+    let inject = calls
+        .iter()
+        .find(|e| e.detail()["phase"] == "after" && e.detail()["call"]["api"] == "StopTasks")
+        .unwrap();
+    assert_eq!(
+        inject.detail()["call"]["fis"]["disrupt_connectivity"],
+        false
+    );
+    let sweeps = kinds(&r.events, "sustain_start")[0].detail()["interval"]
+        .as_i64()
+        .unwrap();
+    assert_eq!(
+        sweeps, 20_000,
+        "StopTask sweeps every 20 s keep the AZ impaired"
+    );
+    let md = crate::runbook::report::render(&runbook("gameday-az-outage"), &r.events);
+    assert!(
+        md.contains("(stop-task), kept by StopTask sweeps every 20s"),
+        "{md}"
+    );
 }
