@@ -127,6 +127,10 @@ pub trait SimBackend {
     /// The AZ takes no new tasks of this service (for `ms`, or until released).
     fn impair_service_az(&mut self, t: &Target, az: &str, ms: Option<i64>);
     fn release_service_az(&mut self, t: &Target, az: &str);
+    /// The network of the service's subnet in the AZ is cut (for `ms`):
+    /// tasks there stay RUNNING, fail their ELB health checks and are
+    /// replaced where ECS places them.
+    fn disrupt_service_az(&mut self, t: &Target, az: &str, ms: Option<i64>);
 }
 
 /// The SDK clients of the account and region a call goes to. A new AWS

@@ -211,14 +211,21 @@ impl RunbookAction for StopTasks {
         for id in &a.task_ids {
             sim.stop_task(&c.target, id, &a.reason)?;
         }
-        if let (Some(az), Some(ms)) = (&a.az, a.impair_ms) {
+        match (&a.az, a.impair_ms, &a.fis) {
+            // FIS cuts the subnet's network: ECS may place tasks back there.
+            (Some(az), Some(ms), Some(f)) if f.disrupt_connectivity => {
+                sim.disrupt_service_az(&c.target, az, Some(ms));
+            }
+            // FIS stop-task alone: the sweeps keep the AZ empty.
+            (_, _, Some(_)) => {}
             // This service only: the rest of the fleet keeps the AZ.
-            sim.impair_service_az(&c.target, az, Some(ms));
+            (Some(az), Some(ms), None) => sim.impair_service_az(&c.target, az, Some(ms)),
+            _ => {}
         }
         if a.fis.is_some() {
-            // The simulator rehearses the experiment: the tasks stop and the
-            // AZ takes none of this service's tasks for the duration, as a
-            // connectivity disruption of its subnets does.
+            // The simulator rehearses the experiment (above): the tasks
+            // stop, and with the network cut those ECS places there again
+            // fail their health checks.
             let seed = format!(
                 "{}/{}/{}",
                 c.target.label(),

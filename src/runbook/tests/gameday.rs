@@ -215,12 +215,26 @@ fn with_an_fis_role_the_az_is_impaired_by_an_experiment_and_released_by_stopping
         &Answers::default(),
         true,
     );
+    // With the subnet's network cut, ECS (which does not know) keeps placing
+    // replacements back into the AZ, where they fail their health checks:
+    // capacity stays short, 5XX rise, and the guardrail stops the drill.
+    // The abort's cleanup stops the experiment; no verdict is given.
     assert_eq!(
         r.summary.outcome,
-        Outcome::Completed,
+        Outcome::Aborted,
         "{:?}",
         r.summary.reason
     );
+    assert!(
+        r.summary
+            .reason
+            .as_deref()
+            .unwrap_or("")
+            .contains("stop condition"),
+        "{:?}",
+        r.summary.reason
+    );
+    assert_eq!(r.summary.rto_met, None);
     let calls = kinds(&r.events, "api_call");
     let inject = calls
         .iter()
@@ -280,13 +294,18 @@ fn with_an_fis_role_the_az_is_impaired_by_an_experiment_and_released_by_stopping
         )),
         "{md}"
     );
-    // The simulator rehearsed it: tasks left the AZ and came back.
+    // The simulator rehearsed the cut: tasks in the AZ failed their ELB
+    // health checks and ECS replaced them, back into the same AZ.
     let snap = r.backend.sim.snapshot();
     let svc = snap.service_in("prod/api", None).unwrap();
     assert!(
-        svc.running_tasks()
-            .any(|t| t.availability_zone.as_deref() == Some("us-east-1a")),
-        "back in us-east-1a after the release"
+        svc.tasks
+            .iter()
+            .any(|t| t.availability_zone.as_deref() == Some("us-east-1a")
+                && t.stopped_reason
+                    .as_deref()
+                    .is_some_and(|r| r.contains("failed ELB health checks"))),
+        "replaced for failed health checks in us-east-1a"
     );
 }
 
@@ -359,12 +378,9 @@ fn fis_without_the_network_cut_keeps_the_az_impaired_by_sweeps() {
         &Answers::default(),
         true,
     );
-    assert_eq!(
-        r.summary.outcome,
-        Outcome::Completed,
-        "{:?}",
-        r.summary.reason
-    );
+    // ECS places replacements back into the AZ and the sweeps stop them:
+    // capacity stays short until a guardrail stops the drill, as on AWS.
+    assert_ne!(r.summary.outcome, Outcome::Failed, "{:?}", r.summary.reason);
     let calls = kinds(&r.events, "api_call");
     let inject = calls
         .iter()

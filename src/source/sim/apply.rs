@@ -73,4 +73,10 @@ impl SimBackend for Simulator {
             self.engine.release_service_az(si, az);
         }
     }
+
+    fn disrupt_service_az(&mut self, t: &Target, az: &str, ms: Option<i64>) {
+        if let Ok(si) = self.index_of(t) {
+            self.engine.disrupt_service_az(si, az, ms);
+        }
+    }
 }

@@ -215,6 +215,21 @@ impl Engine {
     pub fn release_service_az(&mut self, si: usize, az: &str) {
         let key = self.impair_key(si);
         self.impaired.remove(&format!("{az}|{key}"));
+        self.disrupted.remove(&format!("{az}|{key}"));
+    }
+
+    /// Cut the network of service `si`'s subnet in `az` (FIS
+    /// disrupt-connectivity): placement is not blocked, ECS does not know.
+    pub fn disrupt_service_az(&mut self, si: usize, az: &str, duration_ms: Option<i64>) {
+        let until = duration_ms.map(|d| self.elapsed + d);
+        let key = self.impair_key(si);
+        self.disrupted.insert(format!("{az}|{key}"), until);
+    }
+
+    /// Whether the network of `az` is cut for service `si`.
+    pub(super) fn az_disrupted(&self, si: usize, az: &str) -> bool {
+        self.disrupted
+            .contains_key(&format!("{az}|{}", self.impair_key(si)))
     }
 
     /// Whether `az` is impaired for service `si` (fleet-wide or for it alone).
@@ -229,6 +244,8 @@ impl Engine {
     pub(super) fn expire_impairments(&mut self) {
         let now = self.elapsed;
         self.impaired
+            .retain(|_, until| until.is_none_or(|u| u > now));
+        self.disrupted
             .retain(|_, until| until.is_none_or(|u| u > now));
     }
 

@@ -88,6 +88,11 @@ pub struct Engine {
     pub(crate) elapsed: i64,
     pub(crate) azs: Vec<String>,
     pub(crate) impaired: BTreeMap<String, Option<i64>>,
+    /// AZs whose network is cut for one service (`{az}|{service}`, until):
+    /// its tasks there stay RUNNING but fail their ELB health checks, and
+    /// ECS, not knowing why, replaces them where placement allows (the AZ
+    /// included).
+    pub(crate) disrupted: BTreeMap<String, Option<i64>>,
     /// The last snapshot: an unchanged service or collection is handed out
     /// as the same `Arc`, so consumers compare pointers, not contents.
     published: std::sync::Mutex<Option<FleetSnapshot>>,
@@ -209,6 +214,7 @@ impl Engine {
             elapsed: 0,
             azs: sc.scenario.azs.clone(),
             impaired: BTreeMap::new(),
+            disrupted: BTreeMap::new(),
             published: Default::default(),
             curve: sc.curve(),
             load_factor: 1.0,

@@ -8,12 +8,24 @@ impl Engine {
         let Some(tgi) = self.services[si].target_group else {
             return;
         };
+        let cut: Vec<bool> = self.services[si]
+            .tasks
+            .iter()
+            .map(|t| {
+                t.task
+                    .availability_zone
+                    .as_deref()
+                    .is_some_and(|az| self.az_disrupted(si, az))
+            })
+            .collect();
         let s = &mut self.services[si];
-        for t in &mut s.tasks {
+        for (t, cut) in s.tasks.iter_mut().zip(cut) {
             let Some(state) = t.target_state else {
                 continue;
             };
             let next = match t.task.last_status.as_str() {
+                // Its network is cut: the load balancer's checks time out.
+                "RUNNING" if cut => Some(TargetState::Unhealthy),
                 "PROVISIONING" | "PENDING" => Some(TargetState::Initial),
                 "ACTIVATING" => Some(TargetState::Initial),
                 "RUNNING" => {

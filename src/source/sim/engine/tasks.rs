@@ -120,13 +120,41 @@ impl Engine {
         let tg_arn = self.services[si]
             .target_group
             .map(|i| self.target_groups[i].arn.clone());
+        let cut: Vec<bool> = self.services[si]
+            .tasks
+            .iter()
+            .map(|t| {
+                t.task
+                    .availability_zone
+                    .as_deref()
+                    .is_some_and(|az| self.az_disrupted(si, az))
+            })
+            .collect();
         let mut failures: Vec<(String, bool)> = Vec::new();
         let mut rng_vals: Vec<u32> = (0..self.services[si].tasks.len())
             .map(|_| self.rng.random::<u32>())
             .collect();
         let s = &mut self.services[si];
-        for t in s.tasks.iter_mut() {
+        for (t, cut) in s.tasks.iter_mut().zip(cut) {
             let roll = rng_vals.pop().unwrap_or(0);
+            // A cut network: unhealthy behind the load balancer for 30 s
+            // (its unhealthy threshold), then ECS replaces the task.
+            if cut
+                && let Some(arn) = &tg_arn
+                && t.target_state == Some(TargetState::Unhealthy)
+                && now - t.target_since >= 30_000
+                && !is_leaving(&t.task)
+            {
+                begin_stop(
+                    t,
+                    now,
+                    "ServiceSchedulerInitiated",
+                    &format!("Task failed ELB health checks in (target-group {arn})"),
+                    Some(143),
+                );
+                failures.push((t.deployment.clone(), false));
+                continue;
+            }
             let jitter = (roll % 15_000) as i64;
             // AZ impairment: anything not yet stopped in an impaired AZ goes.
             if !impaired.is_empty()
