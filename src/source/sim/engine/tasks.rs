@@ -137,47 +137,11 @@ impl Engine {
         let s = &mut self.services[si];
         for (t, cut) in s.tasks.iter_mut().zip(cut) {
             let roll = rng_vals.pop().unwrap_or(0);
-            // A cut network: unhealthy behind the load balancer for 30 s
-            // (its unhealthy threshold), then ECS replaces the task.
-            if cut
-                && let Some(arn) = &tg_arn
-                && t.target_state == Some(TargetState::Unhealthy)
-                && now - t.target_since >= 30_000
-                && !is_leaving(&t.task)
-            {
-                begin_stop(
-                    t,
-                    now,
-                    "ServiceSchedulerInitiated",
-                    &format!("Task failed ELB health checks in (target-group {arn})"),
-                    Some(143),
-                );
+            if az_fault(t, now, cut, tg_arn.as_deref(), &impaired) {
                 failures.push((t.deployment.clone(), false));
                 continue;
             }
             let jitter = (roll % 15_000) as i64;
-            // AZ impairment: anything not yet stopped in an impaired AZ goes.
-            if !impaired.is_empty()
-                && let Some(az) = t
-                    .task
-                    .availability_zone
-                    .as_ref()
-                    .filter(|az| impaired.contains(az))
-                    .cloned()
-                && !is_leaving(&t.task)
-            {
-                begin_stop(
-                    t,
-                    now,
-                    "TerminationNotice",
-                    &format!(
-                        "Task stopped due to an infrastructure event in {az}: the Availability Zone is impaired."
-                    ),
-                    None,
-                );
-                failures.push((t.deployment.clone(), false));
-                continue;
-            }
             if let Some((at, how)) = t.fail_at
                 && now >= at
                 && !is_leaving(&t.task)
@@ -387,4 +351,52 @@ pub(super) fn settle_health(tasks: &mut [SimTask], now: i64, health_check: bool,
             t.phase_until = now + dereg_ms.max(1_000);
         }
     }
+}
+
+/// An AZ fault stops `t` now: its AZ impaired (anything not yet stopped
+/// there goes), or its subnet's network cut and its target unhealthy for
+/// 30 s, the load balancer's unhealthy threshold (ECS replaces it).
+fn az_fault(
+    t: &mut SimTask,
+    now: i64,
+    cut: bool,
+    tg_arn: Option<&str>,
+    impaired: &[String],
+) -> bool {
+    if is_leaving(&t.task) {
+        return false;
+    }
+    if cut
+        && let Some(arn) = tg_arn
+        && t.target_state == Some(TargetState::Unhealthy)
+        && now - t.target_since >= 30_000
+    {
+        begin_stop(
+            t,
+            now,
+            "ServiceSchedulerInitiated",
+            &format!("Task failed ELB health checks in (target-group {arn})"),
+            Some(143),
+        );
+        return true;
+    }
+    if let Some(az) = t
+        .task
+        .availability_zone
+        .as_ref()
+        .filter(|az| impaired.contains(az))
+        .cloned()
+    {
+        begin_stop(
+            t,
+            now,
+            "TerminationNotice",
+            &format!(
+                "Task stopped due to an infrastructure event in {az}: the Availability Zone is impaired."
+            ),
+            None,
+        );
+        return true;
+    }
+    false
 }
