@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use super::AwsClients;
-use crate::calls::CallOutput;
+use crate::calls::{CallArgs, CallOutput};
 
 /// What the experiment targets and how it is guarded.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -222,5 +222,108 @@ mod tests {
         assert_eq!(a, sim_id("run-1/inject"));
         assert_ne!(a, sim_id("run-2/inject"));
         assert!(a.starts_with("EXP") && a.len() == 20, "{a}");
+    }
+}
+
+/// `fis.experiment_status`: read-only GetExperiment of a running
+/// experiment (the runner follows its GameDay's experiment with it; FIS may
+/// stop it on a stop condition).
+pub struct FollowExperiment;
+
+pub const STATUS_OP: &str = "fis.experiment_status";
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FisStatusCall {
+    pub experiment: String,
+}
+
+impl CallArgs for FisStatusCall {
+    const KIND: &'static str = "FisStatus";
+}
+
+/// A state FIS does not leave.
+pub fn ended(state: &str) -> bool {
+    matches!(state, "completed" | "stopped" | "failed" | "cancelled")
+}
+
+impl super::RunbookAction for FollowExperiment {
+    fn op(&self) -> &'static str {
+        STATUS_OP
+    }
+    fn mutates(&self) -> bool {
+        false
+    }
+    fn call_kind(&self) -> Option<&'static str> {
+        Some(FisStatusCall::KIND)
+    }
+    fn aws_api(&self) -> &'static str {
+        "fis:GetExperiment"
+    }
+    fn fields(&self) -> &'static [(&'static str, super::FieldKind)] {
+        &[("experiment_id", super::FieldKind::Text)]
+    }
+    fn check(&self, f: &super::Fields, _save_as: bool) -> Result<(), super::FieldError> {
+        if !f.has("experiment_id") {
+            return Err(super::FieldError::missing(self.op(), "experiment_id"));
+        }
+        Ok(())
+    }
+    fn plan(&self, p: &super::Plan<'_>) -> Result<Vec<crate::calls::PlannedCall>, String> {
+        let experiment = p
+            .text("experiment_id")?
+            .filter(|s| !s.trim().is_empty())
+            .ok_or("no FIS experiment id")?;
+        Ok(vec![crate::calls::PlannedCall::new(
+            p.target.clone(),
+            &FisStatusCall { experiment },
+        )])
+    }
+    fn describe(&self, c: &crate::calls::PlannedCall) -> String {
+        let x = c
+            .args::<FisStatusCall>()
+            .map(|a| a.experiment)
+            .unwrap_or_default();
+        format!("GetExperiment {x}")
+    }
+    fn sim_apply(
+        &self,
+        _sim: &mut dyn super::SimBackend,
+        c: &crate::calls::PlannedCall,
+    ) -> Result<serde_json::Value, String> {
+        // The rehearsed experiment runs until its impairment ends (the
+        // runner knows when); the run's own guardrails stop it sooner.
+        let a = c
+            .args::<FisStatusCall>()
+            .ok_or("malformed FisStatus call")?;
+        Ok(json!({"experimentId": a.experiment, "state": "running"}))
+    }
+    fn aws_call<'a>(
+        &'a self,
+        aws: &'a AwsClients<'a>,
+        c: &'a crate::calls::PlannedCall,
+    ) -> futures::future::BoxFuture<'a, Result<CallOutput, String>> {
+        use futures::FutureExt;
+        async move {
+            let a = c
+                .args::<FisStatusCall>()
+                .ok_or("malformed FisStatus call")?;
+            let got = aws
+                .fis
+                .get_experiment()
+                .id(&a.experiment)
+                .send()
+                .await
+                .map_err(|e| aws.err("fis:GetExperiment", &e))?;
+            let state = got.experiment().and_then(|e| e.state());
+            Ok(CallOutput {
+                request_ids: super::request_ids(got.request_id()),
+                detail: json!({
+                    "experimentId": a.experiment,
+                    "state": state.and_then(|s| s.status()).map(|s| s.as_str().to_string()),
+                    "reason": state.and_then(|s| s.reason()),
+                }),
+            })
+        }
+        .boxed()
     }
 }

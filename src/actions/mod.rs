@@ -45,6 +45,7 @@ pub static REGISTRY: &[&dyn RunbookAction] = &[
     &codedeploy::StopCodeDeploy,
     &stop_tasks::StopTasks,
     &sustain_release::SustainRelease,
+    &fis::FollowExperiment,
 ];
 
 /// One runbook action (see the module docs and the README's "Adding a

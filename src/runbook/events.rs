@@ -251,6 +251,9 @@ pub struct SustainStart {
     /// The FIS experiment that keeps the AZ impaired.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub experiment: Option<String>,
+    /// The experiment cuts the AZ's network (no sweeps).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub cut: bool,
     /// Rebuilt by `--resume` from an interrupted step.
     #[serde(
         default,

@@ -316,7 +316,7 @@ fn impairment_lines(out: &mut String, events: &[Event]) {
             continue;
         }
         let how = match &st.experiment {
-            Some(x) if st.interval >= st.until - e.ts => {
+            Some(x) if st.cut => {
                 format!(
                     "AWS FIS experiment {} (stop-task, disrupt-connectivity)",
                     text(x)

@@ -101,6 +101,19 @@ async fn an_fis_experiment_impairs_the_az_and_the_release_stops_it() {
         .filter_map(|c| c.value())
         .collect();
     assert_eq!(stops, [alarm_arn.as_str()]);
+    // The runner follows it with GetExperiment.
+    let follow = PlannedCall::new(
+        target.clone(),
+        &ecsdeck::actions::fis::FisStatusCall {
+            experiment: id.clone(),
+        },
+    );
+    let out = ecsdeck::source::aws::actions::perform(&src, &follow)
+        .await
+        .unwrap();
+    assert_eq!(out.detail["experimentId"], id.as_str());
+    assert!(out.detail["state"].as_str().is_some(), "{}", out.detail);
+    assert_eq!(out.request_ids.len(), 1);
     // The release stops the experiment while it runs, and says so; a second
     // release finds it ended and calls nothing more.
     let release = sustain_release::release(target.clone(), "us-east-1a".into(), Some(id.clone()));

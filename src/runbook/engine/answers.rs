@@ -22,15 +22,39 @@ impl Runner {
                 .as_ref()
                 .map(|o| o.request_ids.clone())
                 .unwrap_or_default();
+            let status = call
+                .as_ref()
+                .and_then(|c| c.args::<crate::actions::fis::FisStatusCall>());
             let after = ApiCall {
                 error: Some(err),
                 request_ids: Some(ids),
                 sweep: Some(true),
+                output: status
+                    .as_ref()
+                    .and(result.as_ref().ok())
+                    .map(|o| o.detail.clone()),
                 ..ApiCall::after(call.clone(), ok)
             };
             self.log_call(now, Some(&step), after, rid);
             if ok && let Some((target, az)) = release_of(call.as_ref()) {
                 self.mark_released(&target, &az);
+            }
+            // The experiment ended on FIS's side (a stop condition, a
+            // failure): the impairment is over; its release follows.
+            if let (Some(st), Ok(out)) = (status, &result)
+                && let Some(state) = out.detail["state"].as_str()
+                && crate::actions::fis::ended(state)
+                && let Some(k) = self
+                    .sustains
+                    .iter()
+                    .position(|s| s.experiment.as_deref() == Some(st.experiment.as_str()))
+            {
+                let s = self.sustains.remove(k);
+                let why = match out.detail["reason"].as_str() {
+                    Some(r) => format!("FIS experiment {state}: {r}"),
+                    None => format!("FIS experiment {state}"),
+                };
+                self.end_sustain(now, s, &why);
             }
             return;
         }

@@ -72,11 +72,9 @@ impl Runner {
                     .and_then(|d| d["experimentId"].as_str())
                     .map(str::to_string);
                 let cut = first.is_some_and(|d| d["disruptConnectivity"] == true);
-                let (interval, next) = if cut {
-                    (until.max(1000), now + until + 1)
-                } else {
-                    (interval, now + interval)
-                };
+                // Under FIS its status is followed every 30 s (or each sweep).
+                let interval = if cut { 30_000 } else { interval };
+                let next = now + interval;
                 let s = Sustain {
                     step: step.id.clone(),
                     target: Target::from_ref(&self.action_ref(a)),
@@ -88,6 +86,7 @@ impl Runner {
                     interval,
                     next,
                     experiment,
+                    cut,
                 };
                 let detail = crate::runbook::events::SustainStart {
                     step: s.step.clone(),
@@ -98,6 +97,7 @@ impl Runner {
                     interval: s.interval,
                     next: s.next,
                     experiment: s.experiment.clone(),
+                    cut: s.cut,
                     rebuilt: rebuilt.then_some(true),
                 };
                 self.log(now, Some(i), Body::SustainStart(detail));

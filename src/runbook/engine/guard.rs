@@ -406,7 +406,21 @@ impl Runner {
             let s = &mut self.sustains[i];
             if now >= s.next {
                 s.next = now + s.interval;
-                let ids = tasks_in_az(snap, &s.target.as_ref(), &s.az);
+                if let Some(x) = &s.experiment {
+                    // Follow the experiment: FIS may stop it on a stop condition.
+                    let call = PlannedCall::new(
+                        s.target.clone(),
+                        &crate::actions::fis::FisStatusCall {
+                            experiment: x.clone(),
+                        },
+                    );
+                    self.side_calls.push_back((s.step.clone(), call));
+                }
+                let ids = if s.cut {
+                    vec![]
+                } else {
+                    tasks_in_az(snap, &s.target.as_ref(), &s.az)
+                };
                 if !ids.is_empty() {
                     let call = PlannedCall::new(
                         s.target.clone(),

@@ -105,6 +105,9 @@ struct Sustain {
     /// The FIS experiment that keeps the AZ impaired (no sweeps then; the
     /// release stops it).
     experiment: Option<String>,
+    /// The experiment cuts the AZ's network: no StopTask sweeps, only its
+    /// status is followed.
+    cut: bool,
 }
 
 #[derive(Debug, Clone, PartialEq)]

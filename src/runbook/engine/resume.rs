@@ -208,6 +208,7 @@ impl Runner {
                         interval: s.interval,
                         next: s.next,
                         experiment: s.experiment.clone(),
+                        cut: s.cut,
                     };
                     sustained |= started.is_some()
                         && self.rb.step_index(&s.step) == started

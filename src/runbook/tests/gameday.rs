@@ -403,3 +403,66 @@ fn fis_without_the_network_cut_keeps_the_az_impaired_by_sweeps() {
         "{md}"
     );
 }
+
+#[test]
+fn an_experiment_fis_stops_ends_the_impairment_and_says_why() {
+    use crate::calls::CallOutput;
+    use crate::runbook::drive::Backend;
+    use crate::runbook::engine::Need;
+    // FIS stops the experiment on its own (a stop condition): the runner,
+    // which follows it with GetExperiment, ends the impairment then.
+    let mut p = API.to_vec();
+    p.extend_from_slice(&[
+        ("az", "us-east-1a"),
+        ("duration", "30m"),
+        ("fis_role_arn", "arn:aws:iam::123456789012:role/fis-gameday"),
+        ("disrupt_connectivity", "true"),
+    ]);
+    let mut r = runner(runbook("gameday-az-outage"), &p);
+    let mut b = SimDriver::new(sim_at("steady", 5 * 60_000));
+    let mut polls = 0;
+    for _ in 0..10_000 {
+        let snap = b.snapshot();
+        let now = b.now();
+        match r.poll(now, &snap) {
+            Need::Wait { until } => b.advance_to(until),
+            Need::Call(c) if c.args::<crate::actions::fis::FisStatusCall>().is_some() => {
+                polls += 1;
+                let state = if polls >= 2 { "stopped" } else { "running" };
+                r.call_done(
+                    b.now(),
+                    Ok(CallOutput {
+                        request_ids: vec![format!("fis-{polls}")],
+                        detail: serde_json::json!({"state": state, "reason": "Experiment stopped by stop condition"}),
+                    }),
+                );
+            }
+            Need::Call(c) => {
+                let res = b.call(&c);
+                r.call_done(b.now(), res);
+            }
+            Need::Arm { phrase } => r.arm(now, &phrase, true).unwrap(),
+            Need::Confirm { .. } => r.confirm(now, true, true),
+            Need::Checkpoint(ask) => {
+                let choice = ask.choices[0].clone();
+                r.answer(now, &choice, "ok", &["alice".into(), "bob".into()], false)
+                    .unwrap();
+            }
+            Need::Finished(_) => break,
+        }
+    }
+    let ended: Vec<String> = r
+        .journal
+        .events
+        .iter()
+        .filter(|e| e.kind() == "sustain_end")
+        .map(|e| e.detail()["why"].as_str().unwrap_or("").to_string())
+        .collect();
+    assert!(
+        ended
+            .iter()
+            .any(|w| w == "FIS experiment stopped: Experiment stopped by stop condition"),
+        "{ended:?}"
+    );
+    assert!(polls >= 2, "followed with GetExperiment: {polls}");
+}
