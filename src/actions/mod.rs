@@ -10,6 +10,7 @@
 
 pub mod check_fit;
 pub mod codedeploy;
+mod dr_size;
 pub mod fields;
 pub mod fis;
 mod force_new_deployment;
@@ -38,6 +39,7 @@ pub static REGISTRY: &[&dyn RunbookAction] = &[
     &scale::Scale,
     &set_capacity::SetCapacity,
     &check_fit::CheckFit,
+    &dr_size::DrSize,
     &update_service::UpdateService,
     &force_new_deployment::ForceNewDeployment,
     &resolve_revision::ResolveRevision,

@@ -462,6 +462,10 @@ pub const EMBEDDED: &[(&str, &str)] = &[
         "dr-region-failover.runbook.md",
         include_str!("../../runbooks/dr-region-failover.runbook.md"),
     ),
+    (
+        "dr-region-failback.runbook.md",
+        include_str!("../../runbooks/dr-region-failback.runbook.md"),
+    ),
 ];
 
 /// A runbook that failed to load: shown by `runbook validate` and `list`.

@@ -19,7 +19,8 @@ fn list_json_contract() {
             "rollback",
             "gameday-az-outage",
             "gameday-task-crash",
-            "dr-region-failover"
+            "dr-region-failover",
+            "dr-region-failback"
         ]
     );
     for r in v["runbooks"].as_array().unwrap() {

@@ -12,6 +12,7 @@ mod alarms;
 mod answers;
 mod console_queue;
 mod controllers;
+mod dr;
 mod gameday;
 mod journal_contract;
 mod journal_failure;
@@ -38,7 +39,8 @@ fn every_embedded_runbook_parses() {
             "rollback",
             "gameday-az-outage",
             "gameday-task-crash",
-            "dr-region-failover"
+            "dr-region-failover",
+            "dr-region-failback"
         ]
     );
     // The parameter contract of the issue.

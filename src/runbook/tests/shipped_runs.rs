@@ -584,53 +584,6 @@ fn gameday_task_crash_measures_replacement_time() {
 }
 
 #[test]
-fn dr_failover_scales_the_standby_and_back() {
-    let r = run(
-        runbook("dr-region-failover"),
-        sim_at("dr-pilot-light", 5 * 60_000),
-        &[
-            ("cluster", "prod"),
-            ("service", "api"),
-            ("primary_region", "us-east-1"),
-            ("standby_region", "us-west-2"),
-            ("standby_cluster", "prod-dr"),
-            ("target", "20m"),
-        ],
-        true,
-        &Answers::default(),
-        true,
-    );
-    assert_eq!(
-        r.summary.outcome,
-        Outcome::Completed,
-        "{:?} {:?}",
-        r.summary.reason,
-        step_states(&r.events)
-    );
-    assert!(r.summary.rto_seconds.is_some());
-    assert_eq!(r.summary.rto_met, Some(true));
-    let calls: Vec<String> = kinds(&r.events, "api_call")
-        .iter()
-        .filter(|e| e.detail()["phase"] == "after")
-        .map(|e| e.detail()["call"]["api"].as_str().unwrap().to_string())
-        .collect();
-    // Floor up (which scales the standby to 6), then the floor back down;
-    // desiredCount is never set by hand under auto scaling.
-    assert_eq!(calls, ["SetCapacity", "SetCapacity"]);
-    let floor = kinds(&r.events, "api_call")
-        .into_iter()
-        .find(|e| e.detail()["phase"] == "after")
-        .unwrap();
-    assert_eq!(floor.detail()["call"]["from"], serde_json::json!([1, 24]));
-    assert_eq!(floor.detail()["call"]["to"], serde_json::json!([6, 24]));
-    let snap = r.backend.sim.snapshot();
-    let standby = snap.service_in("prod-dr/api", None).unwrap();
-    assert_eq!(standby.region, "us-west-2");
-    let st = snap.scalable_target(standby).unwrap();
-    assert_eq!((st.min_capacity, st.max_capacity), (1, 24));
-}
-
-#[test]
 fn a_blocking_check_that_could_not_read_its_data_refuses_the_start() {
     // AWS, everything read but auto scaling (denied): REL-04 (redundant task
     // count, which reads the scalable target's MinCapacity) cannot say the

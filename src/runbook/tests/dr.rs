@@ -1,0 +1,156 @@
+//! DR: a failover ends failed over, aborts never take down the serving
+//! side, and fail-back is its own runbook.
+
+use super::*;
+
+const FAILOVER: &[(&str, &str)] = &[
+    ("cluster", "prod"),
+    ("service", "api"),
+    ("primary_region", "us-east-1"),
+    ("standby_region", "us-west-2"),
+    ("standby_cluster", "prod-dr"),
+    ("target", "20m"),
+];
+
+fn standby(sim: &Simulator) -> (i32, i32) {
+    let snap = sim.snapshot();
+    let svc = snap.service_in("prod-dr/api", None).unwrap();
+    let t = snap.scalable_target(svc).unwrap();
+    (t.min_capacity, svc.desired_count)
+}
+
+fn answers(extra: &str) -> Answers {
+    Answers::parse(
+        &format!(
+            "arm_phrase = \"FAILOVER us-west-2\"\n[steps.go]\nchoice = \"continue\"\nnote = \"drill\"\n[steps.standby-floor]\nconfirm = true\n{extra}"
+        ),
+        "a.toml",
+    )
+    .unwrap()
+}
+
+#[test]
+fn a_failover_ends_failed_over_with_the_standby_still_scaled_up() {
+    let r = run(
+        runbook("dr-region-failover"),
+        sim_at("dr-pilot-light", 5 * 60_000),
+        FAILOVER,
+        true,
+        &Answers::default(),
+        true,
+    );
+    assert_eq!(
+        r.summary.outcome,
+        Outcome::Completed,
+        "{:?} {:?}",
+        r.summary.reason,
+        step_states(&r.events)
+    );
+    assert_eq!(r.summary.rto_met, Some(true));
+    let apis: Vec<String> = kinds(&r.events, "api_call")
+        .iter()
+        .filter(|e| e.detail()["phase"] == "after")
+        .map(|e| e.detail()["call"]["api"].as_str().unwrap().to_string())
+        .collect();
+    // Sized from the primary, checked to fit, the floor raised: nothing
+    // scales the standby back.
+    assert_eq!(apis, ["DrSize", "CheckFit", "SetCapacity"], "{apis:?}");
+    let size = kinds(&r.events, "save")
+        .into_iter()
+        .find(|e| e.detail()["name"] == "size")
+        .unwrap();
+    assert_eq!(size.detail()["value"]["count"], 6);
+    let (min, desired) = standby(&r.backend.sim);
+    assert_eq!((min, desired), (6, 6), "still failed over");
+    // Then a fail-back, started deliberately, completes: the primary serves
+    // again and the standby returns to its standby capacity.
+    let mut sim = r.backend.sim;
+    sim.run_until(sim.elapsed_ms() + 60_000);
+    let back = run(
+        runbook("dr-region-failback"),
+        sim,
+        &[
+            ("cluster", "prod"),
+            ("service", "api"),
+            ("primary_region", "us-east-1"),
+            ("standby_region", "us-west-2"),
+            ("standby_cluster", "prod-dr"),
+        ],
+        true,
+        &Answers::default(),
+        true,
+    );
+    assert_eq!(
+        back.summary.outcome,
+        Outcome::Completed,
+        "{:?} {:?}",
+        back.summary.reason,
+        step_states(&back.events)
+    );
+    assert_eq!(standby(&back.backend.sim).0, 1, "warm standby floor again");
+}
+
+#[test]
+fn an_abort_never_scales_down_the_side_that_serves() {
+    let fo = |extra: &str| {
+        run(
+            runbook("dr-region-failover"),
+            sim_at("dr-pilot-light", 5 * 60_000),
+            FAILOVER,
+            true,
+            &answers(extra),
+            false,
+        )
+    };
+    // At go: nothing was done, nothing undone.
+    let r = run(
+        runbook("dr-region-failover"),
+        sim_at("dr-pilot-light", 5 * 60_000),
+        FAILOVER,
+        true,
+        &Answers::parse("[steps.go]\nchoice = \"abort\"\nnote = \"no\"\n", "a.toml").unwrap(),
+        false,
+    );
+    assert_eq!(r.summary.outcome, Outcome::Aborted);
+    assert_eq!(standby(&r.backend.sim), (1, 1));
+    // At the switch (the primary still serves): the standby's scale-up is
+    // undone.
+    let r = fo(
+        "[steps.switch]\nchoice = \"abort\"\nnote = \"DNS change failed\"\n[steps.undo-floor]\nconfirm = true\n",
+    );
+    assert_eq!(
+        r.summary.outcome,
+        Outcome::Aborted,
+        "{:?}",
+        r.summary.reason
+    );
+    assert_eq!(
+        standby(&r.backend.sim).0,
+        1,
+        "floor undone: {:?}",
+        step_states(&r.events)
+    );
+    // After the switch (the standby serves): it keeps its capacity; the
+    // cleanup ends at keep-serving and undoes nothing.
+    let r = fo("[steps.switch]\nchoice = \"continue\"\nnote = \"switched\"\n");
+    assert_eq!(
+        r.summary.outcome,
+        Outcome::Aborted,
+        "{:?}",
+        r.summary.reason
+    );
+    assert_eq!(
+        standby(&r.backend.sim),
+        (6, 6),
+        "{:?}",
+        step_states(&r.events)
+    );
+    let asked = kinds(&r.events, "checkpoint_response");
+    assert_eq!(asked.last().unwrap().step.as_deref(), Some("keep-serving"));
+    assert!(
+        !kinds(&r.events, "api_call")
+            .iter()
+            .any(|e| e.step.as_deref().is_some_and(|s| s.starts_with("undo"))),
+        "nothing undone"
+    );
+}
