@@ -10,6 +10,7 @@
 
 pub mod check_fit;
 pub mod codedeploy;
+mod dr_readiness;
 mod dr_size;
 pub mod fields;
 pub mod fis;
@@ -40,6 +41,7 @@ pub static REGISTRY: &[&dyn RunbookAction] = &[
     &set_capacity::SetCapacity,
     &check_fit::CheckFit,
     &dr_size::DrSize,
+    &dr_readiness::DrReadiness,
     &update_service::UpdateService,
     &force_new_deployment::ForceNewDeployment,
     &resolve_revision::ResolveRevision,

@@ -54,7 +54,11 @@ fn a_failover_ends_failed_over_with_the_standby_still_scaled_up() {
         .collect();
     // Sized from the primary, checked to fit, the floor raised: nothing
     // scales the standby back.
-    assert_eq!(apis, ["DrSize", "CheckFit", "SetCapacity"], "{apis:?}");
+    assert_eq!(
+        apis,
+        ["DrReadiness", "DrSize", "CheckFit", "SetCapacity"],
+        "{apis:?}"
+    );
     let size = kinds(&r.events, "save")
         .into_iter()
         .find(|e| e.detail()["name"] == "size")
@@ -152,5 +156,97 @@ fn an_abort_never_scales_down_the_side_that_serves() {
             .iter()
             .any(|e| e.step.as_deref().is_some_and(|s| s.starts_with("undo"))),
         "nothing undone"
+    );
+}
+
+/// dr-pilot-light with the standby's block edited.
+fn standby_with(from: &str, to: &str) -> Simulator {
+    let text = include_str!("../../../assets/scenarios/dr-pilot-light.toml");
+    assert!(
+        text.contains(from),
+        "dr-pilot-light.toml changed: fix this test"
+    );
+    let text = text.replacen(from, to, 1);
+    let mut sim = Simulator::new(Scenario::parse(&text, "dr.toml").unwrap(), None);
+    sim.run_until(5 * 60_000);
+    sim
+}
+
+#[test]
+fn a_standby_that_is_not_ready_is_refused_listing_why() {
+    let go = |sim: Simulator| {
+        run(
+            runbook("dr-region-failover"),
+            sim,
+            FAILOVER,
+            true,
+            &Answers::default(),
+            true,
+        )
+    };
+    // Ready on the demo: the readiness step passes and says what it checked.
+    let r = go(sim_at("dr-pilot-light", 5 * 60_000));
+    let ready = kinds(&r.events, "api_call")
+        .into_iter()
+        .find(|e| e.detail()["phase"] == "after" && e.detail()["call"]["api"] == "DrReadiness")
+        .unwrap();
+    let passed = ready.detail()["output"]["passed"].to_string();
+    assert!(
+        passed.contains("family api and its images match")
+            && passed.contains("alarm prod-dr-api-5xx exists")
+            && passed.contains("behind a load balancer"),
+        "{passed}"
+    );
+    // Its alarm missing: refused before anything is scaled.
+    let r = go(standby_with(
+        "name = \"prod-dr-api-5xx\"",
+        "name = \"prod-dr-api-errors\"",
+    ));
+    assert_eq!(r.summary.outcome, Outcome::Failed);
+    let why = r.summary.reason.clone().unwrap_or_default();
+    assert!(
+        why.contains("not ready to take over")
+            && why.contains("alarm prod-dr-api-5xx does not exist"),
+        "{why}"
+    );
+    assert_eq!(standby(&r.backend.sim), (1, 1), "nothing scaled");
+}
+
+#[test]
+fn a_primary_that_cannot_be_read_is_not_evaluated_and_the_failover_goes_on() {
+    // A region outage: the primary's service is not in the snapshot.
+    let hide = |snap: &mut crate::model::FleetSnapshot| {
+        snap.services.retain(|s| s.region != "us-east-1");
+    };
+    let mut r = runner(
+        runbook("dr-region-failover"),
+        &[
+            ("cluster", "prod"),
+            ("service", "api"),
+            ("primary_region", "us-east-1"),
+            ("standby_region", "us-west-2"),
+            ("standby_cluster", "prod-dr"),
+            ("target_count", "6"),
+        ],
+    );
+    let mut b = SimDriver::new(sim_at("dr-pilot-light", 5 * 60_000));
+    // It reaches the go / no-go, sized by target_count.
+    let ask = drive(&mut r, &mut b, &hide).expect_err("the go / no-go");
+    assert_eq!(ask.step, "go");
+    assert!(ask.prompt.contains("to 6 tasks"), "{}", ask.prompt);
+    let ready = r
+        .journal
+        .events
+        .iter()
+        .find(|e| {
+            e.kind() == "api_call"
+                && e.detail()["phase"] == "after"
+                && e.detail()["call"]["api"] == "DrReadiness"
+        })
+        .expect("readiness ran");
+    let ne = ready.detail()["output"]["not_evaluated"].to_string();
+    assert!(
+        ne.contains("the primary prod/api in us-east-1 was not read"),
+        "{ne}"
     );
 }
