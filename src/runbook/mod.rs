@@ -196,6 +196,11 @@ pub struct TimelineSpec {
     /// A duration, possibly `${param.target}`.
     pub rto_target: Option<String>,
     pub ttd_marker: Option<String>,
+    /// The region serving traffic at the end (DR), e.g.
+    /// `${save.switched.service.region}`; where it cannot be filled in (the
+    /// switch was not reached) or in a dry run, `serving_region_before`.
+    pub serving_region: Option<String>,
+    pub serving_region_before: Option<String>,
 }
 
 /// One `## Title {#id}` section.

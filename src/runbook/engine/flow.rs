@@ -259,6 +259,23 @@ impl Runner {
         self.phase = Phase::Start;
     }
 
+    /// Where traffic is served at the end (`[timeline] serving_region`, else
+    /// `serving_region_before`; a dry run switches nothing).
+    fn serving_region(&self) -> Option<String> {
+        let tl = &self.rb.meta.timeline;
+        let fill = |t: &Option<String>| {
+            t.as_deref()
+                .and_then(|t| self.interp(t).ok())
+                .filter(|s| !s.trim().is_empty())
+        };
+        let after = if self.cfg.write {
+            fill(&tl.serving_region)
+        } else {
+            None
+        };
+        after.or_else(|| fill(&tl.serving_region_before))
+    }
+
     pub(super) fn finish(
         &mut self,
         now: EpochMs,
@@ -336,6 +353,7 @@ impl Runner {
             dry_run: !self.cfg.write,
             rto_met,
             stop_conditions_hit: self.stop_hits.clone(),
+            serving_region: self.serving_region(),
         };
         if let Some(d) = &self.run_dir {
             let md = crate::runbook::report::render(&self.rb, &self.journal.events);

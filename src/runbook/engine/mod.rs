@@ -91,6 +91,9 @@ pub struct Summary {
     /// RTO within target (None without a target or an RTO).
     pub rto_met: Option<bool>,
     pub stop_conditions_hit: Vec<String>,
+    /// DR runbooks: the region serving traffic when the run ended.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub serving_region: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

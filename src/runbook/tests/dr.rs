@@ -76,6 +76,7 @@ fn a_failover_ends_failed_over_with_the_standby_still_scaled_up() {
     assert_eq!(size.detail()["value"]["count"], 6);
     let (min, desired) = standby(&r.backend.sim);
     assert_eq!((min, desired), (6, 6), "still failed over");
+    assert_eq!(r.summary.serving_region.as_deref(), Some("us-west-2"));
     // Then a fail-back, started deliberately, completes: the primary serves
     // again and the standby returns to its standby capacity.
     let mut sim = r.backend.sim;
@@ -102,6 +103,7 @@ fn a_failover_ends_failed_over_with_the_standby_still_scaled_up() {
         step_states(&back.events)
     );
     assert_eq!(standby(&back.backend.sim).0, 1, "warm standby floor again");
+    assert_eq!(back.summary.serving_region.as_deref(), Some("us-east-1"));
 }
 
 #[test]
@@ -144,6 +146,11 @@ fn an_abort_never_scales_down_the_side_that_serves() {
         "floor undone: {:?}",
         step_states(&r.events)
     );
+    assert_eq!(
+        r.summary.serving_region.as_deref(),
+        Some("us-east-1"),
+        "still the primary"
+    );
     // After the switch (the standby serves): it keeps its capacity; the
     // cleanup ends at keep-serving and undoes nothing.
     let r = fo("[steps.switch]\nchoice = \"continue\"\nnote = \"switched\"\n");
@@ -159,6 +166,7 @@ fn an_abort_never_scales_down_the_side_that_serves() {
         "{:?}",
         step_states(&r.events)
     );
+    assert_eq!(r.summary.serving_region.as_deref(), Some("us-west-2"));
     let asked = kinds(&r.events, "checkpoint_response");
     assert_eq!(asked.last().unwrap().step.as_deref(), Some("keep-serving"));
     assert!(
@@ -259,4 +267,18 @@ fn a_primary_that_cannot_be_read_is_not_evaluated_and_the_failover_goes_on() {
         ne.contains("the primary prod/api in us-east-1 was not read"),
         "{ne}"
     );
+}
+
+#[test]
+fn a_dry_run_switches_nothing_so_the_primary_still_serves() {
+    let r = run(
+        runbook("dr-region-failover"),
+        sim_at("dr-pilot-light", 5 * 60_000),
+        FAILOVER,
+        false,
+        &Answers::default(),
+        true,
+    );
+    assert!(r.summary.dry_run);
+    assert_eq!(r.summary.serving_region.as_deref(), Some("us-east-1"));
 }
