@@ -22,6 +22,7 @@ fn fleet_every_scenario_wide_and_compact() {
         ("bad-deploy", 420),
         ("scale-out", 1200),
         ("seed-review", 120),
+        ("region-outage", 240),
     ] {
         let mut app = app_at(scenario, secs);
         insta::assert_snapshot!(

@@ -282,3 +282,40 @@ fn a_dry_run_switches_nothing_so_the_primary_still_serves() {
     assert!(r.summary.dry_run);
     assert_eq!(r.summary.serving_region.as_deref(), Some("us-east-1"));
 }
+
+#[test]
+fn a_region_outage_is_failed_over_to_the_pilot_light() {
+    // region-outage: us-east-1 is lost at 2m; the standby prod/api in
+    // us-west-2 runs 0 tasks (a pilot light).
+    let params = &[
+        ("cluster", "prod"),
+        ("service", "api"),
+        ("primary_region", "us-east-1"),
+        ("standby_region", "us-west-2"),
+    ];
+    let r = run(
+        runbook("dr-region-failover"),
+        sim_at("region-outage", 3 * 60_000),
+        params,
+        true,
+        &Answers::default(),
+        true,
+    );
+    assert_eq!(
+        r.summary.outcome,
+        Outcome::Completed,
+        "{:?} {:?}",
+        r.summary.reason,
+        step_states(&r.events)
+    );
+    assert_eq!(r.summary.serving_region.as_deref(), Some("us-west-2"));
+    assert!(r.summary.rto_seconds.is_some());
+    let snap = r.backend.sim.snapshot();
+    let standby = snap.service_in("prod/api", Some("us-west-2")).unwrap();
+    assert_eq!(
+        standby.running_count, 6,
+        "sized from the primary's desired count"
+    );
+    let primary = snap.service_in("prod/api", Some("us-east-1")).unwrap();
+    assert_eq!(primary.running_count, 0, "the primary region is down");
+}

@@ -11,6 +11,10 @@ use crate::model::ServiceId;
 /// Built-in scenarios, embedded at build time.
 const BUILTIN: &[(&str, &str)] = &[
     (
+        "region-outage",
+        include_str!("../../../assets/scenarios/region-outage.toml"),
+    ),
+    (
         "steady",
         include_str!("../../../assets/scenarios/steady.toml"),
     ),
@@ -160,6 +164,7 @@ impl Scenario {
             "seed-review",
             "dr-pilot-light",
             "twins",
+            "region-outage",
         ]
     }
 
