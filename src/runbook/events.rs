@@ -285,6 +285,9 @@ pub struct RunEnd {
     pub ttd_seconds: Option<f64>,
     pub rto_target_seconds: Option<f64>,
     pub rto_met: Option<bool>,
+    /// DR: the region serving traffic at the end.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub serving_region: Option<String>,
 }
 
 /// `stop_condition`: a stop alarm fired.

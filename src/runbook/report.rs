@@ -171,6 +171,9 @@ pub fn render_with(rb: &Runbook, events: &[Event], journal_notes: &[String]) -> 
     let _ = writeln!(out, "## Result\n");
     result_lines(&mut out, rb, end);
     impairment_lines(&mut out, events);
+    if let (Some((_, st)), Some(end)) = (start, end) {
+        dr_lines(&mut out, rb, &st.params, end);
+    }
     let _ = writeln!(out, "\n## Timeline\n");
     let _ = writeln!(out, "| time | step | event |");
     let _ = writeln!(out, "|---|---|---|");
@@ -333,6 +336,43 @@ fn impairment_lines(out: &mut String, events: &[Event]) {
             ),
         };
         let _ = writeln!(out, "- Impairment of {}: {how}", text(&st.az));
+    }
+}
+
+/// DR: what was switched, and what fail-back will need.
+fn dr_lines(out: &mut String, rb: &Runbook, params: &serde_json::Map<String, Value>, end: &RunEnd) {
+    let Some(serving) = &end.serving_region else {
+        return;
+    };
+    let p = |k: &str| params.get(k).map(s).unwrap_or_default();
+    let (primary, standby) = (p("primary_region"), p("standby_region"));
+    let failover = rb.meta.id == "dr-region-failover";
+    let (from, to) = if failover {
+        (&primary, &standby)
+    } else {
+        (&standby, &primary)
+    };
+    if serving == to {
+        let _ = writeln!(
+            out,
+            "- Switched: traffic from {} to **{}**",
+            text(from),
+            text(to)
+        );
+    } else {
+        let _ = writeln!(out, "- Not switched: **{}** still serves", text(serving));
+    }
+    if failover && serving == to {
+        let _ = writeln!(
+            out,
+            "- Fail-back will need: `ecsdeck runbook run dr-region-failback --param cluster={} --param service={} --param primary_region={} --param standby_region={} --param standby_cluster={}`, started deliberately; until then {} keeps its capacity",
+            text(&p("cluster")),
+            text(&p("service")),
+            text(&primary),
+            text(&standby),
+            text(&p("standby_cluster")),
+            text(&standby)
+        );
     }
 }
 

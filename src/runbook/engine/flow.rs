@@ -327,6 +327,7 @@ impl Runner {
             (Some(r), Some(t), Outcome::Completed) => Some(r <= t),
             _ => None,
         };
+        let serving_region = self.serving_region();
         self.log(
             now,
             None,
@@ -337,6 +338,7 @@ impl Runner {
                 ttd_seconds: ttd,
                 rto_target_seconds: target,
                 rto_met,
+                serving_region: serving_region.clone(),
             }),
         );
         let dir = self.run_dir.clone().unwrap_or_default();
@@ -353,7 +355,7 @@ impl Runner {
             dry_run: !self.cfg.write,
             rto_met,
             stop_conditions_hit: self.stop_hits.clone(),
-            serving_region: self.serving_region(),
+            serving_region,
         };
         if let Some(d) = &self.run_dir {
             let md = crate::runbook::report::render(&self.rb, &self.journal.events);

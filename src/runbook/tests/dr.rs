@@ -281,6 +281,11 @@ fn a_dry_run_switches_nothing_so_the_primary_still_serves() {
     );
     assert!(r.summary.dry_run);
     assert_eq!(r.summary.serving_region.as_deref(), Some("us-east-1"));
+    let md = crate::runbook::report::render(&runbook("dr-region-failover"), &r.events);
+    assert!(
+        md.contains("- Not switched: **us-east-1** still serves"),
+        "{md}"
+    );
 }
 
 #[test]
@@ -310,6 +315,16 @@ fn a_region_outage_is_failed_over_to_the_pilot_light() {
     );
     assert_eq!(r.summary.serving_region.as_deref(), Some("us-west-2"));
     assert!(r.summary.rto_seconds.is_some());
+    // The drill report says what was switched and what fail-back needs.
+    let md = crate::runbook::report::render(&runbook("dr-region-failover"), &r.events);
+    assert!(
+        md.contains("- Switched: traffic from us-east-1 to **us-west-2**"),
+        "{md}"
+    );
+    assert!(
+        md.contains("- Fail-back will need: `ecsdeck runbook run dr-region-failback --param cluster=prod --param service=api --param primary_region=us-east-1 --param standby_region=us-west-2 --param standby_cluster=prod`"),
+        "{md}"
+    );
     let snap = r.backend.sim.snapshot();
     let standby = snap.service_in("prod/api", Some("us-west-2")).unwrap();
     assert_eq!(
