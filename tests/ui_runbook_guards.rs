@@ -90,3 +90,19 @@ fn a_rollback_follows_the_circuit_breaker_on_screen() {
         "{apis:?}"
     );
 }
+
+#[test]
+fn the_dr_forms_fit_a_small_terminal() {
+    let mut rig = Rig::new("region-outage", 60);
+    select_service(&mut rig.app, "prod/api");
+    open_runbook(&mut rig, 4, 0);
+    let s = screen(&mut rig.app, 80, 24);
+    assert!(s.contains("target_count") && s.contains("standby_alarm"), "{s}");
+    insta::assert_snapshot!("dr_failover_form_80x24", s);
+    key(&mut rig.app, KeyCode::Esc);
+    key(&mut rig.app, KeyCode::Esc);
+    open_runbook(&mut rig, 5, 0);
+    let s = screen(&mut rig.app, 80, 24);
+    assert!(s.contains("standby_count"), "{s}");
+    insta::assert_snapshot!("dr_failback_form_80x24", s);
+}
