@@ -97,7 +97,10 @@ fn the_dr_forms_fit_a_small_terminal() {
     select_service(&mut rig.app, "prod/api");
     open_runbook(&mut rig, 4, 0);
     let s = screen(&mut rig.app, 80, 24);
-    assert!(s.contains("target_count") && s.contains("standby_alarm"), "{s}");
+    assert!(
+        s.contains("target_count") && s.contains("standby_alarm"),
+        "{s}"
+    );
     insta::assert_snapshot!("dr_failover_form_80x24", s);
     key(&mut rig.app, KeyCode::Esc);
     key(&mut rig.app, KeyCode::Esc);
