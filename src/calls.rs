@@ -46,6 +46,33 @@ pub fn find_service<'a>(snap: &'a FleetSnapshot, r: &ServiceRef) -> Option<&'a S
     lookup_service(snap, r).ok()
 }
 
+/// The alarm `name` in the place of `r`: the region and account `r` names,
+/// else those of its service. Of twins' alarms of one name it is never the
+/// other place's. `Err`: the place looked in ("account region").
+pub fn alarm_at<'a>(
+    snap: &'a FleetSnapshot,
+    name: &str,
+    r: &ServiceRef,
+) -> Result<&'a crate::model::Alarm, String> {
+    let svc = lookup_service(snap, r).ok();
+    let given = |v: &Option<String>| v.clone().filter(|x| !x.is_empty());
+    let region = given(&r.region).or_else(|| svc.map(|s| s.region.clone()));
+    let account = given(&r.account).or_else(|| svc.map(|s| s.account.clone()));
+    let at = |want: &Option<String>, have: &str| want.as_deref().is_none_or(|w| w == have);
+    snap.alarms
+        .iter()
+        .find(|a| a.name == name && at(&region, &a.region) && at(&account, &a.account))
+        .ok_or_else(|| {
+            format!(
+                "{} {}",
+                account.unwrap_or_default(),
+                region.unwrap_or_default()
+            )
+            .trim()
+            .to_string()
+        })
+}
+
 /// The one service `r` names; the error says "not found", or names every
 /// place of an ambiguous name so the operator can pick one.
 pub fn lookup_service<'a>(snap: &'a FleetSnapshot, r: &ServiceRef) -> Result<&'a Service, String> {

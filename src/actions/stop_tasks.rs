@@ -328,10 +328,11 @@ fn fis_spec(
         stop_alarm_arns.push(a.arn.clone());
     }
     let disrupt_connectivity = match p.fields.get("fis_disrupt_connectivity") {
-        Some(v) => {
-            matches!((p.resolve)(v)?, Value::Bool(true))
-                || matches!((p.resolve)(v)?, Value::String(s) if s == "true")
-        }
+        Some(v) => match (p.resolve)(v)? {
+            Value::Bool(b) => b,
+            Value::String(s) => s == "true",
+            _ => false,
+        },
         None => false,
     };
     Ok(super::fis::FisSpec {

@@ -269,18 +269,10 @@ pub fn items(
 ) -> Result<Vec<Value>, String> {
     if source == "cloudwatch.alarm" {
         let name = name.unwrap_or_default();
-        let a = snap
-            .alarms
-            .iter()
-            .find(|a| {
-                let at = |want: &Option<String>, have: &str| {
-                    want.as_deref().is_none_or(|w| w.is_empty() || w == have)
-                };
-                // Of twins' alarms of one name, the one in the region (and
-                // account) named.
-                a.name == name && at(&r.region, &a.region) && at(&r.account, &a.account)
-            })
-            .ok_or_else(|| format!("alarm {name:?} not found"))?;
+        // Of twins' alarms of one name, the one in the region (and account)
+        // named, else the service's.
+        let a = crate::calls::alarm_at(snap, name, r)
+            .map_err(|_| format!("alarm {name:?} not found"))?;
         // Brief ALARM states revert within seconds: with include_history, the
         // first transition to ALARM since `since` counts, at its own time.
         let went_alarm = a

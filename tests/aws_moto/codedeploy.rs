@@ -17,49 +17,13 @@ async fn seed_codedeploy(url: &str) -> String {
         .send()
         .await
         .unwrap();
-    let td = ecs
-        .register_task_definition()
-        .family("api")
-        .network_mode(t::NetworkMode::Bridge)
-        .requires_compatibilities(t::Compatibility::Ec2)
-        .container_definitions(
-            t::ContainerDefinition::builder()
-                .name("api")
-                .image("shop-api:1.0")
-                .memory(512)
-                .essential(true)
-                .build(),
-        )
-        .send()
-        .await
-        .unwrap();
+    let td = register_bridge_td(&ecs, "api", "shop-api:1.0").await;
     // api:2, the revision the CodeDeploy deployment rolls out.
-    let new_td = ecs
-        .register_task_definition()
-        .family("api")
-        .network_mode(t::NetworkMode::Bridge)
-        .requires_compatibilities(t::Compatibility::Ec2)
-        .container_definitions(
-            t::ContainerDefinition::builder()
-                .name("api")
-                .image("shop-api:1.1")
-                .memory(512)
-                .essential(true)
-                .build(),
-        )
-        .send()
-        .await
-        .unwrap();
-    let new_arn = new_td
-        .task_definition()
-        .unwrap()
-        .task_definition_arn()
-        .unwrap()
-        .to_string();
+    let new_arn = register_bridge_td(&ecs, "api", "shop-api:1.1").await;
     ecs.create_service()
         .cluster("shop")
         .service_name("api")
-        .task_definition(td.task_definition().unwrap().task_definition_arn().unwrap())
+        .task_definition(&td)
         .desired_count(0)
         .launch_type(t::LaunchType::Ec2)
         .deployment_controller(

@@ -54,6 +54,32 @@ async fn put_service_alarm(
         .unwrap();
 }
 
+/// Register revision n+1 of `family`: one essential bridge-mode EC2
+/// container `family` running `image` (512 MiB). Its ARN.
+async fn register_bridge_td(ecs: &aws_sdk_ecs::Client, family: &str, image: &str) -> String {
+    let td = ecs
+        .register_task_definition()
+        .family(family)
+        .network_mode(t::NetworkMode::Bridge)
+        .requires_compatibilities(t::Compatibility::Ec2)
+        .container_definitions(
+            t::ContainerDefinition::builder()
+                .name(family)
+                .image(image)
+                .memory(512)
+                .essential(true)
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    td.task_definition()
+        .unwrap()
+        .task_definition_arn()
+        .unwrap()
+        .to_string()
+}
+
 /// A bare HTTP/1.1 POST to moto (for what the Rust SDKs this build carries
 /// can't call: EC2, moto's own state manager). Returns the body.
 fn http_post(url: &str, path: &str, headers: &[(&str, &str)], body: &str) -> String {

@@ -12,29 +12,8 @@ async fn seed_runbook_fleet(url: &str) {
         .unwrap();
     let mut arns = vec![];
     for image in ["shop-api:1.0", "shop-api:1.1"] {
-        let td = ecs
-            .register_task_definition()
-            .family("api")
-            .network_mode(t::NetworkMode::Bridge)
-            .requires_compatibilities(t::Compatibility::Ec2)
-            .container_definitions(
-                t::ContainerDefinition::builder()
-                    .name("api")
-                    .image(image)
-                    .memory(512)
-                    .essential(true)
-                    .build(),
-            )
-            .send()
-            .await
-            .unwrap();
-        arns.push(
-            td.task_definition()
-                .unwrap()
-                .task_definition_arn()
-                .unwrap()
-                .to_string(),
-        );
+        let td = register_bridge_td(&ecs, "api", image).await;
+        arns.push(td);
     }
     ecs.create_service()
         .cluster("prod")
@@ -248,23 +227,8 @@ async fn seed_twin(url: &str, region: &str, desired: i32) {
         .send()
         .await
         .unwrap();
-    let td = ecs
-        .register_task_definition()
-        .family("api")
-        .network_mode(t::NetworkMode::Bridge)
-        .requires_compatibilities(t::Compatibility::Ec2)
-        .container_definitions(
-            t::ContainerDefinition::builder()
-                .name("api")
-                .image("shop-api:1.0")
-                .memory(512)
-                .essential(true)
-                .build(),
-        )
-        .send()
-        .await
-        .unwrap();
-    let arn = td.task_definition().unwrap().task_definition_arn().unwrap();
+    let td = register_bridge_td(&ecs, "api", "shop-api:1.0").await;
+    let arn = td;
     ecs.create_service()
         .cluster("prod")
         .service_name("api")

@@ -220,22 +220,13 @@ impl Runner {
         region: &Option<String>,
         account: &Option<String>,
     ) -> Result<&'s crate::model::Alarm, String> {
-        let svc = crate::calls::lookup_service(snap, &self.default_ref()).ok();
-        let given = |v: &Option<String>| v.clone().filter(|x| !x.is_empty());
-        let region = given(region).or_else(|| svc.map(|s| s.region.clone()));
-        let account = given(account).or_else(|| svc.map(|s| s.account.clone()));
-        let at = |want: &Option<String>, have: &str| want.as_deref().is_none_or(|w| w == have);
-        snap.alarms
-            .iter()
-            .find(|a| a.name == name && at(&region, &a.region) && at(&account, &a.account))
-            .ok_or_else(|| {
-                let place = format!(
-                    "{} {}",
-                    account.unwrap_or_default(),
-                    region.unwrap_or_default()
-                );
-                place.trim().to_string()
-            })
+        let run = self.default_ref();
+        let r = ServiceRef {
+            region: region.clone().or(run.region.clone()),
+            account: account.clone().or(run.account.clone()),
+            ..run
+        };
+        crate::calls::alarm_at(snap, name, &r)
     }
 
     /// A GameDay's guardrails must guard: each stop-condition alarm exists in

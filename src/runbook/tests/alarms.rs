@@ -114,3 +114,24 @@ fn a_missing_alarm_is_not_fatal_while_alarms_are_unread() {
     assert!(r.fatal && !r.ok, "{r:?}");
     assert!(r.text.contains("cloudwatch:DescribeAlarms"), "{}", r.text);
 }
+
+/// An alarm of the name in another region is not the service's: a verify
+/// that names no region looks where the service is.
+#[test]
+fn an_alarm_is_looked_up_where_the_service_is() {
+    let snap = sim_at("dr-pilot-light", 60_000).snapshot();
+    let items = |cluster: &str| {
+        crate::runbook::cond::items(
+            &snap,
+            "cloudwatch.alarm",
+            &crate::calls::ServiceRef::new(cluster, "api", None),
+            Some("prod-api-5xx"),
+            false,
+            0,
+        )
+    };
+    // prod/api in us-east-1 has it; the standby prod-dr/api in us-west-2 has not.
+    assert_eq!(items("prod").unwrap().len(), 1);
+    let e = items("prod-dr").unwrap_err();
+    assert!(e.contains("not found"), "{e}");
+}

@@ -12,6 +12,18 @@ const FAILOVER: &[(&str, &str)] = &[
     ("target", "20m"),
 ];
 
+/// dr-region-failover of prod/api to prod-dr in us-west-2.
+fn failover(sim: Simulator, write: bool, answers: &Answers, yes: bool) -> Run {
+    run(
+        runbook("dr-region-failover"),
+        sim,
+        FAILOVER,
+        write,
+        answers,
+        yes,
+    )
+}
+
 fn standby(sim: &Simulator) -> (i32, i32) {
     let snap = sim.snapshot();
     let svc = snap.service_in("prod-dr/api", None).unwrap();
@@ -31,10 +43,8 @@ fn answers(extra: &str) -> Answers {
 
 #[test]
 fn a_failover_ends_failed_over_with_the_standby_still_scaled_up() {
-    let r = run(
-        runbook("dr-region-failover"),
+    let r = failover(
         sim_at("dr-pilot-light", 5 * 60_000),
-        FAILOVER,
         true,
         &Answers::default(),
         true,
@@ -109,20 +119,16 @@ fn a_failover_ends_failed_over_with_the_standby_still_scaled_up() {
 #[test]
 fn an_abort_never_scales_down_the_side_that_serves() {
     let fo = |extra: &str| {
-        run(
-            runbook("dr-region-failover"),
+        failover(
             sim_at("dr-pilot-light", 5 * 60_000),
-            FAILOVER,
             true,
             &answers(extra),
             false,
         )
     };
     // At go: nothing was done, nothing undone.
-    let r = run(
-        runbook("dr-region-failover"),
+    let r = failover(
         sim_at("dr-pilot-light", 5 * 60_000),
-        FAILOVER,
         true,
         &Answers::parse("[steps.go]\nchoice = \"abort\"\nnote = \"no\"\n", "a.toml").unwrap(),
         false,
@@ -192,16 +198,7 @@ fn standby_with(from: &str, to: &str) -> Simulator {
 
 #[test]
 fn a_standby_that_is_not_ready_is_refused_listing_why() {
-    let go = |sim: Simulator| {
-        run(
-            runbook("dr-region-failover"),
-            sim,
-            FAILOVER,
-            true,
-            &Answers::default(),
-            true,
-        )
-    };
+    let go = |sim: Simulator| failover(sim, true, &Answers::default(), true);
     // Ready on the demo: the readiness step passes and says what it checked.
     let r = go(sim_at("dr-pilot-light", 5 * 60_000));
     let ready = kinds(&r.events, "api_call")
@@ -271,10 +268,8 @@ fn a_primary_that_cannot_be_read_is_not_evaluated_and_the_failover_goes_on() {
 
 #[test]
 fn a_dry_run_switches_nothing_so_the_primary_still_serves() {
-    let r = run(
-        runbook("dr-region-failover"),
+    let r = failover(
         sim_at("dr-pilot-light", 5 * 60_000),
-        FAILOVER,
         false,
         &Answers::default(),
         true,

@@ -19,6 +19,20 @@ fn crash(params: &[(&str, &str)], sim: Simulator) -> Run {
     )
 }
 
+/// The AZ GameDay on prod/api of steady at 5m with `extra` parameters, --yes.
+fn az_drill(extra: &[(&str, &str)]) -> Run {
+    let mut p = API.to_vec();
+    p.extend_from_slice(extra);
+    run(
+        runbook("gameday-az-outage"),
+        sim_at("steady", 5 * 60_000),
+        &p,
+        true,
+        &Answers::default(),
+        true,
+    )
+}
+
 fn refused_before_anything_ran(r: &Run) -> String {
     assert_eq!(r.summary.outcome, Outcome::Aborted, "{:?}", r.summary);
     assert!(kinds(&r.events, "step_start").is_empty(), "nothing ran");
@@ -200,21 +214,12 @@ fn an_aborted_drill_gives_no_verdict() {
 
 #[test]
 fn with_an_fis_role_the_az_is_impaired_by_an_experiment_and_released_by_stopping_it() {
-    let mut p = API.to_vec();
-    p.extend_from_slice(&[
+    let r = az_drill(&[
         ("az", "us-east-1a"),
         ("duration", "3m"),
         ("fis_role_arn", "arn:aws:iam::123456789012:role/fis-gameday"),
         ("disrupt_connectivity", "true"),
     ]);
-    let r = run(
-        runbook("gameday-az-outage"),
-        sim_at("steady", 5 * 60_000),
-        &p,
-        true,
-        &Answers::default(),
-        true,
-    );
     // With the subnet's network cut, ECS (which does not know) keeps placing
     // replacements back into the AZ, where they fail their health checks:
     // capacity stays short, 5XX rise, and the guardrail stops the drill.
@@ -312,20 +317,11 @@ fn with_an_fis_role_the_az_is_impaired_by_an_experiment_and_released_by_stopping
 #[test]
 fn an_fis_drill_needs_its_stop_alarms_as_arns() {
     // A stop alarm named that does not exist: the GameDay refuses before FIS.
-    let mut p = API.to_vec();
-    p.extend_from_slice(&[
+    let r = az_drill(&[
         ("az", "us-east-1a"),
         ("fis_role_arn", "arn:aws:iam::123456789012:role/fis"),
         ("stop_alarms", "prod-api-5xx,nope"),
     ]);
-    let r = run(
-        runbook("gameday-az-outage"),
-        sim_at("steady", 5 * 60_000),
-        &p,
-        true,
-        &Answers::default(),
-        true,
-    );
     let why = refused_before_anything_ran(&r);
     assert!(why.contains("\"nope\" does not exist"), "{why}");
 }
@@ -364,20 +360,11 @@ fn two_tasks_over_three_azs_are_even_a_lost_az_is_not() {
 
 #[test]
 fn fis_without_the_network_cut_keeps_the_az_impaired_by_sweeps() {
-    let mut p = API.to_vec();
-    p.extend_from_slice(&[
+    let r = az_drill(&[
         ("az", "us-east-1a"),
         ("duration", "3m"),
         ("fis_role_arn", "arn:aws:iam::123456789012:role/fis-gameday"),
     ]);
-    let r = run(
-        runbook("gameday-az-outage"),
-        sim_at("steady", 5 * 60_000),
-        &p,
-        true,
-        &Answers::default(),
-        true,
-    );
     // ECS places replacements back into the AZ and the sweeps stop them:
     // capacity stays short until a guardrail stops the drill, as on AWS.
     assert_ne!(r.summary.outcome, Outcome::Failed, "{:?}", r.summary.reason);
