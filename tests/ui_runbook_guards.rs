@@ -102,6 +102,13 @@ fn the_dr_forms_fit_a_small_terminal() {
         "{s}"
     );
     insta::assert_snapshot!("dr_failover_form_80x24", s);
+    // The form scrolls: the last field, being edited, is in view.
+    for _ in 0..20 {
+        key(&mut rig.app, KeyCode::Tab);
+    }
+    let s = screen(&mut rig.app, 80, 24);
+    assert!(s.contains("›rpo_target"), "{s}");
+    insta::assert_snapshot!("dr_failover_form_scrolled_80x24", s);
     key(&mut rig.app, KeyCode::Esc);
     key(&mut rig.app, KeyCode::Esc);
     open_runbook(&mut rig, 5, 0);

@@ -16,7 +16,9 @@ pub mod fields;
 pub mod fis;
 mod force_new_deployment;
 pub mod known_good;
+pub mod rds;
 pub mod resolve_revision;
+pub mod route53;
 pub mod scale;
 mod set_capacity;
 pub mod snapshot;
@@ -50,6 +52,11 @@ pub static REGISTRY: &[&dyn RunbookAction] = &[
     &stop_tasks::StopTasks,
     &sustain_release::SustainRelease,
     &fis::FollowExperiment,
+    &route53::Records,
+    &route53::Shift,
+    &route53::ChangeStatus,
+    &rds::Replication,
+    &rds::Promote,
 ];
 
 /// One runbook action (see the module docs and the README's "Adding a
@@ -136,6 +143,25 @@ pub trait SimBackend {
     /// tasks there stay RUNNING, fail their ELB health checks and are
     /// replaced where ECS places them.
     fn disrupt_service_az(&mut self, t: &Target, az: &str, ms: Option<i64>);
+    /// A hosted zone's (id or name) record sets of `name`, with their
+    /// health; the zone's id.
+    fn dns_records(
+        &self,
+        zone: &str,
+        name: &str,
+    ) -> Result<(String, Vec<crate::model::dns::RecordSet>), String>;
+    /// ChangeResourceRecordSets UPSERTs; the change id (PENDING until in sync).
+    fn dns_change(
+        &mut self,
+        zone_id: &str,
+        sets: &[crate::model::dns::RecordSet],
+    ) -> Result<String, String>;
+    /// GetChange: `PENDING` or `INSYNC`.
+    fn dns_change_status(&self, id: &str) -> Result<String, String>;
+    /// A global cluster or replica as seen from `region`.
+    fn db_state(&self, id: &str, region: &str) -> Result<crate::model::database::DbState, String>;
+    /// Start a promotion; the call's detail.
+    fn db_promote(&mut self, p: &crate::model::database::Promotion) -> Result<Value, String>;
 }
 
 /// The SDK clients of the account and region a call goes to. A new AWS
@@ -147,6 +173,12 @@ pub struct AwsClients<'a> {
     pub ec2: &'a aws_sdk_ec2::Client,
     pub codedeploy: &'a aws_sdk_codedeploy::Client,
     pub fis: &'a aws_sdk_fis::Client,
+    pub route53: &'a aws_sdk_route53::Client,
+    pub rds: &'a aws_sdk_rds::Client,
+    pub cw: &'a aws_sdk_cloudwatch::Client,
+    /// The RDS client of the same account in another region (a DR read
+    /// looks at the writer where it is), when that region is connected.
+    pub rds_in: &'a (dyn Fn(&str) -> Option<aws_sdk_rds::Client> + Sync),
     /// The source's error text for a failed request (counts throttles).
     pub describe_error: fn(&str, &(dyn std::error::Error + 'static)) -> String,
 }

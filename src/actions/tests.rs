@@ -47,6 +47,8 @@ fn which_ops_mutate() {
             "ecs.stop_deployment",
             "codedeploy.stop_deployment",
             "ecs.stop_tasks",
+            "route53.shift",
+            "rds.promote",
         ]
     );
 }

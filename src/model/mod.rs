@@ -4,6 +4,8 @@
 //! fields) so that the review checks and the AWS conversion read naturally.
 
 pub mod az;
+pub mod database;
+pub mod dns;
 mod fresh;
 pub mod health;
 pub mod history;

@@ -288,6 +288,16 @@ pub struct RunEnd {
     /// DR: the region serving traffic at the end.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub serving_region: Option<String>,
+    /// DR: the replication lag at the promotion, its target, the verdict
+    /// and why it is what it is (the metric, or why it was not measured).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rpo_seconds: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rpo_target_seconds: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rpo_met: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rpo_note: Option<String>,
 }
 
 /// `stop_condition`: a stop alarm fired.

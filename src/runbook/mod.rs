@@ -201,6 +201,13 @@ pub struct TimelineSpec {
     /// switch was not reached) or in a dry run, `serving_region_before`.
     pub serving_region: Option<String>,
     pub serving_region_before: Option<String>,
+    /// DR: the data a failover lost, seconds (the replication lag at the
+    /// promotion), e.g. `${save.db.lagSeconds}`; not filled in: not measured.
+    pub rpo_seconds: Option<String>,
+    /// Why the RPO is what it is or is missing, e.g. `${save.db.lagSource}`.
+    pub rpo_note: Option<String>,
+    /// A duration, possibly `${param.rpo_target}`.
+    pub rpo_target: Option<String>,
 }
 
 /// One `## Title {#id}` section.
@@ -346,6 +353,11 @@ pub struct Action {
     /// has that parameter): of twins in two accounts, the one acted on.
     pub account: Option<String>,
     pub save_as: Option<String>,
+    /// A read-only action repeated every `interval` (default 10 s) until
+    /// its answer holds this (`until = { select, op, value }`), within the
+    /// step's `timeout` (default 10 m; then `on_timeout`).
+    pub until: Option<Filter>,
+    pub interval: Option<String>,
     /// Everything else: the op's own fields (`desired`, `az`, `select` …).
     #[serde(flatten)]
     pub fields: crate::actions::Fields,

@@ -173,6 +173,7 @@ pub fn render_with(rb: &Runbook, events: &[Event], journal_notes: &[String]) -> 
     impairment_lines(&mut out, events);
     if let (Some((_, st)), Some(end)) = (start, end) {
         dr_lines(&mut out, rb, &st.params, end);
+        dr_changes(&mut out, events);
     }
     let _ = writeln!(out, "\n## Timeline\n");
     let _ = writeln!(out, "| time | step | event |");
@@ -376,6 +377,57 @@ fn dr_lines(out: &mut String, rb: &Runbook, params: &serde_json::Map<String, Val
     }
 }
 
+/// DR: the traffic and data-tier changes the run made (successful calls).
+fn dr_changes(out: &mut String, events: &[Event]) {
+    for e in events {
+        let Body::ApiCall(a) = &e.body else { continue };
+        let (Some(c), Some(true)) = (&a.call, a.ok) else {
+            continue;
+        };
+        let what = match c.kind.as_str() {
+            "Route53Shift" => "DNS",
+            "RdsPromote" => "Data tier",
+            _ => continue,
+        };
+        let ids = a
+            .request_ids
+            .as_ref()
+            .filter(|v| !v.is_empty())
+            .map(|v| format!(" (request {})", text(&v.join(", "))))
+            .unwrap_or_default();
+        let _ = writeln!(out, "- {what}: {}{ids}", text(&c.describe()));
+    }
+}
+
+/// `- RPO: …`: the replication lag at the promotion against its target.
+fn rpo_line(out: &mut String, d: &RunEnd) {
+    let note = d
+        .rpo_note
+        .as_deref()
+        .map(|n| format!(" ({})", text(n)))
+        .unwrap_or_default();
+    match (d.rpo_seconds, d.rpo_target_seconds) {
+        (Some(r), Some(t)) => {
+            let pass = match d.rpo_met {
+                Some(m) => pick(m, "PASS", "FAIL"),
+                None => "no verdict (the run did not complete)",
+            };
+            let _ = writeln!(
+                out,
+                "- RPO: **{r:.1} s**{note} against a target of {}: **{pass}**",
+                fmt_dur((t * 1000.0) as i64)
+            );
+        }
+        (Some(r), None) => {
+            let _ = writeln!(out, "- RPO: **{r:.1} s**{note} (no target)");
+        }
+        (None, _) if d.rpo_note.is_some() => {
+            let _ = writeln!(out, "- RPO: not measured{note}");
+        }
+        (None, _) => {}
+    }
+}
+
 /// The `## Result` lines: outcome, RTO against its target, TTD.
 fn result_lines(out: &mut String, rb: &Runbook, end: Option<&RunEnd>) {
     match end {
@@ -405,6 +457,7 @@ fn result_lines(out: &mut String, rb: &Runbook, end: Option<&RunEnd>) {
                     let _ = writeln!(out, "- RTO: not measured (a marker was not reached)");
                 }
             }
+            rpo_line(out, d);
             match secs(d.ttd_seconds) {
                 Some(t) => {
                     let _ = writeln!(out, "- TTD (time to detect): **{t}**");

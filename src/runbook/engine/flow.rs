@@ -28,6 +28,13 @@ impl Runner {
         rebuilt: bool,
     ) {
         let step = self.rb.steps[i].clone();
+        if !rebuilt
+            && let Block::Action(a) = &step.block
+            && let Some(u) = &a.until
+            && !self.read_holds(i, now, u, &outputs)
+        {
+            return;
+        }
         if let Block::Action(a) = &step.block {
             // Any action's answer can be saved (`snapshot` saves its own):
             // one call's detail, or the list of them.
@@ -107,6 +114,97 @@ impl Runner {
         self.end_step(i, now, StepState::Done, None, None);
     }
 
+    /// An action's `until` over its answer. Not holding: read again after
+    /// `interval`, or time out (and then `on_timeout`); in a dry run after
+    /// a planned change, waiting proves nothing: it ends as a dry run.
+    fn read_holds(
+        &mut self,
+        i: usize,
+        now: EpochMs,
+        u: &crate::runbook::Filter,
+        outputs: &[CallOutput],
+    ) -> bool {
+        let answer = match outputs {
+            [one] => one.detail.clone(),
+            many => Value::Array(many.iter().map(|o| o.detail.clone()).collect()),
+        };
+        let want = match u.value.as_ref().map(|v| resolve_value(v, &self.scope())) {
+            Some(Err(e)) => {
+                self.fail_step(i, now, format!("until: {e}"));
+                return false;
+            }
+            Some(Ok(v)) => Some(v),
+            None => None,
+        };
+        let got = cond::select_path(&answer, &u.select)
+            .into_iter()
+            .next()
+            .cloned();
+        let ok = cond::compare(got.as_ref(), &u.op, want.as_ref());
+        let text = format!(
+            "{} = {} (want {} {})",
+            u.select,
+            got.as_ref().map_or("(none)".into(), display),
+            u.op,
+            want.as_ref().map(display).unwrap_or_default()
+        );
+        self.log(
+            now,
+            Some(i),
+            Body::Poll {
+                ok,
+                conditions: vec![text.clone()],
+            },
+        );
+        if ok {
+            return true;
+        }
+        let Some(mut rl) = self.read_loop else {
+            return true;
+        };
+        if self.dry_run()
+            && self
+                .journal
+                .events
+                .iter()
+                .any(|e| matches!(e.body, Body::DryRun(_)))
+        {
+            let detail = crate::runbook::events::DryRun {
+                calls: None,
+                changes: None,
+                ok: Some(false),
+                conditions: Some(vec![text]),
+                would_wait: Some(fmt_dur(rl.timeout_at - rl.started)),
+            };
+            self.log(now, Some(i), Body::DryRun(detail));
+            self.end_step(i, now, StepState::DryRun, None, None);
+            return false;
+        }
+        if now >= rl.timeout_at {
+            let flow = self.rb.steps[i]
+                .common()
+                .on_timeout
+                .clone()
+                .unwrap_or(Flow::Abort);
+            self.log(
+                now,
+                Some(i),
+                Body::Timeout {
+                    after_ms: now - rl.started,
+                    then: json!(flow),
+                },
+            );
+            self.end_step(i, now, StepState::TimedOut, Some(flow), None);
+            return false;
+        }
+        rl.last = now;
+        self.read_loop = Some(rl);
+        self.phase = Phase::ReadAgain {
+            at: (now + rl.interval).min(rl.timeout_at),
+        };
+        false
+    }
+
     pub(super) fn fail_step(&mut self, i: usize, now: EpochMs, error: String) {
         let flow = self.rb.steps[i]
             .common()
@@ -141,6 +239,7 @@ impl Runner {
     ) {
         self.states[i] = state;
         self.phase = Phase::Start;
+        self.read_loop = None;
         self.last_results.clear();
         self.uncertain_resume = false;
         if state == StepState::Done
@@ -276,6 +375,35 @@ impl Runner {
         after.or_else(|| fill(&tl.serving_region_before))
     }
 
+    /// The RPO (`[timeline] rpo_seconds`), its target and note. Only a
+    /// run that made its changes has one: a dry run promoted nothing.
+    fn rpo(&self) -> (Option<f64>, Option<f64>, Option<String>) {
+        let tl = &self.rb.meta.timeline;
+        let target = tl
+            .rpo_target
+            .as_deref()
+            .and_then(|t| self.interp(t).ok())
+            .and_then(|t| dur_ms(&t).ok())
+            .map(|ms| ms as f64 / 1000.0);
+        if tl.rpo_seconds.is_none() {
+            return (None, target, None);
+        }
+        if !self.cfg.write {
+            return (None, target, Some("dry run: nothing was promoted".into()));
+        }
+        let fill = |t: &Option<String>| {
+            t.as_deref()
+                .and_then(|t| self.interp(t).ok())
+                .filter(|s| !s.trim().is_empty() && s != "null")
+        };
+        let rpo = fill(&tl.rpo_seconds).and_then(|s| s.trim().parse::<f64>().ok());
+        let note = fill(&tl.rpo_note).or_else(|| {
+            rpo.is_none()
+                .then(|| "not measured: no data tier was read (global_cluster, db_replica)".into())
+        });
+        (rpo, target, note)
+    }
+
     pub(super) fn finish(
         &mut self,
         now: EpochMs,
@@ -328,6 +456,11 @@ impl Runner {
             _ => None,
         };
         let serving_region = self.serving_region();
+        let (rpo, rpo_target, rpo_note) = self.rpo();
+        let rpo_met = match (rpo, rpo_target, outcome) {
+            (Some(r), Some(t), Outcome::Completed) => Some(r <= t),
+            _ => None,
+        };
         self.log(
             now,
             None,
@@ -339,6 +472,10 @@ impl Runner {
                 rto_target_seconds: target,
                 rto_met,
                 serving_region: serving_region.clone(),
+                rpo_seconds: rpo,
+                rpo_target_seconds: rpo_target,
+                rpo_met,
+                rpo_note,
             }),
         );
         let dir = self.run_dir.clone().unwrap_or_default();
@@ -356,6 +493,9 @@ impl Runner {
             rto_met,
             stop_conditions_hit: self.stop_hits.clone(),
             serving_region,
+            rpo_seconds: rpo,
+            rpo_target_seconds: rpo_target,
+            rpo_met,
         };
         if let Some(d) = &self.run_dir {
             let md = crate::runbook::report::render(&self.rb, &self.journal.events);

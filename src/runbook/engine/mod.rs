@@ -94,6 +94,14 @@ pub struct Summary {
     /// DR runbooks: the region serving traffic when the run ended.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub serving_region: Option<String>,
+    /// DR runbooks: the replication lag at the data tier's promotion (the
+    /// data lost), seconds; null when not measured (no data tier, no lag
+    /// datapoints, a dry run), never 0 for unknown.
+    pub rpo_seconds: Option<f64>,
+    pub rpo_target_seconds: Option<f64>,
+    /// RPO within target (None without both, or when the run did not complete).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rpo_met: Option<bool>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -140,6 +148,10 @@ enum Phase {
         logged: bool,
     },
     Checkpoint(CheckpointAsk),
+    /// A read with `until` that did not hold yet: read again at `at`.
+    ReadAgain {
+        at: EpochMs,
+    },
     /// A stop condition fired with `on_trigger = "pause"`.
     StopPaused {
         ask: CheckpointAsk,
@@ -212,6 +224,18 @@ pub struct Runner {
     pub resume_notes: Vec<String>,
     /// The first journal write that failed (see [`Runner::journal_error`]).
     journal_error: Option<String>,
+    /// The current step's read-until loop.
+    read_loop: Option<ReadLoop>,
+}
+
+/// A read repeated until its answer holds (an action's `until`).
+#[derive(Debug, Clone, Copy)]
+struct ReadLoop {
+    started: EpochMs,
+    timeout_at: EpochMs,
+    interval: i64,
+    /// When the last read's answer came.
+    last: EpochMs,
 }
 
 /// See [`Runner::interrupted`].
@@ -317,6 +341,7 @@ impl Runner {
             interrupted: None,
             resume_notes: vec![],
             journal_error: None,
+            read_loop: None,
         })
     }
 
@@ -490,6 +515,10 @@ impl Runner {
             Phase::Arm { .. } => "type the arm phrase".into(),
             Phase::Confirm { .. } => "confirm the change".into(),
             Phase::Calls { .. } => "calling".into(),
+            Phase::ReadAgain { at } => format!(
+                "reading again in {}",
+                fmt_dur((*at - self.read_loop.map_or(*at, |r| r.last)).max(0))
+            ),
             Phase::Checkpoint(_) => "waiting for your answer".into(),
             Phase::StopPaused { .. } => "paused by a stop condition".into(),
             Phase::Done => "finished".into(),

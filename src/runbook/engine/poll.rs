@@ -90,6 +90,20 @@ impl Runner {
                 outputs,
                 logged,
             } => self.calls_tick(i, now, queue, outputs, logged),
+            Phase::ReadAgain { at } => {
+                if now >= at {
+                    if let Block::Action(a) = &self.rb.steps[i].block {
+                        let a = a.clone();
+                        self.action_step(i, now, snap, &a);
+                    }
+                    None
+                } else {
+                    self.phase = Phase::ReadAgain { at };
+                    Some(Need::Wait {
+                        until: self.wake_time(at),
+                    })
+                }
+            }
             Phase::Checkpoint(ask) => {
                 self.phase = Phase::Checkpoint(ask.clone());
                 Some(Need::Checkpoint(ask))

@@ -280,13 +280,35 @@ impl Runner {
     }
 
     /// Any other action: plan its calls, then dry run, arm, confirm or call.
-    fn action_step(
+    pub(super) fn action_step(
         &mut self,
         i: usize,
         now: EpochMs,
         snap: &FleetSnapshot,
         a: &crate::runbook::Action,
     ) {
+        if a.until.is_some() && self.read_loop.is_none() {
+            let ms = |s: &Option<String>, d: i64| -> Result<i64, String> {
+                s.as_deref().map_or(Ok(d), |s| dur_ms(&self.interp(s)?))
+            };
+            match (
+                ms(&a.interval, DEFAULT_INTERVAL_MS),
+                ms(&a.common.timeout, DEFAULT_TIMEOUT_MS),
+            ) {
+                (Ok(interval), Ok(timeout)) => {
+                    self.read_loop = Some(ReadLoop {
+                        started: now,
+                        timeout_at: now + timeout,
+                        interval: interval.max(1000),
+                        last: now,
+                    });
+                }
+                (Err(e), _) | (_, Err(e)) => {
+                    self.fail_step(i, now, e);
+                    return;
+                }
+            }
+        }
         let calls = match self.plan_action(a, snap) {
             Ok(c) => c,
             Err(e) => {

@@ -37,7 +37,28 @@ pub(super) fn check_action(
             at(Some(&e.key))
         };
         ctx.err(line, Some(&e.key), e.message)
-    })
+    })?;
+    if let Some(u) = &a.until {
+        if a.op.mutates() {
+            return Err(ctx.err(
+                at(Some("until")),
+                Some("until"),
+                format!(
+                    "{} changes something: only a read is repeated until its answer holds",
+                    a.op.name()
+                ),
+            ));
+        }
+        crate::runbook::cond::check_op(&u.op)
+            .map_err(|m| ctx.err(at(Some("until")), Some("until"), m))?;
+    } else if a.interval.is_some() {
+        return Err(ctx.err(
+            at(Some("interval")),
+            Some("interval"),
+            "`interval` repeats a read: it needs `until`",
+        ));
+    }
+    check_duration(ctx, "interval", a.interval.as_deref(), at(Some("interval")))
 }
 
 /// Cross-references: step ids, markers, params, saves.

@@ -13,6 +13,7 @@ mod answers;
 mod console_queue;
 mod controllers;
 mod dr;
+mod dr_traffic;
 mod gameday;
 mod journal_contract;
 mod journal_failure;

@@ -44,7 +44,7 @@ impl AwsBackend {
 
     /// The source of the call's account and region (the first one when it
     /// names neither).
-    fn source(&self, t: &Target) -> Result<&AwsSource, String> {
+    fn source(&self, t: &Target) -> Result<usize, String> {
         let (account, region) = t.place();
         let i = self.fleet.source_for(account, region).ok_or_else(|| {
             format!(
@@ -53,19 +53,47 @@ impl AwsBackend {
                 region.unwrap_or("region")
             )
         })?;
-        Ok(&self.fleet.sources[i])
+        Ok(i)
     }
 }
 
-/// Perform one call with this source's clients (the action's own file
-/// makes the SDK request: `src/actions/`).
+/// Perform one call with the clients of the fleet's source `i` (the
+/// action's own file makes the SDK request: `src/actions/`); a DR read
+/// reaches the same account's other regions of the fleet.
+pub async fn perform_in(fleet: &AwsFleet, i: usize, c: &PlannedCall) -> Result<CallOutput, String> {
+    let src = &fleet.sources[i];
+    let account = src.account();
+    let rds_in = |region: &str| {
+        let a = (!account.is_empty()).then_some(account.as_str());
+        fleet
+            .source_for(a, Some(region))
+            .map(|j| fleet.sources[j].rds.clone())
+    };
+    perform_with(src, &rds_in, c).await
+}
+
+/// Perform one call with one source's clients (other regions unreached).
 pub async fn perform(src: &AwsSource, c: &PlannedCall) -> Result<CallOutput, String> {
+    let region = src.region.clone();
+    let rds_in = |r: &str| (r == region).then(|| src.rds.clone());
+    perform_with(src, &rds_in, c).await
+}
+
+async fn perform_with(
+    src: &AwsSource,
+    rds_in: &(dyn Fn(&str) -> Option<aws_sdk_rds::Client> + Sync),
+    c: &PlannedCall,
+) -> Result<CallOutput, String> {
     let clients = AwsClients {
         ecs: &src.ecs,
         aas: &src.aas,
         ec2: &src.ec2,
         codedeploy: &src.codedeploy,
         fis: &src.fis,
+        route53: &src.route53,
+        rds: &src.rds,
+        cw: &src.cw,
+        rds_in,
         describe_error: describe_dyn,
     };
     crate::actions::perform_aws(&clients, c).await
@@ -98,8 +126,8 @@ impl Backend for AwsBackend {
     }
 
     fn call(&mut self, c: &PlannedCall) -> Result<CallOutput, String> {
-        let src = self.source(c.target())?;
-        let res = self.rt.block_on(perform(src, c));
+        let i = self.source(c.target())?;
+        let res = self.rt.block_on(perform_in(&self.fleet, i, c));
         self.cached = None;
         res
     }

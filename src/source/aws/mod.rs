@@ -113,6 +113,8 @@ pub struct AwsSource {
     pub(crate) sts: aws_sdk_sts::Client,
     pub(crate) codedeploy: aws_sdk_codedeploy::Client,
     pub(crate) fis: aws_sdk_fis::Client,
+    pub(crate) route53: aws_sdk_route53::Client,
+    pub(crate) rds: aws_sdk_rds::Client,
     pub(crate) opts: AwsOptions,
     pub region: String,
     /// The account this source reads, learnt from the ARNs ECS returns
@@ -257,6 +259,8 @@ impl AwsSource {
             sts: aws_sdk_sts::Client::new(&conf),
             codedeploy: aws_sdk_codedeploy::Client::new(&conf),
             fis: aws_sdk_fis::Client::new(&conf),
+            route53: aws_sdk_route53::Client::new(&conf),
+            rds: aws_sdk_rds::Client::new(&conf),
             opts,
             region,
             account: Default::default(),

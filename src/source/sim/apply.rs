@@ -7,6 +7,8 @@ use super::Simulator;
 use crate::actions::SimBackend;
 use crate::calls::{CallOutput, PlannedCall, Target};
 use crate::model::FleetSnapshot;
+use crate::model::database::{DbState, Promotion};
+use crate::model::dns::RecordSet;
 
 /// Perform one call on the simulator (the headless backend and the
 /// console's simulator source both use this).
@@ -78,5 +80,25 @@ impl SimBackend for Simulator {
         if let Ok(si) = self.index_of(t) {
             self.engine.disrupt_service_az(si, az, ms);
         }
+    }
+
+    fn dns_records(&self, zone: &str, name: &str) -> Result<(String, Vec<RecordSet>), String> {
+        self.engine.dns_records(zone, name)
+    }
+
+    fn dns_change(&mut self, zone_id: &str, sets: &[RecordSet]) -> Result<String, String> {
+        self.engine.dns_change(zone_id, sets)
+    }
+
+    fn dns_change_status(&self, id: &str) -> Result<String, String> {
+        self.engine.dns_change_status(id)
+    }
+
+    fn db_state(&self, id: &str, region: &str) -> Result<DbState, String> {
+        self.engine.db_state(id, region)
+    }
+
+    fn db_promote(&mut self, p: &Promotion) -> Result<serde_json::Value, String> {
+        self.engine.db_promote(p)
     }
 }

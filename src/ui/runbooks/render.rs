@@ -98,8 +98,15 @@ fn render_params(f: &mut Frame, area: Rect, ui: &RunbookUi, form: &ParamForm, th
         )),
         Line::raw(""),
     ];
+    // A long form scrolls so that the field being edited stays in view.
+    let inner_w = usize::from(area.width.saturating_sub(2)).max(1);
+    let rows = |l: &Line| l.width().max(1).div_ceil(inner_w);
+    let mut cursor_rows = (0, 0);
     for (i, (name, prompt, value, required)) in form.fields.iter().enumerate() {
         let cur = i == form.cursor;
+        if cur {
+            cursor_rows.0 = lines.iter().map(rows).sum::<usize>();
+        }
         lines.push(Line::from(vec![
             Span::styled(
                 format!(" {}{:<16}", if cur { "›" } else { " " }, name),
@@ -122,7 +129,12 @@ fn render_params(f: &mut Frame, area: Rect, ui: &RunbookUi, form: &ParamForm, th
                 theme.dim(),
             ),
         ]));
+        if cur {
+            cursor_rows.1 = cursor_rows.0 + lines.last().map_or(1, rows);
+        }
     }
+    let visible = usize::from(area.height.saturating_sub(2));
+    let offset = cursor_rows.1.saturating_sub(visible);
     if let Some(e) = &form.error {
         lines.push(Line::raw(""));
         lines.push(Line::from(Span::styled(
@@ -135,7 +147,10 @@ fn render_params(f: &mut Frame, area: Rect, ui: &RunbookUi, form: &ParamForm, th
         lines.push(Line::from(Span::styled(" Dry run: ecsdeck was started without --write; action steps show the calls they would make.", theme.warn())));
     }
     f.render_widget(
-        Paragraph::new(lines).wrap(Wrap { trim: false }).block(b),
+        Paragraph::new(lines)
+            .wrap(Wrap { trim: false })
+            .scroll((u16::try_from(offset).unwrap_or(u16::MAX), 0))
+            .block(b),
         area,
     );
 }

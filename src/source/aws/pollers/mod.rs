@@ -127,7 +127,7 @@ pub fn spawn(fleet: AwsFleet, iv: Intervals) -> SourceHandle {
                     // A runbook action; the reads right after show its effect.
                     let (account, region) = call.target().place();
                     let i = shared.fleet.source_for(account, region).unwrap_or(0);
-                    let res = actions::perform(&shared.fleet.sources[i], &call).await;
+                    let res = actions::perform_in(&shared.fleet, i, &call).await;
                     shared.refresh_now[i].notify_waiters();
                     if tx.send(Update::CallResult(id, res)).await.is_err() {
                         break;

@@ -111,6 +111,11 @@ pub struct Engine {
     pub(crate) next_log_id: u64,
     pub(crate) next_event_id: u64,
     pub(crate) speed: Option<f64>,
+    /// Route 53 names (DR scenarios) and the changes made to them (id, in sync at).
+    pub(crate) dns: Vec<dr::SimName>,
+    pub(crate) dns_changes: Vec<(String, i64)>,
+    /// Replicated databases (DR scenarios).
+    pub(crate) dbs: Vec<dr::SimDb>,
 }
 
 impl Engine {
@@ -231,8 +236,13 @@ impl Engine {
             next_log_id: 1,
             next_event_id: 1,
             speed: None,
+            dns: vec![],
+            dns_changes: vec![],
+            dbs: dr::build_dbs(sc),
         };
+        e.dns = dr::build_dns(sc, &e);
         e.warm_start();
+        e.route_traffic(true);
         e
     }
 
@@ -358,6 +368,12 @@ impl Engine {
             self.autoscale();
         }
         self.refresh_counts();
+        if !self.dns.is_empty() {
+            self.route_traffic(false);
+        }
+        if !self.dbs.is_empty() {
+            self.replicate();
+        }
         self.emit_logs();
         self.prune(now);
     }
@@ -403,6 +419,7 @@ pub(crate) fn rng_of(e: &mut Engine) -> &mut ChaCha8Rng {
 mod build;
 mod control;
 mod deploy;
+mod dr;
 mod metrics;
 mod placement;
 mod scaling;

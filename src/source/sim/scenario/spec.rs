@@ -22,6 +22,70 @@ pub struct Scenario {
     pub log_groups: Vec<LogGroupSpec>,
     #[serde(default)]
     pub events: Vec<EventSpec>,
+    /// Route 53 names whose record sets point at services (DR traffic).
+    #[serde(default)]
+    pub dns: Vec<DnsSpec>,
+    /// Replicated databases (an Aurora Global Database, a read replica).
+    #[serde(default)]
+    pub databases: Vec<DatabaseSpec>,
+}
+
+/// A Route 53 name in a hosted zone: its record sets, each pointing at a
+/// service's load balancer, health-checked by default. Traffic to the
+/// name goes where Route 53 answers.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DnsSpec {
+    /// The hosted zone's name (`example.com.`).
+    pub zone: String,
+    /// Its id (default: derived from the name, `Z…`).
+    pub zone_id: Option<String>,
+    pub name: String,
+    /// Requests per second to the name (default: its services' base_rps).
+    pub rps: Option<f64>,
+    pub records: Vec<DnsRecordSpec>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DnsRecordSpec {
+    pub set: String,
+    /// `PRIMARY` or `SECONDARY` (a failover pair), or …
+    pub failover: Option<Spanned<String>>,
+    /// … a weight (weighted sets).
+    pub weight: Option<i64>,
+    /// `cluster/service` behind the record's load balancer.
+    pub service: Spanned<String>,
+    pub region: String,
+    pub account: Option<String>,
+    #[serde(default = "yes")]
+    pub health_check: bool,
+}
+
+/// A database replicated from `writer` to `reader` in another region.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DatabaseSpec {
+    /// `global-cluster`, `read-replica` or `replica-cluster`.
+    pub kind: Spanned<String>,
+    /// The global cluster's identifier (a replica is named by `reader.id`).
+    pub id: Option<String>,
+    pub writer: DbPlaceSpec,
+    pub reader: DbPlaceSpec,
+    /// Typical replication lag (`800ms`, `2s`).
+    #[serde(default = "one_second")]
+    pub lag: Spanned<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DbPlaceSpec {
+    pub region: String,
+    pub id: String,
+}
+
+fn one_second() -> Spanned<String> {
+    Spanned::new(0..0, "1s".into())
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -186,6 +186,8 @@ pub(super) fn validate(sc: &Scenario, text: &str, origin: &str) -> Res {
     alarms(sc, &c)?;
     log_groups(sc, &c)?;
     events(sc, &c, &td_names)?;
+    dr::dns(sc, &c)?;
+    dr::databases(sc, &c)?;
     fleet_size(sc, &c)
 }
 
@@ -572,6 +574,7 @@ fn fleet_size(sc: &Scenario, c: &Checker) -> Res {
     Ok(())
 }
 
+mod dr;
 mod places;
 mod services;
 use services::services;

@@ -1,0 +1,297 @@
+//! DR with its traffic and data tier on the demo: Route 53 switched and
+//! waited for, the global database promoted and its lag the RPO, and the
+//! way back.
+
+use super::*;
+use crate::actions::SimBackend;
+
+const OUTAGE: &[(&str, &str)] = &[
+    ("cluster", "prod"),
+    ("service", "api"),
+    ("primary_region", "us-east-1"),
+    ("standby_region", "us-west-2"),
+    ("hosted_zone", "shop.example.com"),
+    ("record_name", "api.shop.example.com"),
+    ("global_cluster", "shop"),
+];
+
+fn with(extra: &[(&'static str, &'static str)]) -> Vec<(&'static str, &'static str)> {
+    let mut p: Vec<_> = OUTAGE
+        .iter()
+        .filter(|(k, _)| !extra.iter().any(|(e, _)| e == k))
+        .copied()
+        .collect();
+    p.extend_from_slice(extra);
+    p
+}
+
+fn answer(sim: &Simulator) -> Vec<String> {
+    let (_, sets) = sim
+        .dns_records("shop.example.com.", "api.shop.example.com")
+        .unwrap();
+    crate::model::dns::answer(&sets)
+}
+
+fn writer(sim: &Simulator) -> Option<String> {
+    sim.db_state("shop", "us-west-2").unwrap().writable_in
+}
+
+fn marker(r: &Run, name: &str) -> i64 {
+    kinds(&r.events, "marker")
+        .into_iter()
+        .find(|e| e.detail()["name"] == name)
+        .map(|e| e.detail()["at"].as_i64().unwrap())
+        .unwrap_or_else(|| panic!("no marker {name}: {:?}", step_states(&r.events)))
+}
+
+fn made(r: &Run) -> Vec<String> {
+    kinds(&r.events, "api_call")
+        .iter()
+        .filter(|e| e.detail()["phase"] == "after" && e.detail()["ok"] == true)
+        .map(|e| e.detail()["call"]["api"].as_str().unwrap().to_string())
+        .collect()
+}
+
+#[test]
+fn a_region_outage_fails_over_dns_and_data_then_fails_back() {
+    let sim = sim_at("region-outage", 3 * 60_000);
+    assert_eq!(
+        answer(&sim),
+        ["us-west-2"],
+        "the health check failed it over"
+    );
+    assert_eq!(writer(&sim), None, "the writer's region is lost");
+    let r = run(
+        runbook("dr-region-failover"),
+        sim,
+        OUTAGE,
+        true,
+        &Answers::default(),
+        true,
+    );
+    assert_eq!(
+        r.summary.outcome,
+        Outcome::Completed,
+        "{:?} {:?}",
+        r.summary.reason,
+        step_states(&r.events)
+    );
+    assert_eq!(r.summary.serving_region.as_deref(), Some("us-west-2"));
+    assert!(r.summary.rto_seconds.is_some());
+    let rpo = r.summary.rpo_seconds.expect("RPO measured");
+    assert!((1.0..=3.0).contains(&rpo), "about the 2 s lag: {rpo}");
+    assert_eq!(r.summary.rpo_target_seconds, Some(900.0));
+    assert_eq!(r.summary.rpo_met, Some(true));
+    // The change, its sync, the promotion and its completion, in order;
+    // RTO ends only once all of it is done and the standby serves.
+    let apis = made(&r);
+    let pos = |a: &str| {
+        apis.iter()
+            .position(|x| x == a)
+            .unwrap_or_else(|| panic!("{a}: {apis:?}"))
+    };
+    assert!(pos("SetCapacity") < pos("Route53Shift"));
+    assert!(pos("Route53Shift") < pos("Route53ChangeStatus"));
+    assert!(pos("Route53ChangeStatus") < pos("RdsPromote"));
+    assert!(marker(&r, "traffic-switched") <= marker(&r, "standby-serving"));
+    assert!(marker(&r, "data-promoted") <= marker(&r, "standby-serving"));
+    let promote = kinds(&r.events, "api_call")
+        .into_iter()
+        .find(|e| e.detail()["call"]["api"] == "RdsPromote")
+        .unwrap();
+    let change = promote.detail()["change"].as_str().unwrap().to_string();
+    assert!(
+        change.contains("FailoverGlobalCluster") && change.contains("AllowDataLoss"),
+        "the writer is lost: a failover that allows data loss: {change}"
+    );
+    let md = crate::runbook::report::render(&runbook("dr-region-failover"), &r.events);
+    assert!(md.contains("- RPO: **"), "{md}");
+    assert!(
+        md.contains("(AuroraGlobalDBRPOLag) against a target of 15m00s: **PASS**"),
+        "{md}"
+    );
+    assert!(
+        md.contains("- DNS: Route 53 api.shop.example.com. A PRIMARY (set primary): alias dualstack.prod-api-alb.us-east-1.elb.amazonaws.com. (us-east-1) → alias dualstack.prod-api-alb.us-west-2.elb.amazonaws.com. (us-west-2)"),
+        "{md}"
+    );
+    assert!(
+        md.contains("- Data tier: RDS FailoverGlobalCluster shop"),
+        "{md}"
+    );
+
+    let mut sim = r.backend.sim;
+    assert_eq!(answer(&sim), ["us-west-2"]);
+    assert_eq!(writer(&sim).as_deref(), Some("us-west-2"));
+    let standby = |sim: &Simulator| {
+        sim.snapshot()
+            .service_in("prod/api", Some("us-west-2"))
+            .unwrap()
+            .desired_count
+    };
+    assert_eq!(standby(&sim), 6, "the standby stays scaled up");
+    // us-east-1 comes back at 45m: the answer stays on the standby (the
+    // PRIMARY points there now), and the old writer rejoins as a reader.
+    sim.run_until(50 * 60_000);
+    assert_eq!(answer(&sim), ["us-west-2"], "no flip back on its own");
+    assert_eq!(writer(&sim).as_deref(), Some("us-west-2"));
+
+    let back = run(
+        runbook("dr-region-failback"),
+        sim,
+        &with(&[("standby_count", "0")]),
+        true,
+        &Answers::default(),
+        true,
+    );
+    assert_eq!(
+        back.summary.outcome,
+        Outcome::Completed,
+        "{:?} {:?}",
+        back.summary.reason,
+        step_states(&back.events)
+    );
+    assert_eq!(back.summary.serving_region.as_deref(), Some("us-east-1"));
+    let change = kinds(&back.events, "api_call")
+        .into_iter()
+        .find(|e| e.detail()["call"]["api"] == "RdsPromote")
+        .map(|e| e.detail()["change"].as_str().unwrap().to_string())
+        .unwrap();
+    assert!(
+        change.contains("SwitchoverGlobalCluster") && !change.contains("AllowDataLoss"),
+        "{change}"
+    );
+    let sim = back.backend.sim;
+    assert_eq!(answer(&sim), ["us-east-1"]);
+    assert_eq!(
+        sim.db_state("shop", "us-east-1")
+            .unwrap()
+            .writable_in
+            .as_deref(),
+        Some("us-east-1")
+    );
+    let snap = sim.snapshot();
+    let svc = snap.service_in("prod/api", Some("us-west-2")).unwrap();
+    assert_eq!(
+        snap.scalable_target(svc).unwrap().min_capacity,
+        0,
+        "back to a pilot light's floor (target tracking scales it in)"
+    );
+}
+
+#[test]
+fn health_check_mode_changes_no_record_and_waits_for_the_answer() {
+    let r = run(
+        runbook("dr-region-failover"),
+        sim_at("region-outage", 3 * 60_000),
+        &with(&[("dns_mode", "health-check")]),
+        true,
+        &Answers::default(),
+        true,
+    );
+    assert_eq!(
+        r.summary.outcome,
+        Outcome::Completed,
+        "{:?}",
+        r.summary.reason
+    );
+    assert!(
+        !made(&r).contains(&"Route53Shift".to_string()),
+        "{:?}",
+        made(&r)
+    );
+    let why = kinds(&r.events, "no_change");
+    assert!(
+        why.iter().any(|e| e
+            .detail()
+            .to_string()
+            .contains("its health checks fail it over")),
+        "{why:?}"
+    );
+    assert!(marker(&r, "traffic-switched") > 0);
+}
+
+#[test]
+fn a_switchover_refused_in_an_outage_keeps_the_standby_serving() {
+    // A switchover needs the writer: with us-east-1 lost RDS refuses it.
+    let r = run(
+        runbook("dr-region-failover"),
+        sim_at("region-outage", 3 * 60_000),
+        &with(&[("db_failover", "switchover")]),
+        true,
+        &Answers::default(),
+        true,
+    );
+    assert_ne!(r.summary.outcome, Outcome::Completed);
+    let reason = r.summary.reason.clone().unwrap_or_default();
+    let errors: Vec<String> = kinds(&r.events, "error")
+        .iter()
+        .map(|e| e.detail().to_string())
+        .collect();
+    assert!(
+        errors.iter().any(|e| e.contains("a switchover needs it")),
+        "{reason} {errors:?}"
+    );
+    // DNS was switched before: the standby serves and keeps its capacity.
+    assert_eq!(r.summary.serving_region.as_deref(), Some("us-west-2"));
+    let snap = r.backend.sim.snapshot();
+    assert_eq!(
+        snap.service_in("prod/api", Some("us-west-2"))
+            .unwrap()
+            .desired_count,
+        6,
+        "{:?}",
+        step_states(&r.events)
+    );
+    assert_eq!(
+        r.summary.rpo_met, None,
+        "no verdict for a run that did not finish"
+    );
+}
+
+#[test]
+fn a_dry_run_reads_dns_and_data_but_changes_and_waits_for_nothing() {
+    let r = run(
+        runbook("dr-region-failover"),
+        sim_at("region-outage", 3 * 60_000),
+        OUTAGE,
+        false,
+        &Answers::default(),
+        true,
+    );
+    let apis = made(&r);
+    assert!(apis.contains(&"Route53Records".to_string()), "{apis:?}");
+    assert!(apis.contains(&"RdsReplication".to_string()), "{apis:?}");
+    assert!(!apis.contains(&"Route53Shift".to_string()), "{apis:?}");
+    assert!(!apis.contains(&"RdsPromote".to_string()), "{apis:?}");
+    assert_eq!(r.summary.rpo_seconds, None, "nothing was promoted");
+    assert_eq!(r.summary.serving_region.as_deref(), Some("us-east-1"));
+    // The reads with `until` after a planned change end as dry runs at
+    // once instead of polling for ten minutes.
+    let reads = kinds(&r.events, "api_call")
+        .iter()
+        .filter(|e| e.step.as_deref() == Some("db-writable") && e.detail()["phase"] == "after")
+        .count();
+    assert_eq!(reads, 1, "{:?}", step_states(&r.events));
+}
+
+#[test]
+fn until_is_for_reads_only_and_interval_needs_it() {
+    let head = "+++\nid = \"u\"\ntitle = \"u\"\nkind = \"operational\"\n[params.cluster]\ntype = \"string\"\ndefault = \"prod\"\n[params.service]\ntype = \"string\"\ndefault = \"api\"\n[safety]\narm_phrase = \"GO\"\n+++\n## s {#s}\n";
+    let bad = format!(
+        "{head}```action\nop = \"ecs.scale\"\ndesired = 2\nuntil = {{ select = \"x\", op = \"==\", value = 1 }}\n```\n"
+    );
+    let e = parse(&bad, "u.runbook.md").unwrap_err().to_string();
+    assert!(
+        e.contains("only a read is repeated") && e.contains("u.runbook.md:"),
+        "{e}"
+    );
+    let bad = format!(
+        "{head}```action\nop = \"route53.change_status\"\nchange_id = \"C1\"\ninterval = \"5s\"\n```\n"
+    );
+    let e = parse(&bad, "u.runbook.md").unwrap_err().to_string();
+    assert!(e.contains("needs `until`"), "{e}");
+    let bad = format!(
+        "{head}```action\nop = \"route53.change_status\"\nchange_id = \"C1\"\nuntil = {{ select = \"status\", op = \"~\", value = \"INSYNC\" }}\n```\n"
+    );
+    assert!(parse(&bad, "u.runbook.md").is_err());
+}
