@@ -28,6 +28,15 @@ show that rollbackInfo and errorInformation where moto hard-codes `{}`.
 `--deny codedeploy:StopDeployment` (or any `codedeploy:` operation) denies
 it like the others.
 
+And two gaps in moto's RDS: FailoverGlobalCluster and SwitchoverGlobalCluster
+(Query protocol, `Action=…&GlobalClusterIdentifier=…&TargetDbClusterIdentifier=…`)
+move the writer of moto's own global cluster (found in whichever region's
+backend holds it) to the target member: an unknown global cluster is
+GlobalClusterNotFoundFault, a target that is not a member
+DBClusterNotFoundFault, a switchover whose writer is not `available`
+InvalidGlobalClusterStateFault. The answer is the GlobalCluster with its
+members, as RDS gives it.
+
 Usage: python moto_shim.py PORT [--deny OP[,OP...]]
 """
 
@@ -37,7 +46,10 @@ import os
 import re
 import sys
 import threading
+import uuid
 from datetime import datetime, timezone
+from urllib.parse import parse_qs
+from xml.sax.saxutils import escape
 
 import botocore.session
 import cbor2
@@ -46,6 +58,7 @@ import moto.codedeploy.responses as codedeploy_responses
 from moto.codedeploy.models import codedeploy_backends
 from moto.core.utils import utcnow
 from moto.iam.models import get_account_id_from
+from moto.rds.models import rds_backends
 from moto.moto_server.werkzeug_app import (
     DomainDispatcherApplication,
     MotoRequestHandler,
@@ -337,6 +350,103 @@ class CodeDeployStop:
         )
 
 
+RDS_NS = "http://rds.amazonaws.com/doc/2014-10-31/"
+GLOBAL_ACTIONS = ("FailoverGlobalCluster", "SwitchoverGlobalCluster")
+
+
+def _rds_answer(start_response, status, body, rid):
+    start_response(
+        status,
+        [
+            ("Content-Type", "text/xml"),
+            ("Content-Length", str(len(body))),
+            ("x-amzn-RequestId", rid),
+        ],
+    )
+    return [body]
+
+
+def _rds_error(start_response, status, code, message):
+    rid = str(uuid.uuid4())
+    body = (
+        f'<ErrorResponse xmlns="{RDS_NS}"><Error><Type>Sender</Type><Code>{code}</Code>'
+        f"<Message>{escape(message)}</Message></Error><RequestId>{rid}</RequestId>"
+        "</ErrorResponse>"
+    ).encode()
+    return _rds_answer(start_response, status, body, rid)
+
+
+class RdsGlobalFailover:
+    """FailoverGlobalCluster / SwitchoverGlobalCluster, which moto lacks."""
+
+    lock = threading.Lock()
+
+    def __init__(self, app):
+        self.app = app
+
+    def __call__(self, environ, start_response):
+        scope = _scope(environ)
+        if len(scope) < 4 or scope[3] != "rds" or environ.get("REQUEST_METHOD") != "POST":
+            return self.app(environ, start_response)
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+        raw = environ["wsgi.input"].read(length) if length else b""
+        environ["wsgi.input"] = io.BytesIO(raw)
+        form = parse_qs(raw.decode("utf-8", "replace"))
+        action = form.get("Action", [""])[0]
+        if action not in GLOBAL_ACTIONS:
+            return self.app(environ, start_response)
+        gid = form.get("GlobalClusterIdentifier", [""])[0].lower()
+        target = form.get("TargetDbClusterIdentifier", [""])[0]
+        with self.lock:
+            found = None
+            for backend in rds_backends[_account(environ)].values():
+                if gid in backend.global_clusters:
+                    found = backend.global_clusters[gid]
+                    break
+            if found is None:
+                return _rds_error(
+                    start_response, "404 Not Found", "GlobalClusterNotFoundFault",
+                    f"Global cluster {gid} not found.",
+                )
+            member = next(
+                (
+                    m for m in found.members
+                    if target in (m.db_cluster_arn, m.db_cluster_identifier)
+                ),
+                None,
+            )
+            if member is None:
+                return _rds_error(
+                    start_response, "404 Not Found", "DBClusterNotFoundFault",
+                    f"{target} is not a member of global cluster {gid}.",
+                )
+            writer = next((m for m in found.members if m.is_writer), None)
+            if action == "SwitchoverGlobalCluster" and (
+                writer is None or writer.status != "available"
+            ):
+                return _rds_error(
+                    start_response, "400 Bad Request", "InvalidGlobalClusterStateFault",
+                    f"The writer of {gid} is not available: a switchover needs it.",
+                )
+            for m in found.members:
+                m.is_writer = m is member
+            members = "".join(
+                f"<GlobalClusterMember><DBClusterArn>{escape(m.db_cluster_arn)}</DBClusterArn>"
+                f"<IsWriter>{'true' if m.is_writer else 'false'}</IsWriter></GlobalClusterMember>"
+                for m in found.members
+            )
+        rid = str(uuid.uuid4())
+        body = (
+            f'<{action}Response xmlns="{RDS_NS}"><{action}Result><GlobalCluster>'
+            f"<GlobalClusterIdentifier>{escape(gid)}</GlobalClusterIdentifier>"
+            f"<GlobalClusterArn>{escape(found.global_cluster_arn)}</GlobalClusterArn>"
+            f"<Status>available</Status><GlobalClusterMembers>{members}</GlobalClusterMembers>"
+            f"</GlobalCluster></{action}Result><ResponseMetadata><RequestId>{rid}"
+            f"</RequestId></ResponseMetadata></{action}Response>"
+        ).encode()
+        return _rds_answer(start_response, "200 OK", body, rid)
+
+
 def main():
     port = int(sys.argv[1])
     deny = []
@@ -346,7 +456,7 @@ def main():
     run_simple(
         "127.0.0.1",
         port,
-        Deny(CodeDeployStop(CborShim(app)), deny),
+        Deny(RdsGlobalFailover(CodeDeployStop(CborShim(app))), deny),
         threaded=True,
         request_handler=MotoRequestHandler,
     )

@@ -274,6 +274,21 @@ impl Scope for VarScope<'_> {
                 }
             }
             "run" if rest == "id" => Some(Value::String(self.run_id.to_string())),
+            "timeline" if rest == "rpo" => {
+                // The RPO as far as it is known now (`[timeline] rpo_seconds`).
+                let secs = self
+                    .rb
+                    .meta
+                    .timeline
+                    .rpo_seconds
+                    .as_deref()
+                    .and_then(|t| interpolate(t, self).ok())
+                    .and_then(|s| s.trim().parse::<f64>().ok());
+                Some(Value::String(match secs {
+                    Some(s) => format!("{s:.1} s"),
+                    None => "not measured".into(),
+                }))
+            }
             "timeline" => {
                 let tl = &self.rb.meta.timeline;
                 let span = |a: &Option<String>, b: &Option<String>| -> Option<i64> {

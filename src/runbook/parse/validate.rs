@@ -285,7 +285,7 @@ fn check_variables(
                 "param" => rb.meta.params.contains_key(name),
                 "save" => saves.contains(name),
                 "run" => name == "id",
-                "timeline" => matches!(name, "rto" | "ttd" | "rto_target"),
+                "timeline" => matches!(name, "rto" | "ttd" | "rto_target" | "rpo"),
                 _ => false,
             };
             if !ok {
@@ -293,7 +293,7 @@ fn check_variables(
                     line,
                     None,
                     format!(
-                        "unknown variable ${{{r}}} (use ${{param.<declared>}}, ${{save.<save_as>.…}}, ${{run.id}}, ${{timeline.rto|ttd}})"
+                        "unknown variable ${{{r}}} (use ${{param.<declared>}}, ${{save.<save_as>.…}}, ${{run.id}}, ${{timeline.rto|ttd|rpo}})"
                     ),
                 ));
             }

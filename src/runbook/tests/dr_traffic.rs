@@ -295,3 +295,80 @@ fn until_is_for_reads_only_and_interval_needs_it() {
     );
     assert!(parse(&bad, "u.runbook.md").is_err());
 }
+
+/// region-outage with its standby in another account (two profiles).
+fn cross_account() -> Simulator {
+    let text = include_str!("../../../assets/scenarios/region-outage.toml");
+    let edits = [
+        (
+            "[[clusters]]\nname = \"prod\"\nregion = \"us-west-2\"\n",
+            "[[clusters]]\nname = \"prod\"\nregion = \"us-west-2\"\naccount = \"444455556666\"\n",
+        ),
+        (
+            "service = \"prod/api\"\nregion = \"us-west-2\"\nmetric",
+            "service = \"prod/api\"\nregion = \"us-west-2\"\naccount = \"444455556666\"\nmetric",
+        ),
+        (
+            "service = \"prod/api\"\nregion = \"us-west-2\"\n\n",
+            "service = \"prod/api\"\nregion = \"us-west-2\"\naccount = \"444455556666\"\n\n",
+        ),
+    ];
+    let mut text = text.to_string();
+    for (from, to) in edits {
+        assert!(
+            text.contains(from),
+            "region-outage.toml changed: fix this test ({from:?})"
+        );
+        text = text.replacen(from, to, 1);
+    }
+    // An Aurora global database does not span accounts: none here.
+    let cut = text.find("[[databases]]").unwrap();
+    let end = text[cut..].find("lag = \"2s\"").unwrap() + cut + "lag = \"2s\"".len();
+    text.replace_range(cut..end, "");
+    let mut sim = Simulator::new(Scenario::parse(&text, "x.toml").unwrap(), None);
+    sim.run_until(3 * 60_000);
+    sim
+}
+
+#[test]
+fn the_standby_may_be_in_another_account() {
+    let params: Vec<_> = with(&[
+        ("global_cluster", ""),
+        ("account", "123456789012"),
+        ("standby_account", "444455556666"),
+    ]);
+    let r = run(
+        runbook("dr-region-failover"),
+        cross_account(),
+        &params,
+        true,
+        &Answers::default(),
+        true,
+    );
+    assert_eq!(
+        r.summary.outcome,
+        Outcome::Completed,
+        "{:?} {:?}",
+        r.summary.reason,
+        step_states(&r.events)
+    );
+    assert_eq!(r.summary.serving_region.as_deref(), Some("us-west-2"));
+    // Every change to the standby went to its own account.
+    for e in kinds(&r.events, "api_call") {
+        let call = &e.detail()["call"];
+        if matches!(
+            call["api"].as_str(),
+            Some("SetCapacity" | "Scale" | "CheckFit")
+        ) {
+            assert_eq!(call["target"]["account"], "444455556666", "{call}");
+        }
+    }
+    let snap = r.backend.sim.snapshot();
+    let standby = snap
+        .services
+        .iter()
+        .find(|s| s.key() == "prod/api" && s.account == "444455556666")
+        .unwrap();
+    assert_eq!(standby.desired_count, 6);
+    assert_eq!(answer(&r.backend.sim), ["us-west-2"]);
+}
