@@ -199,7 +199,10 @@ pub struct TimelineSpec {
     /// The region serving traffic at the end (DR), e.g.
     /// `${save.switched.service.region}`; where it cannot be filled in (the
     /// switch was not reached) or in a dry run, `serving_region_before`.
-    pub serving_region: Option<String>,
+    /// A list: the first that can be filled in (e.g. the Route 53 answer
+    /// read after the switch, else the one read before it).
+    #[serde(default, deserialize_with = "one_or_many")]
+    pub serving_region: Vec<String>,
     pub serving_region_before: Option<String>,
     /// DR: the data a failover lost, seconds (the replication lag at the
     /// promotion), e.g. `${save.db.lagSeconds}`; not filled in: not measured.
@@ -208,6 +211,20 @@ pub struct TimelineSpec {
     pub rpo_note: Option<String>,
     /// A duration, possibly `${param.rpo_target}`.
     pub rpo_target: Option<String>,
+}
+
+/// A string, or a list of them.
+fn one_or_many<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum OneOrMany {
+        One(String),
+        Many(Vec<String>),
+    }
+    Ok(match OneOrMany::deserialize(d)? {
+        OneOrMany::One(s) => vec![s],
+        OneOrMany::Many(v) => v,
+    })
 }
 
 /// One `## Title {#id}` section.

@@ -181,6 +181,20 @@ impl Runner {
             return false;
         }
         if now >= rl.timeout_at {
+            // The last answer is kept: what it said when the wait ended.
+            if let Block::Action(a) = &self.rb.steps[i].block
+                && let Some(name) = a.save_as.clone()
+            {
+                self.log(
+                    now,
+                    Some(i),
+                    Body::Save {
+                        name: name.clone(),
+                        value: answer.clone(),
+                    },
+                );
+                self.saves.insert(name, answer);
+            }
             let flow = self.rb.steps[i]
                 .common()
                 .on_timeout
@@ -368,7 +382,9 @@ impl Runner {
                 .filter(|s| !s.trim().is_empty())
         };
         let after = if self.cfg.write {
-            fill(&tl.serving_region)
+            tl.serving_region
+                .iter()
+                .find_map(|t| fill(&Some(t.clone())))
         } else {
             None
         };

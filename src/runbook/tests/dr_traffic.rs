@@ -372,3 +372,173 @@ fn the_standby_may_be_in_another_account() {
     assert_eq!(standby.desired_count, 6);
     assert_eq!(answer(&r.backend.sim), ["us-west-2"]);
 }
+
+#[test]
+fn an_abort_at_each_point_keeps_the_side_that_serves() {
+    let answers = |extra: &str| {
+        Answers::parse(
+            &format!("arm_phrase = \"FAILOVER us-west-2\"\n[steps.standby-floor]\nconfirm = true\n{extra}"),
+            "a.toml",
+        )
+        .unwrap()
+    };
+    let standby = |r: &Run| {
+        let snap = r.backend.sim.snapshot();
+        let s = snap.service_in("prod/api", Some("us-west-2")).unwrap();
+        (
+            snap.scalable_target(s).unwrap().min_capacity,
+            s.desired_count,
+        )
+    };
+    // At go: nothing done, nothing undone; Route 53's health checks
+    // already answer the standby in this outage, and the run says so.
+    let r = run(
+        runbook("dr-region-failover"),
+        sim_at("region-outage", 3 * 60_000),
+        OUTAGE,
+        true,
+        &answers("[steps.go]\nchoice = \"abort\"\nnote = \"no\"\n"),
+        false,
+    );
+    assert_eq!(r.summary.outcome, Outcome::Aborted);
+    assert_eq!(standby(&r), (0, 0));
+    assert_eq!(
+        r.summary.serving_region.as_deref(),
+        Some("us-west-2"),
+        "not the dead primary"
+    );
+    // The Route 53 change declined: the standby, scaled up and perhaps
+    // answering already, keeps its capacity.
+    let r = run(
+        runbook("dr-region-failover"),
+        sim_at("region-outage", 3 * 60_000),
+        OUTAGE,
+        true,
+        &answers(
+            "[steps.go]\nchoice = \"continue\"\nnote = \"go\"\n[steps.dns-switch]\nconfirm = false\n",
+        ),
+        false,
+    );
+    assert_eq!(
+        r.summary.outcome,
+        Outcome::Aborted,
+        "{:?}",
+        step_states(&r.events)
+    );
+    assert_eq!(standby(&r), (6, 6), "{:?}", step_states(&r.events));
+    let asked = kinds(&r.events, "checkpoint_response");
+    assert_eq!(
+        asked.last().unwrap().step.as_deref(),
+        Some("keep-serving-dns")
+    );
+    assert_eq!(r.summary.serving_region.as_deref(), Some("us-west-2"));
+    // Not converging (investigate → abort) before the switch: the
+    // standby's scale-up is undone, the primary is untouched.
+    let r = run(
+        runbook("dr-region-failover"),
+        sim_at("region-outage", 3 * 60_000),
+        &with(&[
+            ("record_name", ""),
+            ("hosted_zone", ""),
+            ("global_cluster", ""),
+        ]),
+        true,
+        &answers(
+            "[steps.go]\nchoice = \"continue\"\nnote = \"go\"\n[steps.switch]\nchoice = \"abort\"\nnote = \"DNS by hand failed\"\n[steps.undo-floor]\nconfirm = true\n",
+        ),
+        false,
+    );
+    assert_eq!(r.summary.outcome, Outcome::Aborted);
+    assert_eq!(standby(&r).0, 0, "{:?}", step_states(&r.events));
+}
+
+/// region-outage with its text edited (`from` → `to`, each once).
+fn outage_with(edits: &[(&str, &str)]) -> Simulator {
+    let mut text = include_str!("../../../assets/scenarios/region-outage.toml").to_string();
+    for (from, to) in edits {
+        assert!(
+            text.contains(from),
+            "region-outage.toml changed: fix this test ({from:?})"
+        );
+        text = text.replacen(from, to, 1);
+    }
+    let mut sim = Simulator::new(Scenario::parse(&text, "x.toml").unwrap(), None);
+    sim.run_until(3 * 60_000);
+    sim
+}
+
+#[test]
+fn weighted_record_sets_give_the_standby_all_the_weight_and_back() {
+    let sim = outage_with(&[
+        ("failover = \"PRIMARY\"", "weight = 100"),
+        ("failover = \"SECONDARY\"", "weight = 0"),
+    ]);
+    // Every non-zero weight is unhealthy: Route 53 answers them anyway.
+    assert_eq!(answer(&sim), ["us-east-1"]);
+    let r = run(
+        runbook("dr-region-failover"),
+        sim,
+        &with(&[("global_cluster", "")]),
+        true,
+        &Answers::default(),
+        true,
+    );
+    assert_eq!(
+        r.summary.outcome,
+        Outcome::Completed,
+        "{:?}",
+        r.summary.reason
+    );
+    let shift = kinds(&r.events, "api_call")
+        .into_iter()
+        .find(|e| e.detail()["call"]["api"] == "Route53Shift")
+        .map(|e| e.detail()["change"].as_str().unwrap().to_string())
+        .unwrap();
+    assert!(
+        shift.contains("weight 100 → 0 (us-east-1)")
+            && shift.contains("weight 0 → 100 (us-west-2)"),
+        "{shift}"
+    );
+    assert_eq!(answer(&r.backend.sim), ["us-west-2"]);
+    assert_eq!(r.summary.rpo_seconds, None);
+    assert!(
+        crate::runbook::report::render(&runbook("dr-region-failover"), &r.events)
+            .contains("- RPO: not measured (not measured: no data tier was read"),
+        "no data tier, said so"
+    );
+}
+
+#[test]
+fn a_read_replica_is_promoted_to_a_standalone_writer() {
+    let sim = outage_with(&[(
+        "kind = \"global-cluster\"\nid = \"shop\"\n",
+        "kind = \"read-replica\"\n",
+    )]);
+    let r = run(
+        runbook("dr-region-failover"),
+        sim,
+        &with(&[("global_cluster", ""), ("db_replica", "shop-west")]),
+        true,
+        &Answers::default(),
+        true,
+    );
+    assert_eq!(
+        r.summary.outcome,
+        Outcome::Completed,
+        "{:?}",
+        r.summary.reason
+    );
+    let promote = kinds(&r.events, "api_call")
+        .into_iter()
+        .find(|e| e.detail()["call"]["api"] == "RdsPromote")
+        .map(|e| e.detail()["change"].as_str().unwrap().to_string())
+        .unwrap();
+    assert!(
+        promote.contains("RDS PromoteReadReplica shop-west"),
+        "{promote}"
+    );
+    assert!(r.summary.rpo_seconds.is_some_and(|s| s > 0.0));
+    let s = r.backend.sim.db_state("shop-west", "us-west-2").unwrap();
+    assert_eq!(s.writable_in.as_deref(), Some("us-west-2"));
+    assert_eq!(s.members.len(), 1, "it replicates no more: {s:?}");
+}
