@@ -228,7 +228,13 @@ impl Runner {
             });
         }
         let all_made = calls_planned.is_none_or(|n| calls_done >= n);
+        // A read repeated until its answer holds starts again: its last
+        // answer may not have held, and reading again changes nothing.
+        let read_loop = started.is_some_and(
+            |i| matches!(&self.rb.steps[i].block, Block::Action(a) if a.until.is_some()),
+        );
         self.cur = match (started, next_after) {
+            (Some(i), _) if read_loop => Some(i),
             (Some(i), _) if !open_call && calls_done > 0 && all_made => {
                 // Killed between its last call's result and its end: the
                 // step is finished from the journal when the run continues

@@ -542,3 +542,60 @@ fn a_read_replica_is_promoted_to_a_standalone_writer() {
     assert_eq!(s.writable_in.as_deref(), Some("us-west-2"));
     assert_eq!(s.members.len(), 1, "it replicates no more: {s:?}");
 }
+
+#[test]
+fn a_resumed_read_loop_reads_again_until_its_answer_holds() {
+    let dir = tempfile::tempdir().unwrap();
+    let rb = runbook("dr-region-failover");
+    let given = OUTAGE
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    let p = bind_params(&rb, &given).unwrap();
+    let mut c = cfg(true);
+    c.data_dir = Some(dir.path().to_path_buf());
+    let mut r = Runner::new(rb, p, c.clone(), "dr-1".into()).unwrap();
+    let mut backend = SimDriver::new(sim_at("region-outage", 3 * 60_000));
+    let s = run_headless(&mut r, &mut backend, &Answers::default(), true, &mut |_| {}).unwrap();
+    assert_eq!(s.outcome, Outcome::Completed);
+    // Killed right after the first GetChange answered PENDING.
+    let journal = dir.path().join("runs/dr-1/journal.jsonl");
+    let text = std::fs::read_to_string(&journal).unwrap();
+    let mut keep = vec![];
+    for l in text.lines() {
+        keep.push(l);
+        if l.contains("\"step\":\"dns-insync\"")
+            && l.contains("\"kind\":\"api_call\"")
+            && l.contains("\"phase\":\"after\"")
+        {
+            break;
+        }
+    }
+    assert!(
+        keep.last().unwrap().contains("PENDING"),
+        "{:?}",
+        keep.last()
+    );
+    std::fs::write(&journal, keep.join("\n") + "\n").unwrap();
+    let mut r = Runner::resume(runbook("dr-region-failover"), c, "dr-1".into()).unwrap();
+    let mut backend = SimDriver::new(sim_at("region-outage", 0));
+    backend.replay(&r.journal.events.clone()).unwrap();
+    let s = run_headless(&mut r, &mut backend, &Answers::default(), true, &mut |_| {}).unwrap();
+    assert_eq!(s.outcome, Outcome::Completed, "{:?}", s.reason);
+    let events = r.journal.events.clone();
+    let insync_reads = events
+        .iter()
+        .filter(|e| e.step.as_deref() == Some("dns-insync") && e.kind() == "api_call")
+        .filter(|e| e.detail()["phase"] == "after")
+        .count();
+    assert!(insync_reads > 1, "read again after the resume");
+    assert!(
+        events
+            .iter()
+            .any(|e| e.step.as_deref() == Some("dns-insync")
+                && e.kind() == "poll"
+                && e.detail()["ok"] == true),
+        "the resumed step ended only once it held"
+    );
+    assert_eq!(s.serving_region.as_deref(), Some("us-west-2"));
+}
