@@ -7,6 +7,7 @@
 
 pub mod cache;
 mod checks;
+pub mod controls;
 pub mod ctx;
 pub mod fargate;
 pub mod report;
@@ -132,6 +133,9 @@ pub struct Finding {
     /// The CLI change that fixes it.
     pub fix: Cow<'static, str>,
     pub doc_url: &'static str,
+    /// The AWS Security Hub controls this finding covers (`ECS.4`,
+    /// `CloudWatch.16`): an added field.
+    pub controls: Vec<&'static str>,
 }
 
 /// A check that was not evaluated: by design (it needs data no source of
@@ -575,6 +579,7 @@ fn finding(check: &Check, ids: &Ids, hit: Hit) -> Finding {
         region: ids.region.clone(),
         service_arn: ids.arn.clone(),
         resource: ids.resource(&hit.resource),
+        controls: controls::of_finding(check.id, &hit.evidence),
         evidence: hit.evidence,
         remediation: check.remediation,
         fix: hit.fix,

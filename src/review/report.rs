@@ -248,7 +248,10 @@ pub fn sarif(review: &Review) -> Value {
                 "shortDescription": { "text": c.title },
                 "help": { "text": c.remediation },
                 "helpUri": c.doc_url,
-                "properties": { "tags": c.pillars.iter().map(|p| p.code()).collect::<Vec<_>>() },
+                "properties": {
+                    "tags": c.pillars.iter().map(|p| p.code()).collect::<Vec<_>>(),
+                    "controls": crate::review::controls::of_check(c.id),
+                },
             })
         })
         .collect();
@@ -269,7 +272,7 @@ pub fn sarif(review: &Review) -> Value {
                 "locations": [{
                     "logicalLocations": [{ "fullyQualifiedName": clean(&f.resource), "kind": "resource" }]
                 }],
-                "properties": { "severity": f.severity.as_str(), "cluster": clean(&f.cluster), "service": f.service.as_deref().map(clean) },
+                "properties": { "severity": f.severity.as_str(), "cluster": clean(&f.cluster), "service": f.service.as_deref().map(clean), "controls": f.controls },
             })
         })
         .collect();

@@ -324,6 +324,15 @@ pub static CHECKS: &[Check] = &[
         "needs EventBridge (events:ListRules), which this build does not read"
     ),
     check!(
+        "OPS-09",
+        "Services, clusters and task definitions tagged",
+        [Ops, Cost],
+        "Tag every ECS service, cluster and task definition",
+        "https://docs.aws.amazon.com/securityhub/latest/userguide/ecs-controls.html",
+        ops09,
+        reads[TaskDefinition]
+    ),
+    check!(
         "SEC-01",
         "No auto-assigned public IP",
         [Sec],

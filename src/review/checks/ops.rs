@@ -110,6 +110,57 @@ pub(super) fn ops04<'a>(c: &Ctx<'a>) -> Vec<Hit<'a>> {
     )
 }
 
+/// Security Hub ECS.13/14/15: a resource with no tag of its own (`aws:`
+/// tags are AWS's, not the team's).
+pub(super) fn ops09<'a>(c: &Ctx<'a>) -> Vec<Hit<'a>> {
+    let untagged =
+        |t: &std::collections::BTreeMap<String, String>| !t.keys().any(|k| !k.starts_with("aws:"));
+    let mut out = vec![];
+    if untagged(&c.svc.tags) {
+        out.extend(hit(
+            Low,
+            &c.svc.arn,
+            vec![format!("service {} has no tags", c.svc.name)],
+            format!(
+                "aws ecs tag-resource --resource-arn {} --tags key=Owner,value=… key=Environment,value=…",
+                c.svc.arn
+            ),
+        ));
+    }
+    // A cluster's own: once, on its first service.
+    if c.first_in_cluster
+        && let Some(cl) = c.cluster()
+        && untagged(&cl.tags)
+    {
+        out.extend(hit(
+            Low,
+            &cl.arn,
+            vec![format!("cluster {} has no tags", cl.name)],
+            format!(
+                "aws ecs tag-resource --resource-arn {} --tags key=Owner,value=…",
+                cl.arn
+            ),
+        ));
+    }
+    if let Some(td) = c.td()
+        && untagged(&td.tags)
+    {
+        out.extend(hit(
+            Low,
+            &td.arn,
+            vec![format!(
+                "task definition {} has no tags",
+                td.family_revision()
+            )],
+            format!(
+                "aws ecs tag-resource --resource-arn {} --tags key=Owner,value=…",
+                td.arn
+            ),
+        ));
+    }
+    out
+}
+
 pub(super) fn alarms_on<'c, 'a>(c: &'c Ctx<'a>) -> &'c [&'a crate::model::Alarm] {
     c.alarms()
 }

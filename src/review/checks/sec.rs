@@ -24,8 +24,13 @@ pub(super) fn sec02<'a>(c: &Ctx<'a>) -> Vec<Hit<'a>> {
         for kv in &d.environment {
             if crate::model::secret::looks_secret(&kv.name, &kv.value) {
                 // Never the value: a report must not leak the secret it found.
+                let what = if crate::model::secret::holds_aws_key(&kv.value) {
+                    " holds an AWS access key and"
+                } else {
+                    ""
+                };
                 ev.push(format!(
-                    "container {} environment {} is set in plaintext (value withheld)",
+                    "container {} environment {}{what} is set in plaintext (value withheld)",
                     d.name, kv.name
                 ));
             }

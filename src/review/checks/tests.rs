@@ -91,7 +91,7 @@ fn not_evaluated_checks_say_why() {
             .iter()
             .all(|n| n.reason.starts_with("needs"))
     );
-    assert_eq!(CHECKS.len(), 44, "every catalogue check is registered");
+    assert_eq!(CHECKS.len(), 45, "every catalogue check is registered");
 }
 
 fn base() -> (FleetSnapshot, Service) {
@@ -344,7 +344,12 @@ fn sarif_and_json_shapes() {
     let s = crate::review::report::sarif(&r);
     assert_eq!(s["version"], "2.1.0");
     let rules = s["runs"][0]["tool"]["driver"]["rules"].as_array().unwrap();
-    assert_eq!(rules.len(), 44);
+    assert_eq!(rules.len(), 45);
+    let ops03 = rules.iter().find(|r| r["id"] == "OPS-03").unwrap();
+    assert_eq!(
+        ops03["properties"]["controls"],
+        serde_json::json!(["CloudWatch.16"])
+    );
     for res in s["runs"][0]["results"].as_array().unwrap() {
         let idx = res["ruleIndex"].as_u64().unwrap() as usize;
         assert_eq!(rules[idx]["id"], res["ruleId"]);
@@ -360,6 +365,7 @@ fn sarif_and_json_shapes() {
             "service",
             "evidence",
             "remediation",
+            "controls",
         ] {
             assert!(f.get(k).is_some(), "findings[].{k}");
         }
@@ -768,4 +774,51 @@ fn max_severity_bounds_every_finding_of_every_scenario() {
             }
         }
     }
+}
+
+#[test]
+fn ops09_names_each_untagged_resource_with_its_control() {
+    let (mut snap, mut svc) = base();
+    snap.services = vec![std::sync::Arc::new(svc.clone())];
+    let hits = run("OPS-09", &snap, &svc);
+    let ev: Vec<String> = hits.iter().flat_map(|h| h.evidence.clone()).collect();
+    assert!(ev.contains(&"service s has no tags".to_string()), "{ev:?}");
+    assert!(
+        ev.contains(&"task definition app:2 has no tags".to_string()),
+        "{ev:?}"
+    );
+    // One finding per resource, each with its own control.
+    let controls: Vec<Vec<&str>> = hits
+        .iter()
+        .map(|h| crate::review::controls::of_finding("OPS-09", &h.evidence))
+        .collect();
+    assert_eq!(controls, [vec!["ECS.13"], vec!["ECS.14"], vec!["ECS.15"]]);
+    // Tags of its own (not AWS's `aws:` ones) on each: nothing.
+    svc.tags.insert("Owner".into(), "team".into());
+    let tag = |snap: &mut FleetSnapshot, k: &str| {
+        Arc::make_mut(
+            Arc::make_mut(&mut snap.task_definitions)
+                .get_mut("arn:aws:ecs:us-east-1:1:task-definition/app:2")
+                .unwrap(),
+        )
+        .tags
+        .insert(k.into(), "x".into());
+    };
+    snap.services = vec![std::sync::Arc::new(svc.clone())];
+    tag(&mut snap, "aws:cloudformation:stack-name");
+    let left: Vec<String> = run("OPS-09", &snap, &svc)
+        .iter()
+        .flat_map(|h| h.evidence.clone())
+        .collect();
+    assert!(
+        left.contains(&"task definition app:2 has no tags".to_string()),
+        "an aws: tag is not the team's: {left:?}"
+    );
+    tag(&mut snap, "Owner");
+    snap.services = vec![std::sync::Arc::new(svc.clone())];
+    let left: Vec<String> = run("OPS-09", &snap, &svc)
+        .iter()
+        .flat_map(|h| h.evidence.clone())
+        .collect();
+    assert!(left.iter().all(|e| e.starts_with("cluster ")), "{left:?}");
 }
