@@ -43,6 +43,9 @@ pub struct ReviewSection {
     pub prod_values: Option<Vec<String>>,
     pub required_tags: Option<Vec<String>>,
     pub min_log_retention_days: Option<i32>,
+    /// The environment of a service with no environment tag (unset: its
+    /// prod-only and non-prod-only checks are listed as not evaluated).
+    pub default_environment: Option<String>,
     /// Suppressions file (default: suppressions.toml in the config dir).
     pub suppressions: Option<std::path::PathBuf>,
 }
@@ -57,6 +60,10 @@ impl ReviewSection {
             min_log_retention_days: self
                 .min_log_retention_days
                 .unwrap_or(d.min_log_retention_days),
+            default_environment: self
+                .default_environment
+                .clone()
+                .filter(|e| !e.trim().is_empty()),
         }
     }
 }

@@ -35,10 +35,10 @@ static AWS_KEY: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"\b(AKIA|ASIA)[0-9A-Z]{16}\b").unwrap_or_else(|e| unreachable!("{e}"))
 });
 
-/// Whether the value holds an AWS access key id under another name (the
-/// three names of ECS.8 are [`looks_secret`]'s own).
-pub fn holds_aws_key(value: &str) -> bool {
-    AWS_KEY.is_match(value)
+/// Whether the value holds an AWS access key id under another name than
+/// the three ECS.8 names.
+pub fn holds_aws_key(name: &str, value: &str) -> bool {
+    !NAMED.contains(&name) && AWS_KEY.is_match(value)
 }
 
 /// Whether `name=value` looks like a secret kept in plaintext.

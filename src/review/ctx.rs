@@ -171,6 +171,8 @@ pub struct Ctx<'a> {
     read_clock: Cell<bool>,
     /// Inputs the source could not read for this service.
     missing: u16,
+    /// The current check does not apply as configured (why).
+    skipped: std::cell::RefCell<Option<String>>,
     ready: &'a Readiness,
 }
 
@@ -386,6 +388,7 @@ impl<'a> Ctx<'a> {
     /// Start a check: nothing touched yet.
     pub(super) fn begin_check(&self, check: &super::Check) {
         self.touched.set(0);
+        self.skipped.borrow_mut().take();
         let bits = check.needs.iter().fold(0, |m, i| m | i.bit());
         self.declared.set((bits, check.clock));
     }
@@ -574,6 +577,25 @@ impl<'a> Ctx<'a> {
             .or_else(|| self.td().and_then(|t| t.tags.get(k)))
             .or_else(|| self.cluster.and_then(|c| c.tags.get(k)))
             .map(String::as_str)
+            .or(self.cfg.default_environment.as_deref())
+    }
+
+    /// The environment, or the check is listed as not evaluated on this
+    /// service (no environment tag and no `[review] default_environment`):
+    /// a check for prod or for non-prod must not pass silently.
+    pub fn environment_or_skip(&self) -> Option<&str> {
+        let e = self.environment();
+        if e.is_none() {
+            *self.skipped.borrow_mut() = Some(format!(
+                "not evaluated: no {} tag on the service, its task definition or cluster (set it, or [review] default_environment)",
+                self.cfg.environment_tag
+            ));
+        }
+        e
+    }
+
+    pub(super) fn take_skipped(&self) -> Option<String> {
+        self.skipped.borrow_mut().take()
     }
 
     pub fn is_prod(&self) -> bool {
@@ -722,6 +744,7 @@ pub(crate) fn ctx_with<'a>(
         first_in_cluster: first == Some(&(position as u32)),
         stats: std::cell::OnceCell::new(),
         touched: Cell::new(0),
+        skipped: Default::default(),
         declared: Cell::new((0, false)),
         read_clock: Cell::new(false),
         missing: 0,

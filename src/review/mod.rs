@@ -164,6 +164,9 @@ pub(crate) struct Gap {
     pub check: u16,
     pub service: Arc<str>,
     pub reason: String,
+    /// An input could not be read (the gate counts it); false: the check
+    /// does not apply as configured (no environment tag).
+    pub missing_data: bool,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -176,6 +179,9 @@ pub struct ReviewConfig {
     pub required_tags: Vec<String>,
     /// Minimum log retention in days (0 = any retention is fine).
     pub min_log_retention_days: i32,
+    /// The environment of a service with no environment tag; `None`: its
+    /// environment-dependent checks are not evaluated (and say so).
+    pub default_environment: Option<String>,
 }
 
 impl Default for ReviewConfig {
@@ -190,6 +196,7 @@ impl Default for ReviewConfig {
                 "Application".into(),
             ],
             min_log_retention_days: 0,
+            default_environment: None,
         }
     }
 }
@@ -403,16 +410,18 @@ pub(crate) fn not_evaluated_with(gaps: &[Gap]) -> Vec<NotEvaluated> {
     order.sort_by_key(|g| CHECKS[g.check as usize].id);
     for g in order {
         let c = &CHECKS[g.check as usize];
-        match out
-            .iter_mut()
-            .find(|n| n.missing_data && n.id == c.id && n.reason == g.reason)
-        {
+        match out.iter_mut().find(|n| {
+            !n.services.is_empty()
+                && n.missing_data == g.missing_data
+                && n.id == c.id
+                && n.reason == g.reason
+        }) {
             Some(n) => n.services.push(g.service.to_string()),
             None => out.push(NotEvaluated {
                 id: c.id,
                 title: c.title,
                 reason: g.reason.clone(),
-                missing_data: true,
+                missing_data: g.missing_data,
                 severity: max_severity(c.id),
                 services: vec![g.service.to_string()],
             }),
@@ -505,6 +514,17 @@ fn evaluate_ranked(
                     check: i as u16,
                     service: ids.qualified.clone(),
                     reason: ctx.gap_reason(missing),
+                    missing_data: true,
+                });
+                continue;
+            }
+            if let Some(reason) = ctx.take_skipped() {
+                let ids = ids.get_or_insert_with(|| Ids::of(svc, ctx.td_untracked()));
+                gaps.push(Gap {
+                    check: i as u16,
+                    service: ids.qualified.clone(),
+                    reason,
+                    missing_data: false,
                 });
                 continue;
             }

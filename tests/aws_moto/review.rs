@@ -257,12 +257,12 @@ async fn review_names_the_expected_checks_per_service_against_moto() {
     // source is read now, so the alarm checks run: legacy has no alarm at
     // all (OPS-05 saturation, OPS-06 availability); it logs nowhere, so
     // OPS-03 (retention) has no group to judge; bridge mode has no subnets
-    // (REL-05) and no task role (SEC-06).
+    // (REL-05) and no task role (SEC-06); it has no tags (OPS-09).
     assert_eq!(
         ids("legacy"),
         [
-            "COST-04", "OPS-02", "OPS-05", "OPS-06", "REL-01", "REL-04", "REL-07", "REL-09",
-            "REL-10", "REL-15", "SEC-02", "SEC-03", "SEC-04"
+            "COST-04", "OPS-02", "OPS-05", "OPS-06", "OPS-09", "REL-01", "REL-04", "REL-07",
+            "REL-09", "REL-10", "REL-15", "SEC-02", "SEC-03", "SEC-04"
         ]
     );
     assert_eq!(ids("checkout"), Vec::<String>::new(), "no false positives");

@@ -45,7 +45,7 @@ pub(super) fn cost02<'a>(c: &Ctx<'a>) -> Vec<Hit<'a>> {
 }
 
 pub(super) fn cost03<'a>(c: &Ctx<'a>) -> Vec<Hit<'a>> {
-    if c.is_prod() || c.environment().is_none() || !c.is_linux() || !c.is_fargate() {
+    if c.environment_or_skip().is_none() || c.is_prod() || !c.is_linux() || !c.is_fargate() {
         return vec![];
     }
     if c.td().and_then(|t| t.cpu_architecture.as_deref()) == Some("ARM64") {

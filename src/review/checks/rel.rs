@@ -83,7 +83,7 @@ pub(super) fn rel03<'a>(c: &Ctx<'a>) -> Vec<Hit<'a>> {
 }
 
 pub(super) fn rel04<'a>(c: &Ctx<'a>) -> Vec<Hit<'a>> {
-    if !c.is_prod() {
+    if c.environment_or_skip().is_none() || !c.is_prod() {
         return vec![];
     }
     let min = c.scalable().map(|t| t.min_capacity);
@@ -427,7 +427,7 @@ pub(super) fn rel16<'a>(c: &Ctx<'a>) -> Vec<Hit<'a>> {
     let base = s
         .iter()
         .any(|p| p.capacity_provider == "FARGATE" && p.base >= 1);
-    if !spot || base || !c.is_prod() {
+    if !spot || base || c.environment_or_skip().is_none() || !c.is_prod() {
         return vec![];
     }
     hit(

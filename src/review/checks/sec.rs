@@ -24,7 +24,7 @@ pub(super) fn sec02<'a>(c: &Ctx<'a>) -> Vec<Hit<'a>> {
         for kv in &d.environment {
             if crate::model::secret::looks_secret(&kv.name, &kv.value) {
                 // Never the value: a report must not leak the secret it found.
-                let what = if crate::model::secret::holds_aws_key(&kv.value) {
+                let what = if crate::model::secret::holds_aws_key(&kv.name, &kv.value) {
                     " holds an AWS access key and"
                 } else {
                     ""

@@ -3,7 +3,7 @@
 use super::*;
 
 pub(super) fn sus01<'a>(c: &Ctx<'a>) -> Vec<Hit<'a>> {
-    if c.is_prod() || c.environment().is_none() {
+    if c.environment_or_skip().is_none() || c.is_prod() {
         return vec![];
     }
     if c.scalable()

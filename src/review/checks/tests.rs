@@ -84,12 +84,18 @@ fn secret_values_never_reach_the_evidence() {
 #[test]
 fn not_evaluated_checks_say_why() {
     let r = evaluate(&seed_review(), &ReviewConfig::default());
-    let ids: Vec<_> = r.not_evaluated.iter().map(|n| n.id).collect();
+    let (by_design, untagged): (Vec<_>, Vec<_>) =
+        r.not_evaluated.iter().partition(|n| n.services.is_empty());
+    let ids: Vec<_> = by_design.iter().map(|n| n.id).collect();
     assert_eq!(ids, ["OPS-08", "SEC-07", "SEC-08", "SEC-09"]);
+    assert!(by_design.iter().all(|n| n.reason.starts_with("needs")));
+    // The seed's untagged services: their environment checks say so.
+    let ids: Vec<_> = untagged.iter().map(|n| n.id).collect();
+    assert_eq!(ids, ["COST-03", "REL-04", "SUS-01"]);
     assert!(
-        r.not_evaluated
+        untagged
             .iter()
-            .all(|n| n.reason.starts_with("needs"))
+            .all(|n| n.reason.contains("no Environment tag") && !n.missing_data)
     );
     assert_eq!(CHECKS.len(), 45, "every catalogue check is registered");
 }
@@ -821,4 +827,57 @@ fn ops09_names_each_untagged_resource_with_its_control() {
         .flat_map(|h| h.evidence.clone())
         .collect();
     assert!(left.iter().all(|e| e.starts_with("cluster ")), "{left:?}");
+}
+
+#[test]
+fn an_untagged_service_is_not_silently_passed_by_environment_checks() {
+    let (mut snap, mut svc) = base();
+    svc.desired_count = 1;
+    snap.services = vec![std::sync::Arc::new(svc.clone())];
+    let r = evaluate(&snap, &ReviewConfig::default());
+    let skipped: Vec<&str> = r
+        .not_evaluated
+        .iter()
+        .filter(|n| n.reason.contains("no Environment tag"))
+        .map(|n| n.id)
+        .collect();
+    assert_eq!(
+        skipped,
+        ["COST-03", "REL-04", "REL-16", "SUS-01"],
+        "{:?}",
+        r.not_evaluated
+    );
+    let n = r.not_evaluated.iter().find(|n| n.id == "REL-04").unwrap();
+    assert_eq!(n.services, ["c/s"]);
+    assert!(
+        !n.missing_data,
+        "not a read failure: the gate does not count it"
+    );
+    assert!(!r.findings.iter().any(|f| f.id == "REL-04"));
+    // Under a default environment they are evaluated: one task in prod.
+    let cfg = ReviewConfig {
+        default_environment: Some("prod".into()),
+        ..ReviewConfig::default()
+    };
+    let r = evaluate(&snap, &cfg);
+    assert!(
+        !r.not_evaluated
+            .iter()
+            .any(|n| n.reason.contains("no Environment tag"))
+    );
+    assert!(
+        r.findings.iter().any(|f| f.id == "REL-04"),
+        "{:?}",
+        r.findings
+    );
+    // A tagged service is evaluated by its tag.
+    svc.tags.insert("Environment".into(), "dev".into());
+    snap.services = vec![std::sync::Arc::new(svc)];
+    let r = evaluate(&snap, &ReviewConfig::default());
+    assert!(
+        !r.not_evaluated
+            .iter()
+            .any(|n| n.reason.contains("no Environment tag"))
+    );
+    assert!(!r.findings.iter().any(|f| f.id == "REL-04"));
 }
