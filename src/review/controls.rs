@@ -51,6 +51,13 @@ pub fn of_finding(id: &str, evidence: &[String]) -> Vec<&'static str> {
                 vec![]
             }
         }
+        "OPS-03" => {
+            if any("retentionInDays") {
+                vec!["CloudWatch.16"]
+            } else {
+                vec![]
+            }
+        }
         "OPS-07" => [
             (any("AlarmActions=[]"), "CloudWatch.15"),
             (any("ActionsEnabled=false"), "CloudWatch.17"),
@@ -104,7 +111,20 @@ mod tests {
             )
             .is_empty()
         );
-        assert_eq!(of_finding("OPS-03", &ev(&["x"])), ["CloudWatch.16"]);
+        assert_eq!(
+            of_finding(
+                "OPS-03",
+                &ev(&["log group /a retentionInDays=1 < policy minimum 30"])
+            ),
+            ["CloudWatch.16"]
+        );
+        assert!(
+            of_finding(
+                "OPS-03",
+                &ev(&["log group /a kmsKeyId absent (no customer-managed key)"])
+            )
+            .is_empty()
+        );
         assert_eq!(
             of_finding("OPS-07", &ev(&["alarm a ActionsEnabled=false"])),
             ["CloudWatch.17"]

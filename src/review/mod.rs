@@ -177,7 +177,7 @@ pub struct ReviewConfig {
     pub prod_values: Vec<String>,
     /// Cost-allocation tags every resource should carry.
     pub required_tags: Vec<String>,
-    /// Minimum log retention in days (0 = any retention is fine).
+    /// Minimum log retention in days (0 = any retention is fine; default 30).
     pub min_log_retention_days: i32,
     /// The environment of a service with no environment tag; `None`: its
     /// environment-dependent checks are not evaluated (and say so).
@@ -195,7 +195,7 @@ impl Default for ReviewConfig {
                 "CostCenter".into(),
                 "Application".into(),
             ],
-            min_log_retention_days: 0,
+            min_log_retention_days: 30,
             default_environment: None,
         }
     }

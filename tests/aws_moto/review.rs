@@ -203,6 +203,7 @@ async fn seed_checkout_watch(conf: &aws_config::SdkConfig) {
     let logs = aws_sdk_cloudwatchlogs::Client::new(conf);
     logs.create_log_group()
         .log_group_name("/ecs/checkout")
+        .kms_key_id("arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab")
         .send()
         .await
         .unwrap();

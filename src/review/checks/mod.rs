@@ -273,9 +273,9 @@ pub static CHECKS: &[Check] = &[
     ),
     check!(
         "OPS-03",
-        "Log retention set",
+        "Log retention set, logs encrypted",
         [Ops, Cost, Sus],
-        "Set a retention policy (30–365 days)",
+        "Set a retention policy (30–365 days) and a customer-managed KMS key",
         "https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/Working-with-log-groups-and-streams.html",
         ops03,
         reads [LogGroups, TaskDefinition]

@@ -72,19 +72,45 @@ pub(super) fn ops03<'a>(c: &Ctx<'a>) -> Vec<Hit<'a>> {
             continue;
         };
         let ev = match lg.retention_in_days {
-            None => format!("log group {g} retentionInDays absent (never expires)"),
-            Some(d) if d < c.cfg.min_log_retention_days => format!(
+            None => Some(format!(
+                "log group {g} retentionInDays absent (never expires)"
+            )),
+            Some(d) if d < c.cfg.min_log_retention_days => Some(format!(
                 "log group {g} retentionInDays={d} < policy minimum {}",
                 c.cfg.min_log_retention_days
-            ),
-            Some(_) => continue,
+            )),
+            Some(_) => None,
         };
-        out.extend(hit(
-            Medium,
-            g,
-            vec![ev],
-            format!("aws logs put-retention-policy --log-group-name {g} --retention-in-days 90"),
-        ));
+        if let Some(ev) = ev {
+            // The smallest retention CloudWatch Logs accepts at or above
+            // both the policy's minimum and 90 days.
+            const VALID: [i32; 22] = [
+                1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192,
+                2557, 2922, 3288, 3653,
+            ];
+            let want = c.cfg.min_log_retention_days.max(90);
+            let days = VALID.into_iter().find(|d| *d >= want).unwrap_or(3653);
+            out.extend(hit(
+                Medium,
+                g,
+                vec![ev],
+                format!(
+                    "aws logs put-retention-policy --log-group-name {g} --retention-in-days {days}"
+                ),
+            ));
+        }
+        // Application logs may carry personal data: encrypt them with a
+        // key the team controls (seed 003).
+        if lg.kms_key_id.as_deref().is_none_or(str::is_empty) {
+            out.extend(hit(
+                Low,
+                g,
+                vec![format!(
+                    "log group {g} kmsKeyId absent (no customer-managed key)"
+                )],
+                format!("aws logs associate-kms-key --log-group-name {g} --kms-key-id <key arn>"),
+            ));
+        }
     }
     out
 }

@@ -881,3 +881,43 @@ fn an_untagged_service_is_not_silently_passed_by_environment_checks() {
     );
     assert!(!r.findings.iter().any(|f| f.id == "REL-04"));
 }
+
+#[test]
+fn ops03_wants_30_days_by_default_and_a_customer_key() {
+    use crate::model::LogGroup;
+    let (mut snap, svc) = base();
+    let td = Arc::make_mut(
+        Arc::make_mut(&mut snap.task_definitions)
+            .get_mut("arn:aws:ecs:us-east-1:1:task-definition/app:2")
+            .unwrap(),
+    );
+    td.container_definitions[0].log_configuration = Some(crate::model::LogConfiguration {
+        log_driver: "awslogs".into(),
+        options: [("awslogs-group".to_string(), "/ecs/app".to_string())]
+            .into_iter()
+            .collect(),
+    });
+    let group = |days: Option<i32>, kms: Option<&str>| LogGroup {
+        name: "/ecs/app".into(),
+        retention_in_days: days,
+        kms_key_id: kms.map(str::to_string),
+        ..Default::default()
+    };
+    snap.log_groups = Arc::new(vec![group(Some(1), None)]);
+    snap.services = vec![std::sync::Arc::new(svc.clone())];
+    let ev: Vec<String> = run("OPS-03", &snap, &svc)
+        .iter()
+        .flat_map(|h| h.evidence.clone())
+        .collect();
+    assert_eq!(
+        ev,
+        [
+            "log group /ecs/app retentionInDays=1 < policy minimum 30",
+            "log group /ecs/app kmsKeyId absent (no customer-managed key)"
+        ]
+    );
+    let fix = run("OPS-03", &snap, &svc)[0].fix.to_string();
+    assert!(fix.ends_with("--retention-in-days 90"), "{fix}");
+    snap.log_groups = Arc::new(vec![group(Some(30), Some("arn:aws:kms:us-east-1:1:key/k"))]);
+    assert!(run("OPS-03", &snap, &svc).is_empty());
+}
