@@ -546,6 +546,16 @@ impl<'a> Ctx<'a> {
         &self.svc.subnets
     }
 
+    /// [`Ctx::cpu_p95_mem_max`] when the metrics were read, else `None`
+    /// without marking them touched: for a check whose verdict does not
+    /// need them (only its fix text does), a missing metric is no gap.
+    pub fn cpu_p95_mem_max_if_read(&self) -> Option<(Option<f64>, f64)> {
+        if self.missing & Input::Metrics.bit() != 0 {
+            return None;
+        }
+        self.cpu_p95_mem_max()
+    }
+
     /// p95 of CPUUtilization (None under 10 datapoints) and the max of
     /// MemoryUtilization (NaN without datapoints), over the metric window.
     pub fn cpu_p95_mem_max(&self) -> Option<(Option<f64>, f64)> {

@@ -26,6 +26,18 @@ pub fn valid_memory(cpu: u32) -> Box<dyn Iterator<Item = u32>> {
 
 pub const CPUS: [u32; 7] = [256, 512, 1024, 2048, 4096, 8192, 16384];
 
+/// The cheapest valid Linux size with at least `cpu` units and `memory`
+/// MiB (Fargate's per-hour prices: a vCPU costs about 9× a GiB).
+pub fn smallest_holding(cpu: f64, memory: f64) -> Option<(u32, u32)> {
+    CPUS.iter()
+        .flat_map(|c| valid_memory(*c).map(move |m| (*c, m)))
+        .filter(|(c, m)| f64::from(*c) >= cpu && f64::from(*m) >= memory)
+        .min_by(|a, b| {
+            let cost = |(c, m): &(u32, u32)| f64::from(*c) * 9.1 + f64::from(*m);
+            cost(a).total_cmp(&cost(b))
+        })
+}
+
 /// The nearest valid size at or above the asked one (for remediation text).
 pub fn nearest(cpu: u32, memory: u32) -> Option<(u32, u32)> {
     CPUS.iter()
@@ -57,5 +69,9 @@ mod tests {
         assert!(!valid_windows(512, 1024));
         assert_eq!(nearest(2048, 256), Some((2048, 4096)));
         assert_eq!(nearest(256, 3000), Some((512, 3072)));
+        assert_eq!(smallest_holding(300.0, 300.0), Some((512, 1024)));
+        assert_eq!(smallest_holding(100.0, 3000.0), Some((512, 3072)));
+        assert_eq!(smallest_holding(100.0, 100.0), Some((256, 512)));
+        assert_eq!(smallest_holding(20_000.0, 1.0), None);
     }
 }

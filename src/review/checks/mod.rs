@@ -429,10 +429,10 @@ pub static CHECKS: &[Check] = &[
         "PERF-01",
         "Valid Fargate size",
         [Perf],
-        "Use the nearest valid cpu/memory combination",
+        "Right-size to the smallest valid cpu/memory combination that holds the observed use",
         "https://docs.aws.amazon.com/AmazonECS/latest/developerguide/task-cpu-memory-error.html",
         perf01,
-        reads[TaskDefinition]
+        reads[TaskDefinition, Metrics]
     ),
     check!(
         "PERF-02",

@@ -50,13 +50,47 @@ pub(super) fn perf01<'a>(c: &Ctx<'a>) -> Vec<Hit<'a>> {
     if ev.is_empty() {
         return vec![];
     }
-    let fix = match fargate::nearest(cpu, mem) {
-        Some((c2, m2)) => {
-            format!("register a revision with cpu=\"{c2}\" memory=\"{m2}\" (nearest valid size)")
+    hit(
+        Medium,
+        &td.arn,
+        ev,
+        right_size(c, cpu, mem, sum_cpu, sum_mem),
+    )
+}
+
+/// Headroom over the observed peak a right-size keeps.
+const HEADROOM: f64 = 1.3;
+
+/// The smallest valid size that holds what the task uses (p95 CPU, peak
+/// memory, with 30 % headroom) and what its containers reserve; without
+/// metrics, what the containers reserve (never simply the next size up).
+fn right_size(c: &Ctx, cpu: u32, mem: u32, sum_cpu: i32, sum_mem: i32) -> String {
+    let floor_cpu = f64::from(sum_cpu.max(0));
+    let floor_mem = f64::from(sum_mem.max(0));
+    let (need_cpu, need_mem, why) = match c.cpu_p95_mem_max_if_read() {
+        Some((Some(p95), max_mem)) if max_mem.is_finite() => {
+            let used_cpu = p95 / 100.0 * f64::from(cpu);
+            let used_mem = max_mem / 100.0 * f64::from(mem);
+            (
+                (used_cpu * HEADROOM).max(floor_cpu),
+                (used_mem * HEADROOM).max(floor_mem),
+                format!(
+                    "holds p95 CPU {p95:.0} % of {cpu} and peak memory {max_mem:.0} % of {mem} MiB with 30 % headroom"
+                ),
+            )
         }
-        None => "use a valid Fargate size".into(),
+        _ => (
+            floor_cpu,
+            floor_mem,
+            "holds what the containers reserve; no utilisation was read".to_string(),
+        ),
     };
-    hit(Medium, &td.arn, ev, fix)
+    match fargate::smallest_holding(need_cpu, need_mem) {
+        Some((c2, m2)) => format!(
+            "register a revision with cpu=\"{c2}\" memory=\"{m2}\" (the smallest valid size that {why})"
+        ),
+        None => "use a valid Fargate size (up to 16 vCPU / 120 GiB)".into(),
+    }
 }
 
 pub(crate) fn p95(values: &[f64]) -> Option<f64> {

@@ -921,3 +921,36 @@ fn ops03_wants_30_days_by_default_and_a_customer_key() {
     snap.log_groups = Arc::new(vec![group(Some(30), Some("arn:aws:kms:us-east-1:1:key/k"))]);
     assert!(run("OPS-03", &snap, &svc).is_empty());
 }
+
+#[test]
+fn perf01_right_sizes_down_to_what_the_task_uses() {
+    use crate::model::{MetricSeries, ServiceMetrics};
+    // Seed 001: a Fargate task at 2048 cpu / 256 MiB (not a valid size).
+    let (mut snap, mut svc) = base();
+    svc.task_definition = "arn:aws:ecs:us-east-1:1:task-definition/app:1".into();
+    svc.deployments[0].task_definition = svc.task_definition.clone();
+    snap.services = vec![std::sync::Arc::new(svc.clone())];
+    let fix = |snap: &FleetSnapshot| run("PERF-01", snap, &svc)[0].fix.to_string();
+    // No utilisation read: what the containers reserve (nothing here).
+    assert!(
+        fix(&snap).contains("cpu=\"256\" memory=\"512\"")
+            && fix(&snap).contains("no utilisation was read"),
+        "{}",
+        fix(&snap)
+    );
+    // 20 % of 2048 at p95 and 50 % of 256 MiB: 410 × 1.3 cpu, 128 × 1.3 MiB.
+    let series = |v: f64| MetricSeries {
+        period_seconds: 60,
+        end: 0,
+        values: vec![v; 60],
+    };
+    let m = ServiceMetrics {
+        cpu: series(20.0),
+        memory: series(50.0),
+        ..Default::default()
+    };
+    snap.metrics = Arc::new([(svc.id(), m)].into_iter().collect());
+    let f = fix(&snap);
+    assert!(f.contains("cpu=\"1024\" memory=\"2048\""), "{f}");
+    assert!(!f.contains("4096"), "not the next size up: {f}");
+}
