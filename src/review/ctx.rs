@@ -604,6 +604,12 @@ impl<'a> Ctx<'a> {
         e
     }
 
+    /// The current check does not apply to this service as it is, for a
+    /// reason it lists (not a read failure: the gate does not count it).
+    pub fn not_evaluated(&self, why: String) {
+        *self.skipped.borrow_mut() = Some(why);
+    }
+
     pub(super) fn take_skipped(&self) -> Option<String> {
         self.skipped.borrow_mut().take()
     }

@@ -3,8 +3,47 @@
 use super::*;
 
 pub(super) fn rel01<'a>(c: &Ctx<'a>) -> Vec<Hit<'a>> {
-    if !matches!(c.svc.deployment_controller.as_str(), "ECS" | "") {
-        return vec![];
+    match c.svc.deployment_controller.as_str() {
+        "ECS" | "" => {}
+        "CODE_DEPLOY" => {
+            c.not_evaluated(
+                "not evaluated: CODE_DEPLOY service: its rollback is the deployment group's autoRollbackConfiguration (codedeploy:GetDeploymentGroup), which the review does not read yet".into(),
+            );
+            return vec![];
+        }
+        other => {
+            c.not_evaluated(format!(
+                "not evaluated: {other} deployment controller: rollback is the external tool's"
+            ));
+            return vec![];
+        }
+    }
+    let dc = &c.svc.deployment_configuration;
+    if !dc.is_rolling() {
+        // Blue/green, linear and canary: no circuit breaker; a failed
+        // deployment rolls back on its deployment alarms.
+        let strategy = dc.strategy.as_deref().unwrap_or_default();
+        let ev = match &dc.alarms {
+            Some(a) if !a.alarm_names.is_empty() && a.enable && a.rollback => return vec![],
+            Some(a) => format!(
+                "strategy={strategy}: deploymentConfiguration.alarms {} alarms, enable={} rollback={} (the circuit breaker does not apply)",
+                a.alarm_names.len(),
+                a.enable,
+                a.rollback
+            ),
+            None => format!(
+                "strategy={strategy}: no deployment alarms with rollback (the circuit breaker does not apply)"
+            ),
+        };
+        return hit(
+            High,
+            &c.svc.arn,
+            vec![ev],
+            svc_fix(
+                c,
+                "--deployment-configuration 'alarms={alarmNames=[<5xx>,<latency>],enable=true,rollback=true}'",
+            ),
+        );
     }
     let b = c
         .svc

@@ -954,3 +954,173 @@ fn perf01_right_sizes_down_to_what_the_task_uses() {
     assert!(f.contains("cpu=\"1024\" memory=\"2048\""), "{f}");
     assert!(!f.contains("4096"), "not the next size up: {f}");
 }
+
+// ------------------------------------------------------------ table tests
+
+/// The evidence `check` gives on the base service after `edit`.
+fn evidence_after(check: &str, edit: impl FnOnce(&mut FleetSnapshot, &mut Service)) -> Vec<String> {
+    let (mut snap, mut svc) = base();
+    edit(&mut snap, &mut svc);
+    snap.services = vec![std::sync::Arc::new(svc.clone())];
+    run(check, &snap, &svc)
+        .iter()
+        .flat_map(|h| h.evidence.clone())
+        .collect()
+}
+
+fn td_mut(snap: &mut FleetSnapshot) -> &mut TaskDefinition {
+    Arc::make_mut(
+        Arc::make_mut(&mut snap.task_definitions)
+            .get_mut("arn:aws:ecs:us-east-1:1:task-definition/app:2")
+            .unwrap(),
+    )
+}
+
+#[test]
+fn rel01_judges_each_deployment_controller_by_its_own_rollback() {
+    let breaker = |s: &mut Service| {
+        s.deployment_configuration.deployment_circuit_breaker =
+            Some(crate::model::DeploymentCircuitBreaker {
+                enable: true,
+                rollback: true,
+            });
+    };
+    assert!(evidence_after("REL-01", |_, s| breaker(s)).is_empty());
+    assert_eq!(
+        evidence_after("REL-01", |_, _| {}),
+        ["deploymentConfiguration.deploymentCircuitBreaker absent"]
+    );
+    // Blue/green: the breaker does not apply; deployment alarms do.
+    let ev = evidence_after("REL-01", |_, s| {
+        breaker(s);
+        s.deployment_configuration.strategy = Some("BLUE_GREEN".into());
+    });
+    assert!(
+        ev[0].starts_with("strategy=BLUE_GREEN: no deployment alarms"),
+        "{ev:?}"
+    );
+    assert!(
+        evidence_after("REL-01", |_, s| {
+            s.deployment_configuration.strategy = Some("CANARY".into());
+            s.deployment_configuration.alarms = Some(crate::model::DeploymentAlarms {
+                alarm_names: vec!["api-5xx".into()],
+                enable: true,
+                rollback: true,
+            });
+        })
+        .is_empty()
+    );
+    // CODE_DEPLOY and EXTERNAL: listed as not evaluated, never passed.
+    for (controller, why) in [
+        ("CODE_DEPLOY", "autoRollbackConfiguration"),
+        ("EXTERNAL", "external tool"),
+    ] {
+        let (mut snap, mut svc) = base();
+        svc.deployment_controller = controller.into();
+        snap.services = vec![std::sync::Arc::new(svc)];
+        let r = evaluate(&snap, &ReviewConfig::default());
+        let n = r
+            .not_evaluated
+            .iter()
+            .find(|n| n.id == "REL-01")
+            .expect(controller);
+        assert!(n.reason.contains(why) && n.services == ["c/s"], "{n:?}");
+        assert!(!r.findings.iter().any(|f| f.id == "REL-01"));
+    }
+}
+
+#[test]
+fn sec05_names_each_host_namespace_and_privilege() {
+    assert!(evidence_after("SEC-05", |_, _| {}).is_empty());
+    let ev = evidence_after("SEC-05", |snap, _| {
+        let td = td_mut(snap);
+        td.pid_mode = Some("host".into());
+        td.network_mode = "host".into();
+        td.container_definitions[0].privileged = Some(true);
+    });
+    assert!(ev.contains(&"pidMode=host".to_string()), "{ev:?}");
+    assert!(ev.contains(&"networkMode=host".to_string()), "{ev:?}");
+    assert!(ev.iter().any(|e| e.contains("privileged=true")), "{ev:?}");
+}
+
+#[test]
+fn sec10_flags_exec_without_session_logs() {
+    assert!(evidence_after("SEC-10", |_, _| {}).is_empty());
+    let ev = evidence_after("SEC-10", |_, s| s.enable_execute_command = true);
+    assert!(
+        ev.iter()
+            .any(|e| e.contains("Exec sessions are not logged")),
+        "{ev:?}"
+    );
+}
+
+#[test]
+fn ops04_flags_blocking_awslogs_only() {
+    let with_mode = |mode: &'static str| {
+        move |snap: &mut FleetSnapshot, _: &mut Service| {
+            td_mut(snap).container_definitions[0].log_configuration =
+                Some(crate::model::LogConfiguration {
+                    log_driver: "awslogs".into(),
+                    options: [("mode".to_string(), mode.to_string())]
+                        .into_iter()
+                        .collect(),
+                });
+        }
+    };
+    assert_eq!(
+        evidence_after("OPS-04", with_mode("blocking")),
+        ["container app awslogs mode=blocking"]
+    );
+    assert!(evidence_after("OPS-04", with_mode("non-blocking")).is_empty());
+}
+
+#[test]
+fn rel08_wants_a_grace_period_behind_a_load_balancer() {
+    let behind_lb = |s: &mut Service| {
+        s.load_balancers = vec![crate::model::LoadBalancerRef {
+            target_group_arn: "arn:tg".into(),
+            container_name: "app".into(),
+            container_port: 80,
+        }];
+    };
+    assert!(
+        evidence_after("REL-08", |_, _| {}).is_empty(),
+        "no load balancer"
+    );
+    assert_eq!(
+        evidence_after("REL-08", |_, s| behind_lb(s)),
+        ["load balancer attached and healthCheckGracePeriodSeconds=0"]
+    );
+    assert!(
+        evidence_after("REL-08", |_, s| {
+            behind_lb(s);
+            s.health_check_grace_period_seconds = Some(60);
+        })
+        .is_empty()
+    );
+}
+
+#[test]
+fn rel14_wants_the_load_balancer_in_two_azs() {
+    let with_lb = |azs: &'static [&'static str]| {
+        move |snap: &mut FleetSnapshot, s: &mut Service| {
+            s.load_balancers = vec![crate::model::LoadBalancerRef {
+                target_group_arn: "arn:tg".into(),
+                container_name: "app".into(),
+                container_port: 80,
+            }];
+            snap.target_groups = Arc::new(vec![crate::model::TargetGroup {
+                arn: "arn:tg".into(),
+                name: "tg".into(),
+                load_balancer_arn: Some("arn:lb".into()),
+                load_balancer_azs: azs.iter().map(|a| a.to_string()).collect(),
+                ..Default::default()
+            }]);
+        }
+    };
+    assert_eq!(
+        evidence_after("REL-14", with_lb(&["us-east-1a"])),
+        ["load balancer of tg in 1 AZ(s)"]
+    );
+    assert!(evidence_after("REL-14", with_lb(&["us-east-1a", "us-east-1b"])).is_empty());
+}
