@@ -1124,3 +1124,104 @@ fn rel14_wants_the_load_balancer_in_two_azs() {
     );
     assert!(evidence_after("REL-14", with_lb(&["us-east-1a", "us-east-1b"])).is_empty());
 }
+
+fn with_scalable(
+    snap: &mut FleetSnapshot,
+    min: i32,
+    max: i32,
+    policies: Vec<crate::model::TargetTrackingPolicy>,
+) {
+    snap.scalable_targets = Arc::new(vec![crate::model::ScalableTarget {
+        resource_id: "service/c/s".into(),
+        min_capacity: min,
+        max_capacity: max,
+        policies,
+        ..Default::default()
+    }]);
+}
+
+fn cpu_policy(target: f64) -> crate::model::TargetTrackingPolicy {
+    crate::model::TargetTrackingPolicy {
+        policy_name: "cpu".into(),
+        predefined_metric_type: "ECSServiceAverageCPUUtilization".into(),
+        target_value: target,
+        ..Default::default()
+    }
+}
+
+fn with_metrics(snap: &mut FleetSnapshot, svc: &Service, cpu: f64, mem: f64, requests: f64) {
+    use crate::model::{MetricSeries, ServiceMetrics};
+    let series = |v: f64| MetricSeries {
+        period_seconds: 60,
+        end: 0,
+        values: vec![v; 60],
+    };
+    let m = ServiceMetrics {
+        cpu: series(cpu),
+        memory: series(mem),
+        requests: series(requests),
+        ..Default::default()
+    };
+    snap.metrics = Arc::new([(svc.id(), m)].into_iter().collect());
+}
+
+#[test]
+fn rel11_wants_a_target_tracking_policy_at_a_sane_target() {
+    assert_eq!(
+        evidence_after("REL-11", |snap, _| with_scalable(snap, 2, 10, vec![])),
+        ["scalable target without a TargetTrackingScaling policy"]
+    );
+    let ev = evidence_after("REL-11", |snap, _| {
+        with_scalable(snap, 2, 10, vec![cpu_policy(95.0)])
+    });
+    assert_eq!(ev, ["cpu ECSServiceAverageCPUUtilization TargetValue=95"]);
+    assert!(
+        evidence_after("REL-11", |snap, _| with_scalable(
+            snap,
+            2,
+            10,
+            vec![cpu_policy(60.0)]
+        ))
+        .is_empty()
+    );
+    assert!(
+        evidence_after("REL-11", |_, _| {}).is_empty(),
+        "no scalable target: REL-10's"
+    );
+}
+
+#[test]
+fn perf03_flags_a_service_at_its_scaling_ceiling() {
+    let ev = evidence_after("PERF-03", |snap, s| {
+        with_scalable(snap, 1, 2, vec![cpu_policy(60.0)]);
+        s.desired_count = 2;
+    });
+    assert_eq!(ev, ["desiredCount=2 is at MaxCapacity=2"]);
+    assert!(
+        evidence_after("PERF-03", |snap, _| with_scalable(
+            snap,
+            1,
+            10,
+            vec![cpu_policy(60.0)]
+        ))
+        .is_empty()
+    );
+}
+
+#[test]
+fn cost01_and_sus02_read_utilisation() {
+    let ev = evidence_after("COST-01", |snap, s| with_metrics(snap, s, 5.0, 10.0, 100.0));
+    assert!(ev[0].starts_with("p95 CPU 5% and max memory 10%"), "{ev:?}");
+    assert!(
+        evidence_after("COST-01", |snap, s| with_metrics(
+            snap, s, 50.0, 60.0, 100.0
+        ))
+        .is_empty()
+    );
+    let ev = evidence_after("SUS-02", |snap, s| with_metrics(snap, s, 1.0, 10.0, 0.0));
+    assert!(ev[0].contains("0 requests"), "{ev:?}");
+    assert!(
+        evidence_after("SUS-02", |snap, s| with_metrics(snap, s, 1.0, 10.0, 5.0)).is_empty(),
+        "it serves requests"
+    );
+}
