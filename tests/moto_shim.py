@@ -35,7 +35,9 @@ backend holds it) to the target member: an unknown global cluster is
 GlobalClusterNotFoundFault, a target that is not a member
 DBClusterNotFoundFault, a switchover whose writer is not `available`
 InvalidGlobalClusterStateFault. The answer is the GlobalCluster with its
-members, as RDS gives it.
+members, as RDS gives it. PromoteReadReplica, which moto leaves naming its
+source, makes the instance standalone as RDS does (no
+ReadReplicaSourceDBInstanceIdentifier).
 
 Usage: python moto_shim.py PORT [--deny OP[,OP...]]
 """
@@ -58,7 +60,7 @@ import moto.codedeploy.responses as codedeploy_responses
 from moto.codedeploy.models import codedeploy_backends
 from moto.core.utils import utcnow
 from moto.iam.models import get_account_id_from
-from moto.rds.models import rds_backends
+from moto.rds.models import RDSBackend, rds_backends
 from moto.moto_server.werkzeug_app import (
     DomainDispatcherApplication,
     MotoRequestHandler,
@@ -349,6 +351,20 @@ class CodeDeployStop:
             {"status": "Succeeded", "statusMessage": "Deployment stopped"},
         )
 
+
+_moto_promote = RDSBackend.promote_read_replica
+
+
+def _promote_read_replica(self, db_kwargs):
+    database = self.databases[db_kwargs["db_instance_identifier"]]
+    was_replica = database.is_replica
+    out = _moto_promote(self, db_kwargs)
+    if was_replica:
+        database.source_db_instance_identifier = None
+    return out
+
+
+RDSBackend.promote_read_replica = _promote_read_replica
 
 RDS_NS = "http://rds.amazonaws.com/doc/2014-10-31/"
 GLOBAL_ACTIONS = ("FailoverGlobalCluster", "SwitchoverGlobalCluster")

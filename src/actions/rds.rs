@@ -204,7 +204,8 @@ async fn lag(
         .metric_name(metric)
         .dimensions(Dimension::builder().name(dim).value(id).build())
         .start_time(start.into())
-        .end_time(now.into())
+        // Past now: the current minute's datapoint is the freshest lag.
+        .end_time((now + std::time::Duration::from_secs(60)).into())
         .period(60)
         .statistics(Statistic::Maximum)
         .send()

@@ -80,10 +80,31 @@ pub struct Promotion {
 /// writer is available, else a failover that allows data loss),
 /// `switchover`, or `failover`. `Ok(None)`: `to` already takes writes.
 pub fn promotion(s: &DbState, to: &str, mode: &str) -> Result<Option<Promotion>, String> {
-    if s.writable_in.as_deref() == Some(to) && s.writer().is_some_and(|w| w.region == to) {
+    if s.kind == GLOBAL_CLUSTER
+        && s.writable_in.as_deref() == Some(to)
+        && s.writer().is_some_and(|w| w.region == to)
+    {
         return Ok(None);
     }
-    let member = s.member_in(to).ok_or_else(|| {
+    // A replica is promoted where it is; a global cluster's member in `to`.
+    let replica = matches!(s.kind.as_str(), READ_REPLICA | REPLICA_CLUSTER);
+    let member = if replica {
+        let m = s
+            .members
+            .iter()
+            .find(|m| m.id == s.id)
+            .ok_or_else(|| format!("{} {} is not among its members", s.kind, s.id))?;
+        if m.region != to {
+            return Err(format!(
+                "{} {} is in {}, not in {to}",
+                s.kind, s.id, m.region
+            ));
+        }
+        Some(m)
+    } else {
+        s.member_in(to)
+    };
+    let member = member.ok_or_else(|| {
         format!(
             "{} {} has no member in {to} (members: {})",
             s.kind,
@@ -139,7 +160,7 @@ pub fn promotion(s: &DbState, to: &str, mode: &str) -> Result<Option<Promotion>,
             ));
         }
     };
-    if matches!(s.kind.as_str(), READ_REPLICA | REPLICA_CLUSTER) && member.writer {
+    if replica && member.writer {
         return Ok(None);
     }
     Ok(Some(Promotion {
@@ -215,5 +236,36 @@ mod tests {
         let e = promotion(&global(true), "eu-west-1", "auto").unwrap_err();
         assert!(e.contains("no member in eu-west-1"), "{e}");
         assert!(promotion(&global(true), "us-west-2", "sideways").is_err());
+    }
+
+    #[test]
+    fn a_replica_is_promoted_where_it_is_even_beside_its_source() {
+        let m = |id: &str, writer: bool| DbMember {
+            region: "us-west-2".into(),
+            id: id.into(),
+            arn: None,
+            writer,
+            status: "available".into(),
+        };
+        let s = DbState {
+            kind: READ_REPLICA.into(),
+            id: "shop-replica".into(),
+            members: vec![m("shop", true), m("shop-replica", false)],
+            status: "available".into(),
+            writable_in: Some("us-west-2".into()),
+            lag_seconds: Some(3.0),
+            lag_source: Some("ReplicaLag".into()),
+            writer_available: true,
+        };
+        let p = promotion(&s, "us-west-2", "auto").unwrap().unwrap();
+        assert_eq!(
+            (p.api.as_str(), p.target.as_str()),
+            ("PromoteReadReplica", "shop-replica")
+        );
+        assert!(
+            promotion(&s, "eu-west-1", "auto")
+                .unwrap_err()
+                .contains("is in us-west-2")
+        );
     }
 }

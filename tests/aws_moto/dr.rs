@@ -493,3 +493,116 @@ async fn a_region_failover_and_its_failback_move_traffic_data_and_capacity() {
     assert!(writer(&moto.url).await.ends_with(":shop-east"));
     assert_eq!(desired(&moto.url, WEST).await, 0, "a pilot light again");
 }
+
+/// A cross-region read replica on moto: `rds.replication` reads it (its
+/// source in us-east-1, ReplicaLag from CloudWatch), `rds.promote` makes
+/// it a standalone writer (PromoteReadReplica), and moto's state says so.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cross_region_read_replica_is_read_and_promoted() {
+    use ecsdeck::actions::rds::{PromoteCall, ReplicationCall};
+    use ecsdeck::calls::{PlannedCall, ServiceRef, Target};
+    let Some(moto) = Moto::start() else { return };
+    fake_credentials();
+    let east = sdk_conf(&moto.url, EAST).await;
+    let west = sdk_conf(&moto.url, WEST).await;
+    let src = aws_sdk_rds::Client::new(&east)
+        .create_db_instance()
+        .db_instance_identifier("shop")
+        .engine("postgres")
+        .db_instance_class("db.t3.micro")
+        .master_username("shop")
+        .master_user_password("not-a-secret-123")
+        .allocated_storage(20)
+        .send()
+        .await
+        .unwrap();
+    let src_arn = src
+        .db_instance()
+        .unwrap()
+        .db_instance_arn()
+        .unwrap()
+        .to_string();
+    let rds = aws_sdk_rds::Client::new(&west);
+    rds.create_db_instance_read_replica()
+        .db_instance_identifier("shop-replica")
+        .source_db_instance_identifier(&src_arn)
+        .send()
+        .await
+        .unwrap();
+    use aws_sdk_cloudwatch::types as cw;
+    aws_sdk_cloudwatch::Client::new(&west)
+        .put_metric_data()
+        .namespace("AWS/RDS")
+        .metric_data(
+            cw::MetricDatum::builder()
+                .metric_name("ReplicaLag")
+                .dimensions(
+                    cw::Dimension::builder()
+                        .name("DBInstanceIdentifier")
+                        .value("shop-replica")
+                        .build(),
+                )
+                .value(3.0)
+                .unit(cw::StandardUnit::Seconds)
+                .timestamp(std::time::SystemTime::now().into())
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let source = AwsSource::connect(AwsOptions {
+        region: Some(WEST.into()),
+        endpoint_url: Some(moto.url.clone()),
+        ..Default::default()
+    })
+    .await;
+    let target = Target::from_ref(&ServiceRef::new("prod", "api", Some(WEST)));
+    let read = PlannedCall::new(
+        target.clone(),
+        &ReplicationCall {
+            kind: "replica".into(),
+            id: "shop-replica".into(),
+        },
+    );
+    let out = ecsdeck::source::aws::actions::perform(&source, &read)
+        .await
+        .unwrap();
+    let state: ecsdeck::model::database::DbState =
+        serde_json::from_value(out.detail.clone()).unwrap();
+    assert_eq!(state.kind, "read-replica", "{state:?}");
+    assert_eq!(state.lag_seconds, Some(3.0), "{state:?}");
+    let writer = state.writer().unwrap();
+    assert_eq!((writer.region.as_str(), writer.id.as_str()), (EAST, "shop"));
+    assert!(!out.request_ids.is_empty());
+    let p = ecsdeck::model::database::promotion(&state, WEST, "auto")
+        .unwrap()
+        .unwrap();
+    assert_eq!(p.api, "PromoteReadReplica");
+    let promote = PlannedCall::new(
+        target.clone(),
+        &PromoteCall {
+            promotion: Some(p),
+            to_region: WEST.into(),
+            id: "shop-replica".into(),
+        },
+    );
+    let done = ecsdeck::source::aws::actions::perform(&source, &promote)
+        .await
+        .unwrap();
+    assert_eq!(done.request_ids.len(), 1, "journaled with its request id");
+    // moto's state: no longer a replica; read again, it takes writes.
+    let d = rds
+        .describe_db_instances()
+        .db_instance_identifier("shop-replica")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        d.db_instances()[0].read_replica_source_db_instance_identifier(),
+        None
+    );
+    let again = ecsdeck::source::aws::actions::perform(&source, &read)
+        .await
+        .unwrap();
+    assert_eq!(again.detail["writableIn"], WEST, "{}", again.detail);
+}
