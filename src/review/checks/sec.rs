@@ -127,6 +127,39 @@ pub(super) fn sec05<'a>(c: &Ctx<'a>) -> Vec<Hit<'a>> {
 /// Wildcard statements in a policy document: `Allow` of `*` or `svc:*` on
 /// `Resource` `*` with no Condition. Statement and Action may be an object or
 /// a string, or arrays of them.
+/// Actions on data (objects, items, secrets, keys, messages): on
+/// `"Resource": "*"` they reach every bucket, table or secret of the account.
+fn data_plane(action: &str) -> bool {
+    const ACTIONS: &[&str] = &[
+        "s3:getobject",
+        "s3:putobject",
+        "s3:deleteobject",
+        "s3:getobjectversion",
+        "dynamodb:getitem",
+        "dynamodb:putitem",
+        "dynamodb:updateitem",
+        "dynamodb:deleteitem",
+        "dynamodb:query",
+        "dynamodb:scan",
+        "dynamodb:batchgetitem",
+        "dynamodb:batchwriteitem",
+        "secretsmanager:getsecretvalue",
+        "ssm:getparameter",
+        "ssm:getparameters",
+        "ssm:getparametersbypath",
+        "kms:decrypt",
+        "kms:encrypt",
+        "kms:generatedatakey",
+        "sqs:sendmessage",
+        "sqs:receivemessage",
+        "sqs:deletemessage",
+        "sns:publish",
+        "kinesis:putrecord",
+        "kinesis:putrecords",
+    ];
+    ACTIONS.contains(&action.to_ascii_lowercase().as_str())
+}
+
 pub fn wildcard_statements(doc: &str) -> Result<Vec<String>, String> {
     let v: serde_json::Value =
         serde_json::from_str(doc).map_err(|e| format!("policy is not JSON: {e}"))?;
@@ -154,7 +187,7 @@ pub fn wildcard_statements(doc: &str) -> Result<Vec<String>, String> {
             continue;
         }
         for a in list(&s["Action"]) {
-            if a == "*" || a.ends_with(":*") {
+            if a.contains('*') || data_plane(&a) {
                 out.push(a);
             }
         }

@@ -235,7 +235,22 @@ fn wildcard_policies_in_every_shape() {
         ),
         (
             r#"{"Statement":[{"Effect":"Allow","Action":["s3:GetObject","s3:*"],"Resource":["*"]}]}"#,
-            vec!["s3:*"],
+            vec!["s3:GetObject", "s3:*"],
+        ),
+        (
+            // Data-plane actions on every resource of the account.
+            r#"{"Statement":[{"Effect":"Allow","Action":["s3:GetObject","s3:PutObject","s3:DeleteObject","secretsmanager:GetSecretValue","ssm:GetParameters","logs:PutLogEvents"],"Resource":"*"}]}"#,
+            vec![
+                "s3:GetObject",
+                "s3:PutObject",
+                "s3:DeleteObject",
+                "secretsmanager:GetSecretValue",
+                "ssm:GetParameters",
+            ],
+        ),
+        (
+            r#"{"Statement":[{"Effect":"Allow","Action":"s3:Get*","Resource":"*"}]}"#,
+            vec!["s3:Get*"],
         ),
         (
             r#"{"Statement":[{"Effect":"Allow","Action":"s3:*","Resource":"arn:aws:s3:::b/*"}]}"#,
