@@ -233,6 +233,9 @@ pub struct Hit<'a> {
     pub resource: Cow<'a, str>,
     pub evidence: Vec<String>,
     pub fix: Cow<'static, str>,
+    /// About the service's cluster, not the service (a cluster setting):
+    /// its finding names no service.
+    pub cluster_level: bool,
 }
 
 pub use checks::CHECKS;
@@ -594,7 +597,7 @@ fn finding(check: &Check, ids: &Ids, hit: Hit) -> Finding {
         pillar: check.pillars[0],
         pillars: check.pillars,
         cluster: ids.cluster.clone(),
-        service: Some(ids.service.clone()),
+        service: (!hit.cluster_level).then(|| ids.service.clone()),
         account: ids.account.clone(),
         region: ids.region.clone(),
         service_arn: ids.arn.clone(),

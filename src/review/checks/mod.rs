@@ -34,7 +34,20 @@ fn hit<'r>(
         resource: std::borrow::Cow::Borrowed(resource),
         evidence,
         fix: fix.into(),
+        cluster_level: false,
     }]
+}
+
+/// A hit about the cluster (reported once, naming no service).
+fn cluster_hit<'r>(
+    severity: Severity,
+    resource: &'r str,
+    evidence: Vec<String>,
+    fix: impl Into<std::borrow::Cow<'static, str>>,
+) -> Vec<Hit<'r>> {
+    let mut h = hit(severity, resource, evidence, fix);
+    h[0].cluster_level = true;
+    h
 }
 
 fn svc_fix(c: &Ctx, args: &str) -> String {

@@ -13,7 +13,7 @@ pub(super) fn ops01<'a>(c: &Ctx<'a>) -> Vec<Hit<'a>> {
         "enabled" => (Low, "enabled (not enhanced)"),
         other => (Medium, if other.is_empty() { "absent" } else { other }),
     };
-    hit(
+    cluster_hit(
         sev,
         &cl.arn,
         vec![format!("cluster {} containerInsights={v}", cl.name)],
@@ -158,7 +158,7 @@ pub(super) fn ops09<'a>(c: &Ctx<'a>) -> Vec<Hit<'a>> {
         && let Some(cl) = c.cluster()
         && untagged(&cl.tags)
     {
-        out.extend(hit(
+        out.extend(cluster_hit(
             Low,
             &cl.arn,
             vec![format!("cluster {} has no tags", cl.name)],

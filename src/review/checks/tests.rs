@@ -1240,3 +1240,25 @@ fn cost01_and_sus02_read_utilisation() {
         "it serves requests"
     );
 }
+
+#[test]
+fn cluster_settings_are_reported_once_per_cluster_naming_no_service() {
+    let (mut snap, svc) = base();
+    let mut other = svc.clone();
+    other.name = "t".into();
+    other.arn = "arn:aws:ecs:us-east-1:1:service/c/t".into();
+    snap.services = vec![std::sync::Arc::new(svc), std::sync::Arc::new(other)];
+    let r = evaluate(&snap, &ReviewConfig::default());
+    let ops01: Vec<_> = r.findings.iter().filter(|f| f.id == "OPS-01").collect();
+    assert_eq!(ops01.len(), 1, "{ops01:?}");
+    assert_eq!(ops01[0].service, None);
+    assert_eq!(&*ops01[0].cluster, "c");
+    let cluster_tags: Vec<_> = r
+        .findings
+        .iter()
+        .filter(|f| f.id == "OPS-09" && f.evidence[0].starts_with("cluster "))
+        .collect();
+    assert_eq!(cluster_tags.len(), 1);
+    assert_eq!(cluster_tags[0].service, None);
+    assert_eq!(cluster_tags[0].controls, ["ECS.14"]);
+}
