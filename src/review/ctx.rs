@@ -521,6 +521,15 @@ impl<'a> Ctx<'a> {
         &self.target_groups
     }
 
+    /// [`Ctx::target_groups`] when they were read, else none, without
+    /// marking them touched (for a fix text that names them).
+    pub fn target_groups_if_read(&self) -> &[&'a TargetGroup] {
+        if self.missing & Input::TargetGroups.bit() != 0 {
+            return &[];
+        }
+        &self.target_groups
+    }
+
     /// The service's scalable target (Application Auto Scaling).
     pub fn scalable(&self) -> Option<&'a ScalableTarget> {
         self.touch(Input::Scaling);

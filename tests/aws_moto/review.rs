@@ -185,11 +185,6 @@ async fn seed_checkout_watch(conf: &aws_config::SdkConfig) {
     for (name, ns, metric) in [
         ("checkout-cpu", "AWS/ECS", "CPUUtilization"),
         ("checkout-mem", "AWS/ECS", "MemoryUtilization"),
-        (
-            "checkout-running",
-            "ECS/ContainerInsights",
-            "RunningTaskCount",
-        ),
     ] {
         put_service_alarm(
             &cwc,
@@ -199,6 +194,27 @@ async fn seed_checkout_watch(conf: &aws_config::SdkConfig) {
             Some("arn:aws:sns:us-east-1:123456789012:on-call"),
         )
         .await;
+    }
+    // Running tasks alarm when they fall below 1: a low-side alarm.
+    {
+        use aws_sdk_cloudwatch::types as cw;
+        let dim = |n: &str, v: &str| cw::Dimension::builder().name(n).value(v).build();
+        cwc.put_metric_alarm()
+            .alarm_name("checkout-running")
+            .namespace("ECS/ContainerInsights")
+            .metric_name("RunningTaskCount")
+            .dimensions(dim("ClusterName", "shop"))
+            .dimensions(dim("ServiceName", "checkout"))
+            .statistic(cw::Statistic::Minimum)
+            .period(60)
+            .evaluation_periods(3)
+            .threshold(1.0)
+            .comparison_operator(cw::ComparisonOperator::LessThanThreshold)
+            .alarm_actions("arn:aws:sns:us-east-1:123456789012:on-call")
+            .actions_enabled(true)
+            .send()
+            .await
+            .unwrap();
     }
     let logs = aws_sdk_cloudwatchlogs::Client::new(conf);
     logs.create_log_group()

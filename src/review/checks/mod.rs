@@ -318,7 +318,7 @@ pub static CHECKS: &[Check] = &[
         "Alarm on 5XX, unhealthy hosts and running tasks, routed to on-call",
         "https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/AlarmThatSendsEmail.html",
         ops06,
-        reads[Alarms]
+        reads[Alarms, TargetGroups]
     ),
     check!(
         "OPS-07",

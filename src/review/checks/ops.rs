@@ -191,64 +191,195 @@ pub(super) fn alarms_on<'c, 'a>(c: &'c Ctx<'a>) -> &'c [&'a crate::model::Alarm]
     c.alarms()
 }
 
-pub(super) fn ops05<'a>(c: &Ctx<'a>) -> Vec<Hit<'a>> {
-    let alarms = alarms_on(c);
-    let has = |m: &str| {
-        alarms
-            .iter()
-            .any(|a| a.namespace == "AWS/ECS" && a.metric_name == m)
-    };
-    let missing: Vec<&str> = ["CPUUtilization", "MemoryUtilization"]
-        .into_iter()
-        .filter(|m| !has(m))
-        .collect();
-    if missing.is_empty() {
-        return vec![];
-    }
-    hit(
-        Medium,
-        &c.svc.arn,
-        vec![format!(
-            "no AWS/ECS alarm on {} (ClusterName={}, ServiceName={})",
-            missing.join(", "),
-            c.svc.cluster,
-            c.svc.name
-        )],
+/// What an alarm on one metric must do to protect the service (the
+/// catalogue's "> 80 % for 3 × 1 min" and its kin): alarm in the right
+/// direction, at a threshold that can be reached in time, over a window
+/// of at most 15 minutes.
+struct Wanted {
+    ns: &'static str,
+    metric: &'static str,
+    above: bool,
+    /// The loosest threshold that still protects (above: at most; below: at least).
+    bound: f64,
+    /// The command's statistic, threshold and comparison.
+    statistic: &'static str,
+    threshold: &'static str,
+}
+
+const MAX_WINDOW_S: i64 = 900;
+
+fn judge(a: &crate::model::Alarm, w: &Wanted) -> Result<(), String> {
+    let above = a.comparison_operator.starts_with("GreaterThan");
+    let below = a.comparison_operator.starts_with("LessThan");
+    let window = i64::from(a.period) * i64::from(a.evaluation_periods.max(1));
+    let why = if w.above && !above || !w.above && !below {
+        format!("{} alarms the wrong way", a.comparison_operator)
+    } else if w.above && a.threshold > w.bound || !w.above && a.threshold < w.bound {
         format!(
-            "aws cloudwatch put-metric-alarm --namespace AWS/ECS --metric-name {} --dimensions Name=ClusterName,Value={} Name=ServiceName,Value={} --statistic Average --period 60 --evaluation-periods 3 --threshold 80 --comparison-operator GreaterThanThreshold --alarm-actions <sns>",
-            missing[0], c.svc.cluster, c.svc.name
-        ),
+            "threshold {} never protects (catalogue: {} {})",
+            a.threshold,
+            if w.above { "at most" } else { "at least" },
+            w.bound
+        )
+    } else if window > MAX_WINDOW_S {
+        format!(
+            "{} × {} s is {} min to alarm (catalogue: at most 15 min)",
+            a.evaluation_periods,
+            a.period,
+            window / 60
+        )
+    } else {
+        return Ok(());
+    };
+    Err(format!("alarm {} on {} {}: {why}", a.name, w.ns, w.metric))
+}
+
+/// The service's alarms on the metric: `Ok` when one protects, else
+/// why each of them does not (empty: there is none).
+fn judged(alarms: &[&crate::model::Alarm], w: &Wanted) -> Result<(), Vec<String>> {
+    let on: Vec<&&crate::model::Alarm> = alarms
+        .iter()
+        .filter(|a| a.namespace == w.ns && a.metric_name == w.metric)
+        .collect();
+    let mut why = vec![];
+    for a in on {
+        match judge(a, w) {
+            Ok(()) => return Ok(()),
+            Err(e) => why.push(e),
+        }
+    }
+    Err(why)
+}
+
+fn put_alarm(w: &Wanted, name: &str, dims: &str) -> String {
+    format!(
+        "aws cloudwatch put-metric-alarm --alarm-name {name} --namespace {} --metric-name {} --dimensions {dims} --statistic {} --period 60 --evaluation-periods 3 --datapoints-to-alarm 2 --threshold {} --comparison-operator {} --treat-missing-data {} --alarm-actions <on-call SNS topic ARN>",
+        w.ns,
+        w.metric,
+        w.statistic,
+        w.threshold,
+        if w.above {
+            "GreaterThanThreshold"
+        } else {
+            "LessThanThreshold"
+        },
+        if w.above { "notBreaching" } else { "breaching" },
     )
 }
 
-pub(super) fn ops06<'a>(c: &Ctx<'a>) -> Vec<Hit<'a>> {
+/// The findings of the alarms checks: one evidence line per metric not
+/// protected, and the put-metric-alarm command for each.
+fn alarm_hits<'a>(c: &Ctx<'a>, sev: Severity, wanted: &[(Wanted, String)]) -> Vec<Hit<'a>> {
     let alarms = alarms_on(c);
-    let has = |ns: &str, m: &str| {
-        alarms
-            .iter()
-            .any(|a| a.namespace == ns && a.metric_name == m)
-    };
-    let mut missing = vec![];
-    if has_lb(c) {
-        if !has("AWS/ApplicationELB", "HTTPCode_Target_5XX_Count") {
-            missing.push("AWS/ApplicationELB HTTPCode_Target_5XX_Count");
-        }
-        if !has("AWS/ApplicationELB", "UnHealthyHostCount") {
-            missing.push("AWS/ApplicationELB UnHealthyHostCount");
+    let mut ev = vec![];
+    let mut fixes = vec![];
+    for (w, dims) in wanted {
+        if let Err(why) = judged(alarms, w) {
+            if why.is_empty() {
+                ev.push(format!(
+                    "no {} {} alarm for {}/{}",
+                    w.ns, w.metric, c.svc.cluster, c.svc.name
+                ));
+            } else {
+                ev.extend(why);
+            }
+            let name = format!("{}-{}-{}", c.svc.cluster, c.svc.name, w.metric);
+            fixes.push(put_alarm(w, &name, dims));
         }
     }
-    if !has("ECS/ContainerInsights", "RunningTaskCount") {
-        missing.push("ECS/ContainerInsights RunningTaskCount");
-    }
-    if missing.is_empty() {
+    if ev.is_empty() {
         return vec![];
     }
-    hit(
-        High,
-        &c.svc.arn,
-        vec![format!("no alarm on {}", missing.join(", "))],
-        "aws cloudwatch put-metric-alarm … for each missing metric, routed to on-call",
+    hit(sev, &c.svc.arn, ev, fixes.join(" ; "))
+}
+
+pub(super) fn ops05<'a>(c: &Ctx<'a>) -> Vec<Hit<'a>> {
+    let dims = format!(
+        "Name=ClusterName,Value={} Name=ServiceName,Value={}",
+        c.svc.cluster, c.svc.name
+    );
+    let sat = |metric| Wanted {
+        ns: "AWS/ECS",
+        metric,
+        above: true,
+        bound: 90.0,
+        statistic: "Average",
+        threshold: "80",
+    };
+    alarm_hits(
+        c,
+        Medium,
+        &[
+            (sat("CPUUtilization"), dims.clone()),
+            (sat("MemoryUtilization"), dims),
+        ],
     )
+}
+
+/// `app/name/id` and `targetgroup/name/id`: the ELB dimension values of a
+/// target group's ARNs.
+fn elb_dims(tg: &crate::model::TargetGroup) -> String {
+    let tail = |arn: &str, from: &str| arn.find(from).map(|i| arn[i + from.len()..].to_string());
+    let lb = tg
+        .load_balancer_arn
+        .as_deref()
+        .and_then(|a| tail(a, ":loadbalancer/"))
+        .unwrap_or_else(|| "<app/name/id>".into());
+    let t = tail(&tg.arn, ":targetgroup/")
+        .map(|t| format!("targetgroup/{t}"))
+        .unwrap_or_else(|| "<targetgroup/name/id>".into());
+    format!("Name=LoadBalancer,Value={lb} Name=TargetGroup,Value={t}")
+}
+
+pub(super) fn ops06<'a>(c: &Ctx<'a>) -> Vec<Hit<'a>> {
+    let mut wanted = vec![];
+    if has_lb(c) {
+        let dims = c
+            .target_groups_if_read()
+            .first()
+            .map(|tg| elb_dims(tg))
+            .unwrap_or_else(|| {
+                "Name=LoadBalancer,Value=<app/name/id> Name=TargetGroup,Value=<targetgroup/name/id>"
+                    .into()
+            });
+        wanted.push((
+            Wanted {
+                ns: "AWS/ApplicationELB",
+                metric: "HTTPCode_Target_5XX_Count",
+                above: true,
+                bound: 1000.0,
+                statistic: "Sum",
+                threshold: "10",
+            },
+            dims.clone(),
+        ));
+        wanted.push((
+            Wanted {
+                ns: "AWS/ApplicationELB",
+                metric: "UnHealthyHostCount",
+                above: true,
+                bound: 1.0,
+                statistic: "Maximum",
+                threshold: "0",
+            },
+            dims,
+        ));
+    }
+    wanted.push((
+        Wanted {
+            ns: "ECS/ContainerInsights",
+            metric: "RunningTaskCount",
+            above: false,
+            bound: 1.0,
+            statistic: "Minimum",
+            threshold: "1",
+        },
+        format!(
+            "Name=ClusterName,Value={} Name=ServiceName,Value={}",
+            c.svc.cluster, c.svc.name
+        ),
+    ));
+    alarm_hits(c, High, &wanted)
 }
 
 pub(super) fn ops07<'a>(c: &Ctx<'a>) -> Vec<Hit<'a>> {

@@ -1262,3 +1262,94 @@ fn cluster_settings_are_reported_once_per_cluster_naming_no_service() {
     assert_eq!(cluster_tags[0].service, None);
     assert_eq!(cluster_tags[0].controls, ["ECS.14"]);
 }
+
+fn alarm(
+    metric: &str,
+    ns: &str,
+    cmp: &str,
+    threshold: f64,
+    period: i32,
+    periods: i32,
+) -> crate::model::Alarm {
+    crate::model::Alarm {
+        name: format!("a-{metric}"),
+        arn: format!("arn:aws:cloudwatch:us-east-1:1:alarm:a-{metric}"),
+        namespace: ns.into(),
+        metric_name: metric.into(),
+        dimensions: [("ClusterName", "c"), ("ServiceName", "s")]
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect(),
+        comparison_operator: cmp.into(),
+        threshold,
+        period,
+        evaluation_periods: periods,
+        datapoints_to_alarm: periods,
+        service_key: Some("c/s".into()),
+        account: String::new(),
+        region: String::new(),
+        statistic: "Average".into(),
+        state: crate::model::AlarmState::Ok,
+        state_reason: String::new(),
+        state_updated_at: 0,
+        actions_enabled: true,
+        alarm_actions: vec!["arn:aws:sns:us-east-1:1:oncall".into()],
+        history: vec![],
+    }
+}
+
+#[test]
+fn ops05_passes_only_alarms_that_protect() {
+    let with = |alarms: Vec<crate::model::Alarm>| {
+        move |snap: &mut FleetSnapshot, _: &mut Service| snap.alarms = Arc::new(alarms)
+    };
+    let gt = "GreaterThanThreshold";
+    // 99 % over 60 one-minute periods protects nothing.
+    let ev = evidence_after(
+        "OPS-05",
+        with(vec![
+            alarm("CPUUtilization", "AWS/ECS", gt, 99.0, 60, 60),
+            alarm("MemoryUtilization", "AWS/ECS", gt, 80.0, 60, 3),
+        ]),
+    );
+    assert_eq!(ev.len(), 1, "{ev:?}");
+    assert!(ev[0].contains("threshold 99 never protects"), "{ev:?}");
+    let ev = evidence_after(
+        "OPS-05",
+        with(vec![
+            alarm("CPUUtilization", "AWS/ECS", gt, 80.0, 60, 60),
+            alarm(
+                "MemoryUtilization",
+                "AWS/ECS",
+                "LessThanThreshold",
+                80.0,
+                60,
+                3,
+            ),
+        ]),
+    );
+    assert!(
+        ev[0].contains("60 min to alarm") && ev[1].contains("alarms the wrong way"),
+        "{ev:?}"
+    );
+    assert!(
+        evidence_after(
+            "OPS-05",
+            with(vec![
+                alarm("CPUUtilization", "AWS/ECS", gt, 80.0, 60, 3),
+                alarm("MemoryUtilization", "AWS/ECS", gt, 80.0, 60, 3),
+            ])
+        )
+        .is_empty()
+    );
+    // The fix is the command, with the service's dimensions.
+    let (mut snap, mut svc) = base();
+    with(vec![])(&mut snap, &mut svc);
+    snap.services = vec![std::sync::Arc::new(svc.clone())];
+    let fix = run("OPS-05", &snap, &svc)[0].fix.to_string();
+    assert!(
+        fix.contains("aws cloudwatch put-metric-alarm --alarm-name c-s-CPUUtilization --namespace AWS/ECS --metric-name CPUUtilization --dimensions Name=ClusterName,Value=c Name=ServiceName,Value=s"),
+        "{fix}"
+    );
+    assert!(fix.contains("--metric-name MemoryUtilization"), "{fix}");
+}
