@@ -176,6 +176,9 @@ fn pillars_md(o: &mut String, review: &Review) {
             for e in &f.evidence {
                 let _ = writeln!(o, "- Evidence: {}", text(e));
             }
+            if !f.controls.is_empty() {
+                let _ = writeln!(o, "- Controls: {}", f.controls.join(", "));
+            }
             let _ = writeln!(o, "- Remediation: {}", f.remediation);
             let _ = writeln!(o, "- Fix: {}", code(&f.fix));
             let _ = writeln!(o, "- Docs: {}\n", f.doc_url);
@@ -214,7 +217,18 @@ fn appendix_md(o: &mut String, review: &Review, snap: &FleetSnapshot) {
             );
         }
         for n in review.not_evaluated.iter().filter(|n| !n.missing_data) {
-            let _ = writeln!(o, "- {} {}: {}", n.id, n.title, text(&n.reason));
+            if n.services.is_empty() {
+                let _ = writeln!(o, "- {} {}: {}", n.id, n.title, text(&n.reason));
+            } else {
+                let _ = writeln!(
+                    o,
+                    "- {} {} on {}: {}",
+                    n.id,
+                    n.title,
+                    text(&n.services.join(", ")),
+                    text(&n.reason)
+                );
+            }
         }
     }
     let errors = snap.errors();

@@ -402,6 +402,11 @@ fn sarif_and_json_shapes() {
     assert!(j["suppressed"].is_array());
     let md = crate::review::report::markdown(&r, &snap);
     assert!(md.contains("## Executive summary") && md.contains("## Priority action plan"));
+    assert!(md.contains("- Controls: ECS.8"), "{md}");
+    assert!(
+        md.contains("REL-04 Redundant task count on legacy/"),
+        "an untagged service's skipped check names it: {md}"
+    );
     assert!(!md.contains("hunter2"));
 }
 
