@@ -547,7 +547,7 @@ impl RunbookAction for Promote {
                         .failover_global_cluster()
                         .global_cluster_identifier(&p.id)
                         .target_db_cluster_identifier(&p.target)
-                        .allow_data_loss(true)
+                        .allow_data_loss(p.allow_data_loss)
                         .send()
                         .await
                         .map_err(|e| aws.err("rds:FailoverGlobalCluster", &e))?;

@@ -15,25 +15,6 @@ use super::*;
 const EAST: &str = "us-east-1";
 const WEST: &str = "us-west-2";
 
-/// An EC2 instance in moto in `region`, its id.
-fn instance_in(url: &str, region: &str) -> String {
-    let auth = format!(
-        "AWS4-HMAC-SHA256 Credential=testing/20260101/{region}/ec2/aws4_request, SignedHeaders=host, Signature=0"
-    );
-    let body = http_post(
-        url,
-        "/",
-        &[
-            ("Content-Type", "application/x-www-form-urlencoded"),
-            ("Authorization", &auth),
-        ],
-        "Action=RunInstances&Version=2016-11-15&ImageId=ami-12c6146b&MinCount=1&MaxCount=1",
-    );
-    let start = body.find("<instanceId>").expect("RunInstances answered") + "<instanceId>".len();
-    let end = start + body[start..].find('<').unwrap();
-    body[start..end].to_string()
-}
-
 /// One region's side: cluster `prod`, service `api` behind a load balancer
 /// (`desired`), `tasks` RUNNING tasks, the `prod-api-5xx` alarm in OK. The
 /// load balancer's DNS name and hosted zone id.
@@ -124,7 +105,7 @@ async fn seed_region(url: &str, region: &str, desired: i32, tasks: i32) -> (Stri
         .send()
         .await
         .unwrap();
-    let instance = instance_in(url, region);
+    let instance = moto_ec2_instance_in(url, region);
     let doc = format!(
         r#"{{"instanceId":"{instance}","region":"{region}","availabilityZone":"{region}a"}}"#
     );

@@ -106,15 +106,20 @@ fn http_post(url: &str, path: &str, headers: &[(&str, &str)], body: &str) -> Str
 
 /// An EC2 instance in moto (RunInstances over the Query API), its id.
 fn moto_ec2_instance(url: &str) -> String {
+    moto_ec2_instance_in(url, "us-east-1")
+}
+
+/// An EC2 instance in moto in `region`, its id.
+fn moto_ec2_instance_in(url: &str, region: &str) -> String {
+    let auth = format!(
+        "AWS4-HMAC-SHA256 Credential=testing/20260101/{region}/ec2/aws4_request, SignedHeaders=host, Signature=0"
+    );
     let body = http_post(
         url,
         "/",
         &[
             ("Content-Type", "application/x-www-form-urlencoded"),
-            (
-                "Authorization",
-                "AWS4-HMAC-SHA256 Credential=testing/20260101/us-east-1/ec2/aws4_request, SignedHeaders=host, Signature=0",
-            ),
+            ("Authorization", &auth),
         ],
         "Action=RunInstances&Version=2016-11-15&ImageId=ami-12c6146b&MinCount=1&MaxCount=1",
     );

@@ -522,4 +522,6 @@ pub static CHECKS: &[Check] = &[
 ];
 
 #[cfg(test)]
+mod table_tests;
+#[cfg(test)]
 mod tests;

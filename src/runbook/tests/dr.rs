@@ -59,14 +59,7 @@ fn a_failover_ends_failed_over_with_the_standby_still_scaled_up() {
     assert_eq!(r.summary.rto_met, Some(true));
     // RTO ends when the standby serves (healthy, its 5XX alarm OK), not at
     // the operator's answer.
-    let at = |name: &str| {
-        kinds(&r.events, "marker")
-            .into_iter()
-            .find(|e| e.detail()["name"] == name)
-            .map(|e| e.detail()["at"].as_i64().unwrap())
-            .unwrap_or_else(|| panic!("no marker {name}"))
-    };
-    assert!(at("standby-serving") >= at("traffic-switched"));
+    assert!(marker(&r, "standby-serving") >= marker(&r, "traffic-switched"));
     let apis: Vec<String> = kinds(&r.events, "api_call")
         .iter()
         .filter(|e| e.detail()["phase"] == "after")

@@ -36,12 +36,13 @@ fn writer(sim: &Simulator) -> Option<String> {
     sim.db_state("shop", "us-west-2").unwrap().writable_in
 }
 
-fn marker(r: &Run, name: &str) -> i64 {
-    kinds(&r.events, "marker")
+/// The change text of the run's first `api` call.
+fn change_of(r: &Run, api: &str) -> String {
+    kinds(&r.events, "api_call")
         .into_iter()
-        .find(|e| e.detail()["name"] == name)
-        .map(|e| e.detail()["at"].as_i64().unwrap())
-        .unwrap_or_else(|| panic!("no marker {name}: {:?}", step_states(&r.events)))
+        .find(|e| e.detail()["call"]["api"] == api)
+        .and_then(|e| e.detail()["change"].as_str().map(str::to_string))
+        .unwrap_or_else(|| panic!("no {api} call: {:?}", step_states(&r.events)))
 }
 
 fn made(r: &Run) -> Vec<String> {
@@ -95,11 +96,7 @@ fn a_region_outage_fails_over_dns_and_data_then_fails_back() {
     assert!(pos("Route53ChangeStatus") < pos("RdsPromote"));
     assert!(marker(&r, "traffic-switched") <= marker(&r, "standby-serving"));
     assert!(marker(&r, "data-promoted") <= marker(&r, "standby-serving"));
-    let promote = kinds(&r.events, "api_call")
-        .into_iter()
-        .find(|e| e.detail()["call"]["api"] == "RdsPromote")
-        .unwrap();
-    let change = promote.detail()["change"].as_str().unwrap().to_string();
+    let change = change_of(&r, "RdsPromote");
     assert!(
         change.contains("FailoverGlobalCluster") && change.contains("AllowDataLoss"),
         "the writer is lost: a failover that allows data loss: {change}"
@@ -151,11 +148,7 @@ fn a_region_outage_fails_over_dns_and_data_then_fails_back() {
         step_states(&back.events)
     );
     assert_eq!(back.summary.serving_region.as_deref(), Some("us-east-1"));
-    let change = kinds(&back.events, "api_call")
-        .into_iter()
-        .find(|e| e.detail()["call"]["api"] == "RdsPromote")
-        .map(|e| e.detail()["change"].as_str().unwrap().to_string())
-        .unwrap();
+    let change = change_of(&back, "RdsPromote");
     assert!(
         change.contains("SwitchoverGlobalCluster") && !change.contains("AllowDataLoss"),
         "{change}"
@@ -489,11 +482,7 @@ fn weighted_record_sets_give_the_standby_all_the_weight_and_back() {
         "{:?}",
         r.summary.reason
     );
-    let shift = kinds(&r.events, "api_call")
-        .into_iter()
-        .find(|e| e.detail()["call"]["api"] == "Route53Shift")
-        .map(|e| e.detail()["change"].as_str().unwrap().to_string())
-        .unwrap();
+    let shift = change_of(&r, "Route53Shift");
     assert!(
         shift.contains("weight 100 → 0 (us-east-1)")
             && shift.contains("weight 0 → 100 (us-west-2)"),
@@ -528,11 +517,7 @@ fn a_read_replica_is_promoted_to_a_standalone_writer() {
         "{:?}",
         r.summary.reason
     );
-    let promote = kinds(&r.events, "api_call")
-        .into_iter()
-        .find(|e| e.detail()["call"]["api"] == "RdsPromote")
-        .map(|e| e.detail()["change"].as_str().unwrap().to_string())
-        .unwrap();
+    let promote = change_of(&r, "RdsPromote");
     assert!(
         promote.contains("RDS PromoteReadReplica shop-west"),
         "{promote}"

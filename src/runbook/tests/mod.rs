@@ -344,6 +344,15 @@ fn runner(rb: Runbook, params: &[(&str, &str)]) -> Runner {
     Runner::new(rb, p, cfg(true), "run-test".into()).unwrap()
 }
 
+/// When the run set marker `name` (panics naming the steps when it did not).
+fn marker(r: &Run, name: &str) -> i64 {
+    kinds(&r.events, "marker")
+        .into_iter()
+        .find(|e| e.detail()["name"] == name)
+        .map(|e| e.detail()["at"].as_i64().unwrap())
+        .unwrap_or_else(|| panic!("no marker {name}: {:?}", step_states(&r.events)))
+}
+
 fn kinds<'a>(events: &'a [Event], kind: &str) -> Vec<&'a Event> {
     events.iter().filter(|e| e.kind() == kind).collect()
 }
