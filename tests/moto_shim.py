@@ -10,8 +10,9 @@ botocore's model of CloudWatch to find the timestamp members.
 With `--deny OP[,OP…]` it is also the denying proxy of the permission
 tests: a request for a named operation (`ecs:DescribeTaskDefinition`, the
 IAM action form: service prefix, colon, operation) is answered with
-AccessDenied in the protocol the SDK spoke (awsJson, Query XML or CBOR)
-and never reaches moto.
+AccessDenied in the protocol the SDK spoke (awsJson, Query XML, CBOR, or
+REST-JSON for GuardDuty's GET /detector and /detector/ID) and never
+reaches moto.
 
 It also fills two gaps in moto's CodeDeploy (moto 5.2.5): StopDeployment,
 which moto does not implement (500 NotImplementedError), is answered here
@@ -163,6 +164,7 @@ JSON_TARGETS = {
     "Logs_20140328": "logs",
     "GraniteServiceVersion20100801": "cloudwatch",
     "CodeDeploy_20141006": "codedeploy",
+    "AmazonEC2ContainerRegistry_V20150921": "ecr",
 }
 QUERY_SERVICES = {
     "iam": "iam",
@@ -183,6 +185,11 @@ class Deny:
         path = environ.get("PATH_INFO", "")
         if path.startswith(PREFIX):
             return "cbor", "cloudwatch:" + path[len(PREFIX):], None
+        # GuardDuty is REST-JSON: the operation is the method and path.
+        if path.startswith("/detector") and environ.get("REQUEST_METHOD") == "GET":
+            parts = [p for p in path.split("/") if p]
+            op = {1: "ListDetectors", 2: "GetDetector"}.get(len(parts), "")
+            return "rest", f"guardduty:{op}", None
         target = environ.get("HTTP_X_AMZ_TARGET", "")
         if "." in target:
             prefix, op = target.split(".", 1)
@@ -213,7 +220,7 @@ class Deny:
             f"to perform: {action} because no identity-based policy allows the "
             f"{action} action"
         )
-        if proto == "json":
+        if proto in ("json", "rest"):
             body = json.dumps({"__type": "AccessDeniedException", "message": message}).encode()
             headers = [
                 ("Content-Type", "application/x-amz-json-1.1"),
@@ -229,7 +236,7 @@ class Deny:
             ).encode()
             headers = [("Content-Type", "text/xml")]
         headers.append(("Content-Length", str(len(body))))
-        start_response("400 Bad Request" if proto != "query" else "403 Forbidden", headers)
+        start_response("400 Bad Request" if proto not in ("query", "rest") else "403 Forbidden", headers)
         return [body]
 
 

@@ -11,6 +11,7 @@ pub mod health;
 pub mod history;
 pub mod id;
 mod metrics;
+pub mod posture;
 pub mod rows;
 pub mod secret;
 mod snapshot;
@@ -27,6 +28,10 @@ pub use health::ServiceHealth;
 pub use history::ServiceDeploymentRecord;
 pub use id::{AlarmId, ClusterId, LogGroupId, ScalableTargetId, ServiceId, TargetGroupId};
 pub use metrics::{MetricSeries, ServiceMetrics};
+pub use posture::{
+    CapacityProvider, EcrRepository, EfsVolume, GuardDuty, Listener, LoadBalancerPosture, TaskSet,
+    Volume,
+};
 pub use timeline::{TimelineEvent, TimelineKind};
 
 /// Milliseconds since the Unix epoch. Simulated or real, depending on the source.
@@ -57,6 +62,12 @@ pub struct FleetSnapshot {
     pub scaling_activities: Arc<Vec<ScalingActivity>>,
     pub alarms: Arc<Vec<Alarm>>,
     pub log_groups: Arc<Vec<LogGroup>>,
+    /// The ECR repositories of the fleet's images.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub ecr_repositories: Arc<Vec<EcrRepository>>,
+    /// GuardDuty per place read.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub guardduty: Arc<Vec<GuardDuty>>,
     /// Metric series by service: twins in two regions or accounts have
     /// their own.
     pub metrics: Arc<BTreeMap<ServiceId, ServiceMetrics>>,
@@ -96,7 +107,7 @@ pub struct SourceInfo {
 
 /// Every data kind an AWS refresh reads: the kinds of the keys of
 /// [`FleetSnapshot::freshness`] (one key per kind and place).
-pub const DATA_KINDS: [DataKind; 8] = [
+pub const DATA_KINDS: [DataKind; 10] = [
     DataKind::Ecs,
     DataKind::Ec2,
     DataKind::Iam,
@@ -105,6 +116,8 @@ pub const DATA_KINDS: [DataKind; 8] = [
     DataKind::Cloudwatch,
     DataKind::Metrics,
     DataKind::Logs,
+    DataKind::Ecr,
+    DataKind::Guardduty,
 ];
 
 #[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
@@ -128,6 +141,13 @@ pub struct Cluster {
     pub container_insights: String,
     pub tags: BTreeMap<String, String>,
     pub default_capacity_provider_strategy: Vec<CapacityProviderItem>,
+    /// The cluster's Auto Scaling group capacity providers
+    /// (DescribeCapacityProviders; FARGATE and FARGATE_SPOT are not listed).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub capacity_providers: Vec<CapacityProvider>,
+    /// "api: error" when the capacity providers could not be read.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub capacity_providers_unread: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
@@ -314,6 +334,9 @@ pub struct Service {
     /// AWS, where `ecs.resolve_revision` reads them when it needs them).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub deployment_history: Vec<ServiceDeploymentRecord>,
+    /// Task sets (EXTERNAL and CODE_DEPLOY controllers), from DescribeServices.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub task_sets: Vec<TaskSet>,
 }
 
 impl Service {
@@ -518,6 +541,11 @@ pub struct TaskDefinition {
     pub execution_role_arn: Option<String>,
     /// The task role with its policy documents, when the source can read IAM.
     pub task_role: Option<IamRole>,
+    /// The execution role with its policy documents, likewise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub execution_role: Option<IamRole>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub volumes: Vec<Volume>,
     pub container_definitions: Vec<ContainerDefinition>,
     pub tags: BTreeMap<String, String>,
     pub registered_at: EpochMs,
@@ -583,6 +611,9 @@ pub struct TargetGroup {
     pub load_balancer_azs: Vec<String>,
     pub deregistration_delay_seconds: i32,
     pub targets: Vec<TargetHealth>,
+    /// The load balancer's attributes and listeners, once read.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub load_balancer: Option<LoadBalancerPosture>,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]

@@ -76,6 +76,8 @@ impl FleetSnapshot {
         share(&mut self.scaling_activities, &prev.scaling_activities);
         share(&mut self.alarms, &prev.alarms);
         share(&mut self.log_groups, &prev.log_groups);
+        share(&mut self.ecr_repositories, &prev.ecr_repositories);
+        share(&mut self.guardduty, &prev.guardduty);
         if !Arc::ptr_eq(&self.metrics, &prev.metrics)
             && self.metrics.len() == prev.metrics.len()
             && self

@@ -6,12 +6,16 @@
 pub fn of_check(id: &str) -> &'static [&'static str] {
     match id {
         "REL-14" => &["ELB.13"],
+        "REL-17" => &["ELB.6"],
+        "REL-18" => &["ECS.19"],
+        "OPS-10" => &["ELB.5"],
+        "SEC-12" => &["ELB.1", "ELB.4", "ELB.12"],
         "OPS-01" => &["ECS.12"],
         "OPS-02" => &["ECS.9"],
         "OPS-03" => &["CloudWatch.16"],
         "OPS-07" => &["CloudWatch.15", "CloudWatch.17"],
         "OPS-09" => &["ECS.13", "ECS.14", "ECS.15"],
-        "SEC-01" => &["ECS.2"],
+        "SEC-01" => &["ECS.2", "ECS.16"],
         "SEC-02" => &["ECS.8"],
         "SEC-03" => &["ECS.5"],
         "SEC-04" => &["ECS.20"],
@@ -69,6 +73,29 @@ pub fn of_finding(id: &str, evidence: &[String]) -> Vec<&'static str> {
             (any("service "), "ECS.13"),
             (any("cluster "), "ECS.14"),
             (any("task definition "), "ECS.15"),
+        ]
+        .into_iter()
+        .filter_map(|(hit, c)| hit.then_some(c))
+        .collect(),
+        "SEC-01" => [
+            (any("awsvpcConfiguration"), "ECS.2"),
+            (any("task set "), "ECS.16"),
+        ]
+        .into_iter()
+        .filter_map(|(hit, c)| hit.then_some(c))
+        .collect(),
+        "SEC-12" => [
+            (any("does not redirect to HTTPS"), "ELB.1"),
+            (any("drop_invalid_header_fields"), "ELB.4"),
+            (any("desync_mitigation_mode"), "ELB.12"),
+        ]
+        .into_iter()
+        .filter_map(|(hit, c)| hit.then_some(c))
+        .collect(),
+        "SEC-08" => [
+            (any("scanOnPush=false"), "ECR.1"),
+            (any("imageTagMutability="), "ECR.2"),
+            (any("no lifecycle policy"), "ECR.3"),
         ]
         .into_iter()
         .filter_map(|(hit, c)| hit.then_some(c))

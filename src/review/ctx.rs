@@ -12,8 +12,9 @@ use std::sync::Arc;
 
 use super::{ReviewConfig, checks};
 use crate::model::{
-    Alarm, Cluster, DataKind, FleetSnapshot, IamRole, LogGroup, ScalableTarget, Service,
-    ServiceMetrics, Subnet, TargetGroup, TaskDefinition,
+    Alarm, CapacityProvider, Cluster, DataKind, EcrRepository, FleetSnapshot, GuardDuty, IamRole,
+    LoadBalancerPosture, LogGroup, ScalableTarget, Service, ServiceMetrics, Subnet, TargetGroup,
+    TaskDefinition,
 };
 
 /// An input a check may read beyond the service itself, and the API (and
@@ -28,10 +29,17 @@ pub enum Input {
     LogGroups,
     Scaling,
     Subnets,
+    /// The load balancers' attributes and listeners.
+    LoadBalancers,
+    /// The cluster's Auto Scaling group capacity providers.
+    CapacityProviders,
+    /// The ECR repositories of the images.
+    Repositories,
+    GuardDuty,
 }
 
 impl Input {
-    pub const ALL: [Input; 8] = [
+    pub const ALL: [Input; 12] = [
         Input::TaskDefinition,
         Input::TaskRole,
         Input::TargetGroups,
@@ -40,6 +48,10 @@ impl Input {
         Input::LogGroups,
         Input::Scaling,
         Input::Subnets,
+        Input::LoadBalancers,
+        Input::CapacityProviders,
+        Input::Repositories,
+        Input::GuardDuty,
     ];
 
     fn bit(self) -> u16 {
@@ -57,6 +69,10 @@ impl Input {
             Input::LogGroups => DataKind::Logs,
             Input::Scaling => DataKind::Autoscaling,
             Input::Subnets => DataKind::Ec2,
+            Input::LoadBalancers => DataKind::Elbv2,
+            Input::CapacityProviders => DataKind::Ecs,
+            Input::Repositories => DataKind::Ecr,
+            Input::GuardDuty => DataKind::Guardduty,
         }
     }
 
@@ -75,6 +91,12 @@ impl Input {
                 "application-autoscaling:DescribeScalableTargets / DescribeScalingPolicies"
             }
             Input::Subnets => "ec2:DescribeSubnets",
+            Input::LoadBalancers => {
+                "elasticloadbalancing:DescribeLoadBalancerAttributes / DescribeListeners"
+            }
+            Input::CapacityProviders => "ecs:DescribeCapacityProviders",
+            Input::Repositories => "ecr:DescribeRepositories / GetLifecyclePolicy",
+            Input::GuardDuty => "guardduty:ListDetectors / GetDetector",
         }
     }
 }
@@ -217,6 +239,10 @@ fn cluster_key(c: &Cluster) -> Key<'_> {
 }
 
 /// (account, region, name, "") of a log group.
+fn repo_key(r: &EcrRepository) -> Key<'_> {
+    [r.account.as_str(), r.region.as_str(), r.name.as_str(), ""]
+}
+
 fn log_group_key(l: &LogGroup) -> Key<'_> {
     [&l.account, &l.region, &l.name, ""]
 }
@@ -245,6 +271,8 @@ pub struct Index {
     td_list: Vec<Arc<TaskDefinition>>,
     /// Position of the first service of each cluster.
     first_in_cluster: hashbrown::HashTable<u32>,
+    /// ECR repositories by (account, region, name).
+    repositories: hashbrown::HashTable<u32>,
 }
 
 impl Index {
@@ -311,6 +339,11 @@ impl Index {
             |c| Some(hash_key(&cluster_key(c))),
             |a, b| cluster_key(a) == cluster_key(b),
         );
+        self.repositories = build(
+            &snap.ecr_repositories,
+            |r| Some(hash_key(&repo_key(r))),
+            |a, b| repo_key(a) == repo_key(b),
+        );
         self.td_list = snap.task_definitions.values().cloned().collect();
         self.tds = build(
             &self.td_list,
@@ -353,6 +386,21 @@ impl Index {
                     .insert_unique(h, i as u32, |j| cluster_of(&services[*j as usize]));
             }
         }
+    }
+
+    /// The ECR repository `name` of registry `account` in `region`.
+    pub fn repository<'a>(
+        &self,
+        snap: &'a FleetSnapshot,
+        account: &str,
+        region: &str,
+        name: &str,
+    ) -> Option<&'a EcrRepository> {
+        let k = [account, region, name, ""];
+        let repos = &snap.ecr_repositories;
+        self.repositories
+            .find(hash_key(&k), |i| repo_key(&repos[*i as usize]) == k)
+            .map(|i| &repos[*i as usize])
     }
 
     /// The log group `name` in `svc`'s account and region. A group read
@@ -427,12 +475,14 @@ impl<'a> Ctx<'a> {
                     *r == self.svc.region && *a == self.svc.account && *i == input
                 })
                 .map(|(_, _, why)| why.clone());
-            let why = kind.or_else(|| {
-                self.resources_of(input)
-                    .into_iter()
-                    .find_map(|r| self.ready.unread.get(r))
-                    .map(|e| format!("needs {e}"))
-            });
+            let why = kind
+                .or_else(|| {
+                    self.resources_of(input)
+                        .into_iter()
+                        .find_map(|r| self.ready.unread.get(r))
+                        .map(|e| format!("needs {e}"))
+                })
+                .or_else(|| self.posture_error(input).map(|e| format!("needs {e}")));
             out.push(why.unwrap_or_else(|| format!("needs {}", input.api())));
         }
         out.join("; ")
@@ -443,11 +493,12 @@ impl<'a> Ctx<'a> {
     fn resources_of(&self, input: Input) -> Vec<&'a str> {
         match input {
             Input::TaskDefinition => vec![self.td_arn],
-            Input::TaskRole => self
-                .td
-                .and_then(|t| t.task_role_arn.as_deref())
-                .into_iter()
-                .collect(),
+            Input::TaskRole => self.td.map_or_else(Vec::new, |t| {
+                [t.task_role_arn.as_deref(), t.execution_role_arn.as_deref()]
+                    .into_iter()
+                    .flatten()
+                    .collect()
+            }),
             Input::TargetGroups => self
                 .svc
                 .load_balancers
@@ -461,8 +512,44 @@ impl<'a> Ctx<'a> {
                     .map(String::as_str)
                     .collect()
             }),
-            Input::Alarms | Input::Metrics | Input::Scaling | Input::Subnets => vec![],
+            Input::Alarms
+            | Input::Metrics
+            | Input::Scaling
+            | Input::Subnets
+            | Input::LoadBalancers
+            | Input::CapacityProviders
+            | Input::Repositories
+            | Input::GuardDuty => vec![],
         }
+    }
+
+    /// What could not be read of a resource that carries its own reading
+    /// error (a load balancer's attributes, a cluster's capacity
+    /// providers, an image's repository), for this service.
+    fn posture_error(&self, input: Input) -> Option<&'a str> {
+        match input {
+            Input::LoadBalancers => self
+                .target_groups
+                .iter()
+                .find_map(|t| t.load_balancer.as_ref()?.unread.as_deref()),
+            Input::CapacityProviders => self.cluster?.capacity_providers_unread.as_deref(),
+            Input::Repositories => self
+                .image_repositories()
+                .into_iter()
+                .find_map(|(_, r)| r?.unread.as_deref()),
+            _ => None,
+        }
+    }
+
+    fn posture_missing(&self) -> u16 {
+        [
+            Input::LoadBalancers,
+            Input::CapacityProviders,
+            Input::Repositories,
+        ]
+        .into_iter()
+        .filter(|i| self.posture_error(*i).is_some())
+        .fold(0, |m, i| m | i.bit())
     }
 
     fn missing_of(&self) -> u16 {
@@ -505,6 +592,83 @@ impl<'a> Ctx<'a> {
             self.touch(Input::TaskRole);
         }
         td.task_role.as_ref()
+    }
+
+    /// The execution role's policies (IAM), when the task definition names one.
+    pub fn execution_role(&self) -> Option<&'a IamRole> {
+        let td = self.td()?;
+        if td.execution_role_arn.is_some() {
+            self.touch(Input::TaskRole);
+        }
+        td.execution_role.as_ref()
+    }
+
+    /// The load balancers in front of the service's target groups, each
+    /// once, with their attributes and listeners (None: not read).
+    pub fn load_balancers(&self) -> Vec<(&'a str, Option<&'a LoadBalancerPosture>)> {
+        if !self.svc.load_balancers.is_empty() {
+            self.touch(Input::TargetGroups);
+            self.touch(Input::LoadBalancers);
+        }
+        let mut out: Vec<(&'a str, Option<&'a LoadBalancerPosture>)> = Vec::new();
+        for t in &self.target_groups {
+            let Some(arn) = t.load_balancer_arn.as_deref() else {
+                continue;
+            };
+            if !out.iter().any(|(a, _)| *a == arn) {
+                out.push((arn, t.load_balancer.as_ref()));
+            }
+        }
+        out
+    }
+
+    /// The cluster's Auto Scaling group capacity providers.
+    pub fn capacity_providers(&self) -> &'a [CapacityProvider] {
+        let Some(c) = self.cluster else { return &[] };
+        if !c.capacity_providers.is_empty() {
+            self.touch(Input::CapacityProviders);
+        }
+        &c.capacity_providers
+    }
+
+    /// Each ECR repository the task definition's images come from (the
+    /// image, and the repository when ECR was read).
+    pub fn repositories(&self) -> Vec<(&'a str, Option<&'a EcrRepository>)> {
+        let v = self.image_repositories();
+        if !v.is_empty() {
+            self.touch(Input::Repositories);
+        }
+        v
+    }
+
+    fn image_repositories(&self) -> Vec<(&'a str, Option<&'a EcrRepository>)> {
+        let Some(td) = self.td else { return vec![] };
+        let mut out: Vec<(&'a str, Option<&'a EcrRepository>)> = Vec::new();
+        for c in &td.container_definitions {
+            let Some((account, region, name)) = crate::model::posture::ecr_repository_of(&c.image)
+            else {
+                continue;
+            };
+            if out.iter().any(|(i, _)| *i == c.image.as_str()) {
+                continue;
+            }
+            let repo = self.index.repository(self.snap, account, region, name);
+            out.push((c.image.as_str(), repo));
+        }
+        out
+    }
+
+    /// GuardDuty in the service's account and region.
+    pub fn guardduty(&self) -> Option<&'a GuardDuty> {
+        self.touch(Input::GuardDuty);
+        self.guardduty_untracked()
+    }
+
+    fn guardduty_untracked(&self) -> Option<&'a GuardDuty> {
+        self.snap
+            .guardduty
+            .iter()
+            .find(|g| g.region == self.svc.region && g.account == self.svc.account)
     }
 
     /// Alarms attributed to the service.
@@ -692,6 +856,8 @@ impl<'a> Ctx<'a> {
             && same_refs(&old.alarms, &new.alarms)
             && same_refs(&old.target_groups, &new.target_groups)
             && same_refs(&old.service_log_groups(), &new.service_log_groups())
+            && old.image_repositories() == new.image_repositories()
+            && same_opt(old.guardduty_untracked(), new.guardduty_untracked())
     }
 
     fn service_log_groups(&self) -> Vec<&'a LogGroup> {
@@ -778,5 +944,6 @@ pub(crate) fn ctx_with<'a>(
     if !ready.is_complete() {
         ctx.missing = ctx.missing_of();
     }
+    ctx.missing |= ctx.posture_missing();
     ctx
 }

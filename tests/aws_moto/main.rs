@@ -14,6 +14,7 @@ use aws_sdk_ecs::types as t;
 use ecsdeck::source::aws::{AwsOptions, AwsSource};
 
 mod codedeploy;
+mod controls;
 mod dr;
 mod failures;
 mod fis;

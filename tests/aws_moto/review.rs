@@ -142,6 +142,30 @@ async fn seed_review_fleet(url: &str) {
         .await
         .unwrap();
     seed_checkout_watch(&conf).await;
+    seed_checkout_repository(&conf).await;
+}
+
+/// checkout's image repository scans on push, keeps tags immutable and
+/// expires old images (ECR.1-3): SEC-08 is evaluated and passes.
+async fn seed_checkout_repository(conf: &aws_config::SdkConfig) {
+    let ecr = aws_sdk_ecr::Client::new(conf);
+    ecr.create_repository()
+        .repository_name("checkout")
+        .image_scanning_configuration(
+            aws_sdk_ecr::types::ImageScanningConfiguration::builder()
+                .scan_on_push(true)
+                .build(),
+        )
+        .image_tag_mutability(aws_sdk_ecr::types::ImageTagMutability::Immutable)
+        .send()
+        .await
+        .unwrap();
+    ecr.put_lifecycle_policy()
+        .repository_name("checkout")
+        .lifecycle_policy_text(r#"{"rules":[{"rulePriority":1,"selection":{"tagStatus":"untagged","countType":"sinceImagePushed","countUnit":"days","countNumber":14},"action":{"type":"expire"}}]}"#)
+        .send()
+        .await
+        .unwrap();
 }
 
 /// checkout scales with target tracking, is watched by saturation and

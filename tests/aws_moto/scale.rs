@@ -185,8 +185,20 @@ async fn a_fleet_past_every_batch_size_is_read_whole_with_the_fewest_calls() {
         + c.describe_task_definition.load(Relaxed);
     // DescribeTargetGroups (20 a call) + DescribeLoadBalancers (for AZs)
     // + DescribeTargetHealth and DescribeTargetGroupAttributes per group
-    // (no batch form exists; attributes are then cached for 10 minutes).
-    let elbv2_min = ceil(target_groups, 20) + 1 + 2 * target_groups as u64;
+    // (no batch form exists; attributes are then cached for 10 minutes),
+    // and DescribeLoadBalancerAttributes + DescribeListeners per load
+    // balancer (the ELB controls; cached likewise).
+    let load_balancers = {
+        let mut v: Vec<&str> = snap
+            .target_groups
+            .iter()
+            .filter_map(|t| t.load_balancer_arn.as_deref())
+            .collect();
+        v.sort_unstable();
+        v.dedup();
+        v.len() as u64
+    };
+    let elbv2_min = ceil(target_groups, 20) + 1 + 2 * target_groups as u64 + 2 * load_balancers;
     // DescribeAlarms (100 a page) + GetMetricData (500 queries a call, 5 a
     // service) + DescribeAlarmHistory once (moto: not available, not asked again).
     let cloudwatch_min = ceil(snap.alarms.len(), 100) + ceil(services * 5, 500) + 1;

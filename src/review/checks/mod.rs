@@ -70,6 +70,7 @@ fn has_lb(c: &Ctx) -> bool {
 // The checks, one file per pillar (the hit_if! macro above is in scope
 // in each: it is defined before the modules).
 mod cost;
+mod elb;
 mod ops;
 mod perf;
 mod rel;
@@ -77,6 +78,7 @@ mod sec;
 mod sus;
 
 use cost::*;
+use elb::*;
 use ops::*;
 pub(crate) use perf::p95;
 use perf::*;
@@ -267,6 +269,24 @@ pub static CHECKS: &[Check] = &[
         reads[TaskDefinition]
     ),
     check!(
+        "REL-17",
+        "Load balancer deletion protection",
+        [Rel],
+        "Turn on deletion protection",
+        "https://docs.aws.amazon.com/elasticloadbalancing/latest/application/edit-load-balancer-attributes.html#deletion-protection",
+        rel17,
+        reads[TaskDefinition, TargetGroups, LoadBalancers]
+    ),
+    check!(
+        "REL-18",
+        "Capacity providers with managed termination protection",
+        [Rel],
+        "Turn on managed termination protection (and instance scale-in protection on the group)",
+        "https://docs.aws.amazon.com/AmazonECS/latest/developerguide/managed-termination-protection.html",
+        rel18,
+        reads[CapacityProviders]
+    ),
+    check!(
         "OPS-01",
         "Container Insights",
         [Ops],
@@ -346,6 +366,15 @@ pub static CHECKS: &[Check] = &[
         reads[TaskDefinition]
     ),
     check!(
+        "OPS-10",
+        "Load balancer access logs",
+        [Ops, Sec],
+        "Turn on access logs to S3",
+        "https://docs.aws.amazon.com/elasticloadbalancing/latest/application/enable-access-logging.html",
+        ops10,
+        reads[TargetGroups, LoadBalancers]
+    ),
+    check!(
         "SEC-01",
         "No auto-assigned public IP",
         [Sec],
@@ -399,26 +428,32 @@ pub static CHECKS: &[Check] = &[
         sec06,
         reads [TaskDefinition, TaskRole]
     ),
-    needs!(
+    check!(
         "SEC-07",
         "EFS in-transit encryption",
         [Sec],
-        "Set transitEncryption=ENABLED",
-        "needs task definition volumes, which the model does not carry yet"
+        "Set transitEncryption=ENABLED on each EFS volume",
+        "https://docs.aws.amazon.com/AmazonECS/latest/developerguide/efs-volumes.html",
+        sec07,
+        reads[TaskDefinition]
     ),
-    needs!(
+    check!(
         "SEC-08",
-        "Image scanning and vulnerabilities",
-        [Sec],
-        "Enhanced scanning, immutable tags, rebuild",
-        "needs ECR (DescribeRepositories, DescribeImageScanFindings), which this build does not read"
+        "Image scanning, immutable tags, lifecycle policy",
+        [Sec, Ops],
+        "Scan on push, IMMUTABLE tags and a lifecycle policy on each ECR repository",
+        "https://docs.aws.amazon.com/AmazonECR/latest/userguide/image-scanning.html",
+        sec08,
+        reads[TaskDefinition, Repositories]
     ),
-    needs!(
+    check!(
         "SEC-09",
         "GuardDuty Runtime Monitoring for Fargate",
         [Sec],
         "Turn on Runtime Monitoring with ECS Fargate agent management",
-        "needs GuardDuty (ListDetectors, GetDetector), which this build does not read"
+        "https://docs.aws.amazon.com/guardduty/latest/ug/runtime-monitoring.html",
+        sec09,
+        reads[GuardDuty]
     ),
     check!(
         "SEC-10",
@@ -437,6 +472,15 @@ pub static CHECKS: &[Check] = &[
         "https://docs.aws.amazon.com/AmazonECS/latest/developerguide/platform-fargate.html",
         sec11,
         reads[TaskDefinition]
+    ),
+    check!(
+        "SEC-12",
+        "Load balancer hardened: HTTPS redirect, invalid headers dropped, desync mitigation",
+        [Sec],
+        "Redirect HTTP to HTTPS; drop invalid header fields; desync mode defensive or strictest",
+        "https://docs.aws.amazon.com/elasticloadbalancing/latest/application/application-load-balancers.html#load-balancer-attributes",
+        sec12,
+        reads[TargetGroups, LoadBalancers]
     ),
     check!(
         "PERF-01",
@@ -521,6 +565,8 @@ pub static CHECKS: &[Check] = &[
     ),
 ];
 
+#[cfg(test)]
+mod control_tests;
 #[cfg(test)]
 mod table_tests;
 #[cfg(test)]

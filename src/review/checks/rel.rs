@@ -479,3 +479,44 @@ pub(super) fn rel16<'a>(c: &Ctx<'a>) -> Vec<Hit<'a>> {
         ),
     )
 }
+
+/// ECS.19: the cluster's Auto Scaling group capacity providers protect
+/// instances running tasks from scale-in (once per cluster).
+pub(super) fn rel18<'a>(c: &Ctx<'a>) -> Vec<Hit<'a>> {
+    if !c.first_in_cluster {
+        return vec![];
+    }
+    let Some(cl) = c.cluster() else { return vec![] };
+    if cl.capacity_providers_unread.is_some() {
+        // Touched: the gap names ecs:DescribeCapacityProviders.
+        c.capacity_providers();
+        return vec![];
+    }
+    let ev: Vec<String> = c
+        .capacity_providers()
+        .iter()
+        .filter(|p| p.managed_termination_protection != "ENABLED")
+        .map(|p| {
+            format!(
+                "capacity provider {} managedTerminationProtection={}",
+                p.name, p.managed_termination_protection
+            )
+        })
+        .collect();
+    let fix = c
+        .capacity_providers()
+        .iter()
+        .filter(|p| p.managed_termination_protection != "ENABLED")
+        .map(|p| {
+            format!(
+                "aws ecs update-capacity-provider --name {} --auto-scaling-group-provider 'managedTerminationProtection=ENABLED,managedScaling={{status=ENABLED}}'",
+                p.name
+            )
+        })
+        .collect::<Vec<_>>()
+        .join(" ; ");
+    if ev.is_empty() {
+        return vec![];
+    }
+    cluster_hit(Medium, &cl.arn, ev, fix)
+}

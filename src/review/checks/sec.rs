@@ -3,8 +3,11 @@
 use super::*;
 
 pub(super) fn sec01<'a>(c: &Ctx<'a>) -> Vec<Hit<'a>> {
-    match &c.svc.network_configuration {
-        Some(n) if n.assign_public_ip == "ENABLED" => hit(
+    let mut out = vec![];
+    if let Some(n) = &c.svc.network_configuration
+        && n.assign_public_ip == "ENABLED"
+    {
+        out.extend(hit(
             High,
             &c.svc.arn,
             vec!["awsvpcConfiguration.assignPublicIp=ENABLED".into()],
@@ -12,9 +15,24 @@ pub(super) fn sec01<'a>(c: &Ctx<'a>) -> Vec<Hit<'a>> {
                 c,
                 "--network-configuration 'awsvpcConfiguration={subnets=[<private>],assignPublicIp=DISABLED}'",
             ),
-        ),
-        _ => vec![],
+        ));
     }
+    // ECS.16: task sets (EXTERNAL and CODE_DEPLOY controllers) carry their
+    // own network configuration.
+    let ev: Vec<String> = c
+        .svc
+        .task_sets
+        .iter()
+        .filter(|t| t.assign_public_ip)
+        .map(|t| format!("task set {} ({}) assignPublicIp=ENABLED", t.id, t.status))
+        .collect();
+    out.extend(hit_if!(
+        High,
+        &c.svc.arn,
+        ev,
+        "create the task sets with awsvpcConfiguration assignPublicIp=DISABLED (aws ecs create-task-set … --network-configuration) and delete the public ones"
+    ));
+    out
 }
 
 pub(super) fn sec02<'a>(c: &Ctx<'a>) -> Vec<Hit<'a>> {
@@ -195,6 +213,25 @@ pub fn wildcard_statements(doc: &str) -> Result<Vec<String>, String> {
     Ok(out)
 }
 
+/// Managed policies that grant far more than a task needs.
+fn broad_managed(p: &crate::model::RolePolicy) -> Option<&str> {
+    let arn = p.policy_arn.as_deref()?;
+    let name = arn.rsplit('/').next().unwrap_or(arn);
+    (name == "AdministratorAccess" || name == "PowerUserAccess" || name.ends_with("FullAccess"))
+        .then_some(name)
+}
+
+/// Actions an execution role must not hold on every resource: reading
+/// any secret or parameter (it needs only the task's own, by ARN).
+fn secret_read(action: &str) -> bool {
+    let a = action.to_ascii_lowercase();
+    a == "*"
+        || (a.starts_with("secretsmanager:")
+            && (a.contains('*') || a == "secretsmanager:getsecretvalue"))
+        || (a.starts_with("ssm:") && (a.contains('*') || a.starts_with("ssm:getparameter")))
+        || (a.starts_with("kms:") && (a.contains('*') || a == "kms:decrypt"))
+}
+
 pub(super) fn sec06<'a>(c: &Ctx<'a>) -> Vec<Hit<'a>> {
     let Some(td) = c.td() else { return vec![] };
     let mut ev = vec![];
@@ -205,14 +242,8 @@ pub(super) fn sec06<'a>(c: &Ctx<'a>) -> Vec<Hit<'a>> {
     }
     if let Some(role) = c.task_role() {
         for p in &role.policies {
-            if let Some(arn) = &p.policy_arn {
-                let name = arn.rsplit('/').next().unwrap_or(arn);
-                if name == "AdministratorAccess"
-                    || name == "PowerUserAccess"
-                    || name.ends_with("FullAccess")
-                {
-                    ev.push(format!("task role has managed policy {name}"));
-                }
+            if let Some(name) = broad_managed(p) {
+                ev.push(format!("task role has managed policy {name}"));
             }
             match wildcard_statements(&p.document) {
                 Ok(w) if !w.is_empty() => ev.push(format!(
@@ -229,12 +260,175 @@ pub(super) fn sec06<'a>(c: &Ctx<'a>) -> Vec<Hit<'a>> {
             }
         }
     }
+    // The execution role pulls images and writes logs ("*" is normal for
+    // ecr:GetAuthorizationToken); reading every secret is not.
+    if td.execution_role_arn != td.task_role_arn
+        && let Some(role) = c.execution_role()
+    {
+        for p in &role.policies {
+            if let Some(name) = broad_managed(p) {
+                ev.push(format!("execution role has managed policy {name}"));
+            }
+            match wildcard_statements(&p.document) {
+                Ok(w) => {
+                    let w: Vec<String> = w.into_iter().filter(|a| secret_read(a)).collect();
+                    if !w.is_empty() {
+                        ev.push(format!(
+                            "execution role policy {} allows {} on Resource \"*\" without a Condition",
+                            p.name,
+                            w.join(", ")
+                        ));
+                    }
+                }
+                Err(e) if !p.document.is_empty() => ev.push(format!(
+                    "execution role policy {} could not be read: {e}",
+                    p.name
+                )),
+                Err(_) => {}
+            }
+        }
+    }
     hit_if!(
         High,
-        td.task_role_arn.as_deref().unwrap_or(&td.arn),
+        td.task_role_arn
+            .as_deref()
+            .or(td.execution_role_arn.as_deref())
+            .unwrap_or(&td.arn),
         ev,
-        "scope actions to resource ARNs (IAM Access Analyzer policy generation) and separate task and execution roles"
+        "scope actions to resource ARNs (IAM Access Analyzer policy generation; the execution role to the task's own secrets and parameters) and separate task and execution roles"
     )
+}
+
+pub(super) fn sec07<'a>(c: &Ctx<'a>) -> Vec<Hit<'a>> {
+    let Some(td) = c.td() else { return vec![] };
+    let ev: Vec<String> = td
+        .volumes
+        .iter()
+        .filter_map(|v| Some((v, v.efs.as_ref()?)))
+        .filter(|(_, e)| !e.transit_encryption)
+        .map(|(v, e)| {
+            format!(
+                "volume {} (EFS {}) transitEncryption=DISABLED",
+                v.name, e.file_system_id
+            )
+        })
+        .collect();
+    hit_if!(
+        High,
+        &td.arn,
+        ev,
+        "register a revision with volumes[].efsVolumeConfiguration.transitEncryption=ENABLED"
+    )
+}
+
+pub(super) fn sec08<'a>(c: &Ctx<'a>) -> Vec<Hit<'a>> {
+    let repos = c.repositories();
+    if repos.is_empty() {
+        if c.td().is_some() {
+            c.not_evaluated(
+                "not evaluated: no image of the task definition is in ECR (scanning, tag immutability and lifecycle are ECR settings)".into(),
+            );
+        }
+        return vec![];
+    }
+    let mut out = vec![];
+    let mut unseen = vec![];
+    for (image, repo) in repos {
+        let Some(r) = repo else {
+            unseen.push(image);
+            continue;
+        };
+        if r.unread.is_some() {
+            continue;
+        }
+        let mut ev = vec![];
+        let mut fix = vec![];
+        if !r.scan_on_push {
+            ev.push(format!("repository {} scanOnPush=false", r.name));
+            fix.push(format!(
+                "aws ecr put-image-scanning-configuration --repository-name {} --image-scanning-configuration scanOnPush=true",
+                r.name
+            ));
+        }
+        if !r.immutable() {
+            ev.push(format!(
+                "repository {} imageTagMutability={}",
+                r.name, r.tag_mutability
+            ));
+            fix.push(format!(
+                "aws ecr put-image-tag-mutability --repository-name {} --image-tag-mutability IMMUTABLE",
+                r.name
+            ));
+        }
+        if r.lifecycle_policy == Some(false) {
+            ev.push(format!("repository {} has no lifecycle policy", r.name));
+            fix.push(format!(
+                "aws ecr put-lifecycle-policy --repository-name {} --lifecycle-policy-text file://lifecycle.json",
+                r.name
+            ));
+        }
+        let sev = if r.scan_on_push { Medium } else { High };
+        out.extend(hit_if!(sev, &r.uri, ev, fix.join(" ; ")));
+    }
+    if !unseen.is_empty() && out.is_empty() {
+        c.not_evaluated(format!(
+            "not evaluated: the ECR repositories of {} were not read (ecsdeck reads ECR in the regions it reads)",
+            unseen.join(", ")
+        ));
+    }
+    out
+}
+
+/// GuardDuty runtime monitoring in the service's account and region, with
+/// the ECS Fargate agent for Fargate (reported once per cluster, on its
+/// first service).
+pub(super) fn sec09<'a>(c: &Ctx<'a>) -> Vec<Hit<'a>> {
+    if !c.first_in_cluster {
+        return vec![];
+    }
+    let g = c.guardduty();
+    let ev = match g {
+        None => {
+            c.not_evaluated(format!(
+                "not evaluated: GuardDuty was not read in {} {}",
+                c.svc.account, c.svc.region
+            ));
+            return vec![];
+        }
+        Some(g) if g.detector_id.is_none() => {
+            vec![format!(
+                "no GuardDuty detector in {} {}",
+                g.account, g.region
+            )]
+        }
+        Some(g) => {
+            let mut ev = vec![];
+            if !g.runtime_monitoring {
+                ev.push(format!(
+                    "detector {} RUNTIME_MONITORING not ENABLED",
+                    g.detector_id.as_deref().unwrap_or_default()
+                ));
+            }
+            if c.is_fargate() && !g.ecs_fargate_agent {
+                ev.push(format!(
+                    "detector {} ECS_FARGATE_AGENT_MANAGEMENT not ENABLED",
+                    g.detector_id.as_deref().unwrap_or_default()
+                ));
+            }
+            ev
+        }
+    };
+    if ev.is_empty() {
+        return vec![];
+    }
+    let resource = c.cluster().map_or(c.svc.arn.as_str(), |cl| cl.arn.as_str());
+    let fix = match g.and_then(|g| g.detector_id.as_deref()) {
+        Some(d) => format!(
+            "aws guardduty update-detector --detector-id {d} --features 'Name=RUNTIME_MONITORING,Status=ENABLED,AdditionalConfiguration=[{{Name=ECS_FARGATE_AGENT_MANAGEMENT,Status=ENABLED}}]'"
+        ),
+        None => "aws guardduty create-detector --enable --features 'Name=RUNTIME_MONITORING,Status=ENABLED,AdditionalConfiguration=[{Name=ECS_FARGATE_AGENT_MANAGEMENT,Status=ENABLED}]'".to_string(),
+    };
+    cluster_hit(Medium, resource, ev, fix)
 }
 
 pub(super) fn sec10<'a>(c: &Ctx<'a>) -> Vec<Hit<'a>> {

@@ -185,7 +185,10 @@ fn perf01_right_sizes_down_to_what_the_task_uses() {
 // ------------------------------------------------------------ table tests
 
 /// The evidence `check` gives on the base service after `edit`.
-fn evidence_after(check: &str, edit: impl FnOnce(&mut FleetSnapshot, &mut Service)) -> Vec<String> {
+pub(super) fn evidence_after(
+    check: &str,
+    edit: impl FnOnce(&mut FleetSnapshot, &mut Service),
+) -> Vec<String> {
     let (mut snap, mut svc) = base();
     edit(&mut snap, &mut svc);
     snap.services = vec![std::sync::Arc::new(svc.clone())];
@@ -195,7 +198,7 @@ fn evidence_after(check: &str, edit: impl FnOnce(&mut FleetSnapshot, &mut Servic
         .collect()
 }
 
-fn td_mut(snap: &mut FleetSnapshot) -> &mut TaskDefinition {
+pub(super) fn td_mut(snap: &mut FleetSnapshot) -> &mut TaskDefinition {
     Arc::make_mut(
         Arc::make_mut(&mut snap.task_definitions)
             .get_mut("arn:aws:ecs:us-east-1:1:task-definition/app:2")

@@ -66,6 +66,17 @@ pub fn convert_cluster(c: &t::Cluster, region: &str) -> Cluster {
         container_insights: insights,
         tags: tags(c.tags()),
         default_capacity_provider_strategy: strategy(c.default_capacity_provider_strategy()),
+        // Named here, described by read_capacity_providers.
+        capacity_providers: c
+            .capacity_providers()
+            .iter()
+            .filter(|n| !n.starts_with("FARGATE"))
+            .map(|n| crate::model::CapacityProvider {
+                name: n.clone(),
+                ..Default::default()
+            })
+            .collect(),
+        capacity_providers_unread: None,
     }
 }
 
@@ -186,6 +197,20 @@ pub fn convert_service(v: &t::Service, region: &str, cluster: &str) -> Service {
         tasks: vec![],
         subnets: vec![],
         deployment_history: vec![],
+        task_sets: v
+            .task_sets()
+            .iter()
+            .map(|ts| crate::model::TaskSet {
+                id: s(ts.id()),
+                status: s(ts.status()),
+                task_definition: s(ts.task_definition()),
+                assign_public_ip: ts
+                    .network_configuration()
+                    .and_then(|n| n.awsvpc_configuration())
+                    .and_then(|a| a.assign_public_ip())
+                    == Some(&t::AssignPublicIp::Enabled),
+            })
+            .collect(),
     }
 }
 
@@ -280,6 +305,21 @@ pub fn convert_task_definition(d: &t::TaskDefinition, tag_list: &[t::Tag]) -> Ta
         task_role_arn: d.task_role_arn().map(str::to_string),
         execution_role_arn: d.execution_role_arn().map(str::to_string),
         task_role: None,
+        execution_role: None,
+        volumes: d
+            .volumes()
+            .iter()
+            .map(|v| crate::model::Volume {
+                name: s(v.name()),
+                efs: v
+                    .efs_volume_configuration()
+                    .map(|e| crate::model::EfsVolume {
+                        file_system_id: e.file_system_id().to_string(),
+                        transit_encryption: e.transit_encryption()
+                            == Some(&t::EfsTransitEncryption::Enabled),
+                    }),
+            })
+            .collect(),
         container_definitions: d
             .container_definitions()
             .iter()
@@ -442,7 +482,78 @@ async fn read_clusters(src: &AwsSource, snap: &mut FleetSnapshot) -> Result<(), 
                 .map(|c| convert_cluster(c, &src.region)),
         );
     }
+    read_capacity_providers(src, snap).await;
     Ok(())
+}
+
+/// DescribeCapacityProviders (100 a call) for the clusters' Auto Scaling
+/// group providers. A failure leaves them unread on each cluster that has
+/// some (ECS.19 is then not evaluated there), not the whole kind failed.
+async fn read_capacity_providers(src: &AwsSource, snap: &mut FleetSnapshot) {
+    let mut names: Vec<String> = snap
+        .clusters
+        .iter()
+        .flat_map(|c| c.capacity_providers.iter().map(|p| p.name.clone()))
+        .collect();
+    names.sort();
+    names.dedup();
+    if names.is_empty() {
+        return;
+    }
+    let mut read: BTreeMap<String, crate::model::CapacityProvider> = BTreeMap::new();
+    let mut error = None;
+    for batch in names.chunks(100) {
+        bump(&src.calls.describe_clusters);
+        match src
+            .ecs
+            .describe_capacity_providers()
+            .set_capacity_providers(Some(batch.to_vec()))
+            .send()
+            .await
+        {
+            Ok(out) => {
+                for p in out.capacity_providers() {
+                    let asg = p.auto_scaling_group_provider();
+                    read.insert(
+                        s(p.name()),
+                        crate::model::CapacityProvider {
+                            name: s(p.name()),
+                            auto_scaling_group_arn: asg
+                                .map(|a| a.auto_scaling_group_arn().to_string()),
+                            managed_termination_protection: asg
+                                .and_then(|a| a.managed_termination_protection())
+                                .map_or("DISABLED", |m| m.as_str())
+                                .to_string(),
+                            managed_scaling: asg
+                                .and_then(|a| a.managed_scaling())
+                                .and_then(|m| m.status())
+                                .map_or("DISABLED", |m| m.as_str())
+                                .to_string(),
+                        },
+                    );
+                }
+            }
+            Err(e) => {
+                error = Some(describe_error("ecs:DescribeCapacityProviders", &e));
+                break;
+            }
+        }
+    }
+    for c in std::sync::Arc::make_mut(&mut snap.clusters).iter_mut() {
+        if c.capacity_providers.is_empty() {
+            continue;
+        }
+        match &error {
+            Some(e) => c.capacity_providers_unread = Some(e.clone()),
+            None => {
+                for p in c.capacity_providers.iter_mut() {
+                    if let Some(r) = read.get(&p.name) {
+                        *p = r.clone();
+                    }
+                }
+            }
+        }
+    }
 }
 
 /// The services of one cluster (None: the cluster is gone). Services ECS

@@ -4,7 +4,9 @@
 //! Calls: DescribeTargetGroups (20 ARNs a call), DescribeLoadBalancers (20 a
 //! call), DescribeTargetHealth (one per target group), and
 //! DescribeTargetGroupAttributes (one per target group, cached for ten
-//! minutes: it changes only when someone edits the target group).
+//! minutes: it changes only when someone edits the target group), and per
+//! load balancer DescribeLoadBalancerAttributes and DescribeListeners (the
+//! review's ELB controls; cached likewise).
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
@@ -123,6 +125,7 @@ pub async fn fetch(src: &AwsSource, services: &[Arc<Service>]) -> Result<Vec<Tar
     lb_arns.sort();
     lb_arns.dedup();
     let mut lb_azs: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    let mut lb_meta: BTreeMap<String, (String, String)> = BTreeMap::new();
     for batch in lb_arns.chunks(ARNS_PER_CALL) {
         bump(&src.calls.elbv2);
         let out = elb
@@ -138,11 +141,39 @@ pub async fn fetch(src: &AwsSource, services: &[Arc<Service>]) -> Result<Vec<Tar
                 .filter_map(|z| z.zone_name().map(str::to_string))
                 .collect();
             azs.sort();
-            lb_azs.insert(lb.load_balancer_arn().unwrap_or_default().to_string(), azs);
+            let arn = lb.load_balancer_arn().unwrap_or_default().to_string();
+            lb_meta.insert(
+                arn.clone(),
+                (
+                    lb.load_balancer_name().unwrap_or_default().to_string(),
+                    lb.r#type()
+                        .map_or("application", |t| t.as_str())
+                        .to_string(),
+                ),
+            );
+            lb_azs.insert(arn, azs);
         }
     }
-
     let now = now_ms();
+    let postures: BTreeMap<String, crate::model::LoadBalancerPosture> = {
+        use futures::stream::StreamExt;
+        futures::stream::iter(lb_meta)
+            .map(|(arn, (name, kind))| async move {
+                let p = posture(src, &arn, &name, &kind, now).await;
+                (arn, p)
+            })
+            .buffer_unordered(CONCURRENT)
+            .collect()
+            .await
+    };
+    for g in groups.iter_mut() {
+        g.load_balancer = g
+            .load_balancer_arn
+            .as_ref()
+            .and_then(|a| postures.get(a))
+            .cloned();
+    }
+
     // One DescribeTargetHealth per group (there is no batch form): a few at
     // a time, so 300 groups take 300/CONCURRENT round trips, not 300.
     use futures::stream::TryStreamExt;
@@ -226,6 +257,98 @@ async fn read_group(
     Ok(())
 }
 
+/// A load balancer's attributes and listeners, from the cache when read in
+/// the last ten minutes. A failed read is kept on the posture (`unread`),
+/// not cached: the controls that need it are not evaluated, and the next
+/// refresh asks again.
+async fn posture(
+    src: &AwsSource,
+    arn: &str,
+    name: &str,
+    kind: &str,
+    now: i64,
+) -> crate::model::LoadBalancerPosture {
+    if let Some((_, p)) = src
+        .lb_posture
+        .lock()
+        .await
+        .get(arn)
+        .filter(|(at, _)| now - at < ATTRIBUTES_TTL_MS)
+    {
+        return p.clone();
+    }
+    let mut p = crate::model::LoadBalancerPosture {
+        arn: arn.to_string(),
+        name: name.to_string(),
+        kind: kind.to_string(),
+        ..Default::default()
+    };
+    let elb = &src.elb;
+    bump(&src.calls.elbv2);
+    match elb
+        .describe_load_balancer_attributes()
+        .load_balancer_arn(arn)
+        .send()
+        .await
+    {
+        Ok(out) => {
+            p.attributes = out
+                .attributes()
+                .iter()
+                .filter_map(|a| Some((a.key()?.to_string(), a.value()?.to_string())))
+                .collect();
+        }
+        Err(e) => {
+            p.unread = Some(describe_error(
+                "elasticloadbalancing:DescribeLoadBalancerAttributes",
+                &e,
+            ));
+            return p;
+        }
+    }
+    let mut pages = elb
+        .describe_listeners()
+        .load_balancer_arn(arn)
+        .into_paginator()
+        .send();
+    while let Some(page) = pages.next().await {
+        bump(&src.calls.elbv2);
+        match page {
+            Ok(out) => p
+                .listeners
+                .extend(out.listeners().iter().map(convert_listener)),
+            Err(e) => {
+                p.unread = Some(describe_error("elasticloadbalancing:DescribeListeners", &e));
+                return p;
+            }
+        }
+    }
+    p.listeners.sort_by_key(|l| l.port);
+    src.lb_posture
+        .lock()
+        .await
+        .insert(arn.to_string(), (now, p.clone()));
+    p
+}
+
+/// A listener, and whether its default action redirects to HTTPS.
+pub fn convert_listener(l: &t::Listener) -> crate::model::Listener {
+    let redirects_to_https = l.default_actions().iter().any(|a| {
+        a.r#type() == Some(&t::ActionTypeEnum::Redirect)
+            && a.redirect_config()
+                .and_then(|r| r.protocol())
+                .is_some_and(|p| p.eq_ignore_ascii_case("HTTPS"))
+    });
+    crate::model::Listener {
+        port: l.port().unwrap_or(0),
+        protocol: l
+            .protocol()
+            .map(|p| p.as_str().to_string())
+            .unwrap_or_default(),
+        redirects_to_https,
+    }
+}
+
 fn convert_group(g: &t::TargetGroup) -> TargetGroup {
     TargetGroup {
         arn: g.target_group_arn().unwrap_or_default().to_string(),
@@ -240,6 +363,7 @@ fn convert_group(g: &t::TargetGroup) -> TargetGroup {
         load_balancer_azs: vec![],
         deregistration_delay_seconds: 300,
         targets: vec![],
+        load_balancer: None,
     }
 }
 

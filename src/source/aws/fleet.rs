@@ -141,6 +141,8 @@ pub fn merge(snaps: Vec<FleetSnapshot>) -> FleetSnapshot {
         Arc::make_mut(&mut merged.target_groups).extend(s.target_groups.iter().cloned());
         Arc::make_mut(&mut merged.alarms).extend(s.alarms.iter().cloned());
         Arc::make_mut(&mut merged.log_groups).extend(s.log_groups.iter().cloned());
+        Arc::make_mut(&mut merged.ecr_repositories).extend(s.ecr_repositories.iter().cloned());
+        Arc::make_mut(&mut merged.guardduty).extend(s.guardduty.iter().cloned());
         Arc::make_mut(&mut merged.metrics)
             .extend(s.metrics.iter().map(|(k, v)| (k.clone(), v.clone())));
         merged.account_aliases.extend(

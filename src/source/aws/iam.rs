@@ -1,5 +1,5 @@
-//! IAM: the task role's inline and attached policies, for SEC-06. Policies
-//! change rarely; a role is re-read every ten minutes.
+//! IAM: the task and execution roles' inline and attached policies, for
+//! SEC-06. Policies change rarely; a role is re-read every ten minutes.
 
 use std::collections::HashMap;
 

@@ -22,6 +22,7 @@ pub mod iam;
 mod identity;
 pub mod logs;
 mod pollers;
+mod security;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -68,6 +69,8 @@ pub struct CallCounts {
     pub logs: AtomicU64,
     pub ec2: AtomicU64,
     pub iam: AtomicU64,
+    /// ECR and GuardDuty (the review's security posture).
+    pub posture: AtomicU64,
     /// STS GetCallerIdentity and IAM ListAccountAliases, once per source.
     pub identity: AtomicU64,
     /// Calls answered with a throttling error (after the SDK's retries).
@@ -90,6 +93,7 @@ impl CallCounts {
             &self.logs,
             &self.ec2,
             &self.iam,
+            &self.posture,
             &self.identity,
         ]
         .iter()
@@ -115,6 +119,8 @@ pub struct AwsSource {
     pub(crate) fis: aws_sdk_fis::Client,
     pub(crate) route53: aws_sdk_route53::Client,
     pub(crate) rds: aws_sdk_rds::Client,
+    pub(crate) ecr: aws_sdk_ecr::Client,
+    pub(crate) guardduty: aws_sdk_guardduty::Client,
     pub(crate) opts: AwsOptions,
     pub region: String,
     /// The account this source reads, learnt from the ARNs ECS returns
@@ -128,6 +134,10 @@ pub struct AwsSource {
     pub(crate) subnets: tokio::sync::Mutex<ec2::SubnetCache>,
     pub(crate) roles: tokio::sync::Mutex<iam::RoleCache>,
     pub(crate) tg_attributes: tokio::sync::Mutex<std::collections::HashMap<String, (i64, i32)>>,
+    /// Load balancer attributes and listeners by ARN, with when they were read.
+    pub(crate) lb_posture: tokio::sync::Mutex<
+        std::collections::HashMap<String, (i64, crate::model::LoadBalancerPosture)>,
+    >,
     pub(crate) alarm_history: tokio::sync::Mutex<cloudwatch::HistoryCache>,
     pub(crate) log_groups: tokio::sync::Mutex<logs::GroupCache>,
     /// The AWS config or credentials file could not be read safely (not a
@@ -261,6 +271,8 @@ impl AwsSource {
             fis: aws_sdk_fis::Client::new(&conf),
             route53: aws_sdk_route53::Client::new(&conf),
             rds: aws_sdk_rds::Client::new(&conf),
+            ecr: aws_sdk_ecr::Client::new(&conf),
+            guardduty: aws_sdk_guardduty::Client::new(&conf),
             opts,
             region,
             account: Default::default(),
@@ -270,6 +282,7 @@ impl AwsSource {
             subnets: Default::default(),
             roles: Default::default(),
             tg_attributes: Default::default(),
+            lb_posture: Default::default(),
             alarm_history: Default::default(),
             log_groups: Default::default(),
             setup_error,
@@ -355,6 +368,8 @@ impl AwsSource {
         snap.alarms = parts.alarms.clone().unwrap_or_default();
         snap.metrics = parts.metrics.clone().unwrap_or_default();
         snap.log_groups = parts.log_groups.clone().unwrap_or_default();
+        snap.ecr_repositories = parts.ecr_repositories.clone().unwrap_or_default();
+        snap.guardduty = parts.guardduty.clone().unwrap_or_default();
         // Keyed by the account as known now (it may have been learnt after
         // a kind was recorded).
         snap.freshness = std::mem::take(&mut snap.freshness)
@@ -391,6 +406,8 @@ pub struct Parts {
     pub alarms: Option<Arc<Vec<crate::model::Alarm>>>,
     pub metrics: Option<Arc<BTreeMap<crate::model::ServiceId, crate::model::ServiceMetrics>>>,
     pub log_groups: Option<Arc<Vec<crate::model::LogGroup>>>,
+    pub ecr_repositories: Option<Arc<Vec<crate::model::EcrRepository>>>,
+    pub guardduty: Option<Arc<Vec<crate::model::GuardDuty>>>,
     pub freshness: BTreeMap<DataKind, Freshness>,
 }
 
@@ -471,6 +488,8 @@ pub struct Intervals {
     pub alarms: Duration,
     pub metrics: Duration,
     pub log_groups: Duration,
+    /// ECR repositories and GuardDuty (slow to change).
+    pub posture: Duration,
     pub log_poll: Duration,
 }
 
@@ -483,6 +502,7 @@ impl Default for Intervals {
             alarms: Duration::from_secs(20),
             metrics: Duration::from_secs(60),
             log_groups: Duration::from_secs(300),
+            posture: Duration::from_secs(600),
             log_poll: Duration::from_secs(3),
         }
     }

@@ -75,11 +75,12 @@ impl AwsSource {
             snap.freshness
                 .insert(self.key(DataKind::Ec2), freshness(now, Ok(())));
         }
-        // Task roles (SEC-06).
+        // Task and execution roles (SEC-06).
         let mut role_arns: Vec<String> = snap
             .task_definitions
             .values()
-            .filter_map(|t| t.task_role_arn.clone())
+            .flat_map(|t| [t.task_role_arn.clone(), t.execution_role_arn.clone()])
+            .flatten()
             .collect();
         role_arns.sort();
         role_arns.dedup();
@@ -88,6 +89,13 @@ impl AwsSource {
             let role = td.task_role_arn.as_ref().and_then(|a| roles.read.get(a));
             if td.task_role.as_ref() != role.map(|r| &**r) {
                 Arc::make_mut(td).task_role = role.map(|r| (**r).clone());
+            }
+            let exec = td
+                .execution_role_arn
+                .as_ref()
+                .and_then(|a| roles.read.get(a));
+            if td.execution_role.as_ref() != exec.map(|r| &**r) {
+                Arc::make_mut(td).execution_role = exec.map(|r| (**r).clone());
             }
         }
         let fresh = match roles.unread.first() {

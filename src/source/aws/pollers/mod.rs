@@ -11,6 +11,7 @@ mod ecs;
 mod elbv2;
 mod log_groups;
 mod metrics;
+mod security;
 mod tail;
 
 use std::collections::BTreeMap;
@@ -60,6 +61,8 @@ pub(crate) static POLLERS: &[&dyn Poller] = &[
     &alarms::Alarms,
     &log_groups::LogGroups,
     &metrics::Metrics,
+    &security::Ecr,
+    &security::GuardDuty,
 ];
 
 /// Run one poller, unless this place could not be set up (its AWS config

@@ -69,19 +69,7 @@ impl Setup<'_> {
                 rng.next_u64()
             );
             load_balancers.push(LoadBalancerRef { target_group_arn: arn.clone(), container_name: container.clone(), container_port: port });
-            target_groups.push(TargetGroup {
-                arn,
-                account: svc_account.clone(),
-                region: svc_region.clone(),
-                name: name.clone(),
-                load_balancer_arn: Some(format!(
-                    "arn:aws:elasticloadbalancing:{svc_region}:{svc_account}:loadbalancer/app/{cluster}-alb/{:016x}",
-                    si
-                )),
-                load_balancer_azs: sc.scenario.azs.clone(),
-                deregistration_delay_seconds: s.deregistration_delay,
-                targets: vec![],
-            });
+            target_groups.push(target_group(sc, s, si, name, arn, (&svc_account, &svc_region), &cluster));
             target_groups.len() - 1
         });
         let autoscaling = s.autoscaling.as_ref().map(|a| {
@@ -154,6 +142,7 @@ impl Setup<'_> {
             tasks: vec![],
             subnets,
             deployment_history: vec![],
+            task_sets: vec![],
         };
         svc.deployment_history = vec![first_record(&svc, &deployment_id, start)];
         SimService {
@@ -488,6 +477,44 @@ pub(super) fn td_arn(region: &str, account: &str, family_rev: &str) -> String {
     format!("arn:aws:ecs:{region}:{account}:task-definition/{family_rev}")
 }
 
+/// The service's target group behind its cluster's load balancer.
+fn target_group(
+    sc: &Scenario,
+    s: &ServiceSpec,
+    si: usize,
+    name: &str,
+    arn: String,
+    (account, region): (&str, &str),
+    cluster: &str,
+) -> TargetGroup {
+    let lb_name = format!("{cluster}-alb");
+    let lb_arn = format!(
+        "arn:aws:elasticloadbalancing:{region}:{account}:loadbalancer/app/{lb_name}/{si:016x}"
+    );
+    TargetGroup {
+        arn,
+        account: account.to_string(),
+        region: region.to_string(),
+        name: name.to_string(),
+        load_balancer: Some(super::posture::load_balancer(sc, &lb_arn, &lb_name, region)),
+        load_balancer_arn: Some(lb_arn),
+        load_balancer_azs: sc.scenario.azs.clone(),
+        deregistration_delay_seconds: s.deregistration_delay,
+        targets: vec![],
+    }
+}
+
+fn policies(specs: &[crate::source::sim::scenario::PolicySpec]) -> Vec<RolePolicy> {
+    specs
+        .iter()
+        .map(|p| RolePolicy {
+            name: p.name.clone(),
+            policy_arn: p.arn.clone(),
+            document: p.document.clone(),
+        })
+        .collect()
+}
+
 pub(super) fn build_task_definition(
     region: &str,
     account: &str,
@@ -511,16 +538,23 @@ pub(super) fn build_task_definition(
         execution_role_arn: t.execution_role.as_deref().map(role_arn),
         task_role: t.task_role.as_deref().map(|r| IamRole {
             arn: role_arn(r),
-            policies: t
-                .task_role_policies
-                .iter()
-                .map(|p| RolePolicy {
-                    name: p.name.clone(),
-                    policy_arn: p.arn.clone(),
-                    document: p.document.clone(),
-                })
-                .collect(),
+            policies: policies(&t.task_role_policies),
         }),
+        execution_role: t.execution_role.as_deref().map(|r| IamRole {
+            arn: role_arn(r),
+            policies: policies(&t.execution_role_policies),
+        }),
+        volumes: t
+            .efs_volumes
+            .iter()
+            .map(|v| crate::model::Volume {
+                name: v.name.clone(),
+                efs: Some(crate::model::EfsVolume {
+                    file_system_id: v.file_system_id.clone(),
+                    transit_encryption: v.transit_encryption,
+                }),
+            })
+            .collect(),
         container_definitions: t
             .containers
             .iter()

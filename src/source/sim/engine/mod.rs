@@ -107,6 +107,8 @@ pub struct Engine {
     pub(crate) activities: VecDeque<ScalingActivity>,
     pub(crate) alarms: Vec<SimAlarm>,
     pub(crate) log_groups: Vec<LogGroup>,
+    pub(crate) ecr_repositories: Vec<EcrRepository>,
+    pub(crate) guardduty: Vec<GuardDuty>,
     pub(crate) logs: Vec<LogLine>,
     pub(crate) next_log_id: u64,
     pub(crate) next_event_id: u64,
@@ -168,6 +170,12 @@ impl Engine {
                         weight: p.weight,
                     })
                     .collect(),
+                capacity_providers: posture::capacity_providers(
+                    c,
+                    c.account.as_deref().unwrap_or(&account),
+                    c.region.as_deref().unwrap_or(&region),
+                ),
+                capacity_providers_unread: None,
             })
             .collect();
         let mut target_groups = Vec::new();
@@ -209,6 +217,9 @@ impl Engine {
                 })
             })
             .collect();
+        let ecr_repositories =
+            posture::ecr_repositories(sc, task_definitions.values().map(|t| &**t));
+        let guardduty = posture::guardduty(sc, &places);
         let mut e = Engine {
             rng,
             scenario_name: sc.scenario.name.clone(),
@@ -232,6 +243,8 @@ impl Engine {
             activities: VecDeque::new(),
             alarms,
             log_groups,
+            ecr_repositories,
+            guardduty,
             logs: vec![],
             next_log_id: 1,
             next_event_id: 1,
@@ -422,6 +435,7 @@ mod deploy;
 mod dr;
 mod metrics;
 mod placement;
+pub(crate) mod posture;
 mod scaling;
 mod snapshot;
 mod targets;

@@ -66,6 +66,8 @@ impl Engine {
             scaling_activities: Arc::new(self.activities.iter().cloned().collect()),
             alarms: Arc::new(self.alarms.iter().map(|a| a.alarm.clone()).collect()),
             log_groups: Arc::new(self.log_groups.clone()),
+            ecr_repositories: Arc::new(self.ecr_repositories.clone()),
+            guardduty: Arc::new(self.guardduty.clone()),
             metrics: Arc::new(metrics),
             account_aliases: BTreeMap::new(),
             freshness: BTreeMap::from([(

@@ -28,6 +28,71 @@ pub struct Scenario {
     /// Replicated databases (an Aurora Global Database, a read replica).
     #[serde(default)]
     pub databases: Vec<DatabaseSpec>,
+    /// The clusters' load balancers (`<cluster>-alb`): attributes and
+    /// listeners. One not listed has ELBv2's defaults.
+    #[serde(default)]
+    pub load_balancers: Vec<LoadBalancerSpec>,
+    /// ECR repositories of the images. An ECR image whose repository is
+    /// not listed has create-repository's defaults.
+    #[serde(default)]
+    pub ecr_repositories: Vec<EcrRepositorySpec>,
+    /// GuardDuty per place; a place not listed has no detector.
+    #[serde(default)]
+    pub guardduty: Vec<GuardDutySpec>,
+}
+
+/// A load balancer's hardening, as ELBv2's attributes and listeners.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LoadBalancerSpec {
+    pub name: String,
+    #[serde(default)]
+    pub region: Option<String>,
+    #[serde(default)]
+    pub access_logs: bool,
+    #[serde(default)]
+    pub deletion_protection: bool,
+    #[serde(default)]
+    pub drop_invalid_headers: bool,
+    /// "monitor" | "defensive" | "strictest".
+    #[serde(default = "defensive")]
+    pub desync_mode: String,
+    /// "HTTPS:443", "HTTP:80", or "HTTP:80>HTTPS" (redirects to HTTPS).
+    #[serde(default = "http_listener")]
+    pub listeners: Vec<String>,
+}
+
+fn defensive() -> String {
+    "defensive".into()
+}
+fn http_listener() -> Vec<String> {
+    vec!["HTTP:80".into()]
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EcrRepositorySpec {
+    /// The repository URI, as images name it (without tag or digest).
+    pub uri: String,
+    #[serde(default)]
+    pub scan_on_push: bool,
+    #[serde(default)]
+    pub immutable: bool,
+    #[serde(default)]
+    pub lifecycle_policy: bool,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GuardDutySpec {
+    #[serde(default)]
+    pub region: Option<String>,
+    #[serde(default)]
+    pub account: Option<String>,
+    #[serde(default)]
+    pub runtime_monitoring: bool,
+    #[serde(default)]
+    pub ecs_fargate_agent: bool,
 }
 
 /// A Route 53 name in a hosted zone: its record sets, each pointing at a
@@ -146,6 +211,9 @@ pub struct ClusterSpec {
     pub tags: BTreeMap<String, String>,
     #[serde(default)]
     pub default_capacity_providers: Vec<CapacityProviderSpec>,
+    /// Auto Scaling group capacity providers (not FARGATE / FARGATE_SPOT).
+    #[serde(default)]
+    pub asg_capacity_providers: Vec<AsgProviderSpec>,
     /// The cluster's region (default: the scenario's): a DR scenario puts
     /// its standby cluster in a second region.
     #[serde(default)]
@@ -153,6 +221,18 @@ pub struct ClusterSpec {
     /// The cluster's account (default: the scenario's), 12 digits.
     #[serde(default)]
     pub account: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AsgProviderSpec {
+    pub name: String,
+    #[serde(default = "yes")]
+    pub managed_termination_protection: bool,
+}
+
+fn yes() -> bool {
+    true
 }
 
 fn enabled() -> String {
@@ -206,6 +286,11 @@ pub struct TaskDefSpec {
     pub task_role_policies: Vec<PolicySpec>,
     pub execution_role: Option<String>,
     #[serde(default)]
+    pub execution_role_policies: Vec<PolicySpec>,
+    /// EFS volumes (ECS.18).
+    #[serde(default)]
+    pub efs_volumes: Vec<EfsVolumeSpec>,
+    #[serde(default)]
     pub behaviour: Behaviour,
     #[serde(default)]
     pub tags: BTreeMap<String, String>,
@@ -217,6 +302,15 @@ fn awsvpc() -> String {
 }
 fn linux() -> String {
     "LINUX".into()
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EfsVolumeSpec {
+    pub name: String,
+    pub file_system_id: String,
+    #[serde(default = "yes")]
+    pub transit_encryption: bool,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -257,10 +351,6 @@ pub struct ContainerSpec {
     #[serde(default)]
     pub capabilities_add: Vec<String>,
     pub stop_timeout: Option<i32>,
-}
-
-fn yes() -> bool {
-    true
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -188,7 +188,58 @@ pub(super) fn validate(sc: &Scenario, text: &str, origin: &str) -> Res {
     events(sc, &c, &td_names)?;
     dr::dns(sc, &c)?;
     dr::databases(sc, &c)?;
+    posture(sc, &c)?;
     fleet_size(sc, &c)
+}
+
+/// Load balancers name a cluster's (`<cluster>-alb`) with valid listeners
+/// and desync mode; ECR repositories are ECR URIs.
+fn posture(sc: &Scenario, c: &Checker) -> Res {
+    for (i, l) in sc.load_balancers.iter().enumerate() {
+        if !sc
+            .clusters
+            .iter()
+            .any(|k| format!("{}-alb", k.name) == l.name)
+        {
+            return c.fail(
+                format!("load_balancers[{i}].name"),
+                format!(
+                    "{:?} is no cluster's load balancer (they are named <cluster>-alb: {})",
+                    l.name,
+                    some_of(sc.clusters.iter().map(|k| &k.name))
+                ),
+            );
+        }
+        if !["monitor", "defensive", "strictest"].contains(&l.desync_mode.as_str()) {
+            return c.fail(
+                format!("load_balancers[{i}].desync_mode"),
+                format!("{:?} is not monitor, defensive or strictest", l.desync_mode),
+            );
+        }
+        for (j, s) in l.listeners.iter().enumerate() {
+            if crate::source::sim::engine::posture::listener(s).is_none() {
+                return c.fail(
+                    format!("load_balancers[{i}].listeners[{j}]"),
+                    format!(
+                        "{s:?} is not a listener (\"HTTPS:443\", \"HTTP:80\" or \"HTTP:80>HTTPS\")"
+                    ),
+                );
+            }
+        }
+    }
+    for (i, r) in sc.ecr_repositories.iter().enumerate() {
+        if crate::model::posture::ecr_repository_of(&r.uri).is_none() || r.uri.contains([':', '@'])
+        {
+            return c.fail(
+                format!("ecr_repositories[{i}].uri"),
+                format!(
+                    "{:?} is not an ECR repository URI (<account>.dkr.ecr.<region>.amazonaws.com/<name>)",
+                    r.uri
+                ),
+            );
+        }
+    }
+    Ok(())
 }
 
 fn meta(sc: &Scenario, c: &Checker) -> Res {
